@@ -1,0 +1,104 @@
+import { Command, CommanderError, Option } from 'commander';
+import type { Deps } from './deps.js';
+import { ExitCode, GemwhError, UsageError } from './errors.js';
+import { VERSION } from './version.js';
+
+/**
+ * Each command module exports a factory; adding a command means adding it here and nowhere else.
+ * Factories only declare flags and call run*(): the behaviour lives below commands/.
+ */
+export type CommandFactory = (deps: Deps) => Command;
+
+// In the order `gemwh --help` lists them. Command modules must stay small and import their
+// heavy parts (googleapis-common, undici, jose, ink, react) lazily inside the action, so that
+// loading all of them for --help costs a few milliseconds.
+const COMMAND_MODULES: Array<() => Promise<{ default: CommandFactory }>> = [
+];
+
+export async function loadCommandFactories(): Promise<CommandFactory[]> {
+  const modules = await Promise.all(COMMAND_MODULES.map((load) => load()));
+  return modules.map((m) => m.default);
+}
+
+export async function buildProgram(deps: Deps): Promise<Command> {
+  const program = new Command('gemwh')
+    .description('Manage and test Gemini API webhooks: verify, listen, forward, replay, emulate, check.')
+    .version(VERSION, '-V, --version', 'print the gemwh version')
+    .addOption(new Option('--api-key <key>', 'Gemini API key (default: $GEMINI_API_KEY, $GOOGLE_API_KEY, then the keychain)'))
+    .addOption(new Option('--api-root <url>', 'API server to talk to, e.g. the emulator (env: GEMWH_API_ROOT)'))
+    .addOption(new Option('--api-version <version>', 'API version in request paths').default('v1beta'))
+    .addOption(
+      new Option('--secret-store <store>', 'where signing secrets live (env: GEMWH_SECRET_STORE)').choices(['keychain', 'file']),
+    )
+    .showHelpAfterError('(run with --help for usage and examples)')
+    .configureHelp({ sortSubcommands: false });
+
+  for (const factory of await loadCommandFactories()) {
+    program.addCommand(factory(deps));
+  }
+  applyOutputAndExit(program, deps);
+  return program;
+}
+
+/** Commander writes through deps.io and throws instead of calling process.exit, for every subcommand. */
+function applyOutputAndExit(command: Command, deps: Deps): void {
+  command.exitOverride();
+  command.configureOutput({
+    writeOut: (s) => deps.io.stdout.write(s),
+    writeErr: (s) => deps.io.stderr.write(s),
+    outputError: (s, write) => write(s),
+  });
+  for (const sub of command.commands) applyOutputAndExit(sub, deps);
+}
+
+/**
+ * Runs gemwh with argv (without node and script) and returns the exit code. Errors become one
+ * message plus a hint on stderr (or a JSON object with --json); stack traces only with GEMWH_DEBUG=1.
+ */
+export async function runMain(argv: readonly string[], deps: Deps): Promise<number> {
+  try {
+    const program = await buildProgram(deps);
+    await program.parseAsync([...argv], { from: 'user' });
+    return ExitCode.OK;
+  } catch (error) {
+    return reportError(error, argv, deps);
+  }
+}
+
+function reportError(error: unknown, argv: readonly string[], deps: Deps): number {
+  if (error instanceof CommanderError) {
+    // Help and version are "errors" to commander; commander has already printed its message.
+    if (error.exitCode === 0) return ExitCode.OK;
+    return ExitCode.USAGE;
+  }
+  const debug = deps.env.GEMWH_DEBUG === '1';
+  const wantsJson = argv.includes('--json');
+  if (error instanceof GemwhError) {
+    if (wantsJson) {
+      deps.io.stderr.write(
+        JSON.stringify({ error: { code: error.code, exit_code: error.exitCode, message: error.message, hint: error.hint } }) + '\n',
+      );
+    } else {
+      deps.io.stderr.write(`gemwh: ${error.message}\n`);
+      if (error.hint) deps.io.stderr.write(`${indentHint(error.hint)}\n`);
+      if (error instanceof UsageError) deps.io.stderr.write('(run with --help for usage and examples)\n');
+    }
+    if (debug && error.stack) deps.io.stderr.write(`${error.stack}\n`);
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  deps.io.stderr.write(`gemwh: unexpected error: ${message}\n`);
+  if (debug && error instanceof Error && error.stack) {
+    deps.io.stderr.write(`${error.stack}\n`);
+  } else {
+    deps.io.stderr.write('  This is a bug in gemwh. Run again with GEMWH_DEBUG=1 for details and report it.\n');
+  }
+  return ExitCode.INTERNAL;
+}
+
+function indentHint(hint: string): string {
+  return hint
+    .split('\n')
+    .map((line) => `  ${line}`)
+    .join('\n');
+}

@@ -1,0 +1,28 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { EXIT_CODE_TABLE, ExitCode } from '../src/errors.js';
+import { runGemwh } from './helpers/deps.js';
+
+describe('gemwh program', () => {
+  it('prints the version from package.json', async () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    const result = await runGemwh(['--version']);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toBe(pkg.version);
+  });
+
+  it('exits 2 on an unknown option, with a hint on stderr and nothing on stdout', async () => {
+    const result = await runGemwh(['--no-such-flag']);
+    expect(result.code).toBe(ExitCode.USAGE);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/unknown option '--no-such-flag'/);
+  });
+
+  it('documents every exit code in the README table', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    for (const row of EXIT_CODE_TABLE) {
+      expect(readme).toMatch(new RegExp(`\\|\\s*${row.code}\\s*\\|\\s*\`${row.name}\``));
+      expect(ExitCode[row.name]).toBe(row.code);
+    }
+  });
+});
