@@ -67,6 +67,11 @@ export interface Rejected {
   explanation: string;
   /** Plain-words findings that point at the cause (skew, re-serialised JSON, expired secret, …). */
   diagnosis: string[];
+  /** The webhook-id header (or the JWT's `jti`) when the delivery carried one: for logs and dedup. */
+  webhookId?: string;
+  /** Dynamic only: the JWT's `kid` and, once its signature verified, its claims. */
+  kid?: string;
+  claims?: Record<string, unknown>;
 }
 
 export type Verdict = StaticAccepted | DynamicAccepted | Rejected;

@@ -1,0 +1,81 @@
+import { Command, Option } from 'commander';
+import { completeWith } from '../completion/hints.js';
+import { parseDurationSeconds, parseInstant } from '../core/duration.js';
+import type { Deps } from '../deps.js';
+import type { VerifyOptions } from '../verify/run-verify.js';
+
+interface RawFlags {
+  body?: string;
+  header: string[];
+  headers?: string;
+  secret: string[];
+  secretEnv?: string;
+  jwksUrl?: string;
+  jwksFile?: string;
+  audience?: string;
+  issuer?: string;
+  now?: string;
+  tolerance: string;
+  json?: boolean;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export default function verifyCommand(deps: Deps): Command {
+  return new Command('verify')
+    .summary('diagnose a captured delivery offline: valid, or exactly why not')
+    .description(
+      'Verify one captured webhook delivery (body + headers) and explain the verdict.\n' +
+        'Static deliveries (webhook-signature: v1,<base64>) are checked with the signing secret(s);\n' +
+        'dynamic ones (an RS256 JWT in webhook-signature) with a JWKS (default: Google’s).\n' +
+        'On failure the diagnosis names the likely cause: clock skew, re-serialized JSON, an expired\n' +
+        'or wrong secret, renamed or cut headers. Exit 0 when valid, 3 when not, 2 for bad input.',
+    )
+    .addOption(completeWith(new Option('--body <file>', 'the body exactly as received; - reads stdin'), 'files'))
+    .addOption(new Option('--header <"name: value">', 'a received header (repeatable; overrides --headers)').default([]).argParser(collect))
+    .addOption(
+      completeWith(
+        new Option('--headers <file>', 'received headers: HTTP header lines (a request/status line first is fine) or a JSON object'),
+        'files',
+      ),
+    )
+    .addOption(new Option('--secret <whsec>', 'signing secret to try (repeatable: old and new during a rotation)').default([]).argParser(collect))
+    .addOption(new Option('--secret-env <var>', 'environment variable holding the secret (several: space separated)'))
+    .addOption(new Option('--jwks-url <url>', 'JWKS for dynamic (JWT) deliveries').default(undefined, "Google's JWKS"))
+    .addOption(completeWith(new Option('--jwks-file <file>', 'JWKS from a local file (offline)').conflicts('jwksUrl'), 'files'))
+    .addOption(new Option('--audience <aud>', 'require this JWT aud claim'))
+    .addOption(new Option('--issuer <iss>', 'require this JWT iss claim'))
+    .addOption(new Option('--now <time>', 'verify as of this time (epoch seconds or ISO 8601), for old captures'))
+    .addOption(new Option('--tolerance <duration>', 'allowed clock skew (300, 5m, 2h, 1d)').default('5m'))
+    .addOption(new Option('--json', 'print the verdict as JSON'))
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  $ gemwh verify --body body.json --headers headers.txt --secret-env GEMINI_WEBHOOK_SECRET\n' +
+        "  $ gemwh verify --body body.json --header 'webhook-id: msg_2Kx' --header 'webhook-timestamp: 1777896000' \\\n" +
+        "      --header 'webhook-signature: v1,K5oZ…=' --secret whsec_MfKQ… --now 1777896000\n" +
+        '  $ gemwh verify --headers request.http --jwks-file jwks.json --audience https://hooks.example.com/gemini --json\n',
+    )
+    .action(async (_flags: RawFlags, command: Command) => {
+      const options = toVerifyOptions(command.optsWithGlobals<RawFlags>());
+      const { runVerify } = await import('../verify/run-verify.js');
+      await runVerify(options, deps);
+    });
+}
+
+export function toVerifyOptions(flags: RawFlags): VerifyOptions {
+  return {
+    body: flags.body,
+    headerLines: flags.header,
+    headersFile: flags.headers,
+    secrets: flags.secret,
+    secretEnv: flags.secretEnv,
+    jwksUrl: flags.jwksUrl,
+    jwksFile: flags.jwksFile,
+    audience: flags.audience,
+    issuer: flags.issuer,
+    now: flags.now === undefined ? undefined : parseInstant(flags.now, '--now'),
+    toleranceSec: parseDurationSeconds(flags.tolerance, '--tolerance'),
+    json: flags.json === true,
+  };
+}

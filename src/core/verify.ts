@@ -1,0 +1,61 @@
+import type { KeySource } from './jwt.js';
+import { getHeader, looksLikeJwt } from './headers.js';
+import { verifyStatic } from './standard-webhooks.js';
+import type { HeaderBag, SecretCandidate, Verdict } from './verdict.js';
+
+/**
+ * One entry point for a delivery of either kind: static webhooks sign with HMAC (`v1,<base64>`
+ * entries), dynamic ones put an RS256 JWT in the same webhook-signature header. listen,
+ * conformance and `gemwh verify` call this and need not know which one arrived.
+ */
+
+export type DeliveryScheme = 'static' | 'dynamic';
+
+/** Which scheme the webhook-signature header uses; undefined when there is none. */
+export function detectScheme(headers: HeaderBag): DeliveryScheme | undefined {
+  const signature = getHeader(headers, 'webhook-signature', ' ')?.trim();
+  if (!signature) return undefined;
+  return looksLikeJwt(signature) ? 'dynamic' : 'static';
+}
+
+export interface VerifyDeliveryInput {
+  rawBody: string | Uint8Array;
+  headers: HeaderBag;
+  /** Epoch ms. */
+  now: number;
+  toleranceSec?: number;
+  /** For static deliveries. */
+  secrets?: readonly SecretCandidate[];
+  /** For dynamic deliveries, with the optional claim checks. */
+  keys?: KeySource;
+  audience?: string;
+  issuer?: string;
+}
+
+export async function verifyDelivery(input: VerifyDeliveryInput): Promise<Verdict> {
+  const scheme = detectScheme(input.headers) ?? (input.secrets?.length || !input.keys ? 'static' : 'dynamic');
+  if (scheme === 'static') {
+    const verdict = verifyStatic({ ...input, secrets: input.secrets ?? [] });
+    if (!verdict.ok && verdict.reason === 'bad_secret' && (input.secrets?.length ?? 0) === 0 && input.keys) {
+      verdict.diagnosis.unshift('The delivery is signed with HMAC (a static webhook), but only a JWKS was given: static deliveries need the webhook’s signing secret.');
+    }
+    return verdict;
+  }
+  if (!input.keys) {
+    const verdict: Verdict = {
+      ok: false,
+      scheme: 'dynamic',
+      reason: 'jwks_unavailable',
+      explanation: 'the delivery carries a JWT (a dynamic webhook), but no JWKS was given to check it',
+      diagnosis: [
+        'Dynamic deliveries are signed with Google’s keys, published as a JWKS; a signing secret cannot verify them.',
+      ],
+    };
+    const id = getHeader(input.headers, 'webhook-id');
+    if (id) verdict.webhookId = id;
+    return verdict;
+  }
+  // jose is only loaded when a JWT actually arrives: static-only sessions never pay for it.
+  const { verifyDynamic } = await import('./jwt.js');
+  return verifyDynamic({ ...input, keys: input.keys });
+}

@@ -1,0 +1,163 @@
+import { readFile } from 'node:fs/promises';
+import { formatVerdict } from '../core/format-verdict.js';
+import type { KeySource } from '../core/jwt.js';
+import { redactSecret } from '../core/redact.js';
+import { parseSecret } from '../core/standard-webhooks.js';
+import { formatJson } from '../core/table.js';
+import type { SecretCandidate, Verdict } from '../core/verdict.js';
+import { detectScheme, verifyDelivery } from '../core/verify.js';
+import type { Deps } from '../deps.js';
+import { UsageError, VerificationFailedError } from '../errors.js';
+import { createRemoteJwksSource, createStaticJwksSource, DEFAULT_JWKS_URL, parseJwks } from '../jwks/jwks-source.js';
+import { addHeader, parseHeaderFile, parseHeaderLine, type CapturedHeaders } from './capture.js';
+
+export interface VerifyOptions {
+  /** A file path, or `-` for stdin; optional when `headersFile` is a whole HTTP message. */
+  body?: string;
+  /** `name: value` strings from --header. */
+  headerLines: string[];
+  headersFile?: string;
+  /** Secrets from --secret, in order. */
+  secrets: string[];
+  /** Name of an environment variable holding one or more secrets (space separated). */
+  secretEnv?: string;
+  /**
+   * Secrets found elsewhere (e.g. the secret store for `--webhook ID`), already labelled and
+   * with their rotation expiry. Tried after --secret and --secret-env.
+   */
+  extraSecrets?: SecretCandidate[];
+  jwksUrl?: string;
+  jwksFile?: string;
+  audience?: string;
+  issuer?: string;
+  /** Epoch ms to verify at; default the clock. */
+  now?: number;
+  toleranceSec: number;
+  json: boolean;
+}
+
+/** Verifies one captured delivery offline and prints the verdict; throws when it is not valid. */
+export async function runVerify(options: VerifyOptions, deps: Deps): Promise<Verdict> {
+  const { headers, bodyFromHeadersFile } = await readHeaders(options, deps);
+  const rawBody = await readBody(options, bodyFromHeadersFile, deps);
+  const secrets = [...secretCandidates(options, deps), ...(options.extraSecrets ?? [])];
+  const scheme = detectScheme(headers);
+
+  let keys: KeySource | undefined;
+  if (options.jwksFile) keys = await readJwksFile(options.jwksFile, deps);
+  else if (options.jwksUrl || scheme === 'dynamic') {
+    keys = createRemoteJwksSource({ url: options.jwksUrl ?? DEFAULT_JWKS_URL, now: () => deps.clock.now(), signal: deps.signal });
+  }
+  if (scheme === 'static' && secrets.length === 0) {
+    throw new UsageError('no signing secret to verify this delivery with', {
+      hint: 'It is a static (HMAC) delivery: pass --secret whsec_… (repeatable) or --secret-env VAR.',
+    });
+  }
+
+  const now = options.now ?? deps.clock.now();
+  const verdict = await verifyDelivery({
+    rawBody,
+    headers,
+    now,
+    toleranceSec: options.toleranceSec,
+    secrets,
+    keys,
+    audience: options.audience,
+    issuer: options.issuer,
+  });
+
+  deps.io.stdout.write(options.json ? formatJson(verdict) : formatVerdict(verdict, now));
+  if (!verdict.ok) {
+    throw new VerificationFailedError(`the delivery failed verification: ${verdict.reason}`, {
+      hint: options.json ? 'The verdict on stdout says why.' : 'The diagnosis above says why.',
+    });
+  }
+  return verdict;
+}
+
+async function readHeaders(options: VerifyOptions, deps: Deps): Promise<{ headers: CapturedHeaders; bodyFromHeadersFile?: Buffer }> {
+  const headers: CapturedHeaders = {};
+  let bodyFromHeadersFile: Buffer | undefined;
+  if (options.headersFile) {
+    const parsed = parseHeaderFile(await readInput(options.headersFile, '--headers', deps), options.headersFile);
+    Object.assign(headers, parsed.headers);
+    bodyFromHeadersFile = parsed.body;
+  }
+  // --header lines replace a file's value of the same name: they are the user's correction.
+  const fromFlags: CapturedHeaders = {};
+  for (const line of options.headerLines) {
+    const [name, value] = parseHeaderLine(line);
+    addHeader(fromFlags, name, value);
+  }
+  Object.assign(headers, fromFlags);
+  if (Object.keys(headers).length === 0) {
+    throw new UsageError('no headers given', {
+      hint: "Pass --headers FILE (header lines or JSON) or --header 'webhook-id: …' for each of webhook-id, webhook-timestamp, webhook-signature.",
+    });
+  }
+  return { headers, bodyFromHeadersFile };
+}
+
+async function readBody(options: VerifyOptions, fromHeadersFile: Buffer | undefined, deps: Deps): Promise<Buffer> {
+  if (options.body !== undefined) return readInput(options.body, '--body', deps);
+  if (fromHeadersFile) return fromHeadersFile;
+  throw new UsageError('no body given', {
+    hint: 'Pass --body FILE with the exact bytes received (or --body - to read stdin). Do not re-format the JSON.',
+  });
+}
+
+async function readInput(path: string, flag: string, deps: Deps): Promise<Buffer> {
+  if (path === '-') {
+    if (deps.io.stdin.isTTY) {
+      throw new UsageError(`${flag} - reads stdin, but stdin is a terminal`, { hint: `Pipe the data in, or pass a file: ${flag} FILE.` });
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of deps.io.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+    return Buffer.concat(chunks);
+  }
+  try {
+    return await readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(`${flag}: cannot read ${path}${code === 'ENOENT' ? ': no such file' : code === 'EISDIR' ? ': it is a folder' : `: ${(error as Error).message}`}`, {
+      hint: 'Check the path.',
+    });
+  }
+}
+
+/** A JWKS file is input like the body: unreadable or invalid is a usage error, not a verdict. */
+async function readJwksFile(path: string, deps: Deps): Promise<KeySource> {
+  const content = await readInput(path, '--jwks-file', deps);
+  try {
+    return createStaticJwksSource(parseJwks(JSON.parse(content.toString('utf8'))), path);
+  } catch (error) {
+    throw new UsageError(`--jwks-file: ${path} is not a JWKS: ${error instanceof Error ? error.message : String(error)}`, {
+      hint: 'Give a JSON file of the form {"keys": [{"kty": "RSA", "kid": "…", "n": "…", "e": "AQAB"}]}.',
+    });
+  }
+}
+
+function secretCandidates(options: VerifyOptions, deps: Deps): SecretCandidate[] {
+  const candidates: SecretCandidate[] = [];
+  const add = (secret: string, source: string) => {
+    try {
+      parseSecret(secret);
+    } catch (error) {
+      if (error instanceof UsageError) throw new UsageError(`${source}: ${error.message}`, { hint: error.hint });
+      throw error;
+    }
+    candidates.push({ secret: secret.trim(), label: `${source} (${redactSecret(secret.trim())})` });
+  };
+  options.secrets.forEach((secret, i) => add(secret, options.secrets.length > 1 ? `--secret #${i + 1}` : '--secret'));
+  if (options.secretEnv) {
+    const value = deps.env[options.secretEnv];
+    if (value === undefined || value.trim() === '') {
+      throw new UsageError(`--secret-env: the environment variable ${options.secretEnv} is not set`, {
+        hint: `Set it (export ${options.secretEnv}=whsec_…) or pass --secret.`,
+      });
+    }
+    const secrets = value.trim().split(/\s+/);
+    secrets.forEach((secret, i) => add(secret, secrets.length > 1 ? `$${options.secretEnv} #${i + 1}` : `$${options.secretEnv}`));
+  }
+  return candidates;
+}
