@@ -1,8 +1,13 @@
-import { createRealDeps } from './deps.js';
-import { runMain } from './program.js';
+import { ROOT_HELP, ROOT_HELP_WIDTH } from './root-help.js';
 
 // The only module that touches process: it builds the real Deps, maps signals to an
 // AbortSignal that long-running commands watch, and turns the result into an exit code.
+
+// React's development build (what it loads without NODE_ENV) records a performance entry per
+// component render and never frees it: the `listen` TUI would grow without bound, and draws ~1.5x
+// slower. Set before any command lazily imports ink/react.
+process.env.NODE_ENV ??= 'production';
+
 const controller = new AbortController();
 let interrupts = 0;
 const onSignal = (signal: NodeJS.Signals) => {
@@ -14,8 +19,19 @@ const onSignal = (signal: NodeJS.Signals) => {
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
-const code = await runMain(process.argv.slice(2), createRealDeps(controller.signal));
-process.exitCode = code;
-// Anything still holding the event loop (a keep-alive socket, a stray timer) must not keep
-// a finished command alive.
-setTimeout(() => process.exit(code), 2000).unref();
+const argv = process.argv.slice(2);
+// `gemwh --help` prints a pre-rendered copy of the root help instead of loading commander and
+// every command module, which nearly doubles node's bare start-up time. The copy is generated
+// from the real program and test/help.test.ts fails when it is stale. On a terminal narrower
+// than the copy, commander renders it to fit.
+const plainRootHelp = argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h');
+if (plainRootHelp && (!process.stdout.isTTY || (process.stdout.columns ?? 0) >= ROOT_HELP_WIDTH)) {
+  process.stdout.write(ROOT_HELP);
+} else {
+  const [{ createRealDeps }, { runMain }] = await Promise.all([import('./deps.js'), import('./program.js')]);
+  const code = await runMain(argv, createRealDeps(controller.signal));
+  process.exitCode = code;
+  // Anything still holding the event loop (a keep-alive socket, a stray timer) must not keep
+  // a finished command alive.
+  setTimeout(() => process.exit(code), 2000).unref();
+}

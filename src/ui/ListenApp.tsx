@@ -1,0 +1,312 @@
+import { Box, useApp, useInput, useStdin, useStdout, type Key } from 'ink';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { InterruptedError } from '../errors.js';
+import type { StateBatcher } from './batcher.js';
+import { detailLines } from './detail-lines.js';
+import { DeliveryList } from './DeliveryList.js';
+import { DetailView, maxDetailScroll } from './DetailView.js';
+import type { Tone } from './format.js';
+import { Header, headerHeight } from './Header.js';
+import { filterLabel, nextFilter, visibleRows, type DeliveryRow, type RowFilter } from './listen-state.js';
+import { StatusBar } from './StatusBar.js';
+import { makeTheme } from './theme.js';
+import { TriggerPicker } from './TriggerPicker.js';
+import type { ListenUiSession, ListenUiTrigger } from './types.js';
+
+export interface ListenAppProps {
+  batcher: StateBatcher;
+  session: ListenUiSession;
+  /** Offered as `t` only when given (listen --emulator). */
+  trigger?: ListenUiTrigger;
+  /** False for NO_COLOR or a terminal without colour: the caller decides, src/ui never reads env. */
+  color: boolean;
+  /** Terminal size; by default read from the stdout Ink renders to, and followed on resize. */
+  columns?: number;
+  rows?: number;
+}
+
+type DetailNav = { kind: 'detail'; seq: number; scroll: number };
+type TriggerNav = { kind: 'trigger'; index: number };
+
+interface Nav {
+  view: { kind: 'list' } | DetailNav | TriggerNav;
+  /** undefined: follow the newest delivery, like `tail -f`. */
+  selectedSeq: number | undefined;
+  filter: RowFilter;
+}
+
+const INITIAL_NAV: Nav = { view: { kind: 'list' }, selectedSeq: undefined, filter: { kind: 'all' } };
+
+interface Message {
+  text: string;
+  tone: Tone;
+}
+
+/** Status bar (2) + the spare line that keeps Ink from clearing the whole screen each frame. */
+const FOOTER_LINES = 3;
+
+export function ListenApp({ batcher, session, trigger, color, columns, rows }: ListenAppProps) {
+  const { exit } = useApp();
+  // With stdin redirected there are no keys to read (and raw mode would throw): the UI still
+  // shows the session, and Ctrl-C reaches cli.ts as a signal that stops it.
+  const { isRawModeSupported } = useStdin();
+  const size = useTerminalSize(columns, rows);
+  const theme = useMemo(() => makeTheme(color), [color]);
+  const [state, setState] = useState(() => batcher.current());
+  const [nav, setNavState] = useState<Nav>(INITIAL_NAV);
+  const [message, setMessage] = useState<Message | undefined>(undefined);
+  const [finished, setFinished] = useState(false);
+  // Keys can arrive faster than React re-renders (key repeat, paste, a burst of events between
+  // two frames): handlers read and write these refs so a second key sees the first key's effect.
+  const stateRef = useRef(state);
+  const navRef = useRef(nav);
+  const quittingRef = useRef(false);
+  const shownDetail = useRef<{ seq: number; lineCount: number } | undefined>(undefined);
+  const updateNav = (change: Partial<Nav>) => {
+    navRef.current = { ...navRef.current, ...change };
+    setNavState(navRef.current);
+  };
+
+  useEffect(
+    () =>
+      batcher.subscribe((next) => {
+        stateRef.current = next;
+        setState(next);
+      }),
+    [batcher],
+  );
+
+  useEffect(() => {
+    let live = true;
+    session.done.then(
+      () => {
+        if (!live) return;
+        batcher.flush();
+        setFinished(true);
+      },
+      (error: unknown) => {
+        if (live) exit(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, [session, batcher, exit]);
+
+  // Exiting from an effect lets the frame showing "stopped" be drawn first; it stays on screen.
+  useEffect(() => {
+    if (state.stopped || finished) exit();
+  }, [state.stopped, finished, exit]);
+
+  const bodyCapacity = Math.max(1, size.rows - headerHeight(state) - FOOTER_LINES);
+  const listCapacity = Math.max(1, bodyCapacity - 1);
+  const rowsShown = useMemo(() => visibleRows(state, nav.filter), [state, nav.filter]);
+  const selectedIndex = indexForSeq(rowsShown, nav.selectedSeq);
+
+  const view = nav.view;
+  const detailSeq = view.kind === 'detail' ? view.seq : undefined;
+  // Re-read on every published state so forward attempts appear while the view is open.
+  const lines = useMemo(() => {
+    if (detailSeq === undefined) return undefined;
+    const details = session.getDelivery(detailSeq);
+    return details ? detailLines(details, size.columns) : undefined;
+  }, [detailSeq, session, state, size.columns]);
+  shownDetail.current = detailSeq === undefined ? undefined : { seq: detailSeq, lineCount: lines?.length ?? 1 };
+
+  const quit = () => {
+    if (quittingRef.current) return;
+    quittingRef.current = true;
+    setMessage({ text: 'stopping…', tone: 'dim' });
+    session.stop('quit from the terminal UI').then(
+      () => {
+        batcher.flush();
+        setFinished(true);
+      },
+      (error: unknown) => exit(error instanceof Error ? error : new Error(String(error))),
+    );
+  };
+
+  const resend = (seq: number) => {
+    setMessage({ text: `re-sending #${seq}…`, tone: 'dim' });
+    session.resend(seq).then(
+      () => setMessage({ text: `re-sent #${seq}: the results appear in its row`, tone: 'ok' }),
+      (error: unknown) => setMessage({ text: `resend of #${seq} failed: ${errorText(error)}`, tone: 'bad' }),
+    );
+  };
+
+  const onListKey = (input: string, key: Key) => {
+    const current = navRef.current;
+    const shown = visibleRows(stateRef.current, current.filter);
+    const index = indexForSeq(shown, current.selectedSeq);
+    const select = (wanted: number) => {
+      const clamped = Math.min(shown.length - 1, Math.max(0, wanted));
+      const row = shown[clamped];
+      // Reaching the newest row resumes following, so new deliveries keep the view at the bottom.
+      updateNav({ selectedSeq: row === undefined || clamped === shown.length - 1 ? undefined : row.seq });
+    };
+    if (key.upArrow || input === 'k') select(index - 1);
+    else if (key.downArrow || input === 'j') select(index + 1);
+    else if (key.pageUp) select(index - listCapacity);
+    else if (key.pageDown) select(index + listCapacity);
+    else if (key.home) select(0);
+    else if (key.end) updateNav({ selectedSeq: undefined });
+    else if (key.return || input === 'd') {
+      const row = shown[index];
+      if (row) updateNav({ view: { kind: 'detail', seq: row.seq, scroll: 0 } });
+    } else if (input === 'r') {
+      const row = shown[index];
+      if (row) resend(row.seq);
+    } else if (input === 'f') {
+      updateNav({ filter: nextFilter(stateRef.current, current.filter), selectedSeq: undefined });
+    } else if (input === 'c') {
+      batcher.push({ type: 'ui_clear' });
+      batcher.flush();
+      updateNav({ selectedSeq: undefined });
+    } else if (input === 't' && trigger && trigger.eventTypes.length > 0) {
+      updateNav({ view: { kind: 'trigger', index: 0 } });
+    }
+  };
+
+  const onDetailKey = (input: string, key: Key, detail: DetailNav) => {
+    const shownLines = shownDetail.current?.seq === detail.seq ? shownDetail.current.lineCount : Number.POSITIVE_INFINITY;
+    const maxScroll = maxDetailScroll(shownLines, bodyCapacity);
+    const scrollTo = (scroll: number) => updateNav({ view: { ...detail, scroll: Math.min(maxScroll, Math.max(0, scroll)) } });
+    if (key.escape || input === 'd' || key.backspace || key.leftArrow) updateNav({ view: { kind: 'list' } });
+    else if (key.upArrow || input === 'k') scrollTo(detail.scroll - 1);
+    else if (key.downArrow || input === 'j') scrollTo(detail.scroll + 1);
+    else if (key.pageUp) scrollTo(detail.scroll - bodyCapacity);
+    else if (key.pageDown || input === ' ') scrollTo(detail.scroll + bodyCapacity);
+    else if (key.home) scrollTo(0);
+    else if (key.end) scrollTo(maxScroll);
+    else if (input === 'r') resend(detail.seq);
+  };
+
+  const onTriggerKey = (input: string, key: Key, picker: TriggerNav) => {
+    const types = trigger?.eventTypes ?? [];
+    if (key.escape || input === 't') updateNav({ view: { kind: 'list' } });
+    else if (key.upArrow || input === 'k') updateNav({ view: { kind: 'trigger', index: Math.max(0, picker.index - 1) } });
+    else if (key.downArrow || input === 'j') updateNav({ view: { kind: 'trigger', index: Math.min(types.length - 1, picker.index + 1) } });
+    else if (key.return) {
+      const eventType = types[picker.index];
+      updateNav({ view: { kind: 'list' } });
+      if (eventType === undefined || !trigger) return;
+      setMessage({ text: `triggering ${eventType}…`, tone: 'dim' });
+      trigger.trigger(eventType).then(
+        () => setMessage({ text: `triggered ${eventType}`, tone: 'ok' }),
+        (error: unknown) => setMessage({ text: `trigger ${eventType} failed: ${errorText(error)}`, tone: 'bad' }),
+      );
+    }
+  };
+
+  useInput((input, key) => {
+    if (key.ctrl && input === 'c' && quittingRef.current) {
+      // Raw mode turns Ctrl-C into a key, so cli.ts never sees the second SIGINT that means
+      // "stop waiting": do its job here when stopping takes too long.
+      exit(new InterruptedError('interrupted while the listener was stopping'));
+      return;
+    }
+    if ((key.ctrl && input === 'c') || (input === 'q' && !key.ctrl)) {
+      quit();
+      return;
+    }
+    if (quittingRef.current) return;
+    setMessage(undefined);
+    const current = navRef.current.view;
+    if (current.kind === 'list') onListKey(input, key);
+    else if (current.kind === 'detail') onDetailKey(input, key, current);
+    else onTriggerKey(input, key, current);
+  }, { isActive: isRawModeSupported });
+
+  let body;
+  let keys: Array<[string, string]>;
+  if (view.kind === 'detail') {
+    const scroll = Math.min(view.scroll, maxDetailScroll(lines?.length ?? 0, bodyCapacity));
+    body = (
+      <DetailView
+        lines={lines ?? [{ text: `#${view.seq} is no longer kept in memory (the journal has it).`, tone: 'dim' }]}
+        scroll={scroll}
+        capacity={bodyCapacity}
+        theme={theme}
+      />
+    );
+    keys = [
+      ['↑↓', 'scroll'],
+      ['esc/d', 'back'],
+      ['r', 'resend'],
+      ['q', 'quit'],
+    ];
+  } else if (view.kind === 'trigger') {
+    body = <TriggerPicker eventTypes={trigger?.eventTypes ?? []} selectedIndex={view.index} capacity={bodyCapacity} theme={theme} />;
+    keys = [
+      ['↑↓', 'choose'],
+      ['enter', 'trigger'],
+      ['esc', 'back'],
+      ['q', 'quit'],
+    ];
+  } else {
+    body = (
+      <DeliveryList
+        rows={rowsShown}
+        selectedIndex={selectedIndex}
+        capacity={listCapacity}
+        width={size.columns}
+        theme={theme}
+        emptyText={emptyText(state.rows.length, nav.filter)}
+      />
+    );
+    keys = [
+      ['↑↓', 'select'],
+      ['enter/d', 'detail'],
+      ['r', 'resend'],
+      ['f', `filter: ${filterLabel(nav.filter)}`],
+      ['c', 'clear'],
+      ...(trigger && trigger.eventTypes.length > 0 ? [['t', 'trigger'] as [string, string]] : []),
+      ['q', 'quit'],
+    ];
+  }
+
+  if (!isRawModeSupported) keys = [['Ctrl-C', 'stop (stdin is not a terminal, so no other keys)']];
+
+  return (
+    <Box flexDirection="column" width={size.columns}>
+      <Header state={state} theme={theme} />
+      {body}
+      <StatusBar keys={keys} message={message} theme={theme} />
+    </Box>
+  );
+}
+
+/** The row for `seq`, or the next newer one if it was evicted; the newest when following. */
+function indexForSeq(rows: readonly DeliveryRow[], seq: number | undefined): number {
+  if (rows.length === 0) return -1;
+  if (seq === undefined) return rows.length - 1;
+  const index = rows.findIndex((row) => row.seq >= seq);
+  return index < 0 ? rows.length - 1 : index;
+}
+
+function emptyText(rowsKept: number, filter: RowFilter): string {
+  if (rowsKept > 0) return `no delivery matches the filter "${filterLabel(filter)}" (f to change it)`;
+  return 'waiting for deliveries…';
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function useTerminalSize(columns: number | undefined, rows: number | undefined): { columns: number; rows: number } {
+  const { stdout } = useStdout();
+  const read = () => ({
+    columns: columns ?? (stdout.columns || 80),
+    rows: rows ?? (stdout.rows || 24),
+  });
+  const [size, setSize] = useState(read);
+  useEffect(() => {
+    const onResize = () => setSize(read());
+    onResize();
+    stdout.on('resize', onResize);
+    return () => {
+      stdout.off('resize', onResize);
+    };
+  }, [stdout, columns, rows]);
+  return size;
+}

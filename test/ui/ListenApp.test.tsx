@@ -1,0 +1,331 @@
+import { render } from 'ink-testing-library';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ListenEvent } from '../../src/listen/events.js';
+import { createStateBatcher, type StateBatcher } from '../../src/ui/batcher.js';
+import { ListenApp } from '../../src/ui/ListenApp.js';
+import { makeTheme } from '../../src/ui/theme.js';
+import type { ListenUiTrigger } from '../../src/ui/types.js';
+import { deliveredEvents, detailsFor, FakeSession, localTime, READY } from './fake-session.js';
+
+const KEY = {
+  up: '\u001B[A',
+  down: '\u001B[B',
+  enter: '\r',
+  escape: '\u001B',
+  ctrlC: '\u0003',
+};
+
+const mounted: Array<{ unmount(): void; batcher: StateBatcher }> = [];
+
+afterEach(() => {
+  for (const m of mounted.splice(0)) {
+    m.unmount();
+    m.batcher.close();
+  }
+});
+
+function mount(session: FakeSession, options: { rows?: number; trigger?: ListenUiTrigger; color?: boolean } = {}) {
+  const batcher = createStateBatcher({ intervalMs: 5 });
+  const unsubscribe = session.on((event) => batcher.push(event));
+  for (const event of session.history()) batcher.push(event);
+  const app = render(
+    <ListenApp batcher={batcher} session={session} color={options.color ?? false} rows={options.rows ?? 30} trigger={options.trigger} />,
+  );
+  mounted.push({
+    batcher,
+    unmount: () => {
+      unsubscribe();
+      app.unmount();
+    },
+  });
+  const frame = () => app.lastFrame() ?? '';
+  const waitFor = async (predicate: (frame: string) => boolean, what = 'a matching frame') => {
+    const deadline = Date.now() + 3000;
+    while (!predicate(frame())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last frame:\n${frame()}`);
+      await sleep(5);
+    }
+    return frame();
+  };
+  const press = async (...keys: string[]) => {
+    for (const key of keys) {
+      app.stdin.write(key);
+      // Ink parses a lone ESC only after a short pause, and each key must land in its own render.
+      await sleep(key === KEY.escape ? 60 : 10);
+    }
+  };
+  return { app, batcher, frame, waitFor, press };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The line of the list that shows delivery `seq`. */
+function rowLine(frame: string, seq: number): string {
+  return frame.split('\n').find((line) => new RegExp(`\\s#${seq}\\s`).test(line)) ?? '';
+}
+
+describe('ListenApp', () => {
+  it('shows where it listens, what it forwards to and verifies against, and the counters', async () => {
+    const session = new FakeSession([{ ...READY, journal: '/tmp/gemwh/journal.ndjson' } as ListenEvent, ...deliveredEvents(1), ...deliveredEvents(2)]);
+    const ui = mount(session);
+    const frame = await ui.waitFor((f) => f.includes('listening on'));
+    expect(frame).toContain('listening on http://127.0.0.1:8787/webhook → http://localhost:3000/hook');
+    expect(frame).toContain('verifying against webhooks k0h9q38f6ejj1g9j7cgcdsauadmbewegl79f; secrets whsec_…ab12\n');
+    expect(frame).toContain('JWKS https://example.test/jwks  journal /tmp/gemwh/journal.ndjson\n');
+    expect(frame).toContain('received 2  ✓ 2  ✗ 0  DUP 0  forwarded 2  failed 0');
+  });
+
+  it('lists deliveries with time, type, short id, verdict and forward result', async () => {
+    const session = new FakeSession([
+      READY,
+      ...deliveredEvents(1),
+      { type: 'received', at: localTime(2), seq: 2, method: 'POST', path: '/webhook', webhookId: 'msg_bad', eventType: 'batch.failed', bodyBytes: 9 },
+      {
+        type: 'rejected',
+        at: localTime(2),
+        seq: 2,
+        status: 401,
+        reason: 'no_matching_signature',
+        explanation: 'x',
+        diagnosis: [],
+        webhookId: 'msg_bad',
+        eventType: 'batch.failed',
+      },
+      { type: 'received', at: localTime(3), seq: 3, method: 'POST', path: '/webhook', webhookId: 'msg_00000001abcdef', bodyBytes: 9 },
+      { type: 'duplicate', at: localTime(3), seq: 3, webhookId: 'msg_00000001abcdef', eventType: 'batch.succeeded', firstSeq: 1 },
+      ...deliveredEvents(4, 'video.generated').slice(0, 2),
+      ...deliveredEvents(5, 'interaction.completed').slice(0, 2),
+      {
+        type: 'forward_failed',
+        at: localTime(5),
+        seq: 5,
+        target: 'http://localhost:3000/hook',
+        attempt: 1,
+        error: 'connect ECONNREFUSED 127.0.0.1:3000',
+        latencyMs: 1,
+        nextAttemptAt: localTime(9),
+      },
+    ]);
+    const ui = mount(session);
+    const frame = await ui.waitFor((f) => f.includes('#5'));
+    expect(rowLine(frame, 1)).toMatch(/12:00:01 +#1 +batch\.succeeded +msg_…bcdef +✓ +200 12ms/);
+    expect(rowLine(frame, 2)).toMatch(/12:00:02 +#2 +batch\.failed +msg_bad +✗ no_matching_signature/);
+    expect(rowLine(frame, 3)).toMatch(/#3 +batch\.succeeded +msg_…bcdef +DUP of #1/);
+    expect(rowLine(frame, 4)).toMatch(/#4 +video\.generated .*✓ +pending/);
+    expect(rowLine(frame, 5)).toMatch(/#5 +interaction\.completed .*✓ +✗ refused, retrying in 4s/);
+    expect(frame).toMatch(/↑↓ select {2}enter\/d detail {2}r resend {2}f filter: all {2}c clear {2}q quit/);
+  });
+
+  it('updates a row as its forward result arrives', async () => {
+    const session = new FakeSession([READY]);
+    const ui = mount(session);
+    const [received, verified, forwarded] = deliveredEvents(1) as [ListenEvent, ListenEvent, ListenEvent];
+    session.emit(received, verified);
+    await ui.waitFor((f) => /#1 .*pending/.test(f), 'the pending row');
+    session.emit(forwarded);
+    await ui.waitFor((f) => /#1 .*200 12ms/.test(f), 'the forwarded row');
+  });
+
+  it('follows the newest delivery until the user moves up, then keeps the selection', async () => {
+    const session = new FakeSession([READY, ...deliveredEvents(1), ...deliveredEvents(2), ...deliveredEvents(3)]);
+    const ui = mount(session);
+    await ui.waitFor((f) => f.includes('#3'));
+    expect(rowLine(ui.frame(), 3)).toMatch(/^› /);
+
+    await ui.press(KEY.up);
+    await ui.waitFor((f) => rowLine(f, 2).startsWith('› '), 'the selection on #2');
+    session.emit(...deliveredEvents(4));
+    const frame = await ui.waitFor((f) => f.includes('#4'));
+    expect(rowLine(frame, 2)).toMatch(/^› /);
+    expect(rowLine(frame, 4)).not.toMatch(/^› /);
+
+    await ui.press(KEY.down, KEY.down);
+    session.emit(...deliveredEvents(5));
+    await ui.waitFor((f) => rowLine(f, 5).startsWith('› '), 'following again on #5');
+  });
+
+  it('handles keys that arrive faster than frames (key repeat, paste)', async () => {
+    const session = new FakeSession([READY, ...deliveredEvents(1), ...deliveredEvents(2), ...deliveredEvents(3), ...deliveredEvents(4)]);
+    const ui = mount(session);
+    await ui.waitFor((f) => f.includes('#4'));
+    ui.app.stdin.write(KEY.up + KEY.up + KEY.up);
+    ui.app.stdin.write('r');
+    await ui.waitFor((f) => f.includes('re-sent #1'), 'the resend of #1');
+    expect(session.resent).toEqual([1]);
+  });
+
+  it('opens the detail of the selected delivery with enter and goes back with esc', async () => {
+    const session = new FakeSession([READY, ...deliveredEvents(1), ...deliveredEvents(2)]);
+    session.setDetails(detailsFor(1));
+    const ui = mount(session);
+    await ui.waitFor((f) => f.includes('#2'));
+    await ui.press(KEY.up, KEY.enter);
+    const detail = await ui.waitFor((f) => f.includes('Headers'), 'the detail view');
+    expect(detail).toContain('#1  POST /webhook');
+    expect(detail).toContain('webhook-timestamp: 1777896000');
+    expect(detail).toContain('"type": "batch.succeeded"');
+    expect(detail).toContain('signature matches secret k0h9');
+    expect(detail).toContain('✓ attempt 1 → http://localhost:3000/hook  200  12ms');
+    expect(detail).toContain('esc/d back');
+
+    await ui.press(KEY.escape);
+    await ui.waitFor((f) => f.includes('enter/d detail') && !f.includes('Headers'), 'the list again');
+    await ui.press('d');
+    await ui.waitFor((f) => f.includes('Headers'), 'the detail view via d');
+    await ui.press('d');
+    await ui.waitFor((f) => !f.includes('Headers'), 'the list via d');
+  });
+
+  it('scrolls a long detail view', async () => {
+    const body = JSON.stringify({ data: Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`field_${i}`, i])) });
+    const session = new FakeSession([READY, ...deliveredEvents(1)]);
+    session.setDetails(detailsFor(1, { body: { encoding: 'utf8', data: body, bytes: body.length, truncated: false } }));
+    const ui = mount(session, { rows: 20 });
+    await ui.waitFor((f) => f.includes('#1'));
+    await ui.press(KEY.enter);
+    const top = await ui.waitFor((f) => f.includes('Verdict'));
+    expect(top).toContain('#1  POST /webhook');
+    expect(top.split('\n').length).toBeLessThan(20);
+    for (let i = 0; i < 25; i++) await ui.press(KEY.down);
+    const scrolled = await ui.waitFor((f) => !f.includes('#1  POST /webhook'), 'a scrolled view');
+    expect(scrolled).toMatch(/"field_\d+": \d+/);
+  });
+
+  it('says so when the details of a delivery are no longer kept', async () => {
+    const session = new FakeSession([READY, ...deliveredEvents(1)]);
+    const ui = mount(session);
+    await ui.waitFor((f) => f.includes('#1'));
+    await ui.press(KEY.enter);
+    await ui.waitFor((f) => f.includes('#1 is no longer kept in memory'), 'the eviction notice');
+  });
+
+  it('cycles the filter with f', async () => {
+    const session = new FakeSession([
+      READY,
+      ...deliveredEvents(1),
+      { type: 'received', at: localTime(2), seq: 2, method: 'POST', path: '/webhook', bodyBytes: 9 },
+      { type: 'rejected', at: localTime(2), seq: 2, status: 401, reason: 'too_old', explanation: '', diagnosis: [] },
+    ]);
+    const ui = mount(session);
+    await ui.waitFor((f) => f.includes('#2'));
+    await ui.press('f');
+    const rejectedOnly = await ui.waitFor((f) => f.includes('filter: rejected'));
+    expect(rowLine(rejectedOnly, 2)).toContain('✗ too_old');
+    expect(rowLine(rejectedOnly, 1)).toBe('');
+    await ui.press('f');
+    const failedOnly = await ui.waitFor((f) => f.includes('filter: forward failed'));
+    expect(failedOnly).toContain('no delivery matches the filter "forward failed"');
+  });
+
+  it('clears the list with c and keeps the totals', async () => {
+    const session = new FakeSession([READY, ...deliveredEvents(1), ...deliveredEvents(2)]);
+    const ui = mount(session);
+    await ui.waitFor((f) => f.includes('#2'));
+    await ui.press('c');
+    const frame = await ui.waitFor((f) => !f.includes('#1') && !f.includes('#2'), 'an empty list');
+    expect(frame).toContain('waiting for deliveries…');
+    expect(frame).toContain('received 2');
+  });
+
+  it('re-sends the selected delivery with r and reports the outcome', async () => {
+    const session = new FakeSession([READY, ...deliveredEvents(1), ...deliveredEvents(2)]);
+    const ui = mount(session);
+    await ui.waitFor((f) => f.includes('#2'));
+    await ui.press(KEY.up, 'r');
+    await ui.waitFor((f) => f.includes('re-sent #1'), 'the resend message');
+    expect(session.resent).toEqual([1]);
+
+    session.resendError = new Error('delivery #2 was rejected; nothing to re-send');
+    await ui.press(KEY.down, 'r');
+    await ui.waitFor((f) => f.includes('resend of #2 failed: delivery #2 was rejected'), 'the resend error');
+    expect(session.resent).toEqual([1, 2]);
+  });
+
+  it('quits with q, stopping the session', async () => {
+    const session = new FakeSession([READY]);
+    const ui = mount(session);
+    await ui.waitFor((f) => f.includes('listening on'));
+    await ui.press('q');
+    expect(session.stopCalls).toBe(1);
+  });
+
+  it('quits with Ctrl-C too', async () => {
+    const session = new FakeSession([READY]);
+    const ui = mount(session);
+    await ui.waitFor((f) => f.includes('listening on'));
+    await ui.press(KEY.ctrlC);
+    expect(session.stopCalls).toBe(1);
+  });
+
+  it('offers t only with a trigger, and triggers the chosen event type', async () => {
+    const withoutTrigger = mount(new FakeSession([READY]));
+    expect(await withoutTrigger.waitFor((f) => f.includes('q quit'))).not.toContain('t trigger');
+    await withoutTrigger.press('t');
+    expect(withoutTrigger.frame()).not.toContain('Trigger a delivery');
+
+    const triggered: string[] = [];
+    const trigger: ListenUiTrigger = {
+      eventTypes: ['batch.succeeded', 'batch.failed', 'video.generated'],
+      trigger: async (type) => {
+        triggered.push(type);
+      },
+    };
+    const ui = mount(new FakeSession([READY]), { trigger });
+    expect(await ui.waitFor((f) => f.includes('q quit'))).toContain('t trigger');
+    await ui.press('t');
+    await ui.waitFor((f) => f.includes('Trigger a delivery of:'));
+    await ui.press(KEY.down, KEY.down, KEY.enter);
+    await ui.waitFor((f) => f.includes('triggered video.generated'));
+    expect(triggered).toEqual(['video.generated']);
+  });
+
+  it('draws at most the terminal height however many deliveries it holds', async () => {
+    const session = new FakeSession([READY]);
+    for (let seq = 1; seq <= 800; seq++) session.emit(...deliveredEvents(seq));
+    const ui = mount(session, { rows: 24 });
+    const frame = await ui.waitFor((f) => f.includes('#800'));
+    expect(frame.split('\n').length).toBeLessThan(24);
+    expect(frame).toContain('received 800');
+  });
+
+  it('renders a burst of events in a handful of frames', async () => {
+    const session = new FakeSession([READY]);
+    const ui = mount(session);
+    await ui.waitFor((f) => f.includes('listening on'));
+    const framesBefore = ui.app.frames.length;
+    for (let seq = 1; seq <= 1000; seq++) session.emit(...deliveredEvents(seq));
+    await ui.waitFor((f) => f.includes('received 1000'));
+    expect(ui.app.frames.length - framesBefore).toBeLessThan(10);
+  });
+
+  it('shows a sender’s escape sequences as text', async () => {
+    const session = new FakeSession([
+      READY,
+      { type: 'received', at: localTime(1), seq: 1, method: 'POST', path: '/webhook', eventType: 'x\u001b]0;pwned\u0007', bodyBytes: 1 },
+    ]);
+    const ui = mount(session);
+    const frame = await ui.waitFor((f) => f.includes('#1'));
+    expect(rowLine(frame, 1)).toContain('x\\x1b]0;pwned\\x07');
+    expect(frame).not.toContain('\u0007');
+  });
+
+  it('exits when the session stops on its own, showing why', async () => {
+    const session = new FakeSession([READY]);
+    const ui = mount(session);
+    await ui.waitFor((f) => f.includes('listening on'));
+    session.emit({ type: 'stopped', at: localTime(9), reason: 'SIGTERM' });
+    await ui.waitFor((f) => f.includes('stopped: SIGTERM'));
+  });
+});
+
+describe('makeTheme', () => {
+  it('drops every style without colour (NO_COLOR) and keeps them with it', () => {
+    const plain = makeTheme(false);
+    for (const tone of ['ok', 'bad', 'warn', 'dim', 'plain'] as const) expect(plain.tone(tone)).toEqual({});
+    expect(plain.selected).toEqual({});
+    const colored = makeTheme(true);
+    expect(colored.tone('bad')).toEqual({ color: 'red' });
+    expect(colored.tone('ok')).toEqual({ color: 'green' });
+    expect(colored.selected).toEqual({ inverse: true });
+  });
+});

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import {
+  columnWidths,
+  errorWords,
+  fit,
+  forwardCell,
+  formatClock,
+  formatMs,
+  printable,
+  safeSecretLabel,
+  shortId,
+  verdictCell,
+  wrapLines,
+} from '../../src/ui/format.js';
+import { localTime } from './fake-session.js';
+
+describe('format', () => {
+  it('prints times as local HH:MM:SS', () => {
+    expect(formatClock(localTime(7))).toBe('12:00:07');
+  });
+
+  it('shortens webhook ids keeping the prefix and the tail', () => {
+    expect(shortId('msg_2KWPBgLlAfxdpx2AI54pPJ85f4W', 10)).toBe('msg_…85f4W');
+    expect(shortId('k0h9q38f6ejj1g9j7cgcdsauadmbewegl79f', 10)).toBe('k0h…egl79f');
+    expect(shortId('short', 10)).toBe('short');
+    expect(shortId(undefined)).toBe('-');
+  });
+
+  it('marks verdicts', () => {
+    expect(verdictCell({ kind: 'verified', scheme: 'static', inGrace: false })).toEqual({ text: '✓', tone: 'ok' });
+    expect(verdictCell({ kind: 'rejected', reason: 'no_matching_signature', status: 401 }).text).toBe('✗ no_matching_signature');
+    expect(verdictCell({ kind: 'duplicate', firstSeq: 3 }).text).toBe('DUP of #3');
+    expect(verdictCell({ kind: 'pending' }).text).toBe('…');
+  });
+
+  it('describes forward outcomes as the list shows them', () => {
+    expect(forwardCell({ kind: 'pending' }).text).toBe('pending');
+    expect(forwardCell({ kind: 'reported', targets: [{ target: 'a', kind: 'ok', attempt: 1, status: 200, latencyMs: 12 }] })).toEqual({
+      text: '200 12ms',
+      tone: 'ok',
+    });
+    expect(
+      forwardCell({
+        kind: 'reported',
+        targets: [{ target: 'a', kind: 'failed', attempt: 1, error: 'connect ECONNREFUSED 127.0.0.1:3000', latencyMs: 2, retryInMs: 4000 }],
+      }),
+    ).toEqual({ text: '✗ refused, retrying in 4s', tone: 'warn' });
+    expect(
+      forwardCell({ kind: 'reported', targets: [{ target: 'a', kind: 'failed', attempt: 5, status: 502, latencyMs: 1500 }] }),
+    ).toEqual({ text: '✗ 502 1.5s', tone: 'bad' });
+  });
+
+  it('names common network errors in plain words and cuts the rest', () => {
+    expect(errorWords('UND_ERR_CONNECT_TIMEOUT')).toBe('timeout');
+    expect(errorWords('getaddrinfo ENOTFOUND app.local')).toBe('no such host');
+    expect(errorWords('something long and unusual happened here')).toBe('something long and unus…');
+    expect(errorWords(undefined)).toBe('failed');
+  });
+
+  it('formats latencies', () => {
+    expect(formatMs(12.4)).toBe('12ms');
+    expect(formatMs(1500)).toBe('1.5s');
+    expect(formatMs(42_000)).toBe('42s');
+  });
+
+  it('pads and cuts to a column width counting ✓ as one column', () => {
+    expect(fit('✓', 3)).toBe('✓  ');
+    expect(fit('abcdef', 4)).toBe('abc…');
+  });
+
+  it('fits "✗ refused, retrying in 4s" in a 100-column terminal', () => {
+    expect(columnWidths(100).forward).toBeGreaterThanOrEqual('✗ refused, retrying in 4s'.length);
+    expect(columnWidths(140).eventType).toBeGreaterThanOrEqual('interaction.requires_action'.length);
+  });
+
+  it('turns control characters into visible escapes so a sender cannot drive the terminal', () => {
+    expect(printable('evil\u001b[2Jtype\u0007')).toBe('evil\\x1b[2Jtype\\x07');
+    expect(wrapLines('a\u001b]0;title\u0007', 80)).toEqual(['a\\x1b]0;title\\x07']);
+  });
+
+  it('wraps long lines to the width', () => {
+    expect(wrapLines('abcdefghij\n\nxy', 4)).toEqual(['abcd', 'efgh', 'ij', '', 'xy']);
+  });
+
+  it('redacts a secret that reached the header unredacted, and leaves redacted ones alone', () => {
+    expect(safeSecretLabel('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')).toBe('whsec_…LaSw');
+    expect(safeSecretLabel('whsec_…ab12')).toBe('whsec_…ab12');
+  });
+});
