@@ -1,0 +1,83 @@
+import { Argument, Command, Option } from 'commander';
+import { completeWith } from '../completion/hints.js';
+import { parseDuration } from '../core/duration.js';
+import { parseTarget } from '../core/target.js';
+import type { Deps } from '../deps.js';
+import { UsageError } from '../errors.js';
+import type { ConformanceOptions } from '../conformance/run-conformance.js';
+
+interface RawFlags {
+  secret?: string;
+  secretEnv?: string;
+  webhook?: string;
+  dynamic?: boolean;
+  audience?: string;
+  jwksPort?: string;
+  only?: string;
+  json?: boolean;
+  report?: string;
+  timeout: string;
+  secretStore?: 'keychain' | 'file';
+}
+
+export default function conformanceCommand(deps: Deps): Command {
+  return new Command('conformance')
+    .summary('attack your own webhook receiver with a battery of deliveries and score it')
+    .description(
+      'Send your running receiver a battery of deliveries (valid ones of every event type; forged, stale, ' +
+        'malformed, duplicated and oversized ones) and report, case by case, whether it accepted what it must ' +
+        'accept and refused what it must refuse, and what each failure exposes. ' +
+        'Exit 9 when a must-case fails, 7 when the receiver cannot be reached.',
+    )
+    .addArgument(new Argument('<url>', 'the receiver: PORT, HOST:PORT/PATH or a full URL'))
+    .addOption(new Option('--secret <whsec>', 'the signing secret the receiver verifies with'))
+    .addOption(new Option('--secret-env <var>', 'read that secret from this environment variable'))
+    .addOption(new Option('--webhook <id>', "use the webhook's current secret kept by gemwh"))
+    .addOption(new Option('--dynamic', "test JWT (dynamic webhook) verification against a JWKS gemwh serves on loopback"))
+    .addOption(new Option('--audience <aud>', 'with --dynamic: the aud claim the receiver expects (default: the URL)'))
+    .addOption(new Option('--jwks-port <port>', 'with --dynamic: serve the JWKS on this port, so the receiver is configured once'))
+    .addOption(new Option('--only <cases>', 'run only these case ids or globs, comma-separated (e.g. "reject-*")'))
+    .addOption(new Option('--json', 'print the results as JSON (cases, score, passed)'))
+    .addOption(completeWith(new Option('--report <file>', 'also write the results as a Markdown report'), 'files'))
+    .addOption(new Option('--timeout <duration>', 'time allowed for each answer').default('10s'))
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  $ gemwh conformance localhost:3000/webhooks/gemini --secret-env GEMINI_WEBHOOK_SECRET\n' +
+        "  $ gemwh conformance https://staging.example.com/hook --webhook k0h9q38f6ejj --only 'reject-*' --json\n" +
+        '  $ gemwh conformance 8080 --dynamic --jwks-port 8799 --report conformance.md\n',
+    )
+    .action(async (url: string, _flags: RawFlags, command: Command) => {
+      const options = toConformanceOptions(url, command.optsWithGlobals<RawFlags>());
+      const { runConformance } = await import('../conformance/run-conformance.js');
+      await runConformance(options, deps);
+    });
+}
+
+export function toConformanceOptions(url: string, flags: RawFlags): ConformanceOptions {
+  return {
+    url: parseTarget(url).url,
+    secret: flags.secret,
+    secretEnv: flags.secretEnv,
+    webhookId: flags.webhook,
+    dynamic: flags.dynamic === true,
+    secretStore: flags.secretStore,
+    audience: flags.audience,
+    jwksPort: flags.jwksPort === undefined ? undefined : parsePort(flags.jwksPort),
+    only: (flags.only ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== ''),
+    json: flags.json === true,
+    reportFile: flags.report,
+    timeoutMs: parseDuration(flags.timeout, '--timeout'),
+  };
+}
+
+function parsePort(text: string): number {
+  const port = Number(text.trim());
+  if (!/^\d+$/.test(text.trim()) || port < 1 || port > 65535) {
+    throw new UsageError(`--jwks-port must be a port from 1 to 65535, not "${text}"`, { hint: 'e.g. --jwks-port 8799' });
+  }
+  return port;
+}

@@ -1,0 +1,234 @@
+import { generateKeyPair } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { EVENT_TYPE_NAMES } from '../core/events.js';
+import type { JwtSigningKey } from '../core/jwt-sign.js';
+import { redactSecret } from '../core/redact.js';
+import { inspectSecret } from '../core/standard-webhooks.js';
+import type { Deps } from '../deps.js';
+import { CheckFailedError, SecretStoreError, UsageError } from '../errors.js';
+import { VERSION } from '../version.js';
+import { casesFor, type ConformanceCase } from './cases.js';
+import { createCaseContext, type ConformanceMode } from './context.js';
+import { runBattery, score, selectCases } from './engine.js';
+import { startJwksServer, type JwksServer } from './jwks-server.js';
+import { formatJsonReport, formatMarkdownReport, formatResultTable, formatScore, type ConformanceReport } from './report.js';
+import { checkReachable, createSender } from './send.js';
+
+export const DEFAULT_SLOW_WARN_MS = 2_000;
+export const DEFAULT_SLOW_FAIL_MS = 10_000;
+export const DEFAULT_OVERSIZED_BYTES = 5 * 1024 * 1024;
+
+export interface ConformanceOptions {
+  url: URL;
+  /** Exactly one signing source: a secret (--secret, --secret-env), a stored one (--webhook), or --dynamic. */
+  secret?: string;
+  secretEnv?: string;
+  webhookId?: string;
+  dynamic: boolean;
+  secretStore?: 'keychain' | 'file';
+  /** JWT `aud` with --dynamic; default the receiver URL. */
+  audience?: string;
+  /** Port of the loopback JWKS with --dynamic; 0 picks a free one. */
+  jwksPort?: number;
+  /** Case ids or globs; empty runs them all. */
+  only: readonly string[];
+  json: boolean;
+  reportFile?: string;
+  timeoutMs: number;
+  slowWarnMs?: number;
+  slowFailMs?: number;
+  oversizedBytes?: number;
+  /** For tests: keys to sign with instead of the dev key and a freshly generated stranger. */
+  keys?: { key: JwtSigningKey; otherKey: JwtSigningKey };
+}
+
+/**
+ * `gemwh conformance`: resolves what to sign with, checks that the receiver is up, runs the
+ * battery, prints the table (or JSON) and the score, writes the Markdown report, and throws
+ * CheckFailedError (exit 9) when a must-case failed. Resolves with the report otherwise.
+ */
+export async function runConformance(options: ConformanceOptions, deps: Deps): Promise<ConformanceReport> {
+  const mode = chooseMode(options);
+  const battery = casesFor(mode, EVENT_TYPE_NAMES);
+  const otherMode = casesFor(mode === 'static' ? 'dynamic' : 'static', EVENT_TYPE_NAMES);
+  const cases = selectCases(battery, options.only, mode, otherMode);
+  const secret = mode === 'static' ? await resolveSecret(options, deps) : undefined;
+
+  // The stranger key (RSA 2048) is made on the thread pool while the receiver is checked.
+  const strangerKey = mode === 'dynamic' && !options.keys ? generateStrangerKey() : undefined;
+  strangerKey?.catch(() => undefined);
+  await checkReachable(options.url, options.timeoutMs);
+
+  let jwksServer: JwksServer | undefined;
+  const sender = createSender(options.url, { timeoutMs: options.timeoutMs, signal: deps.signal });
+  try {
+    let dynamic: { audience: string; key: JwtSigningKey; otherKey: JwtSigningKey } | undefined;
+    if (mode === 'dynamic') {
+      const { toJwks } = await import('../core/jwt-sign.js');
+      const { loadOrCreateDevKey } = await import('../devkey/dev-key.js');
+      const keys = options.keys ?? { key: await loadOrCreateDevKey(deps.paths, deps.clock.now()), otherKey: await (strangerKey as Promise<JwtSigningKey>) };
+      const audience = options.audience ?? options.url.href;
+      jwksServer = await startJwksServer(toJwks([keys.key]), options.jwksPort ?? 0);
+      dynamic = { audience, ...keys };
+      deps.io.stderr.write(
+        `gemwh: the receiver must trust the JWKS at ${jwksServer.url} (kid ${keys.key.kid}, RS256) and expect aud "${audience}"\n` +
+          `       (the same key as \`gemwh replay jwks\`${options.jwksPort === undefined ? '; pass --jwks-port to keep this URL stable between runs' : ''})\n`,
+      );
+    }
+
+    const ctx = await createCaseContext({
+      mode,
+      now: () => deps.clock.now(),
+      randomBytes: deps.random.bytes,
+      static: secret === undefined ? undefined : { secret },
+      dynamic,
+      oversizedBytes: options.oversizedBytes ?? DEFAULT_OVERSIZED_BYTES,
+    });
+
+    const startedAt = new Date(deps.clock.now()).toISOString();
+    deps.io.stderr.write(
+      `gemwh: running ${cases.length} conformance case${cases.length === 1 ? '' : 's'} against ${options.url.href} (${
+        mode === 'static' ? `static signature, secret ${redactSecret(secret ?? '')}` : 'dynamic JWT'
+      })\n`,
+    );
+    const progress = deps.io.stderr.isTTY === true;
+    const { results, validSent, validAccepted } = await runBattery({
+      cases,
+      ctx,
+      send: sender,
+      slowWarnMs: options.slowWarnMs ?? DEFAULT_SLOW_WARN_MS,
+      slowFailMs: options.slowFailMs ?? DEFAULT_SLOW_FAIL_MS,
+      signal: deps.signal,
+      onCase: progress ? (i, total, c: ConformanceCase) => deps.io.stderr.write(`\r\x1b[K[${i + 1}/${total}] ${c.id}`) : undefined,
+    });
+    if (progress) deps.io.stderr.write('\r\x1b[K');
+    if (jwksServer && jwksServer.fetches() === 0 && results.some((r) => r.outcome === 'fail')) {
+      deps.io.stderr.write(`gemwh: note: the receiver never fetched the JWKS at ${jwksServer.url}; is it configured to trust it?\n`);
+    }
+    // One cause explains a wall of failures: the receiver and gemwh disagree on the secret or key.
+    const nothingAccepted = validSent > 0 && validAccepted === 0;
+    const mismatchHint =
+      mode === 'static'
+        ? `No valid delivery was accepted: does the receiver verify with the same secret (gemwh signed with ${redactSecret(secret ?? '')})?`
+        : 'No valid delivery was accepted: does the receiver trust the JWKS above and expect that audience (--audience)?';
+    if (nothingAccepted) deps.io.stderr.write(`gemwh: note: ${mismatchHint}\n`);
+
+    const summary = score(results);
+    const report: ConformanceReport = {
+      schema: 'gemwh.conformance/v1',
+      target: options.url.href,
+      mode,
+      startedAt,
+      gemwhVersion: VERSION,
+      cases: results,
+      score: summary,
+      passed: summary.must.failed.length === 0,
+    };
+
+    if (options.json) {
+      deps.io.stdout.write(formatJsonReport(report));
+    } else {
+      const isTTY = deps.io.stdout.isTTY === true;
+      deps.io.stdout.write(formatResultTable(report, isTTY));
+      // Piped output stays one TSV table; the score then goes with the other messages.
+      if (isTTY) deps.io.stdout.write(`\n${formatScore(report)}`);
+      else deps.io.stderr.write(formatScore(report));
+    }
+    if (options.reportFile !== undefined) await writeReport(options.reportFile, formatMarkdownReport(report), deps);
+
+    if (!report.passed) {
+      const failed = summary.must.failed;
+      throw new CheckFailedError(
+        `the receiver failed ${failed.length} must-case${failed.length === 1 ? '' : 's'}: ${failed.join(', ')}`,
+        {
+          hint: nothingAccepted
+            ? mismatchHint
+            : 'The RISK column says what each failure exposes; re-run one case with --only <case-id> while fixing it.',
+        },
+      );
+    }
+    return report;
+  } finally {
+    sender.close();
+    await jwksServer?.close();
+  }
+}
+
+function chooseMode(options: ConformanceOptions): ConformanceMode {
+  const sources = [
+    options.secret !== undefined ? '--secret' : undefined,
+    options.secretEnv !== undefined ? '--secret-env' : undefined,
+    options.webhookId !== undefined ? '--webhook' : undefined,
+    options.dynamic ? '--dynamic' : undefined,
+  ].filter((s): s is string => s !== undefined);
+  if (sources.length === 0) {
+    throw new UsageError('say what the receiver verifies with', {
+      hint: 'Give its signing secret (--secret whsec_…, --secret-env VAR, --webhook <id> for a secret kept by gemwh), or --dynamic for JWT deliveries.',
+    });
+  }
+  if (sources.length > 1) {
+    throw new UsageError(`${sources.join(' and ')} cannot be combined`, {
+      hint: 'The battery signs with one secret (static) or with gemwh\'s dev key (--dynamic); pick one.',
+    });
+  }
+  if (!options.dynamic && (options.audience !== undefined || options.jwksPort !== undefined)) {
+    throw new UsageError(`${options.audience !== undefined ? '--audience' : '--jwks-port'} only applies with --dynamic`, {
+      hint: 'Add --dynamic to test JWT verification, or drop the flag.',
+    });
+  }
+  return options.dynamic ? 'dynamic' : 'static';
+}
+
+async function resolveSecret(options: ConformanceOptions, deps: Deps): Promise<string> {
+  if (options.secret !== undefined) return checkSecret(options.secret, '--secret');
+  if (options.secretEnv !== undefined) {
+    const value = deps.env[options.secretEnv]?.trim();
+    if (!value) {
+      throw new UsageError(`--secret-env ${options.secretEnv}: the environment variable is not set or empty`, {
+        hint: `Export it first, e.g. export ${options.secretEnv}=whsec_…`,
+      });
+    }
+    return checkSecret(value, `$${options.secretEnv}`);
+  }
+  const webhookId = options.webhookId ?? '';
+  const { openSecretStore } = await import('../secrets/open-store.js');
+  const { loadVerificationSecrets } = await import('../secrets/current-secrets.js');
+  const store = await openSecretStore(deps, { store: options.secretStore });
+  const found = await loadVerificationSecrets(store, deps.clock.now(), [webhookId]);
+  // Newest first: after a rotation the receiver must already know the new secret.
+  const newest = found.candidates[0];
+  if (!newest) {
+    throw new SecretStoreError(`no valid signing secret for webhook ${webhookId} in ${store.location}`, {
+      hint: 'gemwh keeps the secret when `gemwh create` makes the webhook; otherwise pass it with --secret or --secret-env.',
+    });
+  }
+  return newest.secret;
+}
+
+function checkSecret(secret: string, label: string): string {
+  const inspection = inspectSecret(secret);
+  if (!inspection.ok) throw new UsageError(`${label} (${redactSecret(secret)}): ${inspection.message}`, { hint: inspection.hint });
+  return secret.trim();
+}
+
+/** A key the receiver has never been told about, for the wrong-key and unknown-kid attacks. */
+async function generateStrangerKey(): Promise<JwtSigningKey> {
+  const { signingKeyFromPrivateJwk } = await import('../core/jwt-sign.js');
+  const { privateKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
+  return signingKeyFromPrivateJwk(privateKey.export({ format: 'jwk' }) as Parameters<typeof signingKeyFromPrivateJwk>[0]);
+}
+
+async function writeReport(file: string, markdown: string, deps: Deps): Promise<void> {
+  const path = resolve(file);
+  try {
+    await writeFile(path, markdown);
+  } catch (error) {
+    throw new UsageError(`cannot write the report to ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
+      hint: 'Give --report a path in a folder you can write to.',
+      cause: error,
+    });
+  }
+  deps.io.stderr.write(`gemwh: report written to ${path}\n`);
+}

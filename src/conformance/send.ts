@@ -1,0 +1,103 @@
+import http from 'node:http';
+import https from 'node:https';
+import { connect as netConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { NetworkError } from '../errors.js';
+import { postBytes, type PostErrorKind } from '../replay/http-post.js';
+import { VERSION } from '../version.js';
+
+/**
+ * The wire side of the battery, on replay's postBytes (exact bytes, header names sent in the case
+ * given, redirects reported and never followed, one deadline per exchange). Conformance adds one
+ * rule: a fresh connection per request, so a receiver that crashes is neither masked by nor
+ * blamed on a reused keep-alive socket.
+ */
+
+export interface OutgoingRequest {
+  /** Header names are sent exactly as written here (mixed case is itself a test case). */
+  headers: ReadonlyArray<readonly [string, string]>;
+  body: string | Buffer;
+  /** A correctly signed, ordinary delivery: its latency counts for the response-time case. */
+  measured: boolean;
+}
+
+export interface Exchange {
+  request: OutgoingRequest;
+  /** Milliseconds from sending until the answer was read in full (or the request failed). */
+  latencyMs: number;
+  status?: number;
+  location?: string;
+  /** The first bytes of the answer, as text. */
+  bodyStart?: string;
+  /** Set when no answer came: the connection was refused or dropped, or the timeout hit. */
+  error?: { kind: PostErrorKind; message: string };
+}
+
+export interface SendOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export interface Sender {
+  (request: OutgoingRequest): Promise<Exchange>;
+  /** Closes the sockets the sender still holds. */
+  close(): void;
+}
+
+export function createSender(url: URL, options: SendOptions): Sender {
+  const agent = url.protocol === 'https:' ? new https.Agent({ keepAlive: false }) : new http.Agent({ keepAlive: false });
+  const sender = async (outgoing: OutgoingRequest): Promise<Exchange> => {
+    const headers: Record<string, string> = {
+      'Content-Type': 'application/json',
+      'User-Agent': `gemwh-conformance/${VERSION}`,
+    };
+    for (const [name, value] of outgoing.headers) headers[name] = value;
+    const body = typeof outgoing.body === 'string' ? Buffer.from(outgoing.body, 'utf8') : outgoing.body;
+    const result = await postBytes(url, body, headers, { timeoutMs: options.timeoutMs, signal: options.signal, agent });
+    return {
+      request: outgoing,
+      latencyMs: result.latencyMs,
+      ...(result.status !== undefined ? { status: result.status, bodyStart: result.responseStart } : {}),
+      ...(result.location !== undefined ? { location: result.location } : {}),
+      ...(result.error
+        ? { error: result.error.kind === 'timeout' ? { kind: 'timeout', message: `no answer within ${formatMs(options.timeoutMs)}` } : result.error }
+        : {}),
+    };
+  };
+  return Object.assign(sender, { close: () => agent.destroy() });
+}
+
+/**
+ * Opens (and closes) one connection to the receiver, sending nothing, so that a receiver that is
+ * not running is reported once, before the battery, instead of as thirty failed cases.
+ */
+export async function checkReachable(url: URL, timeoutMs: number): Promise<void> {
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  await new Promise<void>((resolve, reject) => {
+    const socket =
+      url.protocol === 'https:'
+        ? tlsConnect({ host, port, servername: /^[\d.:]+$/.test(host) ? undefined : host }, () => done())
+        : netConnect({ host, port }, () => done());
+    const timer = setTimeout(() => done(new Error(`no connection within ${formatMs(timeoutMs)}`)), timeoutMs);
+    function done(error?: Error) {
+      clearTimeout(timer);
+      socket.destroy();
+      if (error) reject(error);
+      else resolve();
+    }
+    socket.on('error', (error) => done(error));
+  }).catch((error: NodeJS.ErrnoException) => {
+    const what = error.code === 'ECONNREFUSED' ? 'connection refused' : error.message;
+    throw new NetworkError(`cannot reach the receiver at ${url.href}: ${what}`, {
+      hint: `Start your webhook receiver first (it must listen on ${url.host}), then run gemwh conformance again.`,
+      cause: error,
+    });
+  });
+}
+
+export function formatMs(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const seconds = ms / 1000;
+  return `${Number.isInteger(seconds) ? seconds : seconds.toFixed(1)} s`;
+}
