@@ -1,0 +1,140 @@
+import { Argument, Command, Option } from 'commander';
+import { completeWith } from '../../completion/hints.js';
+import { parseDuration } from '../../core/duration.js';
+import { parseSetAssignment } from '../../core/set-path.js';
+import { parseTarget } from '../../core/target.js';
+import type { Deps } from '../../deps.js';
+import { UsageError } from '../../errors.js';
+import { TAMPER_MODES, type TamperMode } from '../../replay/tamper-modes.js';
+import type { ReplayFixtureOptions } from '../../replay/replay-fixture.js';
+
+const MAX_COUNT = 100_000;
+const MAX_CONCURRENCY = 64;
+
+interface RawFlags {
+  to: string;
+  secret?: string[];
+  secretEnv?: string[];
+  webhook?: string;
+  dynamic?: boolean;
+  audience?: string;
+  id?: string;
+  timestamp?: string;
+  set?: string[];
+  count: string;
+  concurrency: string;
+  header?: string[];
+  repeatId?: boolean;
+  rotationHeader?: boolean;
+  tamper?: TamperMode;
+  timeout: string;
+  json?: boolean;
+  secretStore?: 'keychain' | 'file';
+}
+
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+
+export default function replayFixtureCommand(deps: Deps): Command {
+  return new Command('fixture')
+    .summary('send a signed fixture event (or a JSON file) to a receiver')
+    .description(
+      'Send a signed delivery of a catalog event (or of a JSON file) to a receiver, and check its answer. ' +
+        'Each send gets a fresh webhook-id (msg_…) and the current webhook-timestamp; the body is compact JSON, ' +
+        'sent byte for byte as signed.\n\n' +
+        'Valid deliveries must be answered 2xx; with --tamper the receiver must refuse (anything but 2xx). ' +
+        'Exit 9 when it does not, 7 when it cannot be reached.',
+    )
+    .addArgument(completeWith(new Argument('<event-type|file.json>', 'event type from the catalog, or a JSON file'), 'event-types-or-files'))
+    .requiredOption('--to <target>', 'receiver: PORT, HOST:PORT[/PATH] or URL (without a path: /)')
+    .addOption(new Option('--secret <whsec>', 'sign with this secret (repeat for several signatures)').argParser(collect))
+    .addOption(new Option('--secret-env <var>', 'sign with the secret in this environment variable (repeatable)').argParser(collect))
+    .addOption(new Option('--webhook <id>', "sign with the webhook's current secrets kept by gemwh"))
+    .addOption(new Option('--dynamic', "send a dynamic delivery: an RS256 JWT signed with gemwh's dev key (see `replay jwks`)"))
+    .addOption(new Option('--audience <aud>', 'JWT aud claim with --dynamic (default: the target URL)'))
+    .addOption(new Option('--id <webhook-id>', 'use this webhook-id instead of a fresh one'))
+    .addOption(new Option('--timestamp <seconds>', 'use this webhook-timestamp (Unix seconds) instead of now'))
+    .addOption(new Option('--set <path=value>', 'change a field, e.g. data.output_file_uri=gs://b/r.jsonl (JSON or text; repeatable)').argParser(collect))
+    .addOption(new Option('--count <n>', 'number of deliveries to send').default('1'))
+    .addOption(new Option('--concurrency <n>', `deliveries in flight at once (max ${MAX_CONCURRENCY})`).default('1'))
+    .addOption(new Option('--header <"K: V">', 'extra request header (repeatable)').argParser(collect))
+    .addOption(new Option('--repeat-id', 'send each delivery twice with the same webhook-id, like a retry'))
+    .addOption(new Option('--rotation-header', 'add a stale signature from another secret before the valid one'))
+    .addOption(new Option('--tamper <mode>', 'break the delivery; the receiver must refuse it').choices(TAMPER_MODES))
+    .addOption(new Option('--timeout <duration>', 'time allowed for each answer').default('10s'))
+    .addOption(new Option('--json', 'one JSON object per send (NDJSON)'))
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  $ gemwh replay fixture batch.succeeded --to 3000 --secret-env GEMINI_WEBHOOK_SECRET\n' +
+        '  $ gemwh replay fixture video.generated --to localhost:8080/hooks --webhook k0h9q38f6ejj --tamper body\n' +
+        '  $ gemwh replay fixture ./event.json --to https://hooks.example.com/gemini --dynamic --count 20 --concurrency 5 --json\n',
+    )
+    .action(async (source: string, _flags: RawFlags, command: Command) => {
+      const options = toReplayFixtureOptions(source, command.optsWithGlobals<RawFlags>());
+      const { runReplayFixture } = await import('../../replay/replay-fixture.js');
+      await runReplayFixture(options, deps);
+    });
+}
+
+export function toReplayFixtureOptions(source: string, flags: RawFlags): ReplayFixtureOptions {
+  return {
+    source,
+    target: parseTarget(flags.to),
+    secrets: flags.secret ?? [],
+    secretEnv: flags.secretEnv ?? [],
+    webhookId: flags.webhook,
+    secretStore: flags.secretStore,
+    dynamic: flags.dynamic === true,
+    audience: flags.audience,
+    id: flags.id === undefined ? undefined : parseWebhookId(flags.id),
+    timestamp: flags.timestamp === undefined ? undefined : parseInteger(flags.timestamp, '--timestamp', 0, 99_999_999_999),
+    sets: (flags.set ?? []).map(parseSetAssignment),
+    count: parseInteger(flags.count, '--count', 1, MAX_COUNT),
+    concurrency: parseInteger(flags.concurrency, '--concurrency', 1, MAX_CONCURRENCY),
+    headers: (flags.header ?? []).map(parseHeader),
+    repeatId: flags.repeatId === true,
+    rotationHeader: flags.rotationHeader === true,
+    tamper: flags.tamper,
+    timeoutMs: parseDuration(flags.timeout, '--timeout'),
+    json: flags.json === true,
+  };
+}
+
+function parseInteger(text: string, flag: string, min: number, max: number): number {
+  const value = Number(text.trim());
+  if (!/^\d+$/.test(text.trim()) || value < min || value > max) {
+    throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, not "${text}"`, {
+      hint: flag === '--timestamp' ? 'Give Unix seconds, e.g. --timestamp $(date +%s).' : `e.g. ${flag} ${Math.min(max, 10)}`,
+    });
+  }
+  return value;
+}
+
+function parseWebhookId(text: string): string {
+  // The id goes into the signed content and a header: a dot or a line break would be ambiguous or unsendable.
+  if (!/^[\x21-\x7e]+$/.test(text) || text.includes('.')) {
+    throw new UsageError(`--id "${text}" is not usable as a webhook-id`, {
+      hint: 'Use printable ASCII without spaces or dots, e.g. msg_2Kq8d7Lr0X.',
+    });
+  }
+  return text;
+}
+
+// The sender computes these from the body; letting them be overridden would send a broken request.
+const RESERVED_HEADERS = new Set(['content-length', 'transfer-encoding', 'host', 'connection']);
+
+function parseHeader(text: string): [string, string] {
+  const colon = text.indexOf(':');
+  const name = colon > 0 ? text.slice(0, colon).trim() : '';
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+    throw new UsageError(`--header "${text}" is not "Name: value"`, { hint: "Write e.g. --header 'X-Trace: abc123'." });
+  }
+  if (RESERVED_HEADERS.has(name.toLowerCase())) {
+    throw new UsageError(`--header cannot set ${name}: gemwh sets it from the body it sends`, {
+      hint: 'Drop this header; to test a malformed request use --tamper.',
+    });
+  }
+  const value = text.slice(colon + 1).trim();
+  if (/[\r\n]/.test(value)) throw new UsageError(`--header ${name}: the value contains a line break`);
+  return [name, value];
+}

@@ -1,0 +1,21 @@
+import type { Argument, Option } from 'commander';
+
+/**
+ * What the shell should offer for an argument or option value, beyond what commander knows
+ * (choices). Set by command files, read by the completion generator. Options named --events and
+ * --type get event types without being marked.
+ */
+export type CompletionHint = 'event-types' | 'event-types-or-files' | 'files';
+
+const HINT = Symbol.for('gemwh.completion-hint');
+
+type Hinted = { [HINT]?: CompletionHint };
+
+export function completeWith<T extends Argument | Option>(target: T, hint: CompletionHint): T {
+  (target as T & Hinted)[HINT] = hint;
+  return target;
+}
+
+export function completionHint(target: Argument | Option): CompletionHint | undefined {
+  return (target as (Argument | Option) & Hinted)[HINT];
+}

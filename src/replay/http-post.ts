@@ -1,0 +1,117 @@
+import http from 'node:http';
+import https from 'node:https';
+import { performance } from 'node:perf_hooks';
+
+/**
+ * One POST of exact bytes, the way a webhook sender does it: no redirects followed (a 3xx is an
+ * answer like any other), one deadline for the whole exchange, and only the start of the answer
+ * kept, so a receiver that streams megabytes back cannot fill memory.
+ */
+
+export const RESPONSE_START_BYTES = 1024;
+
+export type PostErrorKind = 'refused' | 'timeout' | 'dns' | 'tls' | 'reset' | 'aborted' | 'other';
+
+export interface PostResult {
+  /** Absent when no HTTP answer arrived. */
+  status?: number;
+  latencyMs: number;
+  /** The first bytes of the answer body as text. */
+  responseStart: string;
+  /** The Location header of a redirect, which is reported, never followed. */
+  location?: string;
+  error?: { kind: PostErrorKind; message: string };
+}
+
+export interface PostOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /** A keep-alive agent shared by the sends of one run. */
+  agent?: http.Agent;
+}
+
+export function createAgent(url: URL, maxSockets: number): http.Agent {
+  const options = { keepAlive: true, maxSockets };
+  return url.protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
+}
+
+export function postBytes(url: URL, body: Buffer, headers: Readonly<Record<string, string>>, options: PostOptions): Promise<PostResult> {
+  const started = performance.now();
+  const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
+  return new Promise((resolve) => {
+    let settled = false;
+    const finish = (result: Omit<PostResult, 'latencyMs'>) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      resolve({ ...result, latencyMs: elapsed() });
+    };
+    const transport = url.protocol === 'https:' ? https : http;
+    const request = transport.request(url, {
+      method: 'POST',
+      headers: { ...headers, 'content-length': String(body.length) },
+      agent: options.agent,
+    });
+    const timer = setTimeout(() => {
+      request.destroy();
+      finish({ responseStart: '', error: { kind: 'timeout', message: `no complete answer within ${options.timeoutMs} ms` } });
+    }, options.timeoutMs);
+    const onAbort = () => {
+      request.destroy();
+      finish({ responseStart: '', error: { kind: 'aborted', message: 'interrupted' } });
+    };
+    if (options.signal?.aborted) return onAbort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+
+    request.on('error', (error: NodeJS.ErrnoException) => finish({ responseStart: '', error: classify(error) }));
+    request.on('response', (response) => {
+      const chunks: Buffer[] = [];
+      let kept = 0;
+      response.on('data', (chunk: Buffer) => {
+        if (kept < RESPONSE_START_BYTES) {
+          chunks.push(chunk.subarray(0, RESPONSE_START_BYTES - kept));
+          kept += Math.min(chunk.length, RESPONSE_START_BYTES - kept);
+        }
+      });
+      const done = () => {
+        const location = response.headers.location;
+        finish({
+          status: response.statusCode,
+          responseStart: Buffer.concat(chunks).toString('utf8'),
+          ...(location !== undefined && response.statusCode !== undefined && response.statusCode >= 300 && response.statusCode < 400
+            ? { location }
+            : {}),
+        });
+      };
+      response.on('end', done);
+      // The status line counts even when the body is cut short.
+      response.on('error', done);
+      response.on('aborted', done);
+    });
+    request.end(body);
+  });
+}
+
+function classify(error: NodeJS.ErrnoException): { kind: PostErrorKind; message: string } {
+  // With both 127.0.0.1 and ::1 tried, Node reports an AggregateError whose message is empty.
+  const detail = error.message || error.code || 'unknown error';
+  switch (error.code) {
+    case 'ECONNREFUSED':
+      return { kind: 'refused', message: `connection refused (${detail})` };
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return { kind: 'dns', message: `host not found (${detail})` };
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'UND_ERR_SOCKET':
+      return { kind: 'reset', message: `connection closed without an answer (${detail})` };
+    case 'ETIMEDOUT':
+      return { kind: 'timeout', message: detail };
+    default:
+      if (error.code?.startsWith('ERR_TLS') || /certificate|SSL|TLS/i.test(error.message)) {
+        return { kind: 'tls', message: `TLS failed (${detail})` };
+      }
+      return { kind: 'other', message: detail };
+  }
+}

@@ -1,0 +1,185 @@
+import { readFile } from 'node:fs/promises';
+import { closestEventType, EVENT_TYPE_NAMES, isKnownEventType } from '../core/events.js';
+import { DEV_ISSUER } from '../core/jwt-sign.js';
+import { applyAssignments, type SetAssignment } from '../core/set-path.js';
+import { inspectSecret } from '../core/standard-webhooks.js';
+import { newWebhookId } from '../core/webhook-id.js';
+import type { Target } from '../core/target.js';
+import { redactSecret } from '../core/redact.js';
+import type { Deps } from '../deps.js';
+import { SecretStoreError, UsageError } from '../errors.js';
+import { fixtureBody } from '../fixtures/fixtures.js';
+import { prepareDelivery, type Signer, type TamperMode } from './prepare-delivery.js';
+import { createSendPrinter, judgeRun, sendAll, type SendJob, type SendRecord } from './send-deliveries.js';
+
+export interface ReplayFixtureOptions {
+  /** An event type from the catalog, or a path to a JSON file. */
+  source: string;
+  target: Target;
+  /** Static signing: every secret adds one `v1,` entry. */
+  secrets: readonly string[];
+  /** Names of environment variables holding secrets. */
+  secretEnv: readonly string[];
+  /** Sign with the secrets the store holds for this webhook (all still valid ones). */
+  webhookId?: string;
+  secretStore?: 'keychain' | 'file';
+  dynamic: boolean;
+  audience?: string;
+  /** Fixed webhook-id for every send. */
+  id?: string;
+  /** Fixed webhook-timestamp (seconds) for every send. */
+  timestamp?: number;
+  sets: readonly SetAssignment[];
+  count: number;
+  concurrency: number;
+  headers: ReadonlyArray<readonly [string, string]>;
+  repeatId: boolean;
+  rotationHeader: boolean;
+  tamper?: TamperMode;
+  timeoutMs: number;
+  json: boolean;
+}
+
+/** Sends the event; resolves with the records, or throws CheckFailed/Network/Interrupted after printing. */
+export async function runReplayFixture(options: ReplayFixtureOptions, deps: Deps): Promise<SendRecord[]> {
+  if (options.dynamic && (options.secrets.length > 0 || options.secretEnv.length > 0 || options.webhookId)) {
+    throw new UsageError('--dynamic signs with gemwh\'s development JWT key; it cannot be combined with --secret, --secret-env or --webhook', {
+      hint: 'Drop --dynamic for static (HMAC) signing, or drop the secrets for a dynamic (JWT) delivery.',
+    });
+  }
+  if (options.dynamic && options.rotationHeader) {
+    throw new UsageError('--rotation-header adds a second HMAC signature; dynamic deliveries carry one JWT', {
+      hint: 'Use --rotation-header without --dynamic.',
+    });
+  }
+  if (options.audience !== undefined && !options.dynamic) {
+    throw new UsageError('--audience only applies to --dynamic deliveries', { hint: 'Add --dynamic, or drop --audience.' });
+  }
+
+  const event = await loadEvent(options.source, options.sets, deps.clock.now());
+  const body = JSON.stringify(event);
+  const url = options.target.url;
+  const signer = await resolveSigner(options, deps, url);
+
+  const freshTimestamp = () => options.timestamp ?? Math.floor(deps.clock.now() / 1000);
+  const baseKind = options.tamper ? `tamper:${options.tamper}` : options.rotationHeader ? 'rotation' : 'valid';
+  const step = (kind: string, webhookId: string) => ({
+    kind,
+    prepare: () =>
+      prepareDelivery({
+        event,
+        body,
+        webhookId,
+        timestamp: freshTimestamp(),
+        signer,
+        tamper: options.tamper,
+        rotationHeader: options.rotationHeader,
+        randomBytes: deps.random.bytes,
+        extraHeaders: options.headers,
+      }),
+  });
+  const jobs: SendJob[] = Array.from({ length: options.count }, () => {
+    const webhookId = options.id ?? newWebhookId(deps.random.bytes);
+    return options.repeatId ? [step(baseKind, webhookId), step('repeat', webhookId)] : [step(baseKind, webhookId)];
+  });
+
+  const kinds = options.repeatId ? [baseKind, 'repeat'] : [baseKind];
+  const printer = createSendPrinter(deps, { json: options.json, kinds, total: jobs.length * kinds.length });
+  printer.start();
+  const records = await sendAll(jobs, {
+    url,
+    concurrency: options.concurrency,
+    timeoutMs: options.timeoutMs,
+    signal: deps.signal,
+    onRecord: (record) => printer.record(record),
+  });
+  printer.summary(records);
+  const failure = judgeRun(records, url, deps.signal);
+  if (failure) throw failure;
+  return records;
+}
+
+/**
+ * The event to send: a catalog fixture (its time set to now) or a JSON file, then --set. The body
+ * is always compact JSON, like Gemini's, so the bytes signed are predictable.
+ */
+export async function loadEvent(source: string, sets: readonly SetAssignment[], now: number): Promise<unknown> {
+  let event: unknown;
+  if (isKnownEventType(source)) {
+    event = JSON.parse(fixtureBody(source, { now })) as unknown;
+  } else if (looksLikePath(source)) {
+    let text: string;
+    try {
+      text = await readFile(source, 'utf8');
+    } catch (error) {
+      throw new UsageError(`cannot read ${source}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
+        hint: 'Give an event type from the catalog or the path of a readable JSON file.',
+        cause: error,
+      });
+    }
+    try {
+      event = JSON.parse(text) as unknown;
+    } catch (error) {
+      throw new UsageError(`${source} is not valid JSON: ${(error as Error).message}`, {
+        hint: 'A fixture file holds one JSON event, e.g. {"type":"batch.succeeded","version":"v1","timestamp":"…","data":{…}}.',
+        cause: error,
+      });
+    }
+  } else {
+    const near = closestEventType(source);
+    throw new UsageError(`unknown event type "${source}"${near ? ` (did you mean "${near}"?)` : ''}`, {
+      hint: `Event types: ${EVENT_TYPE_NAMES.join(', ')}. Or give the path of a JSON file.`,
+    });
+  }
+  return applyAssignments(event, sets);
+}
+
+function looksLikePath(source: string): boolean {
+  return /[/\\]/.test(source) || /\.json$/i.test(source) || source.startsWith('.');
+}
+
+async function resolveSigner(options: ReplayFixtureOptions, deps: Deps, url: URL): Promise<Signer> {
+  if (options.dynamic) {
+    const { loadOrCreateDevKey } = await import('../devkey/dev-key.js');
+    const key = await loadOrCreateDevKey(deps.paths, deps.clock.now());
+    return { scheme: 'dynamic', key, audience: options.audience ?? url.href, issuer: DEV_ISSUER };
+  }
+  const secrets: string[] = [];
+  options.secrets.forEach((secret, i) => secrets.push(checkSecret(secret, `--secret #${i + 1}`)));
+  for (const name of options.secretEnv) {
+    const value = deps.env[name]?.trim();
+    if (!value) {
+      throw new UsageError(`--secret-env ${name}: the environment variable is not set or empty`, {
+        hint: `Export it first, e.g. export ${name}=whsec_…`,
+      });
+    }
+    secrets.push(checkSecret(value, `$${name}`));
+  }
+  if (options.webhookId) secrets.push(...(await storedSecrets(options.webhookId, options.secretStore, deps)));
+  if (secrets.length === 0) {
+    throw new UsageError('no signing secret given', {
+      hint: 'Sign with --secret whsec_…, --secret-env VAR, --webhook <id> (a secret kept by gemwh), or send a JWT with --dynamic.',
+    });
+  }
+  return { scheme: 'static', secrets };
+}
+
+function checkSecret(secret: string, label: string): string {
+  const inspection = inspectSecret(secret);
+  if (!inspection.ok) throw new UsageError(`${label} (${redactSecret(secret)}): ${inspection.message}`, { hint: inspection.hint });
+  return secret.trim();
+}
+
+/** The secrets the store holds for a webhook that are still valid now (a rotation keeps two). */
+async function storedSecrets(webhookId: string, storeKind: ReplayFixtureOptions['secretStore'], deps: Deps): Promise<string[]> {
+  const { openSecretStore } = await import('../secrets/open-store.js');
+  const { loadVerificationSecrets } = await import('../secrets/current-secrets.js');
+  const store = await openSecretStore(deps, { store: storeKind });
+  const found = await loadVerificationSecrets(store, deps.clock.now(), [webhookId]);
+  if (found.candidates.length === 0) {
+    throw new SecretStoreError(`no valid signing secret for webhook ${webhookId} in ${store.location}`, {
+      hint: 'gemwh keeps the secret when `gemwh webhooks create` makes the webhook; otherwise pass it with --secret or --secret-env.',
+    });
+  }
+  return found.candidates.map((c) => c.secret);
+}

@@ -1,0 +1,130 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { Argument, Command, Option } from 'commander';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { completeWith } from '../../src/completion/hints.js';
+import { COMPLETION_FILES, generateCompletion, SHELLS } from '../../src/completion/generate.js';
+import { buildCompletionModel, type CompletionModel } from '../../src/completion/model.js';
+import { EVENT_TYPE_NAMES } from '../../src/core/events.js';
+import { ExitCode } from '../../src/errors.js';
+import { buildProgram } from '../../src/program.js';
+import { makeTestDeps, runGemwh } from '../helpers/deps.js';
+
+const completionsDir = new URL('../../completions/', import.meta.url);
+
+async function realProgram(): Promise<Command> {
+  const t = makeTestDeps();
+  try {
+    return await buildProgram(t.deps);
+  } finally {
+    t.cleanup();
+  }
+}
+
+/** A small tree with the shapes completion must handle, independent of which commands exist. */
+function syntheticProgram(): Command {
+  const root = new Command('gemwh').addOption(new Option('--secret-store <store>', 'store').choices(['keychain', 'file']));
+  const listen = new Command('listen').summary('receive deliveries');
+  listen.addOption(new Option('--events <types>', 'event types to forward'));
+  listen.addOption(new Option('--journal <file>', 'journal file'));
+  root.addCommand(listen);
+  const replay = new Command('replay').summary('send deliveries');
+  replay.addCommand(
+    new Command('fixture')
+      .summary('send a fixture')
+      .addArgument(completeWith(new Argument('<event-type|file.json>'), 'event-types-or-files'))
+      .addOption(new Option('--tamper <mode>', 'break it').choices(['body', 'signature']))
+      .addOption(completeWith(new Option('--out <file>', 'output'), 'files')),
+  );
+  root.addCommand(replay);
+  return root;
+}
+
+const hasBash = spawnSync('bash', ['-c', 'exit 0']).status === 0;
+
+/** Runs the generated bash script's completer for `words` (the last one is being completed). */
+function bashComplete(script: string, words: string[]): string[] {
+  const quoted = words.map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(' ');
+  const program = `${script}\nCOMP_WORDS=(${quoted}); COMP_CWORD=${words.length - 1}; COMPREPLY=(); _gemwh; printf '%s\\n' "\${COMPREPLY[@]}"`;
+  const result = spawnSync('bash', ['--norc', '--noprofile', '-c', program], { encoding: 'utf8', cwd: new URL('../../', import.meta.url) });
+  expect(result.stderr).toBe('');
+  return result.stdout.split('\n').filter((line) => line !== '');
+}
+
+describe('completion scripts', () => {
+  let program: Command;
+  let model: CompletionModel;
+  beforeAll(async () => {
+    program = await realProgram();
+    model = buildCompletionModel(program);
+  });
+
+  it.each(SHELLS)('the checked-in completions/%s copy is what the generator prints (UPDATE_COMPLETIONS=1 rewrites it)', (shell) => {
+    const file = new URL(COMPLETION_FILES[shell], completionsDir);
+    const generated = generateCompletion(shell, program);
+    if (process.env.UPDATE_COMPLETIONS === '1') writeFileSync(file, generated);
+    expect(existsSync(file), `${file.pathname} is missing: run UPDATE_COMPLETIONS=1 npx vitest run test/completion`).toBe(true);
+    expect(readFileSync(file, 'utf8'), 'completions/ is stale: run UPDATE_COMPLETIONS=1 npx vitest run test/completion').toBe(generated);
+  });
+
+  it('covers every command of the tree, with its options and choices', () => {
+    const paths = new Set(model.commands.map((c) => c.path.join(' ')));
+    const walk = (command: Command, path: string[]) => {
+      expect(paths.has(path.join(' '))).toBe(true);
+      for (const sub of command.commands) walk(sub, [...path, sub.name()]);
+    };
+    walk(program, []);
+    const fixture = model.commands.find((c) => c.path.join(' ') === 'replay fixture');
+    expect(fixture?.options.find((o) => o.names.includes('--tamper'))?.values).toContain('timestamp-future');
+    expect(fixture?.positional.values).toEqual(EVENT_TYPE_NAMES);
+    expect(fixture?.positional.files).toBe(true);
+    expect(model.globalOptions.find((o) => o.names.includes('--secret-store'))?.values).toEqual(['keychain', 'file']);
+  });
+
+  it('offers exactly the catalog event types for --events and --type', () => {
+    const synthetic = buildCompletionModel(syntheticProgram());
+    expect(synthetic.commands.find((c) => c.path[0] === 'listen')?.options.find((o) => o.names.includes('--events'))?.values).toEqual(EVENT_TYPE_NAMES);
+    const eventOptions = model.commands.flatMap((c) => c.options.filter((o) => o.names.some((n) => n === '--events' || n === '--type')));
+    for (const option of eventOptions) expect(option.values).toEqual(EVENT_TYPE_NAMES);
+  });
+
+  it.skipIf(!hasBash)('bash completes commands, options, choices, event types and comma lists', () => {
+    const script = generateCompletion('bash', syntheticProgram());
+    expect(bashComplete(script, ['gemwh', ''])).toEqual(['listen', 'replay', 'help']);
+    expect(bashComplete(script, ['gemwh', 'replay', 'f'])).toEqual(['fixture']);
+    expect(bashComplete(script, ['gemwh', 'replay', 'fixture', 'batch.'])).toEqual(EVENT_TYPE_NAMES.filter((t) => t.startsWith('batch.')));
+    expect(bashComplete(script, ['gemwh', 'replay', 'fixture', '--tamper', ''])).toEqual(['body', 'signature']);
+    expect(bashComplete(script, ['gemwh', 'replay', 'fixture', '--tamper', '=', 's'])).toEqual(['signature']);
+    expect(bashComplete(script, ['gemwh', '--secret-store', 'file', 'replay', 'fixture', '--t'])).toEqual(['--tamper']);
+    expect(bashComplete(script, ['gemwh', '--secret-store', ''])).toEqual(['keychain', 'file']);
+    expect(bashComplete(script, ['gemwh', 'listen', '--events', 'video.generated,batch.f'])).toEqual(['video.generated,batch.failed']);
+    expect(bashComplete(script, ['gemwh', 'listen', '--'])).toEqual(['--events', '--journal', '--help', '--secret-store']);
+    expect(bashComplete(script, ['gemwh', 'replay', 'fixture', 'package.j'])).toEqual(['package.json']);
+  });
+
+  it.skipIf(!hasBash)('the real bash script is valid and completes the real tree', () => {
+    const script = generateCompletion('bash', program);
+    expect(bashComplete(script, ['gemwh', 'replay', ''])).toEqual(expect.arrayContaining(['fixture', 'jwks']));
+    expect(bashComplete(script, ['gemwh', 'completion', ''])).toEqual([...SHELLS]);
+  });
+
+  it.each([
+    ['zsh', ['-n']],
+    ['fish', ['--no-execute']],
+  ] as const)('the %s script parses (when %s is installed)', (shell, args) => {
+    const available = spawnSync(shell, ['-c', 'exit 0']).status === 0;
+    if (!available) return;
+    const result = spawnSync(shell, [...args], { input: generateCompletion(shell, program), encoding: 'utf8' });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  });
+
+  it('`gemwh completion <shell>` prints the script; an unknown shell is a usage error', async () => {
+    const ok = await runGemwh(['completion', 'fish']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('complete -c gemwh -n \'__gemwh_at "replay fixture"\' -l tamper -x -a');
+    const bad = await runGemwh(['completion', 'tcsh']);
+    expect(bad.code).toBe(ExitCode.USAGE);
+    expect(bad.stderr).toMatch(/tcsh/);
+  });
+});
