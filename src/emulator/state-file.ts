@@ -1,0 +1,70 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { UsageError } from '../errors.js';
+import type { StoreSnapshot } from './store.js';
+
+/**
+ * `--state FILE`: the emulator's webhooks, full signing secrets included, so the file is 0600 and
+ * replaced atomically (temp file + rename): a crash mid-write leaves the previous state, never half.
+ * Writes are synchronous on purpose: each mutation is saved before its response is sent, and two
+ * requests can never interleave their writes.
+ */
+export function loadStateFile(file: string): StoreSnapshot | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new UsageError(`Cannot read the emulator state file ${file}: ${(error as Error).message}`, {
+      hint: 'Check the path and its permissions, or pass another --state FILE.',
+    });
+  }
+  const notState = (why: string) =>
+    new UsageError(`${file} is not a gemwh emulator state file (${why})`, {
+      hint: 'Pass another --state FILE (it is created on first use), or delete this one to start empty.',
+    });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw notState('not JSON');
+  }
+  if (!isSnapshot(parsed)) throw notState('unexpected content');
+  return parsed;
+}
+
+export function saveStateFile(file: string, snapshot: StoreSnapshot): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const temp = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    writeFileSync(temp, `${JSON.stringify(snapshot, null, 2)}\n`, { mode: 0o600 });
+    // mode only applies when the temp file is new; a stale one from a crash keeps its old mode.
+    chmodSync(temp, 0o600);
+    renameSync(temp, file);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+}
+
+function isSnapshot(value: unknown): value is StoreSnapshot {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Partial<StoreSnapshot>;
+  return (
+    v.version === 1 &&
+    typeof v.page_token_key === 'string' &&
+    typeof v.next_seq === 'number' &&
+    Array.isArray(v.webhooks) &&
+    v.webhooks.every(
+      (w) =>
+        typeof w === 'object' &&
+        w !== null &&
+        typeof w.id === 'string' &&
+        typeof w.seq === 'number' &&
+        typeof w.uri === 'string' &&
+        Array.isArray(w.subscribed_events) &&
+        Array.isArray(w.secrets),
+    )
+  );
+}

@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { EmulatorHttpError } from '../../src/emulator/google-error.js';
+import { generateWebhookId, WebhookStore, type WebhookChange } from '../../src/emulator/store.js';
+
+const HOUR = 60 * 60 * 1000;
+
+function makeStore(start = Date.parse('2026-05-05T09:00:00Z')) {
+  let now = start;
+  let counter = 0;
+  const store = new WebhookStore({
+    clock: { now: () => now },
+    // Deterministic but distinct bytes: every secret and id differs.
+    random: { bytes: (size) => Buffer.from(Array.from({ length: size }, (_, i) => (i * 31 + ++counter * 7) % 256)) },
+  });
+  return { store, advance: (ms: number) => (now += ms), now: () => now };
+}
+
+const input = { uri: 'https://hooks.example.com/h', subscribed_events: ['batch.succeeded'] };
+
+describe('WebhookStore rotation semantics', () => {
+  it('revoke_previous_secrets_after_h24: the old secret gets expire_time now+24h, stays listed until then, then disappears', () => {
+    const { store, advance, now } = makeStore();
+    const { id, new_signing_secret: first } = store.create(input);
+    const { secret: second } = store.rotateSigningSecret(id, 'revoke_previous_secrets_after_h24');
+    const listed = store.get(id).signing_secrets!;
+    expect(listed).toEqual([
+      { truncated_secret: `whsec_...${second!.slice(-4)}` },
+      { truncated_secret: `whsec_...${first!.slice(-4)}`, expire_time: new Date(now() + 24 * HOUR).toISOString() },
+    ]);
+    expect(store.activeSecrets(id).map((s) => s.secret)).toEqual([second, first]);
+
+    advance(24 * HOUR - 1);
+    expect(store.get(id).signing_secrets).toHaveLength(2);
+    advance(1);
+    expect(store.get(id).signing_secrets).toEqual([{ truncated_secret: `whsec_...${second!.slice(-4)}` }]);
+  });
+
+  it('a second 24h rotation does not extend a secret already expiring', () => {
+    const { store, advance, now } = makeStore();
+    const { id } = store.create(input);
+    store.rotateSigningSecret(id);
+    const firstExpiry = now() + 24 * HOUR;
+    advance(HOUR);
+    store.rotateSigningSecret(id);
+    const expiries = store.get(id).signing_secrets!.map((s) => s.expire_time);
+    expect(expiries).toEqual([undefined, new Date(now() + 24 * HOUR).toISOString(), new Date(firstExpiry).toISOString()]);
+  });
+
+  it('revoke_previous_secrets_immediately removes every older secret at once', () => {
+    const { store } = makeStore();
+    const { id } = store.create(input);
+    store.rotateSigningSecret(id);
+    const { secret } = store.rotateSigningSecret(id, 'revoke_previous_secrets_immediately');
+    expect(store.activeSecrets(id).map((s) => s.secret)).toEqual([secret]);
+  });
+
+  it('updates update_time on rotate and update but never create_time', () => {
+    const { store, advance } = makeStore();
+    const created = store.create(input);
+    advance(5000);
+    const updated = store.update(created.id, { name: 'renamed' }, ['name']);
+    expect(updated.create_time).toBe(created.create_time);
+    expect(Date.parse(updated.update_time!) - Date.parse(created.update_time!)).toBe(5000);
+  });
+});
+
+describe('WebhookStore change hooks', () => {
+  it('announces every change with a copy the listener cannot use to corrupt the store', () => {
+    const { store } = makeStore();
+    const changes: WebhookChange[] = [];
+    const unsubscribe = store.onChange((change) => {
+      changes.push(change);
+      change.webhook.uri = 'https://tampered.example/';
+    });
+    const { id } = store.create(input);
+    store.update(id, { state: 'disabled' }, ['state']);
+    store.ping(id);
+    store.rotateSigningSecret(id);
+    store.delete(id);
+    expect(changes.map((c) => c.type)).toEqual(['created', 'updated', 'pinged', 'rotated', 'deleted']);
+    unsubscribe();
+    store.create(input);
+    expect(changes).toHaveLength(5);
+    expect(store.records()[0]!.uri).toBe(input.uri);
+  });
+
+  it('throws NOT_FOUND for unknown ids', () => {
+    const { store } = makeStore();
+    expect(() => store.get('missing')).toThrow(EmulatorHttpError);
+    expect(() => store.ping('missing')).toThrow(/missing/);
+  });
+});
+
+describe('generateWebhookId', () => {
+  it('makes 36 lowercase alphanumerics, using the whole alphabet without bias from bytes >= 252', () => {
+    const seen = new Set<string>();
+    let fed = 0;
+    const random = {
+      bytes: (size: number) => {
+        // 252..255 must be skipped; the rest map onto a-z0-9.
+        const out = Buffer.from(Array.from({ length: size }, (_, i) => (fed + i) % 256));
+        fed += size;
+        return out;
+      },
+    };
+    for (let i = 0; i < 20; i++) {
+      const id = generateWebhookId(random);
+      expect(id).toMatch(/^[a-z0-9]{36}$/);
+      for (const ch of id) seen.add(ch);
+    }
+    expect(seen.size).toBe(36);
+    const mostlyRejected = { bytes: (size: number) => Buffer.concat([Buffer.alloc(size - 1, 255), Buffer.from([0])]) };
+    expect(generateWebhookId(mostlyRejected)).toBe('a'.repeat(36));
+  });
+});
