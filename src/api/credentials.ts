@@ -1,0 +1,68 @@
+import type { Deps } from '../deps.js';
+import { AuthError, GemwhError } from '../errors.js';
+import { openSecretStore, type SecretStoreKind } from '../secrets/open-store.js';
+import type { SecretStore } from '../secrets/types.js';
+
+/** The global options every command can read with optsWithGlobals(). */
+export interface GlobalOptions {
+  apiKey?: string;
+  apiRoot?: string;
+  apiVersion?: string;
+  secretStore?: SecretStoreKind;
+}
+
+export type ApiKeySource = '--api-key' | 'GEMINI_API_KEY' | 'GOOGLE_API_KEY' | 'keychain' | 'file' | 'memory';
+
+export interface ResolvedApiKey {
+  key: string;
+  source: ApiKeySource;
+  /** Where it was found, for people: `--api-key`, `$GEMINI_API_KEY`, `OS keychain (service "gemwh")`. */
+  from: string;
+}
+
+export const API_KEY_WAYS = [
+  'Set one of:',
+  '  gemwh auth login               (stores it in the OS keychain)',
+  '  export GEMINI_API_KEY=...      (or GOOGLE_API_KEY)',
+  '  gemwh --api-key KEY ...',
+  'Get a key at https://aistudio.google.com/apikey',
+].join('\n');
+
+/**
+ * The API key in the order the Gemini SDKs and CLI use: the flag, GEMINI_API_KEY, GOOGLE_API_KEY,
+ * then what `gemwh auth login` stored. The store is opened only when nothing earlier gave a key,
+ * so a missing keychain costs nothing to people who use the environment.
+ */
+export async function resolveApiKey(
+  deps: Deps,
+  globals: GlobalOptions,
+  openStore: () => Promise<SecretStore> = () => openSecretStore(deps, { store: globals.secretStore }),
+): Promise<ResolvedApiKey> {
+  const direct = directApiKey(deps, globals);
+  if (direct) return direct;
+  let storeProblem: GemwhError | undefined;
+  try {
+    const store = await openStore();
+    const key = (await store.getApiKey())?.trim();
+    if (key) return { key, source: store.kind, from: store.location };
+  } catch (error) {
+    if (!(error instanceof GemwhError)) throw error;
+    storeProblem = error;
+  }
+  const why = storeProblem ? `, and the secret store could not be read (${storeProblem.message})` : '';
+  throw new AuthError(`no Gemini API key: none given with --api-key, GEMINI_API_KEY or GOOGLE_API_KEY${why}`, {
+    hint: API_KEY_WAYS,
+    cause: storeProblem,
+  });
+}
+
+/** The key from the flag or the environment, without touching the secret store. */
+export function directApiKey(deps: Pick<Deps, 'env'>, globals: GlobalOptions): ResolvedApiKey | undefined {
+  const flag = globals.apiKey?.trim();
+  if (flag) return { key: flag, source: '--api-key', from: '--api-key' };
+  for (const name of ['GEMINI_API_KEY', 'GOOGLE_API_KEY'] as const) {
+    const value = deps.env[name]?.trim();
+    if (value) return { key: value, source: name, from: `$${name}` };
+  }
+  return undefined;
+}

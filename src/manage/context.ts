@@ -1,0 +1,71 @@
+import type { GlobalOptions } from '../api/credentials.js';
+import type { WebhookApi } from '../api/types.js';
+import type { Deps } from '../deps.js';
+import { openSecretStore } from '../secrets/open-store.js';
+import type { SecretStore } from '../secrets/types.js';
+
+/**
+ * What a management command works with. The API client and the secret store are opened on first
+ * use and once: `secret list` never loads the HTTP client, `ping` never touches the keychain,
+ * and the file store's plain-text warning is printed once per command.
+ */
+export interface ManageContext {
+  deps: Deps;
+  store(): Promise<SecretStore>;
+  api(): Promise<WebhookApi>;
+}
+
+/** The root's global options, as commander's optsWithGlobals() hands them over. */
+export function globalsFrom(options: Record<string, unknown>): GlobalOptions {
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  const store = text(options.secretStore);
+  return {
+    apiKey: text(options.apiKey),
+    apiRoot: text(options.apiRoot),
+    apiVersion: text(options.apiVersion),
+    secretStore: store === 'keychain' || store === 'file' || store === 'memory' ? store : undefined,
+  };
+}
+
+export function createManageContext(deps: Deps, globals: GlobalOptions): ManageContext {
+  const store = once(() => openSecretStore(deps, { store: globals.secretStore }));
+  const api = once(async () => {
+    const [{ resolveApiKey }, { createWebhookApi }, { resolveApiRoot }] = await Promise.all([
+      import('../api/credentials.js'),
+      import('../api/client.js'),
+      import('../api/api-root.js'),
+    ]);
+    const apiRoot = resolveApiRoot({ flag: globals.apiRoot, env: deps.env });
+    const { key } = await resolveApiKey(deps, globals, store);
+    const maxRetries = retriesFromEnv(deps.env.GEMWH_API_RETRIES);
+    return createWebhookApi({
+      apiKey: key,
+      apiRoot,
+      apiVersion: globals.apiVersion,
+      signal: deps.signal,
+      now: () => deps.clock.now(),
+      ...(maxRetries === undefined ? {} : { retry: { maxRetries } }),
+      onRetry: (notice) =>
+        deps.io.stderr.write(
+          `gemwh: ${notice.operation} failed (${notice.reason}); retry ${notice.retry} in ${(notice.delayMs / 1000).toFixed(1)} s\n`,
+        ),
+    });
+  });
+  return { deps, store, api };
+}
+
+/** A context over given parts, for code (and tests) that already hold a client and a store. */
+export function manageContextOf(deps: Deps, api: WebhookApi, store: SecretStore): ManageContext {
+  return { deps, store: async () => store, api: async () => api };
+}
+
+/** GEMWH_API_RETRIES=0 turns retries off: scripts that prefer failing fast, and tests of a dead server. */
+function retriesFromEnv(value: string | undefined): number | undefined {
+  if (value === undefined || !/^\d+$/.test(value.trim())) return undefined;
+  return Math.min(Number(value), 10);
+}
+
+function once<T>(open: () => Promise<T>): () => Promise<T> {
+  let opened: Promise<T> | undefined;
+  return () => (opened ??= open());
+}

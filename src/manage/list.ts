@@ -1,0 +1,58 @@
+import type { Webhook } from '../api/types.js';
+import { formatJson } from '../core/table.js';
+import { UsageError } from '../errors.js';
+import type { ManageContext } from './context.js';
+import { formatWebhookRows, webhookJson, type WebhookRow } from './format.js';
+import { countLocalSecrets } from './local-secrets.js';
+
+export const MAX_PAGE_SIZE = 1000;
+
+export interface ListOptions {
+  /** Follow next_page_token to the end. */
+  all: boolean;
+  pageSize?: number;
+  json: boolean;
+}
+
+export function parsePageSize(text: string): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isInteger(value) || value < 1 || value > MAX_PAGE_SIZE) {
+    throw new UsageError(`--page-size must be a whole number from 1 to ${MAX_PAGE_SIZE}, got "${text}"`, {
+      hint: 'The API returns at most 50 by default and 1000 at most.',
+    });
+  }
+  return value;
+}
+
+export async function runList(options: ListOptions, ctx: ManageContext): Promise<WebhookRow[]> {
+  const { io } = ctx.deps;
+  const api = await ctx.api();
+  const webhooks: Webhook[] = [];
+  let pageToken: string | undefined;
+  let pages = 0;
+  do {
+    const page = await api.list({
+      ...(options.pageSize ? { page_size: options.pageSize } : {}),
+      ...(pageToken ? { page_token: pageToken } : {}),
+    });
+    webhooks.push(...(page.webhooks ?? []));
+    pageToken = page.next_page_token || undefined;
+    pages += 1;
+    // A server that keeps handing out tokens must not keep gemwh looping forever.
+    if (pages >= 10_000) break;
+  } while (options.all && pageToken);
+
+  const counts = await countLocalSecrets(ctx, webhooks.map((w) => w.id));
+  const rows = webhooks.map((webhook) => ({ webhook, local: counts.get(webhook.id) ?? null }));
+  const more = !options.all && pageToken !== undefined;
+
+  if (options.json) {
+    io.stdout.write(formatJson({ webhooks: rows.map((r) => webhookJson(r)), ...(more ? { next_page_token: pageToken } : {}) }));
+  } else if (rows.length > 0) {
+    io.stdout.write(formatWebhookRows(rows, { tty: io.stdout.isTTY === true, now: ctx.deps.clock.now() }));
+  } else {
+    io.stderr.write('No webhooks. Create one with: gemwh create --uri https://... --events batch.succeeded\n');
+  }
+  if (more) io.stderr.write(`More webhooks exist than this page shows (${rows.length}); run with --all to list them all.\n`);
+  return rows;
+}

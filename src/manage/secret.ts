@@ -1,0 +1,101 @@
+import { parseSecret } from '../core/standard-webhooks.js';
+import { formatRows, formatJson, type Column } from '../core/table.js';
+import { NotFoundError, UsageError } from '../errors.js';
+import { freshSecret } from '../secrets/current-secrets.js';
+import type { StoredSecret } from '../secrets/types.js';
+import type { ManageContext } from './context.js';
+import { formatTime, storedSecretJson } from './format.js';
+import { redactSecret } from '../core/redact.js';
+import { readSecretInput } from './input.js';
+import { checkWebhookId } from './validate.js';
+
+interface SecretRow {
+  webhookId: string;
+  secret: StoredSecret;
+}
+
+function secretColumns(ctx: ManageContext, reveal: boolean): Array<Column<SecretRow>> {
+  const style = { tty: ctx.deps.io.stdout.isTTY === true, now: ctx.deps.clock.now() };
+  return [
+    { header: 'WEBHOOK', value: (r) => r.webhookId },
+    { header: 'SECRET', value: (r) => (reveal ? r.secret.secret : redactSecret(r.secret.secret)) },
+    { header: 'STATUS', value: (r) => String(storedSecretJson(r.secret, style.now).status) },
+    { header: 'CREATED', value: (r) => formatTime(r.secret.createdAt, style) },
+    { header: 'EXPIRES', value: (r) => formatTime(r.secret.expiresAt, style) },
+  ];
+}
+
+/** Every webhook gemwh holds secrets for, with counts and expiry; secrets redacted. */
+export async function runSecretList(options: { json: boolean }, ctx: ManageContext): Promise<void> {
+  const { io } = ctx.deps;
+  const store = await ctx.store();
+  const now = ctx.deps.clock.now();
+  const entries: Array<{ id: string; secrets: StoredSecret[] }> = [];
+  for (const id of await store.listWebhookIds()) {
+    entries.push({ id, secrets: (await store.getWebhookSecrets(id)) ?? [] });
+  }
+  if (options.json) {
+    io.stdout.write(
+      formatJson({
+        store: store.kind,
+        location: store.location,
+        webhooks: entries.map((e) => ({ id: e.id, count: e.secrets.length, secrets: e.secrets.map((s) => storedSecretJson(s, now)) })),
+      }),
+    );
+    return;
+  }
+  const rows = entries.flatMap((e) => e.secrets.map((secret) => ({ webhookId: e.id, secret })));
+  if (rows.length > 0) io.stdout.write(formatRows(rows, secretColumns(ctx, false), io.stdout.isTTY === true));
+  io.stderr.write(`${rows.length} secret${rows.length === 1 ? '' : 's'} for ${entries.length} webhook${entries.length === 1 ? '' : 's'} in ${store.location}.\n`);
+}
+
+/** One webhook's secrets; the full values only with --reveal. */
+export async function runSecretShow(options: { id: string; reveal: boolean; json: boolean }, ctx: ManageContext): Promise<void> {
+  const { io } = ctx.deps;
+  const id = checkWebhookId(options.id);
+  const store = await ctx.store();
+  const secrets = await store.getWebhookSecrets(id);
+  if (!secrets || secrets.length === 0) throw noLocalSecret(id, store.location);
+  const now = ctx.deps.clock.now();
+  if (options.json) {
+    io.stdout.write(formatJson({ id, secrets: secrets.map((s) => storedSecretJson(s, now, options.reveal)) }));
+  } else if (options.reveal && !io.stdout.isTTY) {
+    // Piped with --reveal: only the values, newest first, for `$(gemwh secret show ID --reveal | head -1)`.
+    io.stdout.write(secrets.map((s) => `${s.secret}\n`).join(''));
+  } else {
+    io.stdout.write(formatRows(secrets.map((secret) => ({ webhookId: id, secret })), secretColumns(ctx, options.reveal), io.stdout.isTTY === true));
+  }
+  if (!options.reveal && !options.json) io.stderr.write('Secrets are redacted; add --reveal to print them.\n');
+}
+
+/** Stores a secret given on stdin (or typed at a hidden prompt), replacing what gemwh held. */
+export async function runSecretSet(options: { id: string; json: boolean }, ctx: ManageContext): Promise<void> {
+  const { io } = ctx.deps;
+  const id = checkWebhookId(options.id);
+  const secret = await readSecretInput(ctx.deps.io, `Signing secret of webhook ${id} (whsec_..., input hidden): `);
+  if (secret === '') {
+    throw new UsageError('no signing secret given on stdin', { hint: `e.g. printf %s "$SECRET" | gemwh secret set ${id}` });
+  }
+  parseSecret(secret);
+  const store = await ctx.store();
+  const stored = [freshSecret(secret, ctx.deps.clock.now())];
+  await store.setWebhookSecrets(id, stored);
+  if (options.json) io.stdout.write(formatJson({ id, stored: true, store: store.kind, location: store.location, secret: redactSecret(secret) }));
+  io.stderr.write(`Stored the signing secret ${redactSecret(secret)} of webhook ${id} in ${store.location}.\n`);
+}
+
+/** Forgets the local secrets of a webhook; the webhook itself is untouched. */
+export async function runSecretDelete(options: { id: string; json: boolean }, ctx: ManageContext): Promise<void> {
+  const { io } = ctx.deps;
+  const id = checkWebhookId(options.id);
+  const store = await ctx.store();
+  if (!(await store.deleteWebhookSecrets(id))) throw noLocalSecret(id, store.location);
+  if (options.json) io.stdout.write(formatJson({ id, deleted: true }));
+  io.stderr.write(`Removed the local signing secrets of webhook ${id} from ${store.location}.\n`);
+}
+
+function noLocalSecret(id: string, location: string): NotFoundError {
+  return new NotFoundError(`gemwh holds no signing secret for webhook ${id} in ${location}`, {
+    hint: `\`gemwh secret list\` shows what is stored; store one with: gemwh secret set ${id}`,
+  });
+}

@@ -1,0 +1,52 @@
+import { eventTypeInfo, parseEventList } from '../core/events.js';
+import type { Deps } from '../deps.js';
+import { UsageError } from '../errors.js';
+
+/** A webhook endpoint: an absolute http(s) URL. Gemini is reported to refuse plain http, so that gets a warning. */
+export function parseWebhookUri(text: string, deps: Pick<Deps, 'io'>, flag = '--uri'): string {
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    throw new UsageError(`${flag}: "${text}" is not a URL`, { hint: 'Give the absolute https URL Gemini should POST events to, e.g. https://hooks.example.com/gemini' });
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new UsageError(`${flag}: "${text}" is not an http(s) URL`, { hint: 'e.g. https://hooks.example.com/gemini' });
+  }
+  if (url.protocol === 'http:') {
+    deps.io.stderr.write(`gemwh: warning: ${flag} is plain http; the Gemini API is reported to accept only https endpoints\n`);
+  }
+  return text.trim();
+}
+
+/**
+ * Event types for subscribed_events: names from the catalog, or (with allowUnknown) any
+ * `a.b` name, since the API's enum is open. Types the API enum does not list get a warning.
+ */
+export function parseSubscribedEvents(
+  input: string | readonly string[],
+  deps: Pick<Deps, 'io'>,
+  options: { flag?: string; allowUnknown?: boolean; warn?: boolean } = {},
+): string[] {
+  const flag = options.flag ?? '--events';
+  const events = parseEventList(input, { flag, allowUnknown: options.allowUnknown });
+  if (options.warn === false) return events;
+  for (const type of events) {
+    const info = eventTypeInfo(type);
+    if (!info) {
+      deps.io.stderr.write(`gemwh: warning: ${flag}: "${type}" is not a known event type; sending it anyway (--allow-unknown-events)\n`);
+    } else if (!info.inApiEnum) {
+      deps.io.stderr.write(`gemwh: warning: ${flag}: "${type}" is named in Gemini's guide but not in the API's enum; the API may reject it\n`);
+    }
+  }
+  return events;
+}
+
+/** A webhook id as a path segment: no slashes or spaces that would change the URL. */
+export function checkWebhookId(id: string): string {
+  const trimmed = id.trim();
+  if (!/^[A-Za-z0-9._~-]+$/.test(trimmed)) {
+    throw new UsageError(`"${id}" is not a webhook id`, { hint: 'Webhook ids look like k0h9q38f6ejj1g9j7cgcdsauadmbewegl79f; `gemwh list` shows them.' });
+  }
+  return trimmed;
+}
