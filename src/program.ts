@@ -13,6 +13,23 @@ export type CommandFactory = (deps: Deps) => Command;
 // heavy parts (googleapis-common, undici, jose, ink, react) lazily inside the action, so that
 // loading all of them for --help costs a few milliseconds.
 const COMMAND_MODULES: Array<() => Promise<{ default: CommandFactory }>> = [
+  () => import('./commands/create.js'),
+  () => import('./commands/list.js'),
+  () => import('./commands/get.js'),
+  () => import('./commands/update.js'),
+  () => import('./commands/delete.js'),
+  () => import('./commands/rotate.js'),
+  () => import('./commands/ping.js'),
+  () => import('./commands/secret.js'),
+  () => import('./commands/auth.js'),
+  () => import('./commands/listen.js'),
+  () => import('./commands/replay.js'),
+  () => import('./commands/completion.js'),
+  () => import('./commands/verify.js'),
+  () => import('./commands/events.js'),
+  () => import('./commands/conformance.js'),
+  () => import('./commands/emulator.js'),
+  () => import('./commands/trigger.js'),
 ];
 
 export async function loadCommandFactories(): Promise<CommandFactory[]> {
@@ -31,7 +48,14 @@ export async function buildProgram(deps: Deps): Promise<Command> {
       new Option('--secret-store <store>', 'where signing secrets live (env: GEMWH_SECRET_STORE)').choices(['keychain', 'file']),
     )
     .showHelpAfterError('(run with --help for usage and examples)')
-    .configureHelp({ sortSubcommands: false });
+    .configureHelp({ sortSubcommands: false })
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  $ gemwh listen --forward 3000 --secret-env GEMINI_WEBHOOK_SECRET\n' +
+        '  $ gemwh replay fixture batch.succeeded --to 3000 --secret-env GEMINI_WEBHOOK_SECRET\n' +
+        '  $ gemwh create --uri https://hooks.example.com/gemini --events batch.succeeded,video.generated\n',
+    );
 
   for (const factory of await loadCommandFactories()) {
     program.addCommand(factory(deps));
@@ -47,6 +71,10 @@ function applyOutputAndExit(command: Command, deps: Deps): void {
     writeOut: (s) => deps.io.stdout.write(s),
     writeErr: (s) => deps.io.stderr.write(s),
     outputError: (s, write) => write(s),
+    // Help wraps to the width of the stream it goes to (80 when that is not a terminal), read
+    // from deps like everything else, so the pre-rendered root help (root-help.ts) can match it.
+    getOutHelpWidth: () => (deps.io.stdout.isTTY ? deps.io.stdout.columns : undefined) ?? 80,
+    getErrHelpWidth: () => (deps.io.stderr.isTTY ? deps.io.stderr.columns : undefined) ?? 80,
   });
   for (const sub of command.commands) applyOutputAndExit(sub, deps);
 }

@@ -45,10 +45,13 @@ export interface RejectedEvent {
   type: 'rejected';
   at: number;
   seq: number;
-  /** HTTP status the listener answered: 4xx for verification failures, 405, 413, 400. */
+  /**
+   * HTTP status the listener answered: 4xx for verification failures, 405, 413, 400; 5xx when
+   * gemwh itself could not take the delivery (journal_unavailable, internal_error, jwks_unavailable).
+   */
   status: number;
   /** A verification reason, or a request-level one. */
-  reason: RejectReason | 'method_not_allowed' | 'body_too_large' | 'malformed_request' | 'wrong_path';
+  reason: RejectReason | 'method_not_allowed' | 'body_too_large' | 'malformed_request' | 'wrong_path' | 'journal_unavailable' | 'internal_error';
   explanation: string;
   diagnosis: string[];
   webhookId?: string;
@@ -92,6 +95,21 @@ export interface ForwardFailedEvent {
   nextAttemptAt?: number;
 }
 
+/**
+ * A delivery verified by an earlier run (found in the journal) that never reached its target:
+ * this session forwards it again. It gets a fresh `seq`; `forwarded`/`forward_failed` follow.
+ */
+export interface ResumedEvent {
+  type: 'resumed';
+  at: number;
+  seq: number;
+  /** Epoch ms when the earlier run received it. */
+  receivedAt: number;
+  webhookId?: string;
+  eventType?: string;
+  targets: string[];
+}
+
 export interface WarningEvent {
   type: 'warning';
   at: number;
@@ -112,5 +130,6 @@ export type ListenEvent =
   | DuplicateEvent
   | ForwardedEvent
   | ForwardFailedEvent
+  | ResumedEvent
   | WarningEvent
   | StoppedEvent;

@@ -1,0 +1,181 @@
+import { hostname } from 'node:os';
+import { Command, Option } from 'commander';
+import type { GlobalOptions } from '../api/credentials.js';
+import { parseDuration, parseDurationSeconds } from '../core/duration.js';
+import { parseEventList } from '../core/events.js';
+import { parseTarget } from '../core/target.js';
+import type { Deps } from '../deps.js';
+import { UsageError } from '../errors.js';
+import { parseByteSize, parseCount, parseForwardHeader, parsePath, parsePort } from '../listen/flags.js';
+import { checkPublicUrl } from '../listen/public-url.js';
+import { parseRoute } from '../listen/routing.js';
+import type { ListenFrontEnd, ListenOptions } from '../listen/run-listen.js';
+
+interface RawFlags {
+  host: string;
+  port: string;
+  path?: string;
+  webhook?: string[];
+  secret?: string[];
+  secretEnv?: string[];
+  jwksUrl?: string;
+  jwksFile?: string;
+  audience?: string;
+  tolerance: string;
+  forward?: string[];
+  route?: string[];
+  events?: string[];
+  header?: string[];
+  forwardTimeout: string;
+  retryInitial: string;
+  retryMax: string;
+  maxBody: string;
+  journal?: string | false;
+  journalMaxSize: string;
+  journalKeep: string;
+  fsync?: boolean;
+  json?: boolean;
+  quiet?: boolean;
+  readyFile?: string;
+  publicUrl?: string;
+  emulator?: boolean;
+  demo?: boolean;
+}
+
+// No .default([]): commander would print "(default: [])" under every repeatable flag.
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export default function listenCommand(deps: Deps): Command {
+  return new Command('listen')
+    .summary('receive deliveries locally: verify, explain, journal, forward to your app')
+    .description(
+      'Run a local webhook receiver. Every delivery is verified (static HMAC secrets\n' +
+        'or the JWT of a dynamic webhook), written to the journal, answered 2xx at once\n' +
+        'and forwarded to your app (--forward), retried with backoff until it is taken.\n' +
+        'Rejections get a 4xx with the reason in the body. On a terminal it shows a\n' +
+        'live view; otherwise (or with --json) NDJSON events on stdout. Static secrets\n' +
+        'default to those of every webhook gemwh keeps. Ctrl-C or SIGTERM stops it.',
+    )
+    .addOption(new Option('--host <address>', 'address to listen on').default('127.0.0.1'))
+    .addOption(new Option('--port <n>', 'port to listen on (0: any free port)').default('8787'))
+    .addOption(new Option('--path <path>', 'accept deliveries only on this path (default: any path)'))
+    .addOption(new Option('--webhook <id>', "verify with this webhook's stored secrets (repeatable; default: every stored webhook)").argParser(collect))
+    .addOption(new Option('--secret <whsec>', 'verify with this signing secret (repeatable)').argParser(collect))
+    .addOption(new Option('--secret-env <var>', 'verify with the secret in this environment variable (repeatable)').argParser(collect))
+    .addOption(new Option('--jwks-url <url>', "dynamic webhooks: JWKS to fetch keys from (default: Google's)"))
+    .addOption(new Option('--jwks-file <file>', 'dynamic webhooks: a local JWKS file instead'))
+    .addOption(new Option('--audience <aud>', 'dynamic webhooks: require this JWT aud claim'))
+    .addOption(new Option('--tolerance <duration>', 'allowed clock skew of webhook-timestamp / JWT times').default('5m'))
+    .addOption(new Option('--forward <target>', 'forward verified deliveries here: PORT, HOST:PORT[/PATH] or URL (repeatable)').argParser(collect))
+    .addOption(new Option('--route <pattern=target>', "forward these event types elsewhere, e.g. 'batch.*=localhost:3000/batch' (repeatable)").argParser(collect))
+    .addOption(new Option('--events <types>', 'forward only these event types (globs like batch.*; comma-separated or repeated)').argParser(collect))
+    .addOption(new Option('--header <"K: V">', 'add a header to every forwarded request (repeatable)').argParser(collect))
+    .addOption(new Option('--forward-timeout <duration>', 'time allowed for the app to answer a forward').default('30s'))
+    .addOption(new Option('--retry-initial <duration>', 'first retry delay of a failed forward (doubles each time)').default('1s'))
+    .addOption(new Option('--retry-max <duration>', 'longest delay between two forward retries').default('60s'))
+    .addOption(new Option('--max-body <size>', 'largest body accepted; larger ones get 413').default('1MiB'))
+    .addOption(new Option('--journal <file>', 'journal file (default: $XDG_STATE_HOME/gemwh/journal.ndjson)'))
+    .addOption(new Option('--no-journal', 'keep no journal: no crash safety, no resumed forwards, no `replay delivery`'))
+    .addOption(new Option('--journal-max-size <size>', 'rotate the journal at this size').default('16MiB'))
+    .addOption(new Option('--journal-keep <n>', 'rotated journal files to keep (FILE.1 … FILE.N)').default('4'))
+    .addOption(new Option('--fsync', 'fsync the journal before each acknowledgement (survives power loss; slower)'))
+    .addOption(new Option('--json', 'NDJSON events on stdout, even on a terminal'))
+    .addOption(new Option('--quiet', 'only ready, rejected, forward_failed, warning and stopped events'))
+    .addOption(new Option('--ready-file <file>', 'write the listening URL to this file once the port is open (removed on exit)'))
+    .addOption(new Option('--public-url <url>', 'register a temporary webhook for this tunnel URL; deleted on exit'))
+    .addOption(new Option('--emulator', 'demo mode: run a local emulator whose webhook (all event types) delivers here; `t` sends an event'))
+    .addOption(new Option('--demo', 'with --emulator: send one event of every type at start'))
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  $ gemwh listen --emulator --demo --forward 3000\n' +
+        "  $ gemwh listen --secret-env GEMINI_WEBHOOK_SECRET --route 'batch.*=localhost:3000/batch' --forward localhost:3000/hooks --json\n" +
+        '  $ gemwh listen --public-url https://abc.trycloudflare.com --events video.generated --forward 8080\n',
+    )
+    .action(async (_flags: RawFlags, command: Command) => {
+      const flags = command.optsWithGlobals<RawFlags & Record<string, unknown>>();
+      const [{ runListen }, { globalsFrom }] = await Promise.all([import('../listen/run-listen.js'), import('../manage/context.js')]);
+      const options = toListenOptions(flags, globalsFrom(flags));
+      const frontEnd: ListenFrontEnd = {
+        renderUi: async (session, extras) => {
+          const { renderListenUi } = await import('../ui/index.js');
+          await renderListenUi({
+            session,
+            stdout: deps.io.stdout,
+            stdin: deps.io.stdin,
+            stderr: deps.io.stderr,
+            color: !deps.env.NO_COLOR,
+            trigger: extras?.trigger,
+          });
+        },
+      };
+      if (flags.demo && !flags.emulator) throw new UsageError('--demo needs --emulator', { hint: 'e.g. gemwh listen --emulator --demo' });
+      if (flags.emulator) {
+        const { runListenWithEmulator } = await import('../listen/emulator-demo.js');
+        await runListenWithEmulator(options, { demo: flags.demo === true }, deps, frontEnd);
+      } else {
+        await runListen(options, deps, frontEnd);
+      }
+    });
+}
+
+export function toListenOptions(flags: RawFlags, globals: GlobalOptions): ListenOptions {
+  const list = (values: string[] | undefined) => values ?? [];
+  const events = list(flags.events).length > 0 ? parseEventList(list(flags.events), { flag: '--events', allowPatterns: true, allowUnknown: true }) : [];
+  const retryInitial = parseDuration(flags.retryInitial, '--retry-initial');
+  const retryMax = parseDuration(flags.retryMax, '--retry-max');
+  if (retryInitial <= 0 || retryMax < retryInitial) {
+    throw new UsageError('--retry-initial must be above zero and --retry-max at least as long', { hint: 'e.g. --retry-initial 1s --retry-max 60s' });
+  }
+  const publicUrl = flags.publicUrl === undefined ? undefined : checkPublicUrl(flags.publicUrl);
+  return {
+    host: flags.host,
+    port: parsePort(flags.port),
+    path: flags.path === undefined ? undefined : parsePath(flags.path),
+    webhookIds: list(flags.webhook),
+    secrets: list(flags.secret),
+    secretEnv: list(flags.secretEnv),
+    jwksUrl: flags.jwksUrl,
+    jwksFile: flags.jwksFile,
+    audience: flags.audience,
+    toleranceSec: parseDurationSeconds(flags.tolerance, '--tolerance'),
+    forward: list(flags.forward).map(parseTarget),
+    routes: list(flags.route).map(parseRoute),
+    events,
+    extraHeaders: list(flags.header).map(parseForwardHeader),
+    forwardTimeoutMs: positive(parseDuration(flags.forwardTimeout, '--forward-timeout'), '--forward-timeout'),
+    retry: { initialMs: retryInitial, maxMs: retryMax },
+    maxBodyBytes: parseByteSize(flags.maxBody, '--max-body'),
+    journal:
+      flags.journal === false
+        ? false
+        : {
+            file: flags.journal,
+            maxBytes: parseByteSize(flags.journalMaxSize, '--journal-max-size', 64 * 1024),
+            keep: parseCount(flags.journalKeep, '--journal-keep', 0, 100),
+            fsync: flags.fsync === true,
+          },
+    json: flags.json === true,
+    quiet: flags.quiet === true,
+    readyFile: flags.readyFile,
+    publicUrl,
+    globals,
+    owner: { host: hostname(), pid: process.pid },
+    isProcessAlive,
+  };
+}
+
+function positive(ms: number, flag: string): number {
+  if (ms <= 0) throw new UsageError(`${flag} must be longer than zero`);
+  return ms;
+}
+
+/** Signal 0 checks that a process exists without touching it; EPERM means it exists under another user. */
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,92 @@
+import { Argument, Command, Option } from 'commander';
+import { parseDuration } from '../../core/duration.js';
+import { parseEventList } from '../../core/events.js';
+import { parseTarget } from '../../core/target.js';
+import type { Deps } from '../../deps.js';
+import { UsageError } from '../../errors.js';
+import type { DeliverySelection, ReplayDeliveryOptions } from '../../listen/replay-delivery.js';
+
+interface RawFlags {
+  last?: boolean;
+  since?: string;
+  type?: string[];
+  to: string;
+  resign?: boolean;
+  secret?: string[];
+  secretEnv?: string[];
+  webhook?: string;
+  journal?: string;
+  timeout: string;
+  json?: boolean;
+  secretStore?: 'keychain' | 'file';
+}
+
+// No .default([]): commander would print "(default: [])" under every repeatable flag.
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export default function replayDeliveryCommand(deps: Deps): Command {
+  return new Command('delivery')
+    .summary('re-send deliveries recorded by `gemwh listen` (from its journal)')
+    .description(
+      'Re-send deliveries recorded by `gemwh listen` to a receiver: the body byte for\n' +
+        'byte with the original headers, or with --resign under a fresh webhook-timestamp\n' +
+        'and signature (so a receiver that enforces the 5-minute window accepts them).\n' +
+        'Pick one by webhook-id (or journal key), the newest with --last, or all from a\n' +
+        'time window with --since. --to is required; a target without a path gets the\n' +
+        'path the delivery arrived on. Exit 9 when an answer is not 2xx.',
+    )
+    .addArgument(new Argument('[id]', 'webhook-id (msg_…) or journal key of the delivery'))
+    .addOption(new Option('--last', 'the most recent accepted delivery'))
+    .addOption(new Option('--since <duration>', 'every accepted delivery received within this time, oldest first (e.g. 2h)'))
+    .addOption(new Option('--type <types>', "only these event types (globs like 'batch.*'; comma-separated or repeated)").argParser(collect))
+    .requiredOption('--to <target>', 'receiver: PORT, HOST:PORT[/PATH] or URL')
+    .addOption(new Option('--resign', 'sign again with a fresh timestamp (needs --secret, --secret-env or --webhook)'))
+    .addOption(new Option('--secret <whsec>', 'with --resign: sign with this secret (repeatable)').argParser(collect))
+    .addOption(new Option('--secret-env <var>', 'with --resign: sign with the secret in this variable (repeatable)').argParser(collect))
+    .addOption(new Option('--webhook <id>', "with --resign: sign with this webhook's stored secrets"))
+    .addOption(new Option('--journal <file>', 'journal to read (default: the one `gemwh listen` writes)'))
+    .addOption(new Option('--timeout <duration>', 'time allowed for each answer').default('10s'))
+    .addOption(new Option('--json', 'one JSON object per send (NDJSON)'))
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  $ gemwh replay delivery --last --to 3000\n' +
+        "  $ gemwh replay delivery --since 2h --type 'batch.*' --to localhost:3000/hooks --resign --secret-env GEMINI_WEBHOOK_SECRET\n" +
+        '  $ gemwh replay delivery msg_2Kq8d7Lr0X --to https://staging.example.com/gemini --json\n',
+    )
+    .action(async (id: string | undefined, _flags: RawFlags, command: Command) => {
+      const options = toReplayDeliveryOptions(id, command.optsWithGlobals<RawFlags>());
+      const { runReplayDelivery } = await import('../../listen/replay-delivery.js');
+      await runReplayDelivery(options, deps);
+    });
+}
+
+export function toReplayDeliveryOptions(id: string | undefined, flags: RawFlags): ReplayDeliveryOptions {
+  const chosen = [id !== undefined, flags.last === true, flags.since !== undefined].filter(Boolean).length;
+  if (chosen !== 1) {
+    throw new UsageError(chosen === 0 ? 'which delivery? give an ID, --last or --since' : 'give only one of ID, --last and --since', {
+      hint: 'e.g. gemwh replay delivery --last --to 3000',
+    });
+  }
+  let selection: DeliverySelection;
+  if (id !== undefined) selection = { kind: 'id', id };
+  else if (flags.last) selection = { kind: 'last' };
+  else selection = { kind: 'since', ms: parseDuration(flags.since!, '--since') };
+  const types = flags.type ?? [];
+  if (id !== undefined && types.length > 0) {
+    throw new UsageError('--type filters --last and --since; an ID already names one delivery');
+  }
+  return {
+    selection,
+    types: types.length > 0 ? parseEventList(types, { flag: '--type', allowPatterns: true, allowUnknown: true }) : [],
+    target: parseTarget(flags.to),
+    resign: flags.resign === true,
+    secrets: flags.secret ?? [],
+    secretEnv: flags.secretEnv ?? [],
+    webhookId: flags.webhook,
+    secretStore: flags.secretStore,
+    journal: flags.journal,
+    timeoutMs: parseDuration(flags.timeout, '--timeout'),
+    json: flags.json === true,
+  };
+}

@@ -1,0 +1,106 @@
+import { EMULATOR_DEFAULT_HOST, EMULATOR_DEFAULT_PORT } from '../api/api-root.js';
+import { EVENT_TYPE_NAMES } from '../core/events.js';
+import type { Deps } from '../deps.js';
+import { UsageError } from '../errors.js';
+import type { ListenFrontEnd, ListenOptions, ListenTrigger } from './run-listen.js';
+import type { ListenSession } from './session-types.js';
+
+export interface ListenEmulatorOptions {
+  /** --demo: send one event of every catalog type as soon as the listener is up. */
+  demo: boolean;
+}
+
+/** What `listen --emulator` set up, for whoever wants to look (tests, a future status line). */
+export interface ListenEmulatorInfo {
+  /** Base URL of the in-process emulator: a value for GEMWH_API_ROOT or the SDK's httpOptions.baseUrl. */
+  emulatorUrl: string;
+  /** The webhook pointing at the listener, subscribed to every event type. */
+  webhookId: string;
+  /** Where the listener receives. */
+  listenUrl: string;
+}
+
+// Replaced by the listener's URL before anything can be delivered; port 9 is "discard".
+const PLACEHOLDER_URI = 'http://127.0.0.1:9/';
+
+/**
+ * `gemwh listen --emulator`: the one-command demo. Starts the emulator in this process, registers
+ * a webhook on it for the listener (every event type; its secret stays in memory, so neither an
+ * API key nor the keychain is needed), and runs the ordinary `listen` on top, with the UI's `t`
+ * key wired to the emulator. Everything stops together on Ctrl-C, `q` or deps.signal.
+ */
+export async function runListenWithEmulator(
+  options: ListenOptions,
+  demo: ListenEmulatorOptions,
+  deps: Deps,
+  frontEnd: ListenFrontEnd = {},
+  onReady?: (info: ListenEmulatorInfo) => void,
+): Promise<void> {
+  if (options.publicUrl) {
+    throw new UsageError('--emulator and --public-url are alternatives', {
+      hint: '--emulator sends the events itself; --public-url registers a webhook on the real API for a tunnel.',
+    });
+  }
+  if (options.webhookIds.length > 0) {
+    throw new UsageError('--webhook cannot be combined with --emulator', { hint: '--emulator makes its own webhook and keeps its secret in memory.' });
+  }
+
+  const [{ startEmulator }, { createMemoryStore }, { freshSecret }, { runListen }] = await Promise.all([
+    import('../emulator/server.js'),
+    import('../secrets/memory-store.js'),
+    import('../secrets/current-secrets.js'),
+    import('./run-listen.js'),
+  ]);
+  // The usual emulator port when it is free, so an app configured for `gemwh emulator` works
+  // unchanged; any free port otherwise (the banner prints it).
+  const start = (port: number) => startEmulator({ host: EMULATOR_DEFAULT_HOST, port, clock: deps.clock, random: deps.random });
+  const emulator = await start(EMULATOR_DEFAULT_PORT).catch((error: unknown) => {
+    if (error instanceof UsageError && (error.cause as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE') return start(0);
+    throw error;
+  });
+  try {
+    const webhook = emulator.store.create({ name: 'gemwh listen --emulator', uri: PLACEHOLDER_URI, subscribed_events: [...EVENT_TYPE_NAMES] });
+    const secretStore = createMemoryStore({ webhooks: { [webhook.id]: [freshSecret(webhook.new_signing_secret ?? '', deps.clock.now())] } });
+    const trigger: ListenTrigger = {
+      eventTypes: EVENT_TYPE_NAMES,
+      trigger: async (type) => {
+        emulator.deliveries.emit({ type, webhookIds: [webhook.id] });
+      },
+    };
+    const stderr = (line: string) => deps.io.stderr.write(`gemwh: ${line}\n`);
+
+    await runListen(
+      {
+        ...options,
+        webhookIds: [webhook.id],
+        secretStore,
+        // Dynamic deliveries (jobs with webhook_config.uris pointing here) are signed by the
+        // emulator's keys, not Google's.
+        jwksUrl: options.jwksFile ? undefined : (options.jwksUrl ?? `${emulator.url}/.well-known/jwks.json`),
+      },
+      deps,
+      {
+        renderUi: frontEnd.renderUi && ((session, extras) => frontEnd.renderUi!(session, { ...extras, trigger })),
+        onListening: async (session: ListenSession) => {
+          emulator.store.update(webhook.id, { uri: session.url }, ['uri']);
+          for (const line of banner(emulator.url, webhook.id, session.url, demo.demo)) stderr(line);
+          onReady?.({ emulatorUrl: emulator.url, webhookId: webhook.id, listenUrl: session.url });
+          await frontEnd.onListening?.(session);
+          if (demo.demo) for (const type of EVENT_TYPE_NAMES) await trigger.trigger(type);
+        },
+      },
+    );
+  } finally {
+    await emulator.stop();
+  }
+}
+
+function banner(emulatorUrl: string, webhookId: string, listenUrl: string, demo: boolean): string[] {
+  return [
+    `emulator running at ${emulatorUrl}; webhook ${webhookId} delivers all ${EVENT_TYPE_NAMES.length} event types to ${listenUrl}`,
+    demo ? `sending one event of each type (--demo)` : 'press t in the terminal UI to send an event (or start with --demo)',
+    `point your app at the emulator: new GoogleGenAI({ apiKey: 'any', httpOptions: { baseUrl: '${emulatorUrl}' } })`,
+    `  its background interactions, batches and generateVideos calls then end with a webhook to this listener`,
+    `point gemwh at it: GEMWH_API_ROOT=${emulatorUrl} GEMINI_API_KEY=any gemwh list`,
+  ];
+}

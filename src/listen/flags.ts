@@ -1,0 +1,73 @@
+import { UsageError } from '../errors.js';
+
+/** Parsers for listen's flag values that have no home in core (sizes, forward headers, ports). */
+
+const SIZE_UNITS: Readonly<Record<string, number>> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  gib: 1024 ** 3,
+};
+
+/** `1048576`, `512k`, `1MiB`, `16MB` (units are binary: a kilobyte here is 1024 bytes). */
+export function parseByteSize(text: string, flag: string, min = 1): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
+  const unit = SIZE_UNITS[(match?.[2] ?? '').toLowerCase()];
+  const value = match && unit !== undefined ? Math.floor(Number(match[1]) * unit) : Number.NaN;
+  if (!Number.isFinite(value) || value < min) {
+    throw new UsageError(`${flag}: "${text}" is not a size of at least ${min} bytes`, {
+      hint: `Write bytes or a number with a unit, e.g. ${flag} 1MiB, 512KiB or 1048576.`,
+    });
+  }
+  return value;
+}
+
+export function parsePort(text: string, flag = '--port'): number {
+  const value = Number(text.trim());
+  if (!/^\d+$/.test(text.trim()) || value > 65535) {
+    throw new UsageError(`${flag} must be a number from 0 to 65535, not "${text}"`, { hint: `e.g. ${flag} 8787, or ${flag} 0 for any free port.` });
+  }
+  return value;
+}
+
+export function parseCount(text: string, flag: string, min: number, max: number): number {
+  const value = Number(text.trim());
+  if (!/^\d+$/.test(text.trim()) || value < min || value > max) {
+    throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, not "${text}"`);
+  }
+  return value;
+}
+
+// Derived from each forwarded request by the HTTP client; setting them would corrupt it.
+const UNSETTABLE = new Set(['content-length', 'transfer-encoding', 'host', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'expect']);
+
+/** `--header 'K: V'` for forwarded requests. */
+export function parseForwardHeader(text: string): [string, string] {
+  const colon = text.indexOf(':');
+  const name = colon > 0 ? text.slice(0, colon).trim() : '';
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+    throw new UsageError(`--header "${text}" is not "Name: value"`, { hint: "Write e.g. --header 'X-Forwarded-By: gemwh'." });
+  }
+  if (UNSETTABLE.has(name.toLowerCase())) {
+    throw new UsageError(`--header cannot set ${name}: it describes the connection, and gemwh sets it for each forward`);
+  }
+  const value = text.slice(colon + 1).trim();
+  if (/[\r\n\0]/.test(value)) throw new UsageError(`--header ${name}: the value contains a line break`);
+  return [name, value];
+}
+
+/** `--path`: a request path that deliveries must use. */
+export function parsePath(text: string): string {
+  const path = text.trim();
+  if (!path.startsWith('/') || /[\s?#]/.test(path)) {
+    throw new UsageError(`--path "${text}" is not a URL path`, { hint: 'Give a path starting with /, without query, e.g. --path /webhook.' });
+  }
+  return path;
+}

@@ -1,0 +1,67 @@
+import { readJournal, type JournalDeliveryRecord, type ReadJournalStats } from './journal.js';
+
+/** What a starting listener takes over from earlier runs. */
+export interface JournalScan {
+  /** webhook-ids of recent accepted deliveries, oldest first, with the key of the first one. */
+  recentIds: Array<{ webhookId: string; key: string }>;
+  /** Verified deliveries with targets that never answered for good, oldest first. */
+  pending: PendingForward[];
+  skippedLines: number;
+}
+
+export interface PendingForward {
+  record: JournalDeliveryRecord;
+  /** Target URL → number of attempts already made. */
+  targets: Map<string, number>;
+}
+
+export interface ScanOptions {
+  now: number;
+  /** How many webhook-ids to seed deduplication with. */
+  dedupCapacity: number;
+  /** Deliveries older than this are not resumed (Gemini itself gives up after 24 h). */
+  maxAgeMs: number;
+  /** At most this many deliveries are resumed (the most recent ones). */
+  maxPending: number;
+}
+
+/**
+ * Reads the journal once, oldest record first. A (delivery, target) pair is settled by a `final`
+ * forward record (a 2xx, or an answer retrying cannot change); everything else is pending.
+ */
+export async function scanJournal(file: string, keep: number, options: ScanOptions): Promise<JournalScan> {
+  const stats: ReadJournalStats = { skippedLines: 0 };
+  const ids = new Map<string, string>();
+  const pending = new Map<string, PendingForward>();
+  const oldest = options.now - options.maxAgeMs;
+
+  for await (const record of readJournal(file, keep, stats)) {
+    if (record.kind === 'delivery') {
+      if (record.outcome !== 'verified') continue;
+      if (record.webhookId !== undefined && !ids.has(record.webhookId)) {
+        ids.set(record.webhookId, record.key);
+        if (ids.size > options.dedupCapacity) ids.delete(ids.keys().next().value!);
+      }
+      if (!record.targets || record.targets.length === 0 || record.at < oldest) continue;
+      const targets = new Map(record.targets.map((t) => [t, 0]));
+      pending.set(record.key, { record, targets });
+      if (pending.size > options.maxPending) {
+        pending.delete(pending.keys().next().value!);
+      }
+    } else {
+      const entry = pending.get(record.key);
+      if (!entry || !entry.targets.has(record.target)) continue;
+      if (record.final) {
+        entry.targets.delete(record.target);
+        if (entry.targets.size === 0) pending.delete(record.key);
+      } else {
+        entry.targets.set(record.target, Math.max(entry.targets.get(record.target) ?? 0, record.attempt));
+      }
+    }
+  }
+  return {
+    recentIds: [...ids].map(([webhookId, key]) => ({ webhookId, key })),
+    pending: [...pending.values()],
+    skippedLines: stats.skippedLines,
+  };
+}

@@ -1,0 +1,152 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+
+/**
+ * The node:http plumbing of the listener: limits that keep a hostile or broken client from
+ * stalling or crashing it, reading a body with a cap, and answering. The decisions (what status,
+ * what to journal) live in session.ts.
+ */
+
+export interface ReceiverLimits {
+  maxBodyBytes: number;
+  /** Time allowed for the request line and headers to arrive (slowloris). */
+  headersTimeoutMs: number;
+  /** Time allowed for the whole request, body included. */
+  requestTimeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: ReceiverLimits = {
+  maxBodyBytes: 1024 * 1024,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+};
+
+/** Applies the limits to a server created with http.createServer. */
+export function applyLimits(server: Server, limits: ReceiverLimits): void {
+  server.headersTimeout = limits.headersTimeoutMs;
+  server.requestTimeout = Math.max(limits.requestTimeoutMs, limits.headersTimeoutMs);
+  // An idle keep-alive connection costs a socket; Gemini opens a new one per delivery anyway.
+  server.keepAliveTimeout = 5_000;
+  // Slow headers hold nothing but a socket; still, a flood of them should not exhaust descriptors.
+  server.maxConnections = 2048;
+}
+
+/** `http.createServer` options that go with applyLimits (they can only be set at creation). */
+export function serverOptions(limits: ReceiverLimits): { connectionsCheckingInterval: number; maxHeaderSize: number } {
+  return {
+    // Node checks the two timeouts above on this interval (30 s by default), which would let a
+    // slow client hold a connection for far longer than the timeout says.
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+    maxHeaderSize: 16 * 1024,
+  };
+}
+
+/** Header name/value pairs in the order received, names as sent. */
+export function headerPairs(rawHeaders: readonly string[]): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) pairs.push([rawHeaders[i]!, rawHeaders[i + 1]!]);
+  return pairs;
+}
+
+export type BodyResult = { kind: 'complete'; body: Buffer } | { kind: 'too_large'; seenBytes: number; start: Buffer } | { kind: 'aborted' };
+
+/** How much of an oversized body is kept for the journal record. */
+export const OVERSIZED_START_BYTES = 4096;
+
+/**
+ * Reads the request body, stopping at `max` bytes: then the caller answers 413 and closes the
+ * connection, and the rest is never buffered.
+ */
+export function readBodyLimited(req: IncomingMessage, max: number): Promise<BodyResult> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const finish = (result: BodyResult) => {
+      if (settled) return;
+      settled = true;
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('close', onClose);
+      req.off('error', onClose);
+      resolve(result);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) {
+        req.pause();
+        finish({ kind: 'too_large', seenBytes: size, start: Buffer.concat(chunks).subarray(0, OVERSIZED_START_BYTES) });
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => finish({ kind: 'complete', body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) });
+    const onClose = () => finish({ kind: 'aborted' });
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('close', onClose);
+    req.on('error', onClose);
+  });
+}
+
+export interface Answer {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+  /** Close the connection after answering (the rest of the request was not read). */
+  close?: boolean;
+}
+
+export function sendAnswer(res: ServerResponse, answer: Answer): void {
+  if (res.headersSent || res.destroyed) return;
+  const payload = JSON.stringify(answer.body) + '\n';
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(payload),
+    'cache-control': 'no-store',
+    ...answer.headers,
+  };
+  if (answer.close) headers.connection = 'close';
+  res.writeHead(answer.status, headers);
+  res.end(payload);
+  if (answer.close) {
+    // Node would otherwise resume the unread request to discard it; after our answer is on the
+    // wire there is no reason to keep reading from this client at all.
+    res.once('finish', () => res.socket?.destroySoon?.());
+  }
+}
+
+/** The answer to a request node:http could not parse or that took too long; written on the raw socket. */
+export function clientErrorStatus(error: NodeJS.ErrnoException): { status: number; reason: string; explanation: string } | undefined {
+  switch (error.code) {
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return undefined;
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return { status: 408, reason: 'malformed_request', explanation: 'The request did not arrive in time (headers or body too slow).' };
+    case 'HPE_HEADER_OVERFLOW':
+      return { status: 431, reason: 'malformed_request', explanation: 'The request headers are too large.' };
+    default:
+      return { status: 400, reason: 'malformed_request', explanation: `The request is not valid HTTP/1.1 (${error.code ?? error.message}).` };
+  }
+}
+
+export function writeRawAnswer(socket: Duplex, status: number, body: unknown): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const payload = JSON.stringify(body) + '\n';
+  const text = STATUS_TEXT[status] ?? 'Error';
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(payload)}\r\nConnection: close\r\n\r\n${payload}`,
+  );
+  // end() sends FIN after the answer; destroy a client that never reads it.
+  setTimeout(() => socket.destroy(), 1000).unref();
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  408: 'Request Timeout',
+  431: 'Request Header Fields Too Large',
+};

@@ -1,0 +1,63 @@
+import { eventFilter, matchesEventPattern, parseEventList } from '../core/events.js';
+import { parseTarget, targetUrlFor, type Target } from '../core/target.js';
+import { UsageError } from '../errors.js';
+
+/** `--route 'batch.*=http://localhost:3000/batch'`: deliveries of matching types go to that target. */
+export interface Route {
+  pattern: string;
+  target: Target;
+}
+
+export interface RoutingOptions {
+  /** `--forward`: where deliveries go when no route matches. */
+  forward: readonly Target[];
+  routes: readonly Route[];
+  /** `--events`: only these types (globs) are forwarded; empty means all. */
+  events: readonly string[];
+}
+
+export function parseRoute(text: string): Route {
+  const eq = text.indexOf('=');
+  if (eq <= 0 || eq === text.length - 1) {
+    throw new UsageError(`--route "${text}" is not PATTERN=TARGET`, {
+      hint: "Write the event type (or a glob) and the target, e.g. --route 'batch.*=http://localhost:3000/batch'.",
+    });
+  }
+  const [pattern] = parseEventList(text.slice(0, eq), { flag: '--route', allowPatterns: true, allowUnknown: true });
+  return { pattern: pattern!, target: parseTarget(text.slice(eq + 1)) };
+}
+
+/**
+ * Decides where one delivery goes. Every route whose pattern matches the type receives it; when
+ * none matches, the --forward targets do. `--events` applies on top (unless `ignoreFilter`, for
+ * an explicit resend). Returns full URLs, the incoming path kept for targets without one.
+ */
+export function createRouter(options: RoutingOptions): (eventType: string | undefined, incomingPath: string, ignoreFilter?: boolean) => URL[] {
+  const allowed = eventFilter(options.events);
+  return (eventType, incomingPath, ignoreFilter = false) => {
+    if (!ignoreFilter && !allowed(eventType)) return [];
+    const routed =
+      eventType === undefined ? [] : options.routes.filter((route) => matchesEventPattern(eventType, route.pattern)).map((route) => route.target);
+    const targets = routed.length > 0 ? routed : options.forward;
+    const seen = new Set<string>();
+    const urls: URL[] = [];
+    for (const target of targets) {
+      const url = targetUrlFor(target, incomingPath);
+      if (seen.has(url.href)) continue;
+      seen.add(url.href);
+      urls.push(url);
+    }
+    return urls;
+  };
+}
+
+/** True when the session forwards anything at all. */
+export function hasTargets(options: RoutingOptions): boolean {
+  return options.forward.length > 0 || options.routes.length > 0;
+}
+
+/** How targets are shown in `ready`: `http://localhost:3000/ (keeps path)` style strings. */
+export function describeTargets(options: RoutingOptions): string[] {
+  const show = (t: Target) => (t.hasPath ? t.url.href : `${t.url.origin} (incoming path kept)`);
+  return [...options.forward.map(show), ...options.routes.map((r) => `${r.pattern} → ${show(r.target)}`)];
+}

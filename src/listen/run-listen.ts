@@ -1,0 +1,282 @@
+import { rename, rm, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { GlobalOptions } from '../api/credentials.js';
+import type { WebhookApi } from '../api/types.js';
+import type { KeySource } from '../core/jwt.js';
+import { redactSecret } from '../core/redact.js';
+import type { Target } from '../core/target.js';
+import type { SecretCandidate } from '../core/verdict.js';
+import type { Deps } from '../deps.js';
+import { GemwhError, SecretStoreError, UsageError } from '../errors.js';
+import type { SecretStore } from '../secrets/types.js';
+import type { ListenEvent } from './events.js';
+import type { HeaderPairs, RetryPolicy } from './forwarder.js';
+import { defaultJournalPath } from './journal.js';
+import { createLinePrinter, createNdjsonPrinter, type EventPrinter } from './output.js';
+import type { TempWebhook, TempWebhookOwner } from './public-url.js';
+import type { Route } from './routing.js';
+import { DEFAULT_LIMITS } from './receiver.js';
+import { LISTEN_DEFAULTS, startListenSession } from './session.js';
+import type { ListenSession } from './session-types.js';
+import { secretsFromFlags } from './secret-flags.js';
+import { createListenVerifier } from './verification.js';
+
+export interface ListenOptions {
+  host: string;
+  port: number;
+  path?: string;
+  /** --webhook: verify with these webhooks' stored secrets. */
+  webhookIds: string[];
+  /** --secret values. */
+  secrets: string[];
+  /** --secret-env variable names. */
+  secretEnv: string[];
+  jwksUrl?: string;
+  jwksFile?: string;
+  audience?: string;
+  toleranceSec: number;
+  forward: Target[];
+  routes: Route[];
+  events: string[];
+  extraHeaders: HeaderPairs;
+  forwardTimeoutMs: number;
+  retry: RetryPolicy;
+  maxBodyBytes: number;
+  /** false: --no-journal. */
+  journal: false | { file?: string; maxBytes: number; keep: number; fsync: boolean };
+  json: boolean;
+  quiet: boolean;
+  readyFile?: string;
+  publicUrl?: URL;
+  globals: GlobalOptions;
+  /** Who owns temporary --public-url webhooks (this host and process). */
+  owner: TempWebhookOwner;
+  isProcessAlive: (pid: number) => boolean;
+  /** Read webhook secrets from this store instead of the user's (listen --emulator keeps its webhook's secret in memory). */
+  secretStore?: SecretStore;
+}
+
+/** The UI's `t` key: makes a delivery of the chosen type happen (listen --emulator). */
+export interface ListenTrigger {
+  eventTypes: readonly string[];
+  /** Resolves once the delivery is queued. */
+  trigger(eventType: string): Promise<void>;
+}
+
+export interface ListenFrontEnd {
+  /**
+   * Shows the session on a terminal until the user quits (the Ink UI, loaded by the command so
+   * that nothing below commands/ imports src/ui). Without it, a TTY gets plain lines.
+   */
+  renderUi?: (session: ListenSession, extras?: { trigger?: ListenTrigger }) => Promise<void>;
+  /** Called once the port is open and the printer subscribed, before the UI starts (listen --emulator). */
+  onListening?: (session: ListenSession) => Promise<void>;
+}
+
+/**
+ * `gemwh listen`: resolves what to verify with, starts the session, shows its events (NDJSON,
+ * the UI, or plain lines) and runs until Ctrl-C / SIGTERM (deps.signal) or the UI quits.
+ */
+export async function runListen(options: ListenOptions, deps: Deps, frontEnd: ListenFrontEnd = {}): Promise<void> {
+  if (options.jwksUrl && options.jwksFile) {
+    throw new UsageError('--jwks-url and --jwks-file are alternatives', { hint: 'Give one of them: a URL to fetch keys from, or a local JWKS file.' });
+  }
+  const now = () => deps.clock.now();
+  const stderr = (line: string) => deps.io.stderr.write(`gemwh: ${line}\n`);
+  const explicit = secretsFromFlags(options.secrets, options.secretEnv, deps.env);
+  const needsStore = options.webhookIds.length > 0 || (explicit.length === 0 && !options.publicUrl);
+
+  let store: SecretStore | undefined;
+  let stored: SecretCandidate[] = [];
+  let storedIds: string[] = [];
+  const loadStored = async (from: SecretStore) => {
+    const { loadVerificationSecrets } = await import('../secrets/current-secrets.js');
+    return loadVerificationSecrets(from, now(), options.webhookIds.length > 0 ? options.webhookIds : undefined);
+  };
+  if (needsStore) {
+    try {
+      store = options.secretStore ?? (await (await import('../secrets/open-store.js')).openSecretStore(deps, { store: options.globals.secretStore }));
+      const found = await loadStored(store);
+      if (options.webhookIds.length > 0 && found.missing.length > 0) {
+        throw new SecretStoreError(`no valid signing secret for webhook ${found.missing.join(', ')} in ${store.location}`, {
+          hint: 'gemwh keeps the secret when `gemwh create` makes the webhook; otherwise pass it with --secret or --secret-env.',
+        });
+      }
+      stored = found.candidates;
+      storedIds = found.webhookIds;
+    } catch (error) {
+      // Asked for by name: no way around it. By default: dynamic deliveries can still be checked.
+      if (options.webhookIds.length > 0 || !(error instanceof GemwhError)) throw error;
+      stderr(`warning: cannot read stored signing secrets (${error.message}); static deliveries will be rejected`);
+      store = undefined;
+    }
+  }
+
+  const keys = await keySource(options, deps);
+  let temp: TempWebhook | undefined;
+  let cleanupApi: WebhookApi | undefined;
+  const printer = choosePrinter(options, deps, frontEnd);
+  let session: ListenSession | undefined;
+  let readyFileWritten = false;
+
+  try {
+    if (options.publicUrl) {
+      const created = await setUpPublicUrl(options, deps, stderr);
+      temp = created.temp;
+      cleanupApi = created.cleanupApi;
+    }
+
+    const tempCandidates: SecretCandidate[] = temp ? [{ secret: temp.secret, label: temp.webhook.id }] : [];
+    const candidates = [...explicit, ...stored, ...tempCandidates];
+    if (candidates.length === 0 && needsStore) {
+      stderr(
+        'warning: no signing secrets: static deliveries will be rejected. Pass --secret/--secret-env, --webhook ID, or create a webhook with `gemwh create` first',
+      );
+    }
+    const reloadFrom = store;
+    const verify = createListenVerifier({
+      secrets: candidates,
+      reload: reloadFrom ? async () => [...explicit, ...(await loadStored(reloadFrom)).candidates, ...tempCandidates] : undefined,
+      keys,
+      audience: options.audience,
+      toleranceSec: options.toleranceSec,
+      now,
+    });
+
+    session = await startListenSession(
+      {
+        host: options.host,
+        port: options.port,
+        path: options.path,
+        verify,
+        verifying: {
+          webhookIds: [...storedIds, ...(temp ? [temp.webhook.id] : [])],
+          secrets: explicit.map((c) => `${c.label} ${redactSecret(c.secret)}`),
+          jwks: keys.description,
+        },
+        forward: options.forward,
+        routes: options.routes,
+        events: options.events,
+        extraHeaders: options.extraHeaders,
+        forwardTimeoutMs: options.forwardTimeoutMs,
+        forwardConcurrency: LISTEN_DEFAULTS.forwardConcurrency,
+        retry: options.retry,
+        journal:
+          options.journal === false
+            ? undefined
+            : {
+                file: options.journal.file ?? defaultJournalPath(deps.paths.state),
+                maxBytes: options.journal.maxBytes,
+                keep: options.journal.keep,
+                fsync: options.journal.fsync,
+              },
+        maxBodyBytes: options.maxBodyBytes,
+        headersTimeoutMs: DEFAULT_LIMITS.headersTimeoutMs,
+        requestTimeoutMs: DEFAULT_LIMITS.requestTimeoutMs,
+        dedupCapacity: LISTEN_DEFAULTS.dedupCapacity,
+        resume: LISTEN_DEFAULTS.resume,
+        stopGraceMs: LISTEN_DEFAULTS.stopGraceMs,
+      },
+      deps,
+    );
+    const running = session;
+
+    // The ready file exists before the `ready` record is printed: a script may watch either.
+    if (options.readyFile) {
+      await writeAtomically(options.readyFile, `${running.url}\n`, deps.random.bytes(4).toString('hex'));
+      readyFileWritten = true;
+    }
+    if (printer) {
+      // history() and on() in the same tick: no event falls between the two.
+      for (const event of running.history()) printer.write(event);
+      running.on((event: ListenEvent) => printer.write(event));
+    }
+    if (options.json || !deps.io.stdout.isTTY) stderr(`listening on ${running.url}`);
+    if (temp) stderr(`Gemini delivers to ${options.publicUrl!.href} → your tunnel → ${running.url}`);
+    await frontEnd.onListening?.(running);
+
+
+    const onAbort = () => void running.stop(`signal ${String(deps.signal.reason ?? 'abort')}`);
+    deps.signal.addEventListener('abort', onAbort, { once: true });
+    if (deps.signal.aborted) onAbort();
+    try {
+      if (printer === undefined && frontEnd.renderUi) {
+        await frontEnd.renderUi(running);
+        await running.stop('quit');
+      }
+      await running.done;
+    } finally {
+      deps.signal.removeEventListener('abort', onAbort);
+    }
+  } finally {
+    await session?.stop();
+    printer?.flush();
+    if (readyFileWritten && options.readyFile) await rm(options.readyFile, { force: true }).catch(() => {});
+    if (temp && cleanupApi) {
+      try {
+        await cleanupApi.delete(temp.webhook.id);
+        stderr(`deleted the temporary webhook ${temp.webhook.id}`);
+      } catch (error) {
+        stderr(
+          `warning: could not delete the temporary webhook ${temp.webhook.id} (${error instanceof Error ? error.message : String(error)}); ` +
+            `the next \`gemwh listen --public-url\` removes it, or run: gemwh delete ${temp.webhook.id}`,
+        );
+      }
+    }
+  }
+}
+
+function choosePrinter(options: ListenOptions, deps: Deps, frontEnd: ListenFrontEnd): EventPrinter | undefined {
+  if (options.json || !deps.io.stdout.isTTY) return createNdjsonPrinter(deps.io.stdout, { quiet: options.quiet });
+  if (frontEnd.renderUi) return undefined;
+  return createLinePrinter(deps.io.stdout, { quiet: options.quiet });
+}
+
+async function keySource(options: ListenOptions, deps: Deps): Promise<KeySource> {
+  const jwks = await import('../jwks/jwks-source.js');
+  if (options.jwksFile) return jwks.createFileJwksSource(options.jwksFile);
+  // Fetched on the first JWT that arrives, never at start: a static-only session stays offline.
+  return jwks.createRemoteJwksSource({ url: options.jwksUrl, now: () => deps.clock.now(), signal: deps.signal });
+}
+
+async function setUpPublicUrl(
+  options: ListenOptions,
+  deps: Deps,
+  stderr: (line: string) => void,
+): Promise<{ temp: TempWebhook; cleanupApi: WebhookApi }> {
+  const [{ resolveApiKey }, { createWebhookApi }, publicUrl] = await Promise.all([
+    import('../api/credentials.js'),
+    import('../api/client.js'),
+    import('./public-url.js'),
+  ]);
+  const { key } = await resolveApiKey(deps, options.globals);
+  const apiOptions = { apiKey: key, apiRoot: options.globals.apiRoot, apiVersion: options.globals.apiVersion };
+  const api = createWebhookApi(deps, apiOptions);
+  // The delete at exit runs after Ctrl-C has aborted deps.signal: it needs a client of its own.
+  const cleanupApi = createWebhookApi({ ...deps, signal: new AbortController().signal }, { ...apiOptions, timeoutMs: 10_000, retry: { maxRetries: 1 } });
+
+  const removed = await publicUrl.removeLeftoverWebhooks(api, options.owner, options.isProcessAlive);
+  for (const webhook of removed) stderr(`removed ${webhook.id} (${webhook.name}), a temporary webhook left behind by an earlier listen`);
+  const temp = await publicUrl.createTempWebhook(api, {
+    publicUrl: options.publicUrl!,
+    events: options.events,
+    owner: options.owner,
+    now: deps.clock.now(),
+  });
+  stderr(`created the temporary webhook ${temp.webhook.id} (${temp.webhook.name}) for ${temp.webhook.uri}; it is deleted when listen stops`);
+  return { temp, cleanupApi };
+}
+
+/** Writes to a temporary name in the same folder, then renames: a reader sees all of it or nothing. */
+async function writeAtomically(path: string, content: string, unique: string): Promise<void> {
+  const temporary = `${path}.${unique}.tmp`;
+  try {
+    await writeFile(temporary, content, { mode: 0o644 });
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true }).catch(() => {});
+    throw new UsageError(`cannot write --ready-file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
+      hint: `Check that ${dirname(path)} exists and is writable.`,
+    });
+  }
+}

@@ -1,0 +1,745 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Deps } from '../deps.js';
+import { GemwhError, NotFoundError, UsageError } from '../errors.js';
+import type { HeaderBag, Rejected, Verdict } from '../core/verdict.js';
+import type { ListenEvent, ReadyEvent, RejectedEvent } from './events.js';
+import { ForwardQueue, createHttpSender, forwardHeaders, type AttemptReport, type HeaderPairs, type HttpSender, type RetryPolicy } from './forwarder.js';
+import { JOURNAL_FORMAT_VERSION, Journal, encodeBody, decodeBody, type JournalDeliveryRecord, type JournalOptions } from './journal.js';
+import { scanJournal } from './journal-scan.js';
+import {
+  applyLimits,
+  clientErrorStatus,
+  headerPairs,
+  readBodyLimited,
+  sendAnswer,
+  serverOptions,
+  writeRawAnswer,
+  type Answer,
+  type ReceiverLimits,
+} from './receiver.js';
+import { createRouter, describeTargets, hasTargets, type RoutingOptions } from './routing.js';
+import { DELIVERY_DETAILS_KEPT, type DeliveryDetails, type ForwardAttempt, type ListenSession } from './session-types.js';
+
+/** Checks one delivery. Static and dynamic verification (and the JWKS behind it) hide behind this. */
+export type DeliveryVerifier = (input: { rawBody: Buffer; headers: HeaderBag; now: number }) => Verdict | Promise<Verdict>;
+
+export interface ListenSessionOptions extends RoutingOptions, ReceiverLimits {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** Only this path is accepted (others get 404); undefined accepts every path. */
+  path?: string;
+  verify: DeliveryVerifier;
+  /** What `ready` reports as the verification setup (already redacted). */
+  verifying: ReadyEvent['verifying'];
+  /** `--header 'K: V'` pairs added to every forward. */
+  extraHeaders: HeaderPairs;
+  forwardTimeoutMs: number;
+  forwardConcurrency: number;
+  retry: RetryPolicy;
+  /** Undefined: no journal (--no-journal): no crash safety, no resume, dedup only in memory. */
+  journal?: JournalOptions;
+  dedupCapacity: number;
+  resume: { maxAgeMs: number; maxDeliveries: number };
+  /** How long stop() waits for requests and forwards in flight. */
+  stopGraceMs: number;
+}
+
+export const LISTEN_DEFAULTS = {
+  host: '127.0.0.1',
+  port: 8787,
+  forwardTimeoutMs: 30_000,
+  forwardConcurrency: 16,
+  dedupCapacity: 50_000,
+  resume: { maxAgeMs: 24 * 60 * 60 * 1000, maxDeliveries: 10_000 },
+  stopGraceMs: 5_000,
+} as const;
+
+/** Events kept for history(): enough for a consumer that subscribes late to catch up. */
+const HISTORY_KEPT = 1000;
+/** Bodies kept for getDelivery()/resend, counted in bytes so that 1 MiB deliveries cannot pile up. */
+const DETAILS_BODY_BUDGET = 64 * 1024 * 1024;
+/** getDelivery() shows at most this much of a body. */
+const SNAPSHOT_BYTES = 256 * 1024;
+
+interface DeliveryState {
+  key: string;
+  details: Omit<DeliveryDetails, 'body'>;
+  body: Buffer;
+  bodyBytes: number;
+  forwardable: boolean;
+  /** Attempts made so far per target URL, so that retries and resends count on. */
+  attempts: Map<string, number>;
+}
+
+interface SeenId {
+  key: string;
+  seq?: number;
+  /** Settles once the first delivery's journal line is written: a duplicate is acknowledged only after that. */
+  persisted: Promise<boolean>;
+}
+
+/**
+ * Starts a listen session: opens the journal and resumes what an earlier run left pending, binds
+ * the port, emits `ready`. Reusable for any front end (the CLI, `listen --emulator`, tests).
+ */
+export async function startListenSession(options: ListenSessionOptions, deps: Pick<Deps, 'clock' | 'random'>): Promise<ListenSession> {
+  const now = () => deps.clock.now();
+  const sessionId = `${now().toString(36)}-${deps.random.bytes(3).toString('hex')}`;
+  const listeners = new Set<(event: ListenEvent) => void>();
+  const history: ListenEvent[] = [];
+  const deliveries = new Map<number, DeliveryState>();
+  let retainedBodyBytes = 0;
+  const seenIds = new Map<string, SeenId>();
+  const route = createRouter(options);
+  let seq = 0;
+  let stopping: Promise<void> | undefined;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((resolve) => (resolveDone = resolve));
+  const inFlight = new Set<Promise<void>>();
+  const requestBySocket = new WeakMap<Duplex, { seq: number; method: string; path: string; res: ServerResponse }>();
+  let journalWarned = false;
+
+  function emit(event: ListenEvent): void {
+    history.push(event);
+    // Trimmed in chunks: dropping one element per event would shift the whole array every time.
+    if (history.length >= 2 * HISTORY_KEPT) history.splice(0, history.length - HISTORY_KEPT);
+    for (const listener of [...listeners]) {
+      try {
+        listener(event);
+      } catch {
+        listeners.delete(listener);
+      }
+    }
+  }
+
+  function warn(message: string): void {
+    emit({ type: 'warning', at: now(), message });
+  }
+
+  function rememberId(webhookId: string, entry: SeenId): void {
+    seenIds.delete(webhookId);
+    seenIds.set(webhookId, entry);
+    if (seenIds.size > options.dedupCapacity) seenIds.delete(seenIds.keys().next().value!);
+  }
+
+  function keep(state: DeliveryState): void {
+    deliveries.set(state.details.seq, state);
+    retainedBodyBytes += state.body.length;
+    for (const [oldSeq, old] of deliveries) {
+      if (deliveries.size <= DELIVERY_DETAILS_KEPT && retainedBodyBytes <= DETAILS_BODY_BUDGET) break;
+      if (oldSeq === state.details.seq) break;
+      deliveries.delete(oldSeq);
+      retainedBodyBytes -= old.body.length;
+    }
+  }
+
+  // --- journal and resume --------------------------------------------------------------------
+
+  let journal: Journal | undefined;
+  let resumable: Awaited<ReturnType<typeof scanJournal>>['pending'] = [];
+  if (options.journal) {
+    const scan = await scanJournal(options.journal.file, options.journal.keep, {
+      now: now(),
+      dedupCapacity: options.dedupCapacity,
+      maxAgeMs: options.resume.maxAgeMs,
+      maxPending: options.resume.maxDeliveries,
+    });
+    for (const { webhookId, key } of scan.recentIds) rememberId(webhookId, { key, persisted: Promise.resolve(true) });
+    resumable = scan.pending;
+    journal = await Journal.open(options.journal);
+    if (scan.skippedLines > 0) {
+      queueMicrotask(() => warn(`the journal has ${scan.skippedLines} unreadable line(s) (e.g. cut short by a crash); they were skipped`));
+    }
+  }
+
+  function journalAppend(record: Parameters<Journal['append']>[0]): Promise<void> {
+    if (!journal) return Promise.resolve();
+    return journal.append(record);
+  }
+
+  function journalForward(report: AttemptReport, final: boolean): void {
+    journalAppend({
+      kind: 'forward',
+      v: JOURNAL_FORMAT_VERSION,
+      key: report.job.key,
+      webhookId: report.job.webhookId,
+      target: report.job.url.href,
+      attempt: report.attempt,
+      at: report.at,
+      ok: report.result.ok,
+      status: report.result.status,
+      error: report.result.error,
+      latencyMs: report.result.latencyMs,
+      responseStart: report.result.responseStart,
+      final,
+    }).catch((error: unknown) => journalFailed(error));
+  }
+
+  function journalFailed(error: unknown): void {
+    if (journalWarned) return;
+    journalWarned = true;
+    warn(`cannot write the journal ${options.journal?.file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+
+  // --- forwarding -----------------------------------------------------------------------------
+
+  let sender: HttpSender | undefined;
+  let queue: ForwardQueue | undefined;
+  if (hasTargets(options)) {
+    sender = await createHttpSender({ timeoutMs: options.forwardTimeoutMs, concurrency: options.forwardConcurrency });
+    queue = new ForwardQueue({
+      sender,
+      retry: options.retry,
+      now,
+      onAttempt: (report) => {
+        const { result } = report;
+        // An attempt cut short by stop() is not final: the next start resumes it.
+        const final = result.ok || !result.retryable;
+        journalForward(report, final);
+        const attempt: ForwardAttempt = {
+          target: report.job.url.href,
+          attempt: report.attempt,
+          at: report.at,
+          ok: result.ok,
+          status: result.status,
+          error: result.error,
+          latencyMs: result.latencyMs,
+          responseStart: result.responseStart,
+        };
+        const state = deliveries.get(report.job.seq);
+        if (state) {
+          state.details.forwards.push(attempt);
+          // Retries count on inside the queue; a later resend continues from here.
+          state.attempts.set(attempt.target, Math.max(state.attempts.get(attempt.target) ?? 0, report.attempt));
+        }
+        if (result.ok) {
+          emit({
+            type: 'forwarded',
+            at: now(),
+            seq: report.job.seq,
+            target: attempt.target,
+            attempt: report.attempt,
+            status: result.status!,
+            latencyMs: result.latencyMs,
+            responseStart: result.responseStart ?? '',
+          });
+        } else {
+          emit({
+            type: 'forward_failed',
+            at: now(),
+            seq: report.job.seq,
+            target: attempt.target,
+            attempt: report.attempt,
+            status: result.status,
+            error: result.error,
+            latencyMs: result.latencyMs,
+            responseStart: result.responseStart,
+            nextAttemptAt: report.nextAttemptAt,
+          });
+        }
+      },
+    });
+  }
+
+  function forward(state: DeliveryState, urls: readonly URL[], headers: HeaderPairs): void {
+    if (!queue) return;
+    for (const url of urls) {
+      const attempt = (state.attempts.get(url.href) ?? 0) + 1;
+      state.attempts.set(url.href, attempt);
+      queue.enqueue({ key: state.key, seq: state.details.seq, webhookId: state.details.webhookId, url, headers, body: state.body, attempt });
+    }
+  }
+
+  // --- receiving ------------------------------------------------------------------------------
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const mySeq = ++seq;
+    const at = now();
+    const method = req.method ?? '';
+    const path = req.url ?? '/';
+    requestBySocket.set(req.socket, { seq: mySeq, method, path, res });
+    const headers = headerPairs(req.rawHeaders);
+    const webhookIdHeader = single(req.headers['webhook-id']);
+    const key = `${sessionId}.${mySeq}`;
+
+    const base = {
+      key,
+      seq: mySeq,
+      at,
+      method,
+      path,
+      headers,
+      webhookId: webhookIdHeader,
+    };
+
+    const refuse = async (
+      status: number,
+      reason: RejectedEvent['reason'],
+      explanation: string,
+      diagnosis: string[],
+      body: Buffer,
+      bodyBytes: number,
+      extra: { eventType?: string; verdict?: Rejected; truncated?: boolean; headers?: Record<string, string>; close?: boolean } = {},
+    ) => {
+      const record: JournalDeliveryRecord = {
+        kind: 'delivery',
+        v: JOURNAL_FORMAT_VERSION,
+        session: sessionId,
+        ...base,
+        ...encodeBody(body),
+        bodyBytes,
+        truncated: extra.truncated,
+        status,
+        outcome: 'rejected',
+        reason,
+        explanation,
+        eventType: extra.eventType,
+        scheme: extra.verdict?.scheme,
+      };
+      await journalAppend(record).catch(journalFailed);
+      keep({
+        key,
+        body,
+        bodyBytes,
+        forwardable: false,
+        attempts: new Map(),
+        details: {
+          seq: mySeq,
+          receivedAt: at,
+          method,
+          path,
+          headers,
+          webhookId: webhookIdHeader,
+          eventType: extra.eventType,
+          status,
+          outcome: { kind: 'rejected', reason, verdict: extra.verdict, explanation, diagnosis },
+          targets: [],
+          forwards: [],
+        },
+      });
+      sendAnswer(res, { status, body: { error: reason, explanation, diagnosis }, headers: extra.headers, close: extra.close });
+      emit({ type: 'rejected', at: now(), seq: mySeq, status, reason, explanation, diagnosis, webhookId: webhookIdHeader, eventType: extra.eventType });
+    };
+
+    const received = (bodyBytes: number, eventType?: string) =>
+      emit({ type: 'received', at, seq: mySeq, method, path, webhookId: webhookIdHeader, eventType, bodyBytes });
+
+    if (method !== 'POST') {
+      received(0);
+      await refuse(405, 'method_not_allowed', `Webhook deliveries are POST requests; this was ${method}.`, [], Buffer.alloc(0), 0, {
+        headers: { allow: 'POST' },
+        close: true,
+      });
+      return;
+    }
+    if (options.path !== undefined && pathOnly(path) !== options.path) {
+      received(0);
+      await refuse(404, 'wrong_path', `This listener receives deliveries on ${options.path}, not ${pathOnly(path)}.`, [], Buffer.alloc(0), 0, {
+        close: true,
+      });
+      return;
+    }
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > options.maxBodyBytes) {
+      received(declared);
+      await refuse(413, 'body_too_large', tooLargeText(options.maxBodyBytes), [], Buffer.alloc(0), declared, { truncated: true, close: true });
+      return;
+    }
+
+    const read = await readBodyLimited(req, options.maxBodyBytes);
+    if (read.kind === 'aborted') return;
+    if (read.kind === 'too_large') {
+      received(read.seenBytes);
+      await refuse(413, 'body_too_large', tooLargeText(options.maxBodyBytes), [], read.start, read.seenBytes, { truncated: true, close: true });
+      return;
+    }
+    const body = read.body;
+    const eventType = peekEventType(body);
+    received(body.length, eventType);
+
+    let verdict: Verdict;
+    try {
+      verdict = await options.verify({ rawBody: body, headers: req.headers, now: now() });
+    } catch (error) {
+      // A verifier bug must cost one request, not the listener.
+      const message = error instanceof Error ? error.message : String(error);
+      await refuse(500, 'internal_error', `gemwh could not verify this delivery: ${message}`, [], body, body.length, { eventType });
+      return;
+    }
+    if (!verdict.ok) {
+      await refuse(statusForReason(verdict.reason), verdict.reason, verdict.explanation, verdict.diagnosis, body, body.length, {
+        eventType,
+        verdict,
+      });
+      return;
+    }
+
+    const webhookId = verdict.webhookId ?? webhookIdHeader;
+    const seen = webhookId === undefined ? undefined : seenIds.get(webhookId);
+    if (seen && (await seen.persisted)) {
+      const record: JournalDeliveryRecord = {
+        kind: 'delivery',
+        v: JOURNAL_FORMAT_VERSION,
+        session: sessionId,
+        ...base,
+        webhookId,
+        ...encodeBody(body),
+        bodyBytes: body.length,
+        status: 200,
+        outcome: 'duplicate',
+        eventType,
+        scheme: verdict.scheme,
+        duplicateOf: seen.key,
+      };
+      await journalAppend(record).catch(journalFailed);
+      keep({
+        key,
+        body,
+        bodyBytes: body.length,
+        forwardable: true,
+        attempts: new Map(),
+        details: {
+          seq: mySeq,
+          receivedAt: at,
+          method,
+          path,
+          headers,
+          webhookId,
+          eventType,
+          status: 200,
+          outcome: { kind: 'duplicate', firstSeq: seen.seq },
+          targets: [],
+          forwards: [],
+        },
+      });
+      sendAnswer(res, { status: 200, body: { ok: true, duplicate: true } });
+      emit({ type: 'duplicate', at: now(), seq: mySeq, webhookId: webhookId!, eventType, firstSeq: seen.seq });
+      return;
+    }
+
+    const urls = route(eventType, path);
+    const willForward = urls.length > 0;
+    const record: JournalDeliveryRecord = {
+      kind: 'delivery',
+      v: JOURNAL_FORMAT_VERSION,
+      session: sessionId,
+      ...base,
+      webhookId,
+      ...encodeBody(body),
+      bodyBytes: body.length,
+      status: 200,
+      outcome: 'verified',
+      eventType,
+      scheme: verdict.scheme,
+      matched: verdict.scheme === 'static' ? { label: verdict.matched.label, inGrace: verdict.matched.inGrace } : undefined,
+      targets: urls.map((u) => u.href),
+    };
+    let persisted!: (ok: boolean) => void;
+    if (webhookId !== undefined) {
+      rememberId(webhookId, { key, seq: mySeq, persisted: new Promise((resolve) => (persisted = resolve)) });
+    }
+    try {
+      await journalAppend(record);
+      persisted?.(true);
+    } catch (error) {
+      persisted?.(false);
+      if (webhookId !== undefined) seenIds.delete(webhookId);
+      journalFailed(error);
+      // Not acknowledged: the sender will retry, and by then the disk may have room again.
+      sendAnswer(res, {
+        status: 503,
+        body: { error: 'journal_unavailable', explanation: 'gemwh could not record this delivery, so it does not acknowledge it.', diagnosis: [] },
+      });
+      emit({
+        type: 'rejected',
+        at: now(),
+        seq: mySeq,
+        status: 503,
+        reason: 'journal_unavailable',
+        explanation: 'The journal could not be written; the delivery was not acknowledged.',
+        diagnosis: [],
+        webhookId,
+        eventType,
+      });
+      return;
+    }
+    const state: DeliveryState = {
+      key,
+      body,
+      bodyBytes: body.length,
+      forwardable: true,
+      attempts: new Map(),
+      details: {
+        seq: mySeq,
+        receivedAt: at,
+        method,
+        path,
+        headers,
+        webhookId,
+        eventType,
+        status: 200,
+        outcome: { kind: 'verified', verdict, willForward },
+        targets: urls.map((u) => u.href),
+        forwards: [],
+      },
+    };
+    keep(state);
+    sendAnswer(res, { status: 200, body: { ok: true } });
+    emit({
+      type: 'verified',
+      at: now(),
+      seq: mySeq,
+      webhookId,
+      eventType,
+      scheme: verdict.scheme,
+      matched: verdict.scheme === 'static' ? { label: verdict.matched.label, inGrace: verdict.matched.inGrace } : undefined,
+      willForward,
+    });
+    if (willForward) forward(state, urls, forwardHeaders(headers, options.extraHeaders));
+  }
+
+  const server: Server = createServer(serverOptions(options), (req, res) => {
+    const work = handle(req, res)
+      .catch((error: unknown) => {
+        warn(`internal error while handling a request: ${error instanceof Error ? error.message : String(error)}`);
+        sendAnswer(res, { status: 500, body: { error: 'internal', explanation: 'gemwh failed to handle this request.', diagnosis: [] } });
+      })
+      .finally(() => inFlight.delete(work));
+    inFlight.add(work);
+  });
+  applyLimits(server, options);
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    const answer = clientErrorStatus(error);
+    // The last request on this socket, unless it was answered already (then the error is about a next one).
+    const last = requestBySocket.get(socket);
+    const current = last && !last.res.writableFinished ? last : undefined;
+    if (!answer || current?.res.headersSent) {
+      socket.destroy();
+      return;
+    }
+    const mySeq = current?.seq ?? ++seq;
+    const at = now();
+    // A request whose body never completed was not reported as received yet.
+    emit({ type: 'received', at, seq: mySeq, method: current?.method ?? '', path: current?.path ?? '', bodyBytes: 0 });
+    writeRawAnswer(socket, answer.status, { error: answer.reason, explanation: answer.explanation, diagnosis: [] });
+    emit({ type: 'rejected', at, seq: mySeq, status: answer.status, reason: 'malformed_request', explanation: answer.explanation, diagnosis: [] });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => reject(listenError(error, options));
+    server.once('error', onError);
+    server.listen(options.port, options.host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  }).catch(async (error: unknown) => {
+    await sender?.close();
+    await journal?.close();
+    throw error;
+  });
+  server.on('error', (error) => warn(`server error: ${error.message}`));
+
+  const address = server.address() as AddressInfo;
+  const url = `http://${formatHost(address.address)}:${address.port}${options.path ?? '/'}`;
+
+  async function stop(reason = 'stopped'): Promise<void> {
+    if (stopping) return stopping;
+    stopping = (async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await waitAtMost(Promise.allSettled([...inFlight]), options.stopGraceMs);
+      server.closeAllConnections();
+      await closed;
+      await queue?.stop(Math.min(2000, options.stopGraceMs));
+      await sender?.close();
+      // Attempts aborted by close() report (and journal) before the journal closes.
+      await queue?.idle();
+      await journal?.close().catch(journalFailed);
+      emit({ type: 'stopped', at: now(), reason });
+      listeners.clear();
+      resolveDone();
+    })();
+    return stopping;
+  }
+
+  const session: ListenSession = {
+    url,
+    done,
+    on(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    history: () => history.slice(-HISTORY_KEPT),
+    getDelivery(wanted) {
+      const state = deliveries.get(wanted);
+      if (!state) return undefined;
+      const shown = state.body.subarray(0, SNAPSHOT_BYTES);
+      const encoded = encodeBody(shown);
+      return {
+        ...state.details,
+        forwards: [...state.details.forwards],
+        body: { encoding: encoded.encoding, data: encoded.body, bytes: state.bodyBytes, truncated: state.bodyBytes > shown.length },
+      };
+    },
+    async resend(wanted) {
+      const state = deliveries.get(wanted);
+      if (!state) throw new NotFoundError(`no delivery #${wanted} in this session`, { hint: 'Only recent deliveries are kept in memory; use `gemwh replay delivery` for older ones.' });
+      if (!state.forwardable) throw new UsageError(`delivery #${wanted} was rejected, so it is not forwarded`);
+      const urls = route(state.details.eventType, state.details.path, true);
+      if (urls.length === 0) throw new UsageError('there is no forward target', { hint: 'Start listen with --forward TARGET (or --route).' });
+      forward(state, urls, forwardHeaders(state.details.headers, options.extraHeaders));
+    },
+    stop,
+  };
+
+  emit({
+    type: 'ready',
+    at: now(),
+    url,
+    forwardTargets: describeTargets(options),
+    verifying: options.verifying,
+    journal: options.journal?.file,
+  });
+
+  resumePending();
+  return session;
+
+  function resumePending(): void {
+    const unmatched: string[] = [];
+    for (const pending of resumable) {
+      const record = pending.record;
+      const current = new Map(route(record.eventType, record.path, true).map((u) => [u.href, u]));
+      const urls: URL[] = [];
+      for (const target of pending.targets.keys()) {
+        const url = current.get(target);
+        if (url) urls.push(url);
+        else unmatched.push(target);
+      }
+      if (urls.length === 0) continue;
+      const mySeq = ++seq;
+      const body = decodeBody(record);
+      const state: DeliveryState = {
+        key: record.key,
+        body,
+        bodyBytes: body.length,
+        forwardable: true,
+        attempts: new Map([...pending.targets].filter(([t]) => current.has(t))),
+        details: {
+          seq: mySeq,
+          receivedAt: record.at,
+          method: record.method,
+          path: record.path,
+          headers: record.headers,
+          webhookId: record.webhookId,
+          eventType: record.eventType,
+          status: record.status,
+          outcome: { kind: 'resumed' },
+          targets: urls.map((u) => u.href),
+          forwards: [],
+        },
+      };
+      keep(state);
+      emit({
+        type: 'resumed',
+        at: now(),
+        seq: mySeq,
+        receivedAt: record.at,
+        webhookId: record.webhookId,
+        eventType: record.eventType,
+        targets: urls.map((u) => u.href),
+      });
+      forward(state, urls, forwardHeaders(record.headers, options.extraHeaders));
+    }
+    resumable = [];
+    if (unmatched.length > 0) {
+      const targets = [...new Set(unmatched)];
+      warn(
+        `${unmatched.length} journaled forward(s) never reached ${targets.slice(0, 3).join(', ')}${targets.length > 3 ? ', …' : ''}, which this run does not forward to; ` +
+          'run listen with that --forward again, or re-send them with `gemwh replay delivery`',
+      );
+    }
+  }
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function pathOnly(pathAndQuery: string): string {
+  const q = pathAndQuery.indexOf('?');
+  return q === -1 ? pathAndQuery : pathAndQuery.slice(0, q);
+}
+
+function tooLargeText(max: number): string {
+  return `The body is larger than ${max} bytes (--max-body); the rest was not read.`;
+}
+
+/** The unverified `type` of a JSON body, for display and routing; undefined when there is none. */
+export function peekEventType(body: Buffer): string | undefined {
+  if (body.length === 0 || body.length > 2 * 1024 * 1024) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(body.toString('utf8'));
+    if (typeof parsed === 'object' && parsed !== null && typeof (parsed as { type?: unknown }).type === 'string') {
+      return (parsed as { type: string }).type;
+    }
+  } catch {
+    // Not JSON: verified or not, it simply has no type.
+  }
+  return undefined;
+}
+
+/**
+ * The status a verification failure is answered with. Malformed headers are the sender's bug
+ * (400); a signature or token that does not check out is 401; gemwh's own trouble fetching keys
+ * is 503, so that Gemini retries once it is fixed.
+ */
+export function statusForReason(reason: Rejected['reason']): number {
+  switch (reason) {
+    case 'missing_header':
+    case 'bad_timestamp':
+    case 'malformed_signature':
+    case 'bad_jwt':
+    case 'unsupported_alg':
+      return 400;
+    case 'too_old':
+    case 'too_new':
+    case 'no_matching_signature':
+    case 'unknown_kid':
+    case 'jwt_expired':
+    case 'jwt_claim_mismatch':
+      return 401;
+    case 'bad_secret':
+      return 500;
+    case 'jwks_unavailable':
+      return 503;
+  }
+}
+
+function listenError(error: NodeJS.ErrnoException, options: Pick<ListenSessionOptions, 'host' | 'port'>): GemwhError {
+  if (error.code === 'EADDRINUSE') {
+    return new UsageError(`port ${options.port} on ${options.host} is already in use`, {
+      hint: 'Choose another with --port N, or --port 0 for any free port.',
+    });
+  }
+  if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') {
+    return new UsageError(`cannot listen on ${options.host}: no such local address`, { hint: 'Use --host 127.0.0.1 (the default) or an address of this machine.' });
+  }
+  if (error.code === 'EACCES') {
+    return new UsageError(`not allowed to listen on port ${options.port}`, { hint: 'Ports below 1024 need privileges; pick a higher --port.' });
+  }
+  return new GemwhError(`cannot listen on ${options.host}:${options.port}: ${error.message}`);
+}
+
+function formatHost(address: string): string {
+  return address.includes(':') ? `[${address}]` : address;
+}
+
+async function waitAtMost(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+

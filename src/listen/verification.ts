@@ -1,0 +1,44 @@
+import type { KeySource } from '../core/jwt.js';
+import type { SecretCandidate, Verdict } from '../core/verdict.js';
+import { verifyDelivery } from '../core/verify.js';
+import type { DeliveryVerifier } from './session.js';
+
+export interface ListenVerifierOptions {
+  /** The secrets static deliveries are checked against; re-read through `reload`. */
+  secrets: readonly SecretCandidate[];
+  /**
+   * Fetches the current secrets again (from the secret store). Called when a static delivery
+   * matches none of them, at most once per `reloadIntervalMs`: a rotation done in another
+   * terminal is picked up without restarting listen.
+   */
+  reload?: () => Promise<readonly SecretCandidate[]>;
+  reloadIntervalMs?: number;
+  keys?: KeySource;
+  audience?: string;
+  toleranceSec: number;
+  /** Epoch ms. */
+  now: () => number;
+}
+
+export function createListenVerifier(options: ListenVerifierOptions): DeliveryVerifier {
+  let secrets = options.secrets;
+  let lastReload = -Infinity;
+  const interval = options.reloadIntervalMs ?? 10_000;
+
+  const check = (rawBody: Buffer, headers: Parameters<DeliveryVerifier>[0]['headers'], now: number): Promise<Verdict> =>
+    verifyDelivery({ rawBody, headers, now, toleranceSec: options.toleranceSec, secrets, keys: options.keys, audience: options.audience });
+
+  return async ({ rawBody, headers, now }) => {
+    const verdict = await check(rawBody, headers, now);
+    if (verdict.ok || verdict.scheme !== 'static' || !options.reload) return verdict;
+    if (verdict.reason !== 'no_matching_signature' && verdict.reason !== 'bad_secret') return verdict;
+    if (options.now() - lastReload < interval) return verdict;
+    lastReload = options.now();
+    try {
+      secrets = await options.reload();
+    } catch {
+      return verdict;
+    }
+    return check(rawBody, headers, now);
+  };
+}

@@ -1,0 +1,209 @@
+// Throughput and acknowledgement latency of `gemwh listen` (dist/), against a bare node:http
+// server that answers 200 to the same requests, measured in the same run on the same machine.
+//   npm run build && node test/bench/listen.bench.mjs        (BENCH_MS=1000 for a quick run)
+// Every server runs in its own process (as listen does for real); the load comes from this
+// process through undici with a fixed number of connections, the app behind listen is one more
+// process. Each delivery is a real signed one with a unique webhook-id (no duplicates). The
+// contenders run in interleaved slices, so that load from other processes on a shared machine
+// hits all of them alike.
+// 1. closed loop, CONNECTIONS requests in flight: verified deliveries/s of
+//    a. the bare server (baseline), b. listen with journal + forwarding, c. listen with journal,
+//       no forwarding, d. like b with --fsync (the cost of surviving power loss).
+//    Targets: b ≥ 0.5× baseline, c ≥ 0.7× baseline.
+// 2. paced at 1,000 deliveries/s: acknowledgement latency p50/p99 of the same contenders.
+//    Target: p99 < 5 ms for listen with journal + forwarding.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { Pool } from 'undici';
+
+const dist = fileURLToPath(new URL('../../dist/', import.meta.url));
+const { sign } = await import(new URL('core/standard-webhooks.js', `file://${dist}`).href);
+
+const RUN_MS = Number(process.env.BENCH_MS ?? 3000);
+const WARMUP_MS = Math.round(Math.min(1000, RUN_MS / 3));
+const PACED_MS = Math.min(3000, RUN_MS);
+const PACED_RATE = 1000;
+const CONNECTIONS = 32;
+const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+const home = mkdtempSync(join(tmpdir(), 'gemwh-bench-listen-'));
+const children = new Set();
+
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+  rmSync(home, { recursive: true, force: true });
+});
+
+// A realistic Gemini body (~200 bytes). Signed ahead of time so that signing does not count
+// against the servers; every contender walks the same list, each with its own journal and dedup.
+function delivery(n) {
+  const id = `msg_bench_${process.pid}_${n}`;
+  const ts = Math.floor(Date.now() / 1000);
+  const body = JSON.stringify({ type: 'batch.succeeded', version: 'v1', timestamp: '2026-05-04T12:00:00Z', data: { id: `batches/${id}`, output_file_uri: 'files/batch-output-abc123' } });
+  return {
+    body,
+    headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': sign(id, ts, body, SECRET) },
+  };
+}
+const PREPARED = Math.max(20_000, Math.round(RUN_MS * 40));
+const prepared = Array.from({ length: PREPARED }, (_, n) => delivery(n));
+
+const BARE_SERVER = `
+const http = require('node:http');
+const server = http.createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => { Buffer.concat(chunks); res.writeHead(200, { 'content-type': 'application/json' }); res.end('{"ok":true}\\n'); });
+});
+server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ url: 'http://127.0.0.1:' + server.address().port + '/' })));
+let count = 0;
+server.on('request', () => count++);
+process.on('message', () => process.send(count));
+`;
+
+function startProcess(args, label) {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, XDG_STATE_HOME: join(home, 'state') } });
+  children.add(child);
+  let stderr = '';
+  child.stderr.on('data', (c) => (stderr += c));
+  const lines = createInterface({ input: child.stdout });
+  return new Promise((resolve, reject) => {
+    lines.once('line', (line) => {
+      // Keep draining stdout: a full pipe would block the server's writes.
+      lines.on('line', () => {});
+      resolve({ child, url: JSON.parse(line).url });
+    });
+    child.once('exit', (code) => reject(new Error(`${label} exited with ${code}: ${stderr}`)));
+  });
+}
+
+async function stopProcess(child) {
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+  children.delete(child);
+}
+
+const startBare = () => startProcess(['-e', BARE_SERVER], 'bare server');
+
+function countRequests(child) {
+  return new Promise((resolve) => {
+    child.once('message', resolve);
+    child.send('count');
+  });
+}
+
+function startListen(extra, journal) {
+  return startProcess([join(dist, 'cli.js'), 'listen', '--port', '0', '--json', '--secret', SECRET, '--journal', join(home, journal), ...extra], 'gemwh listen');
+}
+
+async function post(pool, url, contender) {
+  // Past the end of the list the ids repeat: duplicates, answered 200 as well.
+  const delivery = prepared[contender.next++ % prepared.length];
+  const started = performance.now();
+  const response = await pool.request({ path: new URL(url).pathname, method: 'POST', headers: delivery.headers, body: delivery.body });
+  await response.body.dump();
+  if (response.statusCode !== 200) throw new Error(`answered ${response.statusCode}`);
+  return performance.now() - started;
+}
+
+/** Closed loop: CONNECTIONS requests in flight for `ms`; acknowledged deliveries and seconds. */
+async function closedLoop(contender, ms) {
+  const url = contender.url;
+  const pool = (contender.pool ??= new Pool(new URL(url).origin, { connections: CONNECTIONS, pipelining: 1 }));
+  let done = 0;
+  const end = performance.now() + ms;
+  const started = performance.now();
+  const worker = async () => {
+    while (performance.now() < end) {
+      await post(pool, url, contender);
+      done++;
+    }
+  };
+  await Promise.all(Array.from({ length: CONNECTIONS }, worker));
+  return { done, seconds: (performance.now() - started) / 1000 };
+}
+
+/** Open loop at `rate` per second for `ms`: adds the latency of every acknowledgement to `latencies`. */
+async function paced(contender, rate, ms, latencies) {
+  const url = contender.url;
+  const pool = (contender.pool ??= new Pool(new URL(url).origin, { connections: CONNECTIONS, pipelining: 1 }));
+  const inFlight = new Set();
+  const started = performance.now();
+  let sent = 0;
+  while (performance.now() - started < ms) {
+    const due = Math.floor(((performance.now() - started) / 1000) * rate);
+    while (sent < due) {
+      sent++;
+      const p = post(pool, url, contender).then((latency) => latencies.push(latency));
+      inFlight.add(p);
+      p.finally(() => inFlight.delete(p));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  await Promise.all(inFlight);
+}
+
+function percentiles(latencies) {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return { count: sorted.length, p50: at(0.5), p99: at(0.99), max: sorted.at(-1) };
+}
+
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+const ms = (n) => `${n.toFixed(2)} ms`;
+const SLICE_MS = 250;
+
+const app = await startProcess(['-e', BARE_SERVER], 'sink app');
+const contenders = [
+  { label: 'bare node:http server (baseline)', start: startBare },
+  { label: 'listen, journal + forwarding', start: () => startListen(['--forward', app.url], 'journal-fwd.ndjson'), target: 0.5, forwards: true, latencyTarget: 5 },
+  { label: 'listen, journal, no forwarding', start: () => startListen([], 'journal-nofwd.ndjson'), target: 0.7 },
+  { label: 'listen, journal --fsync + forwarding', start: () => startListen(['--forward', app.url, '--fsync'], 'journal-fsync.ndjson'), forwards: true },
+];
+for (const c of contenders) {
+  const server = await c.start();
+  Object.assign(c, { child: server.child, url: server.url, next: 0, done: 0, seconds: 0, latencies: [] });
+}
+
+console.log(`closed loop, ${CONNECTIONS} connections, ${RUN_MS} ms each in ${SLICE_MS} ms slices after a ${WARMUP_MS} ms warm-up`);
+for (const c of contenders) await closedLoop(c, WARMUP_MS / contenders.length);
+const forwardedBefore = await countRequests(app.child);
+for (let round = 0; round < Math.max(1, Math.round(RUN_MS / SLICE_MS)); round++) {
+  for (const c of contenders) {
+    const { done, seconds } = await closedLoop(c, SLICE_MS);
+    c.done += done;
+    c.seconds += seconds;
+  }
+}
+// Forwards run behind the acknowledgements; give them a moment to land before counting.
+await new Promise((resolve) => setTimeout(resolve, 500));
+const forwarded = (await countRequests(app.child)) - forwardedBefore;
+const baseline = contenders[0].done / contenders[0].seconds;
+for (const c of contenders) {
+  const rate = c.done / c.seconds;
+  const ratio = rate / baseline;
+  const verdict = c.target === undefined ? '' : ratio >= c.target ? `  ok (target ≥ ${c.target}×)` : `  BELOW target ≥ ${c.target}×`;
+  console.log(`  ${c.label.padEnd(38)} ${fmt(rate).padStart(7)} deliveries/s  ${ratio.toFixed(2)}× baseline${verdict}`);
+}
+const acknowledgedWithForward = contenders.filter((c) => c.forwards).reduce((sum, c) => sum + c.done, 0);
+console.log(`  (the app received ${fmt(forwarded)} forwards for ${fmt(acknowledgedWithForward)} deliveries acknowledged by the forwarding listeners)`);
+
+console.log(`\npaced at ${fmt(PACED_RATE)} deliveries/s, ${PACED_MS} ms each in ${SLICE_MS * 2} ms slices: acknowledgement latency`);
+for (let round = 0; round < Math.max(1, Math.round(PACED_MS / (SLICE_MS * 2))); round++) {
+  for (const c of contenders) await paced(c, PACED_RATE, SLICE_MS * 2, c.latencies);
+}
+for (const c of contenders) {
+  const p = percentiles(c.latencies);
+  const verdict = c.latencyTarget === undefined ? '' : p.p99 < c.latencyTarget ? `  ok (target p99 < ${c.latencyTarget} ms)` : `  ABOVE target p99 < ${c.latencyTarget} ms`;
+  console.log(`  ${c.label.padEnd(38)} p50 ${ms(p.p50)}  p99 ${ms(p.p99)}  max ${ms(p.max)}  (${p.count} requests)${verdict}`);
+}
+
+for (const c of contenders) {
+  await c.pool?.close();
+  await stopProcess(c.child);
+}
+await stopProcess(app.child);

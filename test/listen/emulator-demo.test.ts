@@ -1,0 +1,263 @@
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import { GoogleGenAI } from '@google/genai';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EMULATOR_DEFAULT_PORT } from '../../src/api/api-root.js';
+import { EVENT_TYPE_NAMES } from '../../src/core/events.js';
+import type { JournalDeliveryRecord } from '../../src/listen/journal.js';
+import { runListenWithEmulator, type ListenEmulatorInfo } from '../../src/listen/emulator-demo.js';
+import type { ListenEvent } from '../../src/listen/events.js';
+import type { ListenOptions, ListenTrigger } from '../../src/listen/run-listen.js';
+import { runMain } from '../../src/program.js';
+import { makeTestDeps, type TestDeps } from '../helpers/deps.js';
+import { startRecordingServer, type RecordedRequest } from '../helpers/recording-server.js';
+
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+type Line = Record<string, unknown>;
+
+function listeningServers(): number {
+  return process.getActiveResourcesInfo().filter((resource) => resource === 'TCPServerWrap').length;
+}
+
+/**
+ * A closed server's 'close' event comes a loop turn before Node drops its handle from
+ * getActiveResourcesInfo(), so allow a moment; a server left listening never goes away.
+ */
+async function serversBackTo(count: number): Promise<void> {
+  await until('every server to be closed', () => (listeningServers() === count ? true : undefined), () => process.getActiveResourcesInfo().join(', '), 1000);
+}
+
+async function until<T>(what: string, probe: () => T | undefined, describe: () => string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${describe()}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+interface DemoRun {
+  t: TestDeps;
+  journal: string;
+  lines(): Line[];
+  verified(): Line[];
+  waitVerified(count: number, timeoutMs?: number): Promise<Line[]>;
+  /** The emulator base URL printed on stderr. */
+  emulatorUrl(): string;
+  /** Aborts deps.signal (Ctrl-C) and resolves with the exit code. */
+  stop(): Promise<number>;
+}
+
+/** `gemwh listen --emulator … --json` in-process, NDJSON on the captured stdout. */
+async function startDemo(args: string[]): Promise<DemoRun> {
+  const controller = new AbortController();
+  const t = makeTestDeps({ signal: controller.signal });
+  const journal = join(t.home, 'journal.ndjson');
+  const run = runMain(['listen', '--emulator', '--json', '--port', '0', '--journal', journal, ...args], t.deps);
+  let code: number | undefined;
+  void run.then((c) => (code = c));
+  const lines = () =>
+    t
+      .stdout()
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as Line);
+  const verified = () => lines().filter((line) => line.type === 'verified');
+  const describe = () => `exit code: ${String(code)}\nstdout:\n${t.stdout()}\nstderr:\n${t.stderr()}`;
+  let stopped: Promise<number> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      controller.abort('SIGINT');
+      const result = await run;
+      t.cleanup();
+      return result;
+    })());
+  cleanups.push(stop);
+  return {
+    t,
+    journal,
+    lines,
+    verified,
+    waitVerified: (count, timeoutMs) => until(`${count} verified deliveries`, () => (verified().length >= count ? verified() : undefined), describe, timeoutMs),
+    emulatorUrl: () => /emulator running at (http:\/\/127\.0\.0\.1:\d+)/.exec(t.stderr())?.[1] ?? '',
+    stop,
+  };
+}
+
+/** Listens on `port` (if free) until the returned function is called. */
+async function holdPort(port: number): Promise<() => Promise<void>> {
+  const server = createServer();
+  const bound = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => resolve(true));
+  });
+  const release = () => (bound ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve());
+  cleanups.push(release);
+  return release;
+}
+
+function header(request: RecordedRequest, name: string): string {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value.join(', ') : (value ?? '');
+}
+
+describe('gemwh listen --emulator', () => {
+  it('--demo --json: one verified delivery of each of the 9 event types, no API key or keychain, and a clean stop', async () => {
+    const serversBefore = listeningServers();
+    const demo = await startDemo(['--demo']);
+
+    const verified = await demo.waitVerified(EVENT_TYPE_NAMES.length);
+    expect(verified.map((line) => line.eventType).sort()).toEqual([...EVENT_TYPE_NAMES].sort());
+    const ready = demo.lines()[0]!;
+    expect(ready).toMatchObject({ type: 'ready' });
+    const webhookId = (ready.verifying as { webhookIds: string[] }).webhookIds[0];
+    expect(webhookId).toMatch(/^[a-z0-9]{36}$/);
+    for (const line of verified) expect(line).toMatchObject({ scheme: 'static', matched: { label: webhookId, inGrace: false } });
+    expect(demo.lines().filter((line) => line.type === 'rejected')).toEqual([]);
+
+    // stderr tells the user where the emulator is, for their SDK.
+    const emulatorUrl = demo.emulatorUrl();
+    expect(emulatorUrl).not.toBe('');
+    expect(demo.t.stderr()).toContain(`httpOptions: { baseUrl: '${emulatorUrl}' }`);
+    expect(demo.t.stderr()).toContain(`GEMWH_API_ROOT=${emulatorUrl}`);
+
+    expect(await demo.stop()).toBe(0);
+    expect(demo.lines().at(-1)).toMatchObject({ type: 'stopped' });
+    await serversBackTo(serversBefore);
+    await expect(fetch(emulatorUrl)).rejects.toThrow();
+  });
+
+  it('--forward: the app receives every event byte-exact, with the headers Gemini signed (emulator on another port when 8790 is taken)', async () => {
+    const sink = await startRecordingServer(() => ({ status: 200, body: 'ok' }));
+    cleanups.push(() => sink.close());
+    const blocker = await holdPort(EMULATOR_DEFAULT_PORT);
+    const demo = await startDemo(['--demo', '--forward', `${sink.url}/hooks`]);
+    await until('the emulator URL', () => demo.emulatorUrl() || undefined, () => demo.t.stderr());
+    expect(demo.emulatorUrl()).not.toBe(`http://127.0.0.1:${EMULATOR_DEFAULT_PORT}`);
+    await blocker();
+
+    await until(
+      '9 forwards',
+      () => (demo.lines().filter((line) => line.type === 'forwarded').length >= EVENT_TYPE_NAMES.length ? true : undefined),
+      () => demo.t.stderr() + demo.t.stdout(),
+    );
+    expect(sink.requests).toHaveLength(EVENT_TYPE_NAMES.length);
+    const received = readFileSync(demo.journal, 'utf8')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as JournalDeliveryRecord)
+      .filter((record) => record.kind === 'delivery');
+    expect(received).toHaveLength(EVENT_TYPE_NAMES.length);
+    for (const forwarded of sink.requests) {
+      expect(forwarded.url).toBe('/hooks');
+      const original = received.find((record) => record.headers.some(([name, value]) => name.toLowerCase() === 'webhook-id' && value === header(forwarded, 'webhook-id')));
+      expect(original, `no delivery with webhook-id ${header(forwarded, 'webhook-id')}`).toBeDefined();
+      expect(original!.outcome).toBe('verified');
+      expect(forwarded.body.equals(Buffer.from(original!.body, original!.encoding))).toBe(true);
+      for (const name of ['webhook-timestamp', 'webhook-signature', 'content-type']) {
+        expect(header(forwarded, name)).toBe(original!.headers.find(([n]) => n.toLowerCase() === name)?.[1]);
+      }
+    }
+    expect(new Set(sink.requests.map((r) => (JSON.parse(r.body.toString()) as { type: string }).type))).toEqual(new Set(EVENT_TYPE_NAMES));
+    expect(await demo.stop()).toBe(0);
+  });
+
+  it('an SDK app pointed at the printed emulator URL gets its jobs to the listener: static, and dynamic with its JWT checked', async () => {
+    const demo = await startDemo([]);
+    const emulatorUrl = await until('the emulator URL', () => demo.emulatorUrl() || undefined, () => demo.t.stderr());
+    const listenUrl = String(demo.lines()[0]!.url);
+    const ai = new GoogleGenAI({ apiKey: 'any', httpOptions: { baseUrl: emulatorUrl } });
+
+    const toStatic = await ai.interactions.create({ model: 'gemini-3-flash-preview', input: 'hi', background: true });
+    const toDynamic = await ai.interactions.create({
+      model: 'gemini-3-flash-preview',
+      input: 'hi',
+      background: true,
+      webhook_config: { uris: [listenUrl], user_metadata: { from: 'test' } },
+    });
+    const verified = await demo.waitVerified(2);
+    expect(verified.map((line) => [line.eventType, line.scheme]).sort()).toEqual([
+      ['interaction.completed', 'dynamic'],
+      ['interaction.completed', 'static'],
+    ]);
+    expect((await ai.interactions.get(toStatic.id)).status).toBe('completed');
+    expect((await ai.interactions.get(toDynamic.id)).status).toBe('completed');
+    expect(await demo.stop()).toBe(0);
+  });
+
+  it('refuses --demo without --emulator, and --emulator with --public-url', async () => {
+    for (const args of [['--demo'], ['--emulator', '--public-url', 'https://abc.example.com']]) {
+      const t = makeTestDeps();
+      cleanups.push(() => t.cleanup());
+      const code = await runMain(['listen', '--port', '0', '--no-journal', ...args], t.deps);
+      expect(code, t.stderr()).toBe(2);
+      expect(t.stderr()).toMatch(/--emulator/);
+    }
+  });
+});
+
+describe('runListenWithEmulator', () => {
+  it('hands the UI a trigger whose events arrive verified, and stops everything when the UI quits', async () => {
+    const t = makeTestDeps({ stdoutIsTTY: true });
+    cleanups.push(() => t.cleanup());
+    const serversBefore = listeningServers();
+    let info: ListenEmulatorInfo | undefined;
+    let offered: ListenTrigger | undefined;
+    const seen: ListenEvent[] = [];
+
+    await runListenWithEmulator(
+      listenOptions({ journal: false }),
+      { demo: false },
+      t.deps,
+      {
+        // Stands in for the Ink UI: presses `t` twice, then quits.
+        renderUi: async (session, extras) => {
+          offered = extras?.trigger;
+          session.on((event) => seen.push(event));
+          await offered!.trigger('batch.expired');
+          await offered!.trigger('interaction.requires_action');
+          await until('2 verified', () => (seen.filter((e) => e.type === 'verified').length >= 2 ? true : undefined), () => JSON.stringify(seen));
+        },
+      },
+      (ready) => (info = ready),
+    );
+
+    expect(offered?.eventTypes).toEqual(EVENT_TYPE_NAMES);
+    expect(seen.filter((e) => e.type === 'verified').map((e) => (e as { eventType?: string }).eventType)).toEqual(['batch.expired', 'interaction.requires_action']);
+    expect(info).toMatchObject({ webhookId: expect.stringMatching(/^[a-z0-9]{36}$/), listenUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/$/) });
+    await serversBackTo(serversBefore);
+    // A TTY with the UI: nothing but the UI writes to stdout.
+    expect(t.stdout()).toBe('');
+  });
+});
+
+function listenOptions(overrides: Partial<ListenOptions>): ListenOptions {
+  return {
+    host: '127.0.0.1',
+    port: 0,
+    webhookIds: [],
+    secrets: [],
+    secretEnv: [],
+    toleranceSec: 300,
+    forward: [],
+    routes: [],
+    events: [],
+    extraHeaders: [],
+    forwardTimeoutMs: 5000,
+    retry: { initialMs: 50, maxMs: 200 },
+    maxBodyBytes: 1024 * 1024,
+    journal: false,
+    json: false,
+    quiet: false,
+    globals: {},
+    owner: { host: 'test', pid: process.pid },
+    isProcessAlive: () => true,
+    ...overrides,
+  };
+}
