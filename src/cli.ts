@@ -8,6 +8,14 @@ import { ROOT_HELP, ROOT_HELP_WIDTH } from './root-help.js';
 // slower. Set before any command lazily imports ink/react.
 process.env.NODE_ENV ??= 'production';
 
+// `gemwh list | head` closes the pipe early: that is the reader saying "enough", not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 const controller = new AbortController();
 let interrupts = 0;
 const onSignal = (signal: NodeJS.Signals) => {
