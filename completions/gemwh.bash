@@ -6,7 +6,7 @@ _gemwh_spec() {
   subs=''; opts=''; valopts=''; args=''; argfiles=0
   case "$1" in
     '')
-      subs='create list get update delete rotate ping secret auth listen replay completion verify events conformance emulator help'
+      subs='create list get update delete rotate ping secret auth listen replay completion verify events conformance emulator trigger help'
       opts='-V --version -h --help'
       ;;
     'create')
@@ -64,7 +64,7 @@ _gemwh_spec() {
       opts='--json -h --help'
       ;;
     'listen')
-      opts='--host --port --path --webhook --secret --secret-env --jwks-url --jwks-file --audience --tolerance --forward --route --events --header --forward-timeout --retry-initial --retry-max --max-body --journal --no-journal --journal-max-size --journal-keep --fsync --json --quiet --ready-file --public-url -h --help'
+      opts='--host --port --path --webhook --secret --secret-env --jwks-url --jwks-file --audience --tolerance --forward --route --events --header --forward-timeout --retry-initial --retry-max --max-body --journal --no-journal --journal-max-size --journal-keep --fsync --json --quiet --ready-file --public-url --emulator --demo -h --help'
       valopts='--host --port --path --webhook --secret --secret-env --jwks-url --jwks-file --audience --tolerance --forward --route --events --header --forward-timeout --retry-initial --retry-max --max-body --journal --journal-max-size --journal-keep --ready-file --public-url'
       ;;
     'replay')
@@ -102,8 +102,25 @@ _gemwh_spec() {
       valopts='--secret --secret-env --webhook --audience --jwks-port --only --report --timeout'
       ;;
     'emulator')
-      opts='--host --port --state --api-key --quiet --json -h --help'
-      valopts='--host --port --state --api-key'
+      subs='deliveries jwks'
+      opts='--host --port --state --api-key --job-delay --fail-rate --time-scale --duplicate-rate --delivery-timeout --disable-after --quiet --json -h --help'
+      valopts='--host --port --state --api-key --job-delay --fail-rate --time-scale --duplicate-rate --delivery-timeout --disable-after'
+      ;;
+    'emulator deliveries')
+      opts='--webhook --delivery --json -h --help'
+      valopts='--webhook --delivery'
+      ;;
+    'emulator jwks')
+      subs='rotate help'
+      opts='-h --help'
+      ;;
+    'emulator jwks rotate')
+      opts='--drop-old --json -h --help'
+      ;;
+    'trigger')
+      opts='--webhook --all --set --dynamic --uri --metadata --wait --wait-timeout --json -h --help'
+      valopts='--webhook --set --uri --metadata --wait-timeout'
+      args='batch.succeeded batch.cancelled batch.expired batch.failed interaction.requires_action interaction.completed interaction.failed interaction.cancelled video.generated'
       ;;
   esac
   opts="$opts "'--api-key --api-root --api-version --secret-store'

@@ -45,6 +45,8 @@ Commands:
                                of deliveries and score it
   emulator [options]           run a local WebhookService (same REST API) for
                                offline work and CI
+  trigger [options] <type>     make the emulator send an event to its webhooks
+                               (or to --uri, dynamic)
   help [command]               display help for command
 
 Examples:

@@ -1,0 +1,77 @@
+import { Command, Option } from 'commander';
+import { EMULATOR_DEFAULT_HOST, EMULATOR_DEFAULT_PORT } from '../api/api-root.js';
+import { parseDuration } from '../core/duration.js';
+import type { Deps } from '../deps.js';
+import { UsageError } from '../errors.js';
+import { addDeliveryCommands, addDeliveryOptions, deliveryOptionsFrom, type DeliveryFlags } from './emulator-deliveries.js';
+
+export default function emulatorCommand(deps: Deps): Command {
+  const command = new Command('emulator')
+    .summary('run a local WebhookService (same REST API) for offline work and CI')
+    .description(
+      'Run a local emulator of the Gemini WebhookService: create, list, get, update, delete, ping and\n' +
+        'rotateSigningSecret under /v1beta/webhooks (and /v1/), with Google-shaped errors. Prints its base\n' +
+        'URL on stdout when ready and runs until Ctrl-C. Point gemwh at it with --api-root URL or\n' +
+        'GEMWH_API_ROOT=URL. Apps using @google/genai with httpOptions.baseUrl set to it can run background\n' +
+        'interactions, batches and generateVideos: each ends after --job-delay and sends its webhook.',
+    )
+    .addOption(new Option('--host <host>', 'interface to listen on').default(EMULATOR_DEFAULT_HOST))
+    .addOption(new Option('--port <port>', 'port to listen on (0 picks a free one)').default(EMULATOR_DEFAULT_PORT).argParser(parsePort))
+    .addOption(new Option('--state <file>', 'keep webhooks and their secrets in this file (0600) across restarts'))
+    .addOption(new Option('--api-key <key>', 'require exactly this API key (default: any non-empty key)'))
+    .addOption(new Option('--job-delay <duration>', 'emulated time before an interaction, batch or video job ends and sends its event').default('2s'))
+    .addOption(new Option('--fail-rate <r>', 'share (0..1) of interactions and batches that end in *.failed instead').default('0'));
+  addDeliveryOptions(command);
+  command
+    .addOption(new Option('--quiet', 'do not log each request on stderr'))
+    .addOption(new Option('--json', 'print {"url": ...} on stdout when ready'))
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  $ gemwh emulator\n' +
+        '  $ gemwh emulator --port 0 --state ./emulator-state.json --json\n' +
+        '  $ GEMWH_API_ROOT=http://127.0.0.1:8790 GEMINI_API_KEY=dev gemwh list\n',
+    )
+    .action(async (_options: unknown, command: Command) => {
+      // optsWithGlobals: --api-key is also a root option, and lands there when given before `emulator`.
+      const opts = command.optsWithGlobals<DeliveryFlags & {
+        host: string;
+        port: number;
+        state?: string;
+        apiKey?: string;
+        json?: boolean;
+        quiet?: boolean;
+        jobDelay: string;
+        failRate: string;
+      }>();
+      const jobs = { delayMs: parseDuration(opts.jobDelay, '--job-delay'), failRate: parseRate(opts.failRate, '--fail-rate') };
+      const delivery = deliveryOptionsFrom(opts, opts.quiet ? undefined : (line) => deps.io.stderr.write(`${line}\n`));
+      const { runEmulator } = await import('../emulator/run-emulator.js');
+      await runEmulator(
+        { host: opts.host, port: opts.port, stateFile: opts.state, apiKey: opts.apiKey, json: opts.json === true, quiet: opts.quiet === true, jobs },
+        deps,
+        { delivery },
+      );
+    });
+  return addDeliveryCommands(command, deps);
+}
+
+/** A share from 0 to 1 (`0.25`), or a percentage (`25%`). */
+export function parseRate(value: string, flag: string): number {
+  const text = value.trim();
+  const percent = text.endsWith('%');
+  const number = Number(percent ? text.slice(0, -1) : text);
+  const rate = percent ? number / 100 : number;
+  if (text === '' || text === '%' || !Number.isFinite(rate) || rate < 0 || rate > 1) {
+    throw new UsageError(`${flag} must be a number from 0 to 1 (or a percentage), got "${value}"`, { hint: `e.g. ${flag} 0.2 or ${flag} 20%.` });
+  }
+  return rate;
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) {
+    throw new UsageError(`--port must be a number from 0 to 65535, got "${value}"`, { hint: 'e.g. --port 8790, or --port 0 for any free port.' });
+  }
+  return port;
+}

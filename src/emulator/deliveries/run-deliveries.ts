@@ -1,0 +1,50 @@
+import type { GlobalOptions } from '../../api/credentials.js';
+import { formatJson, formatRows, type Column } from '../../core/table.js';
+import type { Deps } from '../../deps.js';
+import type { EmulatorControl } from '../control-client.js';
+import type { WireAttempt } from './routes.js';
+import { attemptResult, openControl } from './run-trigger.js';
+
+export interface EmulatorDeliveriesOptions {
+  webhookId?: string;
+  deliveryId?: string;
+  json: boolean;
+  globals: GlobalOptions;
+}
+
+const GAVE_UP: Readonly<Record<NonNullable<WireAttempt['gave_up']>, string>> = {
+  retries_exhausted: 'gave up: 24 h of retries over',
+  webhook_auto_disabled: 'gave up: webhook auto-disabled',
+  webhook_unavailable: 'gave up: webhook disabled or deleted',
+  not_retried: 'ping: not retried',
+  emulator_stopped: 'emulator stopped',
+};
+
+/** `gemwh emulator deliveries`: every attempt the emulator made, oldest first. */
+export async function runEmulatorDeliveries(options: EmulatorDeliveriesOptions, deps: Deps, control?: EmulatorControl): Promise<void> {
+  const api = control ?? (await openControl('gemwh emulator deliveries', options.globals, deps));
+  const { attempts } = await api.request<{ attempts: WireAttempt[] }>('GET', '/_emulator/deliveries', {
+    query: { webhook_id: options.webhookId, delivery_id: options.deliveryId },
+  });
+  const out = deps.io.stdout;
+  if (options.json) {
+    out.write(formatJson({ attempts }));
+    return;
+  }
+  if (attempts.length === 0) {
+    deps.io.stderr.write(`No delivery attempts yet${options.webhookId ? ` for webhook ${options.webhookId}` : ''}. Send one with \`gemwh trigger EVENT_TYPE\`.\n`);
+    return;
+  }
+  const columns: Array<Column<WireAttempt>> = [
+    { header: 'TIME', value: (a) => a.time.replace(/\.\d+Z$/, 'Z') },
+    { header: 'EVENT', value: (a) => a.event_type },
+    { header: 'DELIVERY ID', value: (a) => a.delivery_id },
+    { header: 'WEBHOOK', value: (a) => a.webhook_id ?? '(dynamic)' },
+    { header: 'TARGET', value: (a) => a.target },
+    { header: 'ATTEMPT', value: (a) => `${a.attempt}${a.duplicate ? ' (duplicate)' : ''}` },
+    { header: 'RESULT', value: (a) => attemptResult(a) },
+    { header: 'LATENCY', value: (a) => (a.latency_ms === undefined ? '' : `${Math.round(a.latency_ms)} ms`) },
+    { header: 'NEXT', value: (a) => (a.next_retry_time ? `retry at ${a.next_retry_time.replace(/\.\d+Z$/, 'Z')}` : a.gave_up ? GAVE_UP[a.gave_up] : '') },
+  ];
+  out.write(formatRows(attempts, columns, out.isTTY === true));
+}

@@ -1,0 +1,195 @@
+import type { GlobalOptions } from '../../api/credentials.js';
+import { applyAssignments, parseSetAssignment } from '../../core/set-path.js';
+import { formatJson, formatRows, type Column } from '../../core/table.js';
+import type { Deps } from '../../deps.js';
+import { CheckFailedError, NotFoundError, UsageError } from '../../errors.js';
+import { loadFixture } from '../../fixtures/fixtures.js';
+import { createEmulatorControl, resolveEmulatorRoot, type EmulatorControl } from '../control-client.js';
+import type { WireAttempt } from './routes.js';
+
+export interface TriggerOptions {
+  eventType: string;
+  /** --webhook (repeatable). */
+  webhookIds: string[];
+  /** --all: every enabled webhook, subscribed or not. */
+  all: boolean;
+  /** --set PATH=VALUE texts, applied to the fixture; only data.* may change. */
+  sets: string[];
+  /** --uri values (implies --dynamic). */
+  uris: string[];
+  dynamic: boolean;
+  /** --metadata KEY=VALUE texts: user_metadata echoed in data.user_metadata. */
+  metadata: string[];
+  /** Wait until every delivery's first attempt has an outcome; fail if one failed. */
+  wait: boolean;
+  waitTimeoutMs: number;
+  json: boolean;
+  globals: GlobalOptions;
+}
+
+interface TriggeredDelivery {
+  delivery_id: string;
+  target: string;
+  webhook_id?: string;
+}
+
+interface TriggerReply {
+  deliveries: TriggeredDelivery[];
+}
+
+type Reported = TriggeredDelivery & { first_attempt?: WireAttempt };
+
+/**
+ * `gemwh trigger`: asks a running emulator to send an event the way Gemini would (spec §4, §5):
+ * the fixture with --set changes, to the subscribed webhooks (HMAC-signed) or, with --dynamic, to
+ * the given URIs (RS256 JWT). The emulator delivers and retries in the background.
+ */
+export async function runTrigger(options: TriggerOptions, deps: Deps, control?: EmulatorControl): Promise<void> {
+  const dynamic = options.dynamic || options.uris.length > 0;
+  if (dynamic && options.uris.length === 0) {
+    throw new UsageError('--dynamic needs at least one --uri', { hint: 'e.g. --dynamic --uri http://127.0.0.1:8787/hook' });
+  }
+  if (dynamic && (options.webhookIds.length > 0 || options.all)) {
+    throw new UsageError('--dynamic sends to --uri instead of webhooks: do not combine it with --webhook or --all', {
+      hint: 'A job with webhook_config.uris is delivered only to those URIs (spec §3).',
+    });
+  }
+  if (options.all && options.webhookIds.length > 0) {
+    throw new UsageError('--all and --webhook are alternatives', { hint: 'Name webhooks with --webhook, or send to every enabled one with --all.' });
+  }
+  const data = dataWithSets(options.eventType, options.sets);
+  const userMetadata = options.metadata.length > 0 ? parseMetadata(options.metadata) : undefined;
+  for (const uri of options.uris) checkUri(uri);
+
+  const api = control ?? (await openControl('gemwh trigger', options.globals, deps));
+  const reply = await api.request<TriggerReply>('POST', '/_emulator/trigger', {
+    body: {
+      type: options.eventType,
+      ...(data ? { data } : {}),
+      ...(options.webhookIds.length > 0 ? { webhook_ids: options.webhookIds } : {}),
+      ...(options.all ? { all: true } : {}),
+      ...(dynamic || userMetadata
+        ? { webhook_config: { ...(dynamic ? { uris: options.uris } : {}), ...(userMetadata ? { user_metadata: userMetadata } : {}) } }
+        : {}),
+    },
+  });
+  if (reply.deliveries.length === 0) {
+    throw new NotFoundError(`no enabled webhook on the emulator is subscribed to ${options.eventType}, so nothing was sent`, {
+      hint: `Create one: gemwh create --uri URL --events ${options.eventType}; or send to every enabled webhook with --all.`,
+    });
+  }
+
+  const reported: Reported[] = options.wait ? await waitForFirstAttempts(api, reply.deliveries, options.waitTimeoutMs, deps) : reply.deliveries;
+  const out = deps.io.stdout;
+  if (options.json) {
+    out.write(formatJson({ event_type: options.eventType, deliveries: reported }));
+  } else {
+    const columns: Array<Column<Reported>> = [
+      { header: 'DELIVERY ID', value: (d) => d.delivery_id },
+      { header: 'WEBHOOK', value: (d) => d.webhook_id ?? '(dynamic)' },
+      { header: 'TARGET', value: (d) => d.target },
+      ...(options.wait ? [{ header: 'FIRST ATTEMPT', value: (d: Reported) => attemptResult(d.first_attempt) }] : []),
+    ];
+    out.write(formatRows(reported, columns, out.isTTY === true));
+    const count = `${reported.length} ${dynamic ? 'URI' : 'webhook'}${reported.length === 1 ? '' : 's'}`;
+    deps.io.stderr.write(
+      options.wait
+        ? `Sent ${options.eventType} to ${count}. \`gemwh emulator deliveries\` lists every attempt.\n`
+        : `Queued ${options.eventType} for ${count}; the emulator delivers and retries in the background (\`gemwh emulator deliveries\` shows how it went).\n`,
+    );
+  }
+  const failed = reported.filter((d) => d.first_attempt && d.first_attempt.outcome !== 'delivered');
+  if (failed.length > 0) {
+    throw new CheckFailedError(`${failed.length} of ${reported.length} deliveries failed at the first attempt (${attemptResult(failed[0]?.first_attempt)})`, {
+      hint: 'The emulator keeps retrying on its schedule; `gemwh emulator deliveries` shows each attempt.',
+    });
+  }
+}
+
+export async function openControl(command: string, globals: GlobalOptions, deps: Deps): Promise<EmulatorControl> {
+  const root = resolveEmulatorRoot(command, globals.apiRoot, deps.env);
+  const { resolveApiKey } = await import('../../api/credentials.js');
+  const { key } = await resolveApiKey(deps, globals);
+  return createEmulatorControl({ root, apiKey: key, signal: deps.signal });
+}
+
+/** The fixture's `data` after --set; undefined when nothing was set (the emulator uses the fixture). */
+function dataWithSets(eventType: string, sets: readonly string[]): Record<string, unknown> | undefined {
+  if (eventType === 'webhook.ping') {
+    throw new UsageError('webhook.ping is the emulator\'s test delivery, not an event type to trigger', { hint: 'Send one with `gemwh ping WEBHOOK_ID`.' });
+  }
+  const fixture = loadFixture(eventType);
+  if (sets.length === 0) return undefined;
+  const assignments = sets.map(parseSetAssignment);
+  for (const assignment of assignments) {
+    if (assignment.path[0] !== 'data') {
+      throw new UsageError(`--set ${assignment.path.join('.')}: only data.* fields can be set`, {
+        hint: 'The emulator writes type, version and timestamp itself, as Gemini does; e.g. --set data.id=batches/123.',
+      });
+    }
+  }
+  const changed = applyAssignments(fixture, assignments) as { data?: unknown };
+  if (changed.data === null || typeof changed.data !== 'object' || Array.isArray(changed.data)) {
+    throw new UsageError('--set data=… must leave data a JSON object', { hint: 'Set single fields instead, e.g. --set data.id=batches/123.' });
+  }
+  return changed.data as Record<string, unknown>;
+}
+
+/** `--metadata tenant=acme --metadata priority=3`: values are JSON when they parse, text otherwise. */
+export function parseMetadata(pairs: readonly string[]): Record<string, unknown> {
+  const metadata: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    const key = eq > 0 ? pair.slice(0, eq).trim() : '';
+    if (key === '' || key === '__proto__') {
+      throw new UsageError(`--metadata "${pair}" is not KEY=VALUE`, { hint: 'e.g. --metadata tenant=acme --metadata job_ref=nightly-42' });
+    }
+    const text = pair.slice(eq + 1);
+    try {
+      metadata[key] = JSON.parse(text) as unknown;
+    } catch {
+      metadata[key] = text;
+    }
+  }
+  return metadata;
+}
+
+function checkUri(uri: string): void {
+  let url: URL | undefined;
+  try {
+    url = new URL(uri);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new UsageError(`--uri "${uri}" is not an http(s) URL`, { hint: 'Give the full URL the job would name, e.g. --uri http://127.0.0.1:8787/hook' });
+  }
+}
+
+async function waitForFirstAttempts(api: EmulatorControl, deliveries: TriggeredDelivery[], timeoutMs: number, deps: Deps): Promise<Reported[]> {
+  const deadline = deps.clock.now() + timeoutMs;
+  const found = new Map<string, WireAttempt>();
+  for (;;) {
+    for (const delivery of deliveries) {
+      if (found.has(delivery.delivery_id)) continue;
+      const { attempts } = await api.request<{ attempts: WireAttempt[] }>('GET', '/_emulator/deliveries', { query: { delivery_id: delivery.delivery_id } });
+      const first = attempts.find((a) => a.attempt === 1 && !a.duplicate && a.outcome !== 'in_flight');
+      if (first) found.set(delivery.delivery_id, first);
+    }
+    if (found.size === deliveries.length || deps.clock.now() >= deadline || deps.signal.aborted) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  if (found.size < deliveries.length) {
+    throw new CheckFailedError(`${deliveries.length - found.size} of ${deliveries.length} deliveries had no answer within ${Math.round(timeoutMs / 1000)} s`, {
+      hint: 'The receiver is slow or the emulator is busy; `gemwh emulator deliveries` shows what happened.',
+    });
+  }
+  return deliveries.map((d) => ({ ...d, first_attempt: found.get(d.delivery_id) }));
+}
+
+export function attemptResult(attempt: WireAttempt | undefined): string {
+  if (!attempt) return '';
+  if (attempt.outcome === 'in_flight') return 'in flight';
+  if (attempt.status !== undefined) return `${attempt.outcome === 'delivered' ? 'delivered' : 'failed'}: HTTP ${attempt.status}`;
+  return `failed: ${attempt.error ?? 'no answer'}`;
+}

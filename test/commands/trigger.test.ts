@@ -1,0 +1,241 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ExitCode } from '../../src/errors.js';
+import type { StartEmulatorOptions } from '../../src/emulator/server.js';
+import { runMain } from '../../src/program.js';
+import { makeTestDeps, runGemwh } from '../helpers/deps.js';
+import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
+import { closedPort, startRecordingServer, type Answer, type RecordedRequest, type RecordingServer } from '../helpers/recording-server.js';
+
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+async function emulator(options: StartEmulatorOptions = {}): Promise<TestEmulator> {
+  const e = await startTestEmulator(options);
+  cleanups.push(() => e.stop());
+  return e;
+}
+
+async function sink(answer?: (request: RecordedRequest) => Answer): Promise<RecordingServer> {
+  const s = await startRecordingServer(answer);
+  cleanups.push(() => s.close());
+  return s;
+}
+
+function json<T = Record<string, unknown>>(text: string): T {
+  return JSON.parse(text) as T;
+}
+
+describe('gemwh trigger', () => {
+  it('sends the fixture with --set changes to the subscribed webhooks and prints the deliveries', async () => {
+    const e = await emulator();
+    const receiver = await sink();
+    const hook = e.store.create({ uri: `${receiver.url}/gemini`, subscribed_events: ['batch.succeeded'] });
+    e.store.create({ uri: `${receiver.url}/other`, subscribed_events: ['video.generated'] });
+
+    const result = await runGemwh(['trigger', 'batch.succeeded', '--set', 'data.id=batches/abc', '--set', 'data.extra={"n":1}', '--json'], { env: e.env });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const out = json<{ event_type: string; deliveries: Array<Record<string, string>> }>(result.stdout);
+    expect(out).toEqual({
+      event_type: 'batch.succeeded',
+      deliveries: [{ delivery_id: expect.stringMatching(/^msg_/), target: `${receiver.url}/gemini`, webhook_id: hook.id }],
+    });
+    await e.deliveries.idle();
+    expect(receiver.requests.map((r) => r.url)).toEqual(['/gemini']);
+    const body = json<{ type: string; data: Record<string, unknown> }>(receiver.requests[0]!.body.toString());
+    expect(body.type).toBe('batch.succeeded');
+    // Fields the fixture has and --set did not touch survive.
+    expect(body.data).toEqual({ id: 'batches/abc', output_file_uri: expect.any(String), extra: { n: 1 } });
+    expect(receiver.requests[0]!.headers['webhook-id']).toBe(out.deliveries[0]!.delivery_id);
+  });
+
+  it('--wait reports the first attempt, and exits 9 when it failed', async () => {
+    const e = await emulator({ delivery: { timeScale: 1 } });
+    const ok = await sink(() => ({ status: 200 }));
+    const bad = await sink(() => ({ status: 500 }));
+    const good = e.store.create({ uri: ok.url, subscribed_events: ['interaction.completed'] });
+    const failing = e.store.create({ uri: bad.url, subscribed_events: ['interaction.completed'] });
+
+    const success = await runGemwh(['trigger', 'interaction.completed', '--webhook', good.id, '--wait'], { env: e.env });
+    expect(success.code).toBe(0);
+    expect(success.stdout.split('\n')[0]).toBe('DELIVERY ID\tWEBHOOK\tTARGET\tFIRST ATTEMPT');
+    expect(success.stdout).toContain(`\t${good.id}\t${ok.url}\tdelivered: HTTP 200`);
+
+    const failure = await runGemwh(['trigger', 'interaction.completed', '--webhook', failing.id, '--wait'], { env: e.env });
+    expect(failure.code).toBe(ExitCode.CHECK_FAILED);
+    expect(failure.stdout).toContain('failed: HTTP 500');
+    expect(failure.stderr).toMatch(/1 of 1 deliveries failed at the first attempt \(failed: HTTP 500\)/);
+    expect(failure.stderr).toMatch(/keeps retrying/);
+  });
+
+  it('--all reaches unsubscribed webhooks; without subscribers it exits 5 and says how to get one', async () => {
+    const e = await emulator();
+    const receiver = await sink();
+    e.store.create({ uri: receiver.url, subscribed_events: ['batch.failed'] });
+
+    const none = await runGemwh(['trigger', 'video.generated'], { env: e.env });
+    expect(none.code).toBe(ExitCode.NOT_FOUND);
+    expect(none.stderr).toMatch(/no enabled webhook on the emulator is subscribed to video\.generated/);
+    expect(none.stderr).toMatch(/gemwh create --uri URL --events video\.generated/);
+
+    const all = await runGemwh(['trigger', 'video.generated', '--all', '--json'], { env: e.env });
+    expect(all.code).toBe(0);
+    await e.deliveries.idle();
+    expect(json<{ type: string }>(receiver.requests[0]!.body.toString()).type).toBe('video.generated');
+  });
+
+  it('explains refusals: unsubscribed or disabled webhooks, unknown ids and types, bad --set', async () => {
+    const e = await emulator();
+    const hook = e.store.create({ uri: 'http://127.0.0.1:9/x', subscribed_events: ['batch.failed'] });
+
+    const unsubscribed = await runGemwh(['trigger', 'batch.succeeded', '--webhook', hook.id], { env: e.env });
+    expect(unsubscribed.code).toBe(ExitCode.USAGE);
+    expect(unsubscribed.stderr).toMatch(/not subscribed to batch\.succeeded/);
+    expect(unsubscribed.stderr).toMatch(/--add-events/);
+
+    e.store.update(hook.id, { state: 'disabled' }, ['state']);
+    const disabled = await runGemwh(['trigger', 'batch.failed', '--webhook', hook.id], { env: e.env });
+    expect(disabled.code).toBe(ExitCode.USAGE);
+    expect(disabled.stderr).toMatch(/is disabled/);
+    expect(disabled.stderr).toMatch(/--state enabled/);
+
+    const unknown = await runGemwh(['trigger', 'batch.failed', '--webhook', 'nosuchwebhook'], { env: e.env });
+    expect(unknown.code).toBe(ExitCode.NOT_FOUND);
+
+    const badType = await runGemwh(['trigger', 'batch.done'], { env: e.env });
+    expect(badType.code).toBe(ExitCode.USAGE);
+    expect(badType.stderr).toMatch(/no fixture for event type "batch\.done"/);
+
+    const ping = await runGemwh(['trigger', 'webhook.ping'], { env: e.env });
+    expect(ping.code).toBe(ExitCode.USAGE);
+    expect(ping.stderr).toMatch(/gemwh ping WEBHOOK_ID/);
+
+    const badSet = await runGemwh(['trigger', 'batch.failed', '--set', 'type=other'], { env: e.env });
+    expect(badSet.code).toBe(ExitCode.USAGE);
+    expect(badSet.stderr).toMatch(/only data\.\* fields can be set/);
+
+    const mixed = await runGemwh(['trigger', 'batch.failed', '--dynamic', '--uri', 'http://127.0.0.1:9/', '--all'], { env: e.env });
+    expect(mixed.code).toBe(ExitCode.USAGE);
+    const noUri = await runGemwh(['trigger', 'batch.failed', '--dynamic'], { env: e.env });
+    expect(noUri.code).toBe(ExitCode.USAGE);
+    expect(noUri.stderr).toMatch(/--dynamic needs at least one --uri/);
+    expect(e.deliveries.attempts()).toEqual([]);
+  });
+
+  it('works only against the emulator: refuses the real API and no --api-root, and says when nothing listens', async () => {
+    const real = await runGemwh(['trigger', 'batch.succeeded', '--api-root', 'https://generativelanguage.googleapis.com'], { env: { GEMINI_API_KEY: 'k' } });
+    expect(real.code).toBe(ExitCode.USAGE);
+    expect(real.stderr).toMatch(/works only against `gemwh emulator`, not the real Gemini API/);
+    expect(real.stderr).not.toMatch(/\n\s+at /);
+
+    const unset = await runGemwh(['trigger', 'batch.succeeded'], { env: { GEMINI_API_KEY: 'k' } });
+    expect(unset.code).toBe(ExitCode.USAGE);
+    expect(unset.stderr).toMatch(/--api-root http:\/\/127\.0\.0\.1:8790/);
+
+    const port = await closedPort();
+    const down = await runGemwh(['trigger', 'batch.succeeded', '--api-root', `http://127.0.0.1:${port}`], { env: { GEMINI_API_KEY: 'k' } });
+    expect(down.code).toBe(ExitCode.NETWORK);
+    expect(down.stderr).toMatch(/Cannot reach the emulator .*connection refused/);
+
+    // A server that is not the emulator (any other HTTP server) is named as such.
+    const other = await sink(() => ({ status: 404, body: 'Not Found' }));
+    const notEmulator = await runGemwh(['trigger', 'batch.succeeded', '--api-root', other.url], { env: { GEMINI_API_KEY: 'k' } });
+    expect(notEmulator.code).toBe(ExitCode.USAGE);
+    expect(notEmulator.stderr).toMatch(/is not a gemwh emulator/);
+  });
+
+  it('needs the key an emulator started with --api-key wants', async () => {
+    const e = await emulator();
+    const wrong = await runGemwh(['trigger', 'batch.succeeded'], { env: { ...e.env, GEMINI_API_KEY: 'wrong' } });
+    expect(wrong.code).toBe(ExitCode.AUTH);
+    expect(wrong.stderr).toMatch(/The emulator refused the request/);
+  });
+});
+
+describe('gemwh emulator deliveries', () => {
+  it('lists every attempt with status, latency and the next retry; --webhook filters; --json is stable', async () => {
+    const e = await emulator({ delivery: { timeScale: 1 } });
+    const ok = await sink(() => ({ status: 202 }));
+    const bad = await sink(() => ({ status: 503 }));
+    const good = e.store.create({ uri: ok.url, subscribed_events: ['batch.expired'] });
+    const failing = e.store.create({ uri: bad.url, subscribed_events: ['batch.expired'] });
+    e.deliveries.emit({ type: 'batch.expired' });
+    while (e.deliveries.attempts().filter((a) => a.outcome !== 'in_flight').length < 2) await new Promise((r) => setTimeout(r, 5));
+
+    const listed = await runGemwh(['emulator', 'deliveries', '--json'], { env: e.env });
+    expect(listed.code).toBe(0);
+    const attempts = json<{ attempts: Array<Record<string, unknown>> }>(listed.stdout).attempts;
+    expect(attempts).toHaveLength(2);
+    const failed = attempts.find((a) => a.webhook_id === failing.id)!;
+    expect(failed).toMatchObject({ event_type: 'batch.expired', attempt: 1, outcome: 'failed', status: 503, error: 'HTTP 503', next_retry_delay_ms: 5000 });
+    expect(Date.parse(String(failed.next_retry_time)) - Date.parse(String(failed.time))).toBeGreaterThanOrEqual(4900);
+    expect(attempts.find((a) => a.webhook_id === good.id)).toMatchObject({ outcome: 'delivered', status: 202, latency_ms: expect.any(Number) });
+
+    const filtered = await runGemwh(['emulator', 'deliveries', '--webhook', good.id], { env: e.env });
+    expect(filtered.code).toBe(0);
+    const lines = filtered.stdout.trim().split('\n');
+    expect(lines[0]).toBe('TIME\tEVENT\tDELIVERY ID\tWEBHOOK\tTARGET\tATTEMPT\tRESULT\tLATENCY\tNEXT');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toContain(`\tbatch.expired\t`);
+    expect(lines[1]).toContain(`\t${good.id}\t${ok.url}\t1\tdelivered: HTTP 202\t`);
+
+    const table = await runGemwh(['emulator', 'deliveries', '--webhook', failing.id], { env: e.env });
+    expect(table.stdout).toMatch(/\tfailed: HTTP 503\t\d+ ms\tretry at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/);
+  });
+});
+
+describe('gemwh emulator delivery flags', () => {
+  it('--time-scale, --duplicate-rate and --disable-after reach the engine; each attempt is logged on stderr', async () => {
+    const receiver = await sink(() => ({ status: 500 }));
+    const controller = new AbortController();
+    const t = makeTestDeps({ signal: controller.signal });
+    const done = runMain(['emulator', '--port', '0', '--time-scale', '1000000', '--disable-after', '3', '--duplicate-rate', '0'], t.deps);
+    cleanups.push(async () => {
+      controller.abort();
+      await done;
+      t.cleanup();
+    });
+    const deadline = Date.now() + 5000;
+    while (!t.stdout().includes('\n')) {
+      if (Date.now() > deadline) throw new Error(`no URL: ${t.stderr()}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const url = t.stdout().trim();
+    expect(t.stderr()).toContain(`JWKS at ${url}/.well-known/jwks.json`);
+    const env = { GEMWH_API_ROOT: url, GEMINI_API_KEY: 'any' };
+    const created = await runGemwh(['create', '--uri', receiver.url, '--events', 'batch.failed', '--json', '--secret-store', 'file'], { env });
+    expect(created.code).toBe(0);
+    const id = (JSON.parse(created.stdout) as { id: string }).id;
+
+    expect((await runGemwh(['trigger', 'batch.failed'], { env })).code).toBe(0);
+    // Three failures 5, 10 s apart in emulated time take microseconds; then the webhook is disabled.
+    for (;;) {
+      const got = await runGemwh(['get', id, '--json'], { env });
+      if ((JSON.parse(got.stdout) as { state: string }).state === 'disabled_due_to_failed_deliveries') break;
+      if (Date.now() > deadline) throw new Error(`not disabled: ${t.stderr()}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(receiver.requests).toHaveLength(3);
+    const logged = t.stderr().split('\n').filter((line) => line.startsWith('deliver batch.failed'));
+    expect(logged).toHaveLength(3);
+    expect(logged[0]).toMatch(/^deliver batch\.failed msg_\w+ -> http:\/\/127\.0\.0\.1:\d+ attempt 1: failed HTTP 500 \(\d+ ms\), retry in 5 s \(emulated\)$/);
+    expect(logged[2]).toMatch(/attempt 3: failed HTTP 500 .*webhook_auto_disabled$/);
+  });
+
+  it('refuses bad values with a usage error', async () => {
+    for (const [flag, value, message] of [
+      ['--time-scale', '0', /--time-scale must be a positive number/],
+      ['--time-scale', 'fast', /--time-scale must be a positive number/],
+      ['--duplicate-rate', '2', /--duplicate-rate must be a number from 0 to 1/],
+      ['--disable-after', '0', /--disable-after must be a whole number/],
+      ['--delivery-timeout', 'soon', /--delivery-timeout: "soon" is not a duration/],
+    ] as const) {
+      const result = await runGemwh(['emulator', '--port', '0', flag, value]);
+      expect(result.code, `${flag} ${value}`).toBe(ExitCode.USAGE);
+      expect(result.stderr).toMatch(message);
+      expect(result.stdout).toBe('');
+    }
+  });
+});
