@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import type { Command } from 'commander';
 import { EXIT_CODE_TABLE, ExitCode } from '../src/errors.js';
-import { runGemwh } from './helpers/deps.js';
+import { buildProgram } from '../src/program.js';
+import { makeTestDeps, runGemwh } from './helpers/deps.js';
 
 describe('gemwh program', () => {
   it('prints the version from package.json', async () => {
@@ -23,6 +25,28 @@ describe('gemwh program', () => {
     for (const row of EXIT_CODE_TABLE) {
       expect(readme).toMatch(new RegExp(`\\|\\s*${row.code}\\s*\\|\\s*\`${row.name}\``));
       expect(ExitCode[row.name]).toBe(row.code);
+    }
+  });
+
+  it('has a README example for every command and subcommand', async () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const t = makeTestDeps();
+    try {
+      const program = await buildProgram(t.deps);
+      const missing: string[] = [];
+      const walk = (command: Command, path: string[]) => {
+        for (const sub of command.commands) {
+          if (sub.name() === 'help') continue;
+          const words = [...path, sub.name()];
+          // A command is documented when the README runs it: `gemwh replay fixture ...` in a code block.
+          if (!readme.includes(`gemwh ${words.join(' ')}`)) missing.push(words.join(' '));
+          walk(sub, words);
+        }
+      };
+      walk(program, []);
+      expect(missing).toEqual([]);
+    } finally {
+      t.cleanup();
     }
   });
 });
