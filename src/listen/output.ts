@@ -71,7 +71,7 @@ export function formatEventLine(event: ListenEvent): string | undefined {
       return undefined;
     case 'verified': {
       const by = event.matched ? ` (${event.matched.label}${event.matched.inGrace ? ', secret in grace period' : ''})` : ` (${event.scheme})`;
-      return `${time}  ${seq}  ${what(event.eventType, event.webhookId)}  verified${by}${event.willForward ? '' : '  not forwarded (--events)'}`;
+      return `${time}  ${seq}  ${what(event.eventType, event.webhookId)}  verified${by}${event.willForward ? '' : '  not forwarded'}`;
     }
     case 'rejected':
       return `${time}  ${seq}  ${event.status} ${event.reason}: ${event.explanation}${event.diagnosis.map((d) => `\n          ${d}`).join('')}`;

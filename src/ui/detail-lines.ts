@@ -70,7 +70,7 @@ function verdictLines(details: DeliveryDetails, add: (text: string, tone?: Tone,
       if (verdict.scheme === 'static' && verdict.matched.inGrace) {
         add('The matching secret is in its grace period after a rotation: move to the new secret.', 'warn', 2);
       }
-      if (!outcome.willForward) add('Not forwarded: --events leaves this event type out.', 'dim', 2);
+      if (!outcome.willForward) add('Not forwarded: no --forward or --route target takes this event type (see --events).', 'dim', 2);
       return;
     }
     case 'rejected':
@@ -92,8 +92,8 @@ function verdictLines(details: DeliveryDetails, add: (text: string, tone?: Tone,
 
 function forwardsAbsentText(details: DeliveryDetails): string {
   if (details.outcome.kind !== 'verified') return 'none (only verified, first-seen deliveries are forwarded)';
-  if (details.targets.length === 0) return 'none (no --forward-to target)';
-  if (!details.outcome.willForward) return 'none (filtered by --events)';
+  if (details.targets.length === 0) return 'none (no --forward target)';
+  if (!details.outcome.willForward) return 'none (no --forward or --route target takes this event type)';
   return 'pending';
 }
 

@@ -101,7 +101,7 @@ export function forwardCell(forward: RowForward): Cell {
     case 'none':
       return { text: '', tone: 'dim' };
     case 'filtered':
-      return { text: 'not forwarded (--events)', tone: 'dim' };
+      return { text: 'not forwarded', tone: 'dim' };
     case 'pending':
       return { text: 'pending', tone: 'dim' };
     case 'reported': {
