@@ -90,8 +90,8 @@ _gemwh_spec() {
       args='bash zsh fish powershell'
       ;;
     'verify')
-      opts='--body --header --headers --secret --secret-env --jwks-url --jwks-file --audience --issuer --now --tolerance --json -h --help'
-      valopts='--body --header --headers --secret --secret-env --jwks-url --jwks-file --audience --issuer --now --tolerance'
+      opts='--body --header --headers --secret --secret-env --webhook --jwks-url --jwks-file --audience --issuer --now --tolerance --json -h --help'
+      valopts='--body --header --headers --secret --secret-env --webhook --jwks-url --jwks-file --audience --issuer --now --tolerance'
       ;;
     'events')
       opts='--json -h --help'

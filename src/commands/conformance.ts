@@ -5,6 +5,7 @@ import { parseTarget } from '../core/target.js';
 import type { Deps } from '../deps.js';
 import { UsageError } from '../errors.js';
 import type { ConformanceOptions } from '../conformance/run-conformance.js';
+import type { UserSecretStore } from '../secrets/open-store.js';
 
 interface RawFlags {
   secret?: string;
@@ -17,7 +18,7 @@ interface RawFlags {
   json?: boolean;
   report?: string;
   timeout: string;
-  secretStore?: 'keychain' | 'file';
+  secretStore?: UserSecretStore;
 }
 
 export default function conformanceCommand(deps: Deps): Command {

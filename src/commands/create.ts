@@ -1,7 +1,6 @@
 import { Command } from 'commander';
 import type { Deps } from '../deps.js';
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
+import { collect } from './collect.js';
 
 export default function createCommand(deps: Deps): Command {
   return new Command('create')

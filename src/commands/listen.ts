@@ -10,6 +10,8 @@ import { parseByteSize, parseCount, parseForwardHeader, parsePath, parsePort } f
 import { checkPublicUrl } from '../listen/public-url.js';
 import { parseRoute } from '../listen/routing.js';
 import type { ListenFrontEnd, ListenOptions } from '../listen/run-listen.js';
+import { collect } from './collect.js';
+import { secretEnvOption, secretOption, webhookOption } from './secret-options.js';
 
 interface RawFlags {
   host: string;
@@ -42,9 +44,6 @@ interface RawFlags {
   demo?: boolean;
 }
 
-// No .default([]): commander would print "(default: [])" under every repeatable flag.
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-
 export default function listenCommand(deps: Deps): Command {
   return new Command('listen')
     .summary('receive deliveries locally: verify, explain, journal, forward to your app')
@@ -59,9 +58,9 @@ export default function listenCommand(deps: Deps): Command {
     .addOption(new Option('--host <address>', 'address to listen on').default('127.0.0.1'))
     .addOption(new Option('--port <n>', 'port to listen on (0: any free port)').default('8787'))
     .addOption(new Option('--path <path>', 'accept deliveries only on this path (default: any path)'))
-    .addOption(new Option('--webhook <id>', "verify with this webhook's stored secrets (repeatable; default: every stored webhook)").argParser(collect))
-    .addOption(new Option('--secret <whsec>', 'verify with this signing secret (repeatable)').argParser(collect))
-    .addOption(new Option('--secret-env <var>', 'verify with the secret in this environment variable (repeatable)').argParser(collect))
+    .addOption(webhookOption('verify with', { repeatable: true, note: 'default: every stored webhook' }))
+    .addOption(secretOption('verify with'))
+    .addOption(secretEnvOption('verify with'))
     .addOption(new Option('--jwks-url <url>', "dynamic webhooks: JWKS to fetch keys from (default: Google's)"))
     .addOption(new Option('--jwks-file <file>', 'dynamic webhooks: a local JWKS file instead'))
     .addOption(new Option('--audience <aud>', 'dynamic webhooks: require this JWT aud claim'))

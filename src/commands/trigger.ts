@@ -2,8 +2,7 @@ import { Argument, Command, Option } from 'commander';
 import { completeWith } from '../completion/hints.js';
 import { parseDuration } from '../core/duration.js';
 import type { Deps } from '../deps.js';
-
-const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+import { collect } from './collect.js';
 
 interface RawFlags {
   webhook?: string[];

@@ -1,7 +1,6 @@
 import { Command, Option } from 'commander';
 import type { Deps } from '../deps.js';
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
+import { collect } from './collect.js';
 
 export default function updateCommand(deps: Deps): Command {
   return new Command('update')

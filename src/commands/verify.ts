@@ -2,14 +2,18 @@ import { Command, Option } from 'commander';
 import { completeWith } from '../completion/hints.js';
 import { parseDurationSeconds, parseInstant } from '../core/duration.js';
 import type { Deps } from '../deps.js';
+import type { UserSecretStore } from '../secrets/open-store.js';
 import type { VerifyOptions } from '../verify/run-verify.js';
+import { collect } from './collect.js';
+import { secretOption, webhookOption } from './secret-options.js';
 
 interface RawFlags {
   body?: string;
   header: string[];
   headers?: string;
-  secret: string[];
+  secret?: string[];
   secretEnv?: string;
+  webhook?: string[];
   jwksUrl?: string;
   jwksFile?: string;
   audience?: string;
@@ -17,9 +21,8 @@ interface RawFlags {
   now?: string;
   tolerance: string;
   json?: boolean;
+  secretStore?: UserSecretStore;
 }
-
-const collect = (value: string, previous: string[]) => [...previous, value];
 
 export default function verifyCommand(deps: Deps): Command {
   return new Command('verify')
@@ -39,8 +42,9 @@ export default function verifyCommand(deps: Deps): Command {
         'files',
       ),
     )
-    .addOption(new Option('--secret <whsec>', 'signing secret to try (repeatable: old and new during a rotation)').default([]).argParser(collect))
+    .addOption(secretOption('verify with'))
     .addOption(new Option('--secret-env <var>', 'environment variable holding the secret (several: space separated)'))
+    .addOption(webhookOption('verify with', { repeatable: true }))
     .addOption(new Option('--jwks-url <url>', 'JWKS for dynamic (JWT) deliveries').default(undefined, "Google's JWKS"))
     .addOption(completeWith(new Option('--jwks-file <file>', 'JWKS from a local file (offline)').conflicts('jwksUrl'), 'files'))
     .addOption(new Option('--audience <aud>', 'require this JWT aud claim'))
@@ -68,8 +72,10 @@ export function toVerifyOptions(flags: RawFlags): VerifyOptions {
     body: flags.body,
     headerLines: flags.header,
     headersFile: flags.headers,
-    secrets: flags.secret,
+    secrets: flags.secret ?? [],
     secretEnv: flags.secretEnv,
+    webhookIds: flags.webhook ?? [],
+    secretStore: flags.secretStore,
     jwksUrl: flags.jwksUrl,
     jwksFile: flags.jwksFile,
     audience: flags.audience,

@@ -1,5 +1,5 @@
 import { eventTypeInfo } from '../core/events.js';
-import type { CaseContext, ConformanceMode, Delivery } from './context.js';
+import type { CaseContext, ConformanceMode, Delivery, DynamicKit } from './context.js';
 import { toRequest, validRequest } from './context.js';
 import { formatMs, type Exchange, type OutgoingRequest } from './send.js';
 
@@ -139,9 +139,18 @@ function staticKit(ctx: CaseContext) {
   return ctx.static;
 }
 
-function dynamicKit(ctx: CaseContext) {
+function dynamicKit(ctx: CaseContext): DynamicKit {
   if (!ctx.dynamic) throw new Error('a dynamic case ran without a key');
   return ctx.dynamic;
+}
+
+/** The one request of a JWT attack: a fresh delivery carrying the token `token` makes for it. */
+function withToken(token: (kit: DynamicKit, delivery: Delivery, ctx: CaseContext) => string): ConformanceCase['build'] {
+  return async (ctx) => {
+    const kit = dynamicKit(ctx);
+    const delivery = await ctx.deliver();
+    return [toRequest(delivery, { signature: token(kit, delivery, ctx) })];
+  };
 }
 
 const MINUTE = 60;
@@ -315,11 +324,7 @@ export const FIXED_CASES: readonly ConformanceCase[] = [
     modes: DYNAMIC,
     expected: 'non-2xx',
     risk: 'The token signature is not verified against the JWKS: anyone can mint tokens.',
-    async build(ctx) {
-      const kit = dynamicKit(ctx);
-      const delivery = await ctx.deliver();
-      return [toRequest(delivery, { signature: kit.rs256(kit.claims(delivery), kit.otherKey, kit.key.kid) })];
-    },
+    build: withToken((kit, delivery) => kit.rs256(kit.claims(delivery), kit.otherKey, kit.key.kid)),
     judge: mustReject,
   },
   {
@@ -328,11 +333,7 @@ export const FIXED_CASES: readonly ConformanceCase[] = [
     modes: DYNAMIC,
     expected: 'non-2xx',
     risk: 'Tokens with `alg: none` are trusted without any signature: the algorithm is taken from the token.',
-    async build(ctx) {
-      const kit = dynamicKit(ctx);
-      const delivery = await ctx.deliver();
-      return [toRequest(delivery, { signature: kit.unsigned(kit.claims(delivery)) })];
-    },
+    build: withToken((kit, delivery) => kit.unsigned(kit.claims(delivery))),
     judge: mustReject,
   },
   {
@@ -341,11 +342,7 @@ export const FIXED_CASES: readonly ConformanceCase[] = [
     modes: DYNAMIC,
     expected: 'non-2xx',
     risk: 'Algorithm confusion: an HS256 token keyed with the public RSA key (which anyone can fetch) is trusted.',
-    async build(ctx) {
-      const kit = dynamicKit(ctx);
-      const delivery = await ctx.deliver();
-      return [toRequest(delivery, { signature: kit.hs256WithPublicKey(kit.claims(delivery)) })];
-    },
+    build: withToken((kit, delivery) => kit.hs256WithPublicKey(kit.claims(delivery))),
     judge: mustReject,
   },
   {
@@ -354,13 +351,11 @@ export const FIXED_CASES: readonly ConformanceCase[] = [
     modes: DYNAMIC,
     expected: 'non-2xx',
     risk: 'Expired tokens are trusted: a captured delivery can be replayed forever.',
-    async build(ctx) {
-      const kit = dynamicKit(ctx);
-      const delivery = await ctx.deliver();
+    build: withToken((kit, delivery, ctx) => {
       const hourAgo = ctx.nowSeconds() - 60 * MINUTE;
       const claims = { ...kit.claims(delivery), iat: hourAgo - 5 * MINUTE, exp: hourAgo };
-      return [toRequest(delivery, { signature: kit.rs256(claims, kit.key, kit.key.kid) })];
-    },
+      return kit.rs256(claims, kit.key, kit.key.kid);
+    }),
     judge: mustReject,
   },
   {
@@ -369,13 +364,8 @@ export const FIXED_CASES: readonly ConformanceCase[] = [
     modes: DYNAMIC,
     expected: 'non-2xx',
     risk: 'A token signed by a key outside the JWKS is trusted: the receiver takes the key the token brings along (its jwk header).',
-    async build(ctx) {
-      const kit = dynamicKit(ctx);
-      const delivery = await ctx.deliver();
-      // The stranger's public key rides in the header, as in the embedded-JWK forgery (CVE-2018-0114).
-      const signature = kit.rs256(kit.claims(delivery), kit.otherKey, kit.otherKey.kid, { jwk: kit.otherKey.publicJwk });
-      return [toRequest(delivery, { signature })];
-    },
+    // The stranger's public key rides in the header, as in the embedded-JWK forgery (CVE-2018-0114).
+    build: withToken((kit, delivery) => kit.rs256(kit.claims(delivery), kit.otherKey, kit.otherKey.kid, { jwk: kit.otherKey.publicJwk })),
     judge: mustReject,
   },
   {
@@ -384,12 +374,10 @@ export const FIXED_CASES: readonly ConformanceCase[] = [
     modes: DYNAMIC,
     expected: 'non-2xx',
     risk: 'The audience is not checked: a token minted for someone else\'s endpoint is accepted by yours.',
-    async build(ctx) {
-      const kit = dynamicKit(ctx);
-      const delivery = await ctx.deliver();
+    build: withToken((kit, delivery) => {
       const claims = { ...kit.claims(delivery), aud: 'https://someone-else.example/webhook' };
-      return [toRequest(delivery, { signature: kit.rs256(claims, kit.key, kit.key.kid) })];
-    },
+      return kit.rs256(claims, kit.key, kit.key.kid);
+    }),
     judge: mustReject,
   },
   {

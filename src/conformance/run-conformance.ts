@@ -5,9 +5,10 @@ import { promisify } from 'node:util';
 import { EVENT_TYPE_NAMES } from '../core/events.js';
 import type { JwtSigningKey } from '../core/jwt-sign.js';
 import { redactSecret } from '../core/redact.js';
-import { inspectSecret } from '../core/standard-webhooks.js';
 import type { Deps } from '../deps.js';
-import { CheckFailedError, SecretStoreError, UsageError } from '../errors.js';
+import { CheckFailedError, UsageError } from '../errors.js';
+import type { UserSecretStore } from '../secrets/open-store.js';
+import { givenSecretFlags, resolveSecretFlags, type SecretFlags } from '../secrets/secret-flags.js';
 import { VERSION } from '../version.js';
 import { casesFor, type ConformanceCase } from './cases.js';
 import { createCaseContext, type ConformanceMode } from './context.js';
@@ -27,7 +28,7 @@ export interface ConformanceOptions {
   secretEnv?: string;
   webhookId?: string;
   dynamic: boolean;
-  secretStore?: 'keychain' | 'file';
+  secretStore?: UserSecretStore;
   /** JWT `aud` with --dynamic; default the receiver URL. */
   audience?: string;
   /** Port of the loopback JWKS with --dynamic; 0 picks a free one. */
@@ -157,12 +158,7 @@ export async function runConformance(options: ConformanceOptions, deps: Deps): P
 }
 
 function chooseMode(options: ConformanceOptions): ConformanceMode {
-  const sources = [
-    options.secret !== undefined ? '--secret' : undefined,
-    options.secretEnv !== undefined ? '--secret-env' : undefined,
-    options.webhookId !== undefined ? '--webhook' : undefined,
-    options.dynamic ? '--dynamic' : undefined,
-  ].filter((s): s is string => s !== undefined);
+  const sources = [...givenSecretFlags(secretFlags(options)), ...(options.dynamic ? ['--dynamic'] : [])];
   if (sources.length === 0) {
     throw new UsageError('say what the receiver verifies with', {
       hint: 'Give its signing secret (--secret whsec_…, --secret-env VAR, --webhook <id> for a secret kept by gemwh), or --dynamic for JWT deliveries.',
@@ -181,36 +177,16 @@ function chooseMode(options: ConformanceOptions): ConformanceMode {
   return options.dynamic ? 'dynamic' : 'static';
 }
 
+/** The one secret to sign with (chooseMode made sure exactly one source was given). */
 async function resolveSecret(options: ConformanceOptions, deps: Deps): Promise<string> {
-  if (options.secret !== undefined) return checkSecret(options.secret, '--secret');
-  if (options.secretEnv !== undefined) {
-    const value = deps.env[options.secretEnv]?.trim();
-    if (!value) {
-      throw new UsageError(`--secret-env ${options.secretEnv}: the environment variable is not set or empty`, {
-        hint: `Export it first, e.g. export ${options.secretEnv}=whsec_…`,
-      });
-    }
-    return checkSecret(value, `$${options.secretEnv}`);
-  }
-  const webhookId = options.webhookId ?? '';
-  const { openSecretStore } = await import('../secrets/open-store.js');
-  const { loadVerificationSecrets } = await import('../secrets/current-secrets.js');
-  const store = await openSecretStore(deps, { store: options.secretStore });
-  const found = await loadVerificationSecrets(store, deps.clock.now(), [webhookId]);
-  // Newest first: after a rotation the receiver must already know the new secret.
-  const newest = found.candidates[0];
-  if (!newest) {
-    throw new SecretStoreError(`no valid signing secret for webhook ${webhookId} in ${store.location}`, {
-      hint: 'gemwh keeps the secret when `gemwh create` makes the webhook; otherwise pass it with --secret or --secret-env.',
-    });
-  }
-  return newest.secret;
+  const [first] = await resolveSecretFlags(secretFlags(options), deps, { numbering: 'when-several' });
+  // A webhook's stored secrets come newest first: after a rotation the receiver must already know the new one.
+  return first!.secret;
 }
 
-function checkSecret(secret: string, label: string): string {
-  const inspection = inspectSecret(secret);
-  if (!inspection.ok) throw new UsageError(`${label} (${redactSecret(secret)}): ${inspection.message}`, { hint: inspection.hint });
-  return secret.trim();
+function secretFlags(options: ConformanceOptions): SecretFlags {
+  const list = (value: string | undefined) => (value === undefined ? [] : [value]);
+  return { secrets: list(options.secret), secretEnv: list(options.secretEnv), webhookIds: list(options.webhookId), secretStore: options.secretStore };
 }
 
 /** A key the receiver has never been told about, for the wrong-key and unknown-kid attacks. */

@@ -4,12 +4,13 @@ import { sign } from '../core/standard-webhooks.js';
 import { targetUrlFor, type Target } from '../core/target.js';
 import { newWebhookId } from '../core/webhook-id.js';
 import type { Deps } from '../deps.js';
-import { NotFoundError, SecretStoreError, UsageError } from '../errors.js';
+import { NotFoundError, UsageError } from '../errors.js';
 import { createAgent, postBytes } from '../replay/http-post.js';
 import { createSendPrinter, judgeRun, type SendRecord } from '../replay/send-deliveries.js';
+import type { UserSecretStore } from '../secrets/open-store.js';
+import { givenSecretFlags, resolveSecretFlags } from '../secrets/secret-flags.js';
 import { forwardHeaders } from './forwarder.js';
 import { decodeBody, defaultJournalPath, DEFAULT_JOURNAL_KEEP, readJournal, type JournalDeliveryRecord } from './journal.js';
-import { secretsFromFlags } from './secret-flags.js';
 
 /**
  * `gemwh replay delivery`: re-sends deliveries from the listen journal to a receiver, byte for
@@ -25,10 +26,11 @@ export interface ReplayDeliveryOptions {
   types: string[];
   target: Target;
   resign: boolean;
+  /** With --resign: --secret, --secret-env and --webhook, signed with all of them. */
   secrets: string[];
   secretEnv: string[];
-  webhookId?: string;
-  secretStore?: 'keychain' | 'file';
+  webhookIds: string[];
+  secretStore?: UserSecretStore;
   /** Default: the listen journal in the state folder. */
   journal?: string;
   journalKeep?: number;
@@ -74,7 +76,7 @@ export async function selectDeliveries(
 export async function runReplayDelivery(options: ReplayDeliveryOptions, deps: Deps): Promise<SendRecord[]> {
   const file = options.journal ?? defaultJournalPath(deps.paths.state);
   const keep = options.journalKeep ?? DEFAULT_JOURNAL_KEEP;
-  if (!options.resign && (options.secrets.length > 0 || options.secretEnv.length > 0 || options.webhookId)) {
+  if (!options.resign && givenSecretFlags(options).length > 0) {
     throw new UsageError('--secret, --secret-env and --webhook only apply with --resign', {
       hint: 'Add --resign to sign the deliveries anew, or drop the secrets to send them exactly as recorded.',
     });
@@ -129,26 +131,13 @@ export async function runReplayDelivery(options: ReplayDeliveryOptions, deps: De
 }
 
 async function resignSecrets(options: ReplayDeliveryOptions, deps: Deps): Promise<string[]> {
-  const secrets = secretsFromFlags(options.secrets, options.secretEnv, deps.env).map((c) => c.secret);
-  if (options.webhookId) {
-    const [{ openSecretStore }, { loadVerificationSecrets }] = await Promise.all([
-      import('../secrets/open-store.js'),
-      import('../secrets/current-secrets.js'),
-    ]);
-    const store = await openSecretStore(deps, { store: options.secretStore });
-    const found = await loadVerificationSecrets(store, deps.clock.now(), [options.webhookId]);
-    if (found.candidates.length === 0) {
-      throw new SecretStoreError(`no valid signing secret for webhook ${options.webhookId} in ${store.location}`, {
-        hint: 'Pass the secret with --secret or --secret-env instead.',
-      });
-    }
-    secrets.push(...found.candidates.map((c) => c.secret));
-  }
+  const secrets = await resolveSecretFlags(options, deps);
   if (secrets.length === 0) {
     throw new UsageError('--resign needs a signing secret', { hint: 'Add --secret whsec_…, --secret-env VAR or --webhook ID.' });
   }
-  return secrets;
+  return secrets.map((c) => c.secret);
 }
+
 
 function nothingFound(options: ReplayDeliveryOptions, file: string): NotFoundError {
   const types = options.types.length > 0 ? ` of type ${options.types.join(', ')}` : '';

@@ -7,7 +7,9 @@ import { redactSecret } from '../core/redact.js';
 import type { Target } from '../core/target.js';
 import type { SecretCandidate } from '../core/verdict.js';
 import type { Deps } from '../deps.js';
-import { GemwhError, SecretStoreError, UsageError } from '../errors.js';
+import { GemwhError, UsageError } from '../errors.js';
+import { secretsFromFlags, storedSecrets } from '../secrets/secret-flags.js';
+import { loadVerificationSecrets } from '../secrets/current-secrets.js';
 import type { SecretStore } from '../secrets/types.js';
 import type { ListenEvent } from './events.js';
 import type { HeaderPairs, RetryPolicy } from './forwarder.js';
@@ -18,7 +20,6 @@ import type { Route } from './routing.js';
 import { DEFAULT_LIMITS } from './receiver.js';
 import { LISTEN_DEFAULTS, startListenSession } from './session.js';
 import type { ListenSession } from './session-types.js';
-import { secretsFromFlags } from './secret-flags.js';
 import { createListenVerifier } from './verification.js';
 
 export interface ListenOptions {
@@ -83,30 +84,23 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
   }
   const now = () => deps.clock.now();
   const stderr = (line: string) => deps.io.stderr.write(`gemwh: ${line}\n`);
-  const explicit = secretsFromFlags(options.secrets, options.secretEnv, deps.env);
-  const needsStore = options.webhookIds.length > 0 || (explicit.length === 0 && !options.publicUrl);
+  const explicit = secretsFromFlags({ secrets: options.secrets, secretEnv: options.secretEnv }, deps.env);
+  // Named webhooks, or by default every stored one unless secrets were given.
+  const named = options.webhookIds.length > 0 ? options.webhookIds : undefined;
+  const needsStore = named !== undefined || (explicit.length === 0 && !options.publicUrl);
 
   let store: SecretStore | undefined;
   let stored: SecretCandidate[] = [];
   let storedIds: string[] = [];
-  const loadStored = async (from: SecretStore) => {
-    const { loadVerificationSecrets } = await import('../secrets/current-secrets.js');
-    return loadVerificationSecrets(from, now(), options.webhookIds.length > 0 ? options.webhookIds : undefined);
-  };
   if (needsStore) {
     try {
       store = options.secretStore ?? (await (await import('../secrets/open-store.js')).openSecretStore(deps, { store: options.globals.secretStore }));
-      const found = await loadStored(store);
-      if (options.webhookIds.length > 0 && found.missing.length > 0) {
-        throw new SecretStoreError(`no valid signing secret for webhook ${found.missing.join(', ')} in ${store.location}`, {
-          hint: 'gemwh keeps the secret when `gemwh create` makes the webhook; otherwise pass it with --secret or --secret-env.',
-        });
-      }
+      const found = await storedSecrets(store, named, now());
       stored = found.candidates;
       storedIds = found.webhookIds;
     } catch (error) {
       // Asked for by name: no way around it. By default: dynamic deliveries can still be checked.
-      if (options.webhookIds.length > 0 || !(error instanceof GemwhError)) throw error;
+      if (named !== undefined || !(error instanceof GemwhError)) throw error;
       stderr(`warning: cannot read stored signing secrets (${error.message}); static deliveries will be rejected`);
       store = undefined;
     }
@@ -136,7 +130,8 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
     const reloadFrom = store;
     const verify = createListenVerifier({
       secrets: candidates,
-      reload: reloadFrom ? async () => [...explicit, ...(await loadStored(reloadFrom)).candidates, ...tempCandidates] : undefined,
+      // A reload tolerates a named webhook that lost its secrets meanwhile: only the start insists.
+      reload: reloadFrom ? async () => [...explicit, ...(await loadVerificationSecrets(reloadFrom, now(), named)).candidates, ...tempCandidates] : undefined,
       keys,
       audience: options.audience,
       toleranceSec: options.toleranceSec,

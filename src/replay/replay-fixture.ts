@@ -2,13 +2,13 @@ import { readFile } from 'node:fs/promises';
 import { closestEventType, EVENT_TYPE_NAMES, isKnownEventType } from '../core/events.js';
 import { DEV_ISSUER } from '../core/jwt-sign.js';
 import { applyAssignments, type SetAssignment } from '../core/set-path.js';
-import { inspectSecret } from '../core/standard-webhooks.js';
 import { newWebhookId } from '../core/webhook-id.js';
 import type { Target } from '../core/target.js';
-import { redactSecret } from '../core/redact.js';
 import type { Deps } from '../deps.js';
-import { SecretStoreError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { fixtureBody } from '../fixtures/fixtures.js';
+import type { UserSecretStore } from '../secrets/open-store.js';
+import { givenSecretFlags, resolveSecretFlags } from '../secrets/secret-flags.js';
 import { prepareDelivery, type Signer, type TamperMode } from './prepare-delivery.js';
 import { createSendPrinter, judgeRun, sendAll, type SendJob, type SendRecord } from './send-deliveries.js';
 
@@ -20,9 +20,9 @@ export interface ReplayFixtureOptions {
   secrets: readonly string[];
   /** Names of environment variables holding secrets. */
   secretEnv: readonly string[];
-  /** Sign with the secrets the store holds for this webhook (all still valid ones). */
-  webhookId?: string;
-  secretStore?: 'keychain' | 'file';
+  /** Sign with the secrets the store holds for these webhooks (all still valid ones). */
+  webhookIds: readonly string[];
+  secretStore?: UserSecretStore;
   dynamic: boolean;
   audience?: string;
   /** Fixed webhook-id for every send. */
@@ -42,7 +42,7 @@ export interface ReplayFixtureOptions {
 
 /** Sends the event; resolves with the records, or throws CheckFailed/Network/Interrupted after printing. */
 export async function runReplayFixture(options: ReplayFixtureOptions, deps: Deps): Promise<SendRecord[]> {
-  if (options.dynamic && (options.secrets.length > 0 || options.secretEnv.length > 0 || options.webhookId)) {
+  if (options.dynamic && givenSecretFlags(options).length > 0) {
     throw new UsageError('--dynamic signs with gemwh\'s development JWT key; it cannot be combined with --secret, --secret-env or --webhook', {
       hint: 'Drop --dynamic for static (HMAC) signing, or drop the secrets for a dynamic (JWT) delivery.',
     });
@@ -144,42 +144,12 @@ async function resolveSigner(options: ReplayFixtureOptions, deps: Deps, url: URL
     const key = await loadOrCreateDevKey(deps.paths, deps.clock.now());
     return { scheme: 'dynamic', key, audience: options.audience ?? url.href, issuer: DEV_ISSUER };
   }
-  const secrets: string[] = [];
-  options.secrets.forEach((secret, i) => secrets.push(checkSecret(secret, `--secret #${i + 1}`)));
-  for (const name of options.secretEnv) {
-    const value = deps.env[name]?.trim();
-    if (!value) {
-      throw new UsageError(`--secret-env ${name}: the environment variable is not set or empty`, {
-        hint: `Export it first, e.g. export ${name}=whsec_…`,
-      });
-    }
-    secrets.push(checkSecret(value, `$${name}`));
-  }
-  if (options.webhookId) secrets.push(...(await storedSecrets(options.webhookId, options.secretStore, deps)));
+  const secrets = await resolveSecretFlags(options, deps);
   if (secrets.length === 0) {
     throw new UsageError('no signing secret given', {
       hint: 'Sign with --secret whsec_…, --secret-env VAR, --webhook <id> (a secret kept by gemwh), or send a JWT with --dynamic.',
     });
   }
-  return { scheme: 'static', secrets };
+  return { scheme: 'static', secrets: secrets.map((c) => c.secret) };
 }
 
-function checkSecret(secret: string, label: string): string {
-  const inspection = inspectSecret(secret);
-  if (!inspection.ok) throw new UsageError(`${label} (${redactSecret(secret)}): ${inspection.message}`, { hint: inspection.hint });
-  return secret.trim();
-}
-
-/** The secrets the store holds for a webhook that are still valid now (a rotation keeps two). */
-async function storedSecrets(webhookId: string, storeKind: ReplayFixtureOptions['secretStore'], deps: Deps): Promise<string[]> {
-  const { openSecretStore } = await import('../secrets/open-store.js');
-  const { loadVerificationSecrets } = await import('../secrets/current-secrets.js');
-  const store = await openSecretStore(deps, { store: storeKind });
-  const found = await loadVerificationSecrets(store, deps.clock.now(), [webhookId]);
-  if (found.candidates.length === 0) {
-    throw new SecretStoreError(`no valid signing secret for webhook ${webhookId} in ${store.location}`, {
-      hint: 'gemwh keeps the secret when `gemwh webhooks create` makes the webhook; otherwise pass it with --secret or --secret-env.',
-    });
-  }
-  return found.candidates.map((c) => c.secret);
-}

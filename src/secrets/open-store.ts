@@ -11,6 +11,8 @@ export type SecretStoreKind = SecretStore['kind'];
 /** The kinds a user may choose with --secret-store / GEMWH_SECRET_STORE; memory is for code only. */
 export const USER_SECRET_STORES = ['keychain', 'file'] as const;
 
+export type UserSecretStore = (typeof USER_SECRET_STORES)[number];
+
 export interface OpenSecretStoreOptions {
   /** From --secret-store; when absent GEMWH_SECRET_STORE, then the keychain. */
   store?: SecretStoreKind;

@@ -2,13 +2,14 @@ import { readFile } from 'node:fs/promises';
 import { formatVerdict } from '../core/format-verdict.js';
 import type { KeySource } from '../core/jwt.js';
 import { redactSecret } from '../core/redact.js';
-import { parseSecret } from '../core/standard-webhooks.js';
 import { formatJson } from '../core/table.js';
 import type { SecretCandidate, Verdict } from '../core/verdict.js';
 import { detectScheme, verifyDelivery } from '../core/verify.js';
 import type { Deps } from '../deps.js';
 import { UsageError, VerificationFailedError } from '../errors.js';
 import { createRemoteJwksSource, createStaticJwksSource, DEFAULT_JWKS_URL, parseJwks } from '../jwks/jwks-source.js';
+import type { UserSecretStore } from '../secrets/open-store.js';
+import { secretsFromFlags, secretsFromStore, type SecretFlags } from '../secrets/secret-flags.js';
 import { addHeader, parseHeaderFile, parseHeaderLine, type CapturedHeaders } from './capture.js';
 
 export interface VerifyOptions {
@@ -22,10 +23,11 @@ export interface VerifyOptions {
   /** Name of an environment variable holding one or more secrets (space separated). */
   secretEnv?: string;
   /**
-   * Secrets found elsewhere (e.g. the secret store for `--webhook ID`), already labelled and
-   * with their rotation expiry. Tried after --secret and --secret-env.
+   * --webhook: these webhooks' current secrets from the secret store, labelled with the webhook
+   * id and their rotation expiry. Tried after --secret and --secret-env.
    */
-  extraSecrets?: SecretCandidate[];
+  webhookIds: string[];
+  secretStore?: UserSecretStore;
   jwksUrl?: string;
   jwksFile?: string;
   audience?: string;
@@ -40,7 +42,7 @@ export interface VerifyOptions {
 export async function runVerify(options: VerifyOptions, deps: Deps): Promise<Verdict> {
   const { headers, bodyFromHeadersFile } = await readHeaders(options, deps);
   const rawBody = await readBody(options, bodyFromHeadersFile, deps);
-  const secrets = [...secretCandidates(options, deps), ...(options.extraSecrets ?? [])];
+  const secrets = await secretCandidates(options, deps);
   const scheme = detectScheme(headers);
 
   let keys: KeySource | undefined;
@@ -50,7 +52,7 @@ export async function runVerify(options: VerifyOptions, deps: Deps): Promise<Ver
   }
   if (scheme === 'static' && secrets.length === 0) {
     throw new UsageError('no signing secret to verify this delivery with', {
-      hint: 'It is a static (HMAC) delivery: pass --secret whsec_… (repeatable) or --secret-env VAR.',
+      hint: 'It is a static (HMAC) delivery: pass --secret whsec_… (repeatable), --secret-env VAR or --webhook ID.',
     });
   }
 
@@ -137,27 +139,14 @@ async function readJwksFile(path: string, deps: Deps): Promise<KeySource> {
   }
 }
 
-function secretCandidates(options: VerifyOptions, deps: Deps): SecretCandidate[] {
-  const candidates: SecretCandidate[] = [];
-  const add = (secret: string, source: string) => {
-    try {
-      parseSecret(secret);
-    } catch (error) {
-      if (error instanceof UsageError) throw new UsageError(`${source}: ${error.message}`, { hint: error.hint });
-      throw error;
-    }
-    candidates.push({ secret: secret.trim(), label: `${source} (${redactSecret(secret.trim())})` });
+/** The verdict prints the label of the secret that matched: a flag's secret shows redacted beside it. */
+async function secretCandidates(options: VerifyOptions, deps: Deps): Promise<SecretCandidate[]> {
+  const flags: SecretFlags = {
+    secrets: options.secrets,
+    secretEnv: options.secretEnv ? [options.secretEnv] : [],
+    webhookIds: options.webhookIds,
+    secretStore: options.secretStore,
   };
-  options.secrets.forEach((secret, i) => add(secret, options.secrets.length > 1 ? `--secret #${i + 1}` : '--secret'));
-  if (options.secretEnv) {
-    const value = deps.env[options.secretEnv];
-    if (value === undefined || value.trim() === '') {
-      throw new UsageError(`--secret-env: the environment variable ${options.secretEnv} is not set`, {
-        hint: `Set it (export ${options.secretEnv}=whsec_…) or pass --secret.`,
-      });
-    }
-    const secrets = value.trim().split(/\s+/);
-    secrets.forEach((secret, i) => add(secret, secrets.length > 1 ? `$${options.secretEnv} #${i + 1}` : `$${options.secretEnv}`));
-  }
-  return candidates;
+  const fromFlags = secretsFromFlags(flags, deps.env, { numbering: 'when-several', envList: true });
+  return [...fromFlags.map((c) => ({ ...c, label: `${c.label} (${redactSecret(c.secret)})` })), ...(await secretsFromStore(flags, deps))];
 }

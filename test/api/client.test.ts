@@ -4,7 +4,8 @@ import type { WebhookApi } from '../../src/api/types.js';
 import { ApiError, AuthError, GemwhError, InterruptedError, NetworkError, NotFoundError, UsageError } from '../../src/errors.js';
 import { startTestEmulator, TEST_API_KEY, type TestEmulator } from '../helpers/emulator.js';
 import { makeTestDeps } from '../helpers/deps.js';
-import { closedPort, startRecordingServer, type Answer, type RecordingServer } from '../helpers/recording-server.js';
+import { closedPort, closeServer, listenOnLoopback } from '../helpers/loopback.js';
+import { startRecordingServer, type Answer, type RecordingServer } from '../helpers/recording-server.js';
 
 /** Catches the rejection so a test can assert on the error's class and fields. */
 async function failure(promise: Promise<unknown>): Promise<GemwhError> {
@@ -218,9 +219,9 @@ describe('WebhookApi against servers that misbehave', () => {
       received++;
       req.socket.destroy();
     });
-    await new Promise<void>((resolve) => breaker.listen(0, '127.0.0.1', resolve));
+    const port = await listenOnLoopback(breaker);
     try {
-      const { api, delays } = client(`http://127.0.0.1:${(breaker.address() as { port: number }).port}`);
+      const { api, delays } = client(`http://127.0.0.1:${port}`);
       const rotate = await failure(api.rotateSigningSecret('abc'));
       expect(rotate).toBeInstanceOf(NetworkError);
       expect(rotate.hint).toMatch(/new secret may have been minted/);
@@ -229,8 +230,7 @@ describe('WebhookApi against servers that misbehave', () => {
       expect(await failure(api.get('abc'))).toBeInstanceOf(NetworkError);
       expect(received).toBe(6);
     } finally {
-      breaker.closeAllConnections();
-      await new Promise<void>((resolve) => breaker.close(() => resolve()));
+      await closeServer(breaker);
     }
   });
 
@@ -252,7 +252,7 @@ describe('WebhookApi against servers that misbehave', () => {
       apiRoot: `http://127.0.0.1:${port}`,
       // The server appears only during the first wait: the first attempt is refused, the second lands.
       sleep: async () => {
-        late ??= await startRecordingOn(port, json(200, { id: 'new', uri: input.uri, subscribed_events: input.subscribed_events }));
+        late ??= await startRecordingServer(() => json(200, { id: 'new', uri: input.uri, subscribed_events: input.subscribed_events }), port);
       },
     });
     try {
@@ -349,30 +349,3 @@ describe('WebhookApi against servers that misbehave', () => {
     expect(s.requests).toHaveLength(1);
   });
 });
-
-/** A recording server on a chosen port (the one a refused attempt just hit). */
-async function startRecordingOn(port: number, answer: Answer): Promise<RecordingServer> {
-  const { createServer } = await import('node:http');
-  const requests: RecordingServer['requests'] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) });
-      res.writeHead(answer.status, answer.headers);
-      res.end(answer.body ?? '');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    requests,
-    maxInFlight: () => 1,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}

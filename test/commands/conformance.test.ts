@@ -1,6 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ConformanceReport } from '../../src/conformance/report.js';
@@ -10,16 +8,9 @@ import { freshSecret } from '../../src/secrets/current-secrets.js';
 import { createFileStore, fileStorePath } from '../../src/secrets/file-store.js';
 import { correctStatic, handWrittenStatic, startReceiver, type TestReceiver } from '../conformance/receivers.js';
 import { makeTestDeps, runGemwh } from '../helpers/deps.js';
+import { closedPort } from '../helpers/loopback.js';
 
 const SECRET = `whsec_${Buffer.alloc(32, 9).toString('base64')}`;
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('gemwh conformance', () => {
   let receiver: TestReceiver;

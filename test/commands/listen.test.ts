@@ -1,60 +1,28 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runMain } from '../../src/program.js';
 import { createFileStore, fileStorePath } from '../../src/secrets/file-store.js';
 import { tempWebhookName } from '../../src/listen/public-url.js';
-import { makeTestDeps, type TestDeps } from '../helpers/deps.js';
+import { makeTestDeps } from '../helpers/deps.js';
 import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
-import { closedPort, startRecordingServer } from '../helpers/recording-server.js';
+import { startListenCli, type ListenCli, type ListenCliOptions } from '../helpers/listen-cli.js';
+import { closedPort } from '../helpers/loopback.js';
+import { perTest } from '../helpers/per-test.js';
 import { SECRET, body, post, signedHeaders } from '../listen/helpers.js';
 
-interface RunningListen {
-  t: TestDeps;
+const { defer, sink } = perTest();
+
+interface RunningListen extends ListenCli {
+  /** From the first line, `ready`. */
   url: string;
-  /** Sends SIGTERM (aborts deps.signal) and resolves with the exit code. */
-  stop(): Promise<number>;
-  lines(): Array<Record<string, unknown>>;
 }
 
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-async function startListen(args: string[], options: { env?: Record<string, string>; setup?: (t: TestDeps) => Promise<void> } = {}): Promise<RunningListen> {
-  const controller = new AbortController();
-  const t = makeTestDeps({ env: options.env, signal: controller.signal });
-  await options.setup?.(t);
-  const run = runMain(['listen', '--port', '0', '--journal', join(t.home, 'journal.ndjson'), ...args], t.deps);
-  let code: number | undefined;
-  void run.then((c) => (code = c));
-  const lines = () =>
-    t
-      .stdout()
-      .split('\n')
-      .filter((line) => line !== '')
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
-  const deadline = Date.now() + 5000;
-  while (!t.stdout().includes('\n')) {
-    if (code !== undefined) throw new Error(`listen exited with ${code}: ${t.stderr()}`);
-    if (Date.now() > deadline) throw new Error(`no ready line; stderr: ${t.stderr()}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  const ready = lines()[0]!;
-  let stopped: Promise<number> | undefined;
-  const stop = () => {
-    stopped ??= (async () => {
-      controller.abort('SIGTERM');
-      const result = await run;
-      t.cleanup();
-      return result;
-    })();
-    return stopped;
-  };
-  cleanups.push(stop);
-  return { t, url: String(ready.url), stop, lines };
+async function startListen(args: string[], options: Pick<ListenCliOptions, 'env' | 'setup'> = {}): Promise<RunningListen> {
+  const listen = await startListenCli(args, { ...options, defer });
+  const ready = await listen.waitFor(() => true, 'a ready line');
+  return { ...listen, url: String(ready.url) };
 }
 
 describe('gemwh listen: NDJSON for scripts', () => {
@@ -94,7 +62,7 @@ describe('gemwh listen: NDJSON for scripts', () => {
   it('writes --ready-file atomically once the port is open and removes it on exit', async () => {
     const t = makeTestDeps();
     const file = join(t.home, 'ready.url');
-    cleanups.push(() => t.cleanup());
+    defer(() => t.cleanup());
     const listen = await startListen(['--secret', SECRET, '--ready-file', file]);
     expect(readFileSync(file, 'utf8')).toBe(`${listen.url}\n`);
     await listen.stop();
@@ -116,8 +84,7 @@ describe('gemwh listen: NDJSON for scripts', () => {
   });
 
   it('forwards and shows the app answer in NDJSON', async () => {
-    const app = await startRecordingServer(() => ({ status: 200, body: 'thanks' }));
-    cleanups.push(() => app.close());
+    const app = await sink(() => ({ status: 200, body: 'thanks' }));
     const listen = await startListen(['--secret', SECRET, '--forward', app.url, '--header', 'X-From: gemwh']);
     const raw = body();
     await post(listen.url, raw, signedHeaders(raw));
@@ -130,7 +97,7 @@ describe('gemwh listen: NDJSON for scripts', () => {
 
   it('refuses bad flags with a usage error and no stack trace', async () => {
     const t = makeTestDeps();
-    cleanups.push(() => t.cleanup());
+    defer(() => t.cleanup());
     expect(await runMain(['listen', '--port', '99999'], t.deps)).toBe(2);
     expect(await runMain(['listen', '--route', 'nonsense'], t.deps)).toBe(2);
     expect(await runMain(['listen', '--secret', 'v1,abc'], t.deps)).toBe(2);
@@ -144,7 +111,7 @@ describe('gemwh listen on a terminal', () => {
   it('--json prints NDJSON even on a TTY', async () => {
     const controller = new AbortController();
     const t = makeTestDeps({ stdoutIsTTY: true, signal: controller.signal });
-    cleanups.push(() => t.cleanup());
+    defer(() => t.cleanup());
     const run = runMain(['listen', '--port', '0', '--no-journal', '--json', '--secret', SECRET], t.deps);
     while (!t.stdout().includes('\n')) await new Promise((r) => setTimeout(r, 10));
     controller.abort('SIGINT');
@@ -155,7 +122,7 @@ describe('gemwh listen on a terminal', () => {
   it('prints plain lines without colour codes when no UI is available', async () => {
     const controller = new AbortController();
     const t = makeTestDeps({ stdoutIsTTY: true, signal: controller.signal });
-    cleanups.push(() => t.cleanup());
+    defer(() => t.cleanup());
     const { runListen } = await import('../../src/listen/run-listen.js');
     const { toListenOptions } = await import('../../src/commands/listen.js');
     const options = toListenOptions(
@@ -184,7 +151,7 @@ describe('gemwh listen --public-url', () => {
 
   it('creates a temporary webhook on start, verifies with its secret, and deletes it on SIGTERM', async () => {
     emulator = await startTestEmulator();
-    cleanups.push(() => emulator.stop());
+    defer(() => emulator.stop());
     const listen = await startListen(['--public-url', 'https://tunnel.example.com/hook', '--events', 'batch.*'], { env: emulator.env });
     const [record] = emulator.store.records();
     expect(record).toBeDefined();
@@ -206,7 +173,7 @@ describe('gemwh listen --public-url', () => {
 
   it('removes a temporary webhook left behind by a crashed listen on this machine, and keeps others', async () => {
     emulator = await startTestEmulator();
-    cleanups.push(() => emulator.stop());
+    defer(() => emulator.stop());
     const pid = 2 ** 22 + 12345; // above Linux's pid_max default: certainly not running
     const leftover = emulator.store.create({ name: tempWebhookName({ host: hostname(), pid }, Date.now() - 3600_000), uri: 'https://old.example.com', subscribed_events: ['batch.succeeded'] });
     const otherHost = emulator.store.create({ name: tempWebhookName({ host: 'someone-else', pid }, Date.now()), uri: 'https://x.example.com', subscribed_events: ['batch.succeeded'] });
@@ -224,9 +191,9 @@ describe('gemwh listen --public-url', () => {
 
   it('fails with an auth error, creating nothing, when there is no API key', async () => {
     emulator = await startTestEmulator();
-    cleanups.push(() => emulator.stop());
+    defer(() => emulator.stop());
     const t = makeTestDeps({ env: { GEMWH_API_ROOT: emulator.url, GEMWH_SECRET_STORE: 'file' } });
-    cleanups.push(() => t.cleanup());
+    defer(() => t.cleanup());
     expect(await runMain(['listen', '--port', '0', '--public-url', 'https://tunnel.example.com/'], t.deps)).toBe(4);
     expect(emulator.store.records()).toHaveLength(0);
   });

@@ -1,27 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
-import type { StartEmulatorOptions } from '../../src/emulator/server.js';
-import { runMain } from '../../src/program.js';
-import { makeTestDeps, runGemwh } from '../helpers/deps.js';
-import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
-import { closedPort, startRecordingServer, type Answer, type RecordedRequest, type RecordingServer } from '../helpers/recording-server.js';
+import { runGemwh } from '../helpers/deps.js';
+import { closedPort } from '../helpers/loopback.js';
+import { perTest } from '../helpers/per-test.js';
+import { startGemwh } from '../helpers/start-gemwh.js';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-async function emulator(options: StartEmulatorOptions = {}): Promise<TestEmulator> {
-  const e = await startTestEmulator(options);
-  cleanups.push(() => e.stop());
-  return e;
-}
-
-async function sink(answer?: (request: RecordedRequest) => Answer): Promise<RecordingServer> {
-  const s = await startRecordingServer(answer);
-  cleanups.push(() => s.close());
-  return s;
-}
+const { emulator, sink, defer } = perTest();
 
 function json<T = Record<string, unknown>>(text: string): T {
   return JSON.parse(text) as T;
@@ -189,20 +173,9 @@ describe('gemwh emulator deliveries', () => {
 describe('gemwh emulator delivery flags', () => {
   it('--time-scale, --duplicate-rate and --disable-after reach the engine; each attempt is logged on stderr', async () => {
     const receiver = await sink(() => ({ status: 500 }));
-    const controller = new AbortController();
-    const t = makeTestDeps({ signal: controller.signal });
-    const done = runMain(['emulator', '--port', '0', '--time-scale', '1000000', '--disable-after', '3', '--duplicate-rate', '0'], t.deps);
-    cleanups.push(async () => {
-      controller.abort();
-      await done;
-      t.cleanup();
-    });
+    const { t, firstLine } = await startGemwh(['emulator', '--port', '0', '--time-scale', '1000000', '--disable-after', '3', '--duplicate-rate', '0'], { defer });
     const deadline = Date.now() + 5000;
-    while (!t.stdout().includes('\n')) {
-      if (Date.now() > deadline) throw new Error(`no URL: ${t.stderr()}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    const url = t.stdout().trim();
+    const url = await firstLine();
     expect(t.stderr()).toContain(`JWKS at ${url}/.well-known/jwks.json`);
     const env = { GEMWH_API_ROOT: url, GEMINI_API_KEY: 'any' };
     const created = await runGemwh(['create', '--uri', receiver.url, '--events', 'batch.failed', '--json', '--secret-store', 'file'], { env });

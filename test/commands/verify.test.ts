@@ -5,8 +5,13 @@ import { join } from 'node:path';
 import { SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sign } from '../../src/core/standard-webhooks.js';
-import { runGemwh } from '../helpers/deps.js';
-import { startJwksServer, type JwksServer } from '../jwks/jwks-server.js';
+import { ExitCode } from '../../src/errors.js';
+import { runMain } from '../../src/program.js';
+import { freshSecret } from '../../src/secrets/current-secrets.js';
+import { createFileStore, fileStorePath } from '../../src/secrets/file-store.js';
+import type { StoredSecret } from '../../src/secrets/types.js';
+import { makeTestDeps, runGemwh, type TestDeps } from '../helpers/deps.js';
+import { startJwksServer, type JwksServer } from '../helpers/jwks-server.js';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const ID = 'msg_p5jXN8AQM9LWM0D4loKWxJek';
@@ -130,6 +135,56 @@ describe('gemwh verify (static)', () => {
     const result = await runGemwh(['verify', '--body', file('r.json', BODY), '--headers', file('r.txt', httpHeaders(both)), '--secret', other, '--secret', SECRET], AT);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('--secret #1');
+  });
+});
+
+describe('gemwh verify --webhook', () => {
+  const OTHER = `whsec_${Buffer.alloc(32, 5).toString('base64')}`;
+  const now = AT.now;
+
+  async function withStore(secrets: StoredSecret[], run: (t: TestDeps) => Promise<void>): Promise<void> {
+    const t = makeTestDeps({ now });
+    try {
+      const store = createFileStore(fileStorePath(t.deps.paths.config));
+      await store.setWebhookSecrets('wh_1', secrets);
+      await store.setWebhookSecrets('wh_2', [freshSecret(OTHER, now)]);
+      await run(t);
+    } finally {
+      t.cleanup();
+    }
+  }
+  const args = (...more: string[]) => [
+    '--secret-store', 'file', 'verify', '--body', file('w.json', BODY), '--headers', file('w.txt', httpHeaders()), ...more,
+  ];
+
+  it("verifies with the webhook's stored secret and names the webhook", async () => {
+    await withStore([freshSecret(SECRET, now)], async (t) => {
+      expect(await runMain(args('--webhook', 'wh_1'), t.deps)).toBe(0);
+      expect(t.stdout()).toContain('signature matches secret wh_1');
+    });
+  });
+
+  it('tries every current secret after a rotation and says the old one is in its grace period', async () => {
+    const rotated = [freshSecret(OTHER, now), { ...freshSecret(SECRET, now - 60_000), expiresAt: new Date(now + 3_600_000).toISOString() }];
+    await withStore(rotated, async (t) => {
+      expect(await runMain(args('--webhook', 'wh_1', '--json'), t.deps)).toBe(0);
+      expect(JSON.parse(t.stdout())).toMatchObject({ ok: true, matched: { label: 'wh_1 (previous)', inGrace: true } });
+    });
+  });
+
+  it('tries --secret first, then the stored secrets of each --webhook', async () => {
+    await withStore([freshSecret(SECRET, now)], async (t) => {
+      expect(await runMain(args('--secret', OTHER, '--webhook', 'wh_2', '--webhook', 'wh_1', '--json'), t.deps)).toBe(0);
+      expect(JSON.parse(t.stdout())).toMatchObject({ ok: true, matched: { label: 'wh_1', index: 2 } });
+    });
+  });
+
+  it('exits 8 when the store holds no secret for the webhook', async () => {
+    await withStore([freshSecret(SECRET, now)], async (t) => {
+      expect(await runMain(args('--webhook', 'wh_unknown'), t.deps)).toBe(ExitCode.SECRET_STORE);
+      expect(t.stderr()).toMatch(/no valid signing secret for webhook wh_unknown in /);
+      expect(t.stdout()).toBe('');
+    });
   });
 });
 

@@ -1,5 +1,3 @@
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_TYPE_NAMES } from '../../src/core/events.js';
 import { generateSigningKey, type JwtSigningKey } from '../../src/core/jwt-sign.js';
@@ -8,6 +6,7 @@ import type { ConformanceReport } from '../../src/conformance/report.js';
 import { runConformance, type ConformanceOptions } from '../../src/conformance/run-conformance.js';
 import { CheckFailedError, InterruptedError } from '../../src/errors.js';
 import { makeTestDeps } from '../helpers/deps.js';
+import { closedPort } from '../helpers/loopback.js';
 import {
   acceptEverything,
   caseSensitiveHeaders,
@@ -30,14 +29,6 @@ beforeAll(async () => {
   keys = { key, otherKey };
 });
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 interface Run {
   report: ConformanceReport;
   error: unknown;
@@ -52,7 +43,7 @@ async function runAgainst(
   options: Partial<ConformanceOptions> = {},
   receiverOptions: ReceiverOptions = {},
 ): Promise<Run> {
-  const jwksPort = options.dynamic ? await freePort() : undefined;
+  const jwksPort = options.dynamic ? await closedPort() : undefined;
   const jwksUrl = `http://127.0.0.1:${jwksPort ?? 0}/.well-known/jwks.json`;
   const receiver = await startReceiver((url) => makeHandler(url, jwksUrl), receiverOptions);
   const t = makeTestDeps();

@@ -1,9 +1,9 @@
 import { createHmac, createPublicKey, timingSafeEqual, verify as rsaVerify, type JsonWebKey } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { verifyDynamic } from '../../src/core/jwt.js';
 import { verifyStatic } from '../../src/core/standard-webhooks.js';
 import { createRemoteJwksSource } from '../../src/jwks/jwks-source.js';
+import { closeServer, listenOnLoopback } from '../helpers/loopback.js';
 
 /**
  * Small webhook receivers for the conformance tests: one correct receiver built on gemwh's core,
@@ -61,18 +61,13 @@ export async function startReceiver(makeHandler: (url: string) => Handler, optio
       res.writeHead(outcome, { 'content-type': 'text/plain' }).end(outcome < 300 ? 'ok' : 'refused');
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
   const url = `http://127.0.0.1:${port}/webhook`;
   handler = makeHandler(url);
   return {
     url,
     count: () => count,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => closeServer(server),
   };
 }
 

@@ -6,7 +6,7 @@ import { generateSigningKey, signJwt, webhookClaims } from '../../src/core/jwt-s
 import type { Rejected } from '../../src/core/verdict.js';
 import { verifyDelivery } from '../../src/core/verify.js';
 import { createRemoteJwksSource, createStaticJwksSource } from '../../src/jwks/jwks-source.js';
-import { startJwksServer, unusedUrl, type JwksServer } from '../jwks/jwks-server.js';
+import { startJwksServer, unusedUrl, type JwksServer } from '../helpers/jwks-server.js';
 
 const NOW = Date.UTC(2026, 4, 4, 12, 0, 0);
 const NOW_SEC = NOW / 1000;

@@ -1,32 +1,11 @@
 import { Webhook as StandardWebhook } from 'standardwebhooks';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EmulatorHttpError } from '../../src/emulator/google-error.js';
 import { attemptOffsetsMs, retryDelayMs, DEFAULT_RETRY_SCHEDULE } from '../../src/emulator/deliveries/schedule.js';
-import type { StartEmulatorOptions } from '../../src/emulator/server.js';
-import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
-import { startRecordingServer, type Answer, type RecordedRequest, type RecordingServer } from '../helpers/recording-server.js';
+import { perTest } from '../helpers/per-test.js';
+import { header } from '../helpers/recording-server.js';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-async function emulator(options: StartEmulatorOptions = {}): Promise<TestEmulator> {
-  const e = await startTestEmulator(options);
-  cleanups.push(() => e.stop());
-  return e;
-}
-
-async function sink(answer?: (request: RecordedRequest) => Answer): Promise<RecordingServer> {
-  const s = await startRecordingServer(answer);
-  cleanups.push(() => s.close());
-  return s;
-}
-
-function header(request: RecordedRequest, name: string): string {
-  const value = request.headers[name];
-  return Array.isArray(value) ? value.join(', ') : (value ?? '');
-}
+const { emulator, sink } = perTest();
 
 function expectHttpError(fn: () => unknown, status: string, message: RegExp): void {
   try {

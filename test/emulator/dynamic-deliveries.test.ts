@@ -1,11 +1,9 @@
-import { join } from 'node:path';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { afterEach, describe, expect, it } from 'vitest';
-import { runMain } from '../../src/program.js';
-import type { StartEmulatorOptions } from '../../src/emulator/server.js';
-import { makeTestDeps, runGemwh } from '../helpers/deps.js';
-import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
-import { startRecordingServer, type RecordedRequest, type RecordingServer } from '../helpers/recording-server.js';
+import { describe, expect, it } from 'vitest';
+import { runGemwh } from '../helpers/deps.js';
+import { startListenCli, type ListenCli } from '../helpers/listen-cli.js';
+import { perTest } from '../helpers/per-test.js';
+import { header } from '../helpers/recording-server.js';
 import { post } from '../listen/helpers.js';
 
 /**
@@ -13,66 +11,22 @@ import { post } from '../listen/helpers.js';
  * users will point at it, verifying with what they would give it.
  */
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
+const { emulator, defer, ...servers } = perTest();
+const sink = () => servers.sink(() => ({ status: 200 }));
 
 /** Not a secret anything signs with: it keeps listen from opening the keychain for static ones. */
 const UNUSED_SECRET = 'whsec_' + Buffer.alloc(32, 9).toString('base64');
 
-async function emulator(options: StartEmulatorOptions = {}): Promise<TestEmulator> {
-  const e = await startTestEmulator(options);
-  cleanups.push(() => e.stop());
-  return e;
-}
-
-async function sink(): Promise<RecordingServer> {
-  const s = await startRecordingServer(() => ({ status: 200 }));
-  cleanups.push(() => s.close());
-  return s;
-}
-
-interface Listen {
-  url: string;
-  events(): Array<Record<string, unknown>>;
-  waitFor(test: (event: Record<string, unknown>) => boolean, what: string): Promise<Record<string, unknown>>;
-}
-
+/** `gemwh listen …args` (NDJSON: stdout is not a terminal), once it is ready. */
 async function listen(args: string[]): Promise<Listen> {
-  const controller = new AbortController();
-  const t = makeTestDeps({ signal: controller.signal });
-  const run = runMain(['listen', '--port', '0', '--journal', join(t.home, 'journal.ndjson'), ...args], t.deps);
-  let code: number | undefined;
-  void run.then((c) => (code = c));
-  cleanups.push(async () => {
-    controller.abort('SIGTERM');
-    await run;
-    t.cleanup();
-  });
-  const events = () =>
-    t
-      .stdout()
-      .split('\n')
-      .filter((line) => line !== '')
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
-  const waitFor = async (test: (event: Record<string, unknown>) => boolean, what: string) => {
-    const deadline = Date.now() + 5000;
-    for (;;) {
-      const found = events().find(test);
-      if (found) return found;
-      if (code !== undefined) throw new Error(`listen exited with ${code}: ${t.stderr()}`);
-      if (Date.now() > deadline) throw new Error(`no ${what}; events: ${JSON.stringify(events())}; stderr: ${t.stderr()}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  };
-  const ready = await waitFor((e) => e.type === 'ready', 'ready event');
-  return { url: String(ready.url), events, waitFor };
+  const cli = await startListenCli(args, { defer });
+  const ready = await cli.waitFor((e) => e.type === 'ready', 'ready event');
+  return { url: String(ready.url), events: cli.lines, waitFor: cli.waitFor };
 }
 
-function header(request: RecordedRequest, name: string): string {
-  const value = request.headers[name];
-  return Array.isArray(value) ? value.join(', ') : (value ?? '');
+interface Listen extends Pick<ListenCli, 'waitFor'> {
+  url: string;
+  events: ListenCli['lines'];
 }
 
 describe('static deliveries checked by gemwh listen', () => {
@@ -202,8 +156,7 @@ describe('dynamic deliveries checked by gemwh listen --jwks-url', () => {
   it('retries failed dynamic deliveries with a fresh token but the same webhook-id and jti', async () => {
     let calls = 0;
     const e = await emulator({ delivery: { timeScale: 100_000 } });
-    const receiver = await startRecordingServer(() => ({ status: ++calls < 3 ? 500 : 200 }));
-    cleanups.push(() => receiver.close());
+    const receiver = await servers.sink(() => ({ status: ++calls < 3 ? 500 : 200 }));
     const [delivery] = e.deliveries.emit({ type: 'batch.failed', dynamic: { uris: [receiver.url] } }).deliveries;
     await e.deliveries.idle();
     expect(receiver.requests).toHaveLength(3);

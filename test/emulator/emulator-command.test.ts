@@ -1,41 +1,28 @@
 import { createServer } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
-import { runMain } from '../../src/program.js';
 import { makeTestDeps, runGemwh, type TestDeps } from '../helpers/deps.js';
+import { listenOnLoopback } from '../helpers/loopback.js';
+import { perTest } from '../helpers/per-test.js';
+import { startGemwh } from '../helpers/start-gemwh.js';
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0)) cleanup();
-});
+const { defer } = perTest();
 
-/** Starts `gemwh emulator ...args` in-process; resolves once it printed its URL. */
-async function startCommand(args: string[]): Promise<{ t: TestDeps; controller: AbortController; done: Promise<number>; firstLine: string }> {
-  const controller = new AbortController();
-  const t = makeTestDeps({ signal: controller.signal });
-  cleanups.push(() => {
-    controller.abort();
-    t.cleanup();
-  });
-  const done = runMain(['emulator', ...args], t.deps);
-  const deadline = Date.now() + 5000;
-  while (!t.stdout().includes('\n')) {
-    const finished = await Promise.race([done.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 10))]);
-    if (finished) throw new Error(`emulator exited early: ${t.stderr()}`);
-    if (Date.now() > deadline) throw new Error('emulator printed no URL');
-  }
-  return { t, controller, done, firstLine: t.stdout().split('\n')[0]! };
+/** Starts `gemwh emulator ...args` in-process; resolves once it printed its URL. abort() is Ctrl-C. */
+async function startCommand(args: string[]): Promise<{ t: TestDeps; abort: () => void; done: Promise<number>; firstLine: string }> {
+  const emulator = await startGemwh(['emulator', ...args], { defer });
+  return { t: emulator.t, abort: () => void emulator.stop(), done: emulator.done, firstLine: await emulator.firstLine() };
 }
 
 describe('gemwh emulator', () => {
   it('prints its URL on stdout, serves the API, logs requests on stderr and stops when the signal aborts', async () => {
-    const { t, controller, done, firstLine } = await startCommand(['--port', '0', '--api-key', 'only-this']);
+    const { t, abort, done, firstLine } = await startCommand(['--port', '0', '--api-key', 'only-this']);
     expect(firstLine).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const ok = await fetch(`${firstLine}/v1beta/webhooks`, { headers: { 'x-goog-api-key': 'only-this' } });
     expect(ok.status).toBe(200);
     const wrong = await fetch(`${firstLine}/v1beta/webhooks`, { headers: { 'x-goog-api-key': 'other' } });
     expect(wrong.status).toBe(400);
-    controller.abort();
+    abort();
     expect(await done).toBe(ExitCode.OK);
     expect(t.stdout()).toBe(`${firstLine}\n`);
     expect(t.stderr()).toMatch(/GEMWH_API_ROOT=http:\/\/127\.0\.0\.1:\d+/);
@@ -45,17 +32,17 @@ describe('gemwh emulator', () => {
   });
 
   it('prints {"url": ...} with --json and no request log with --quiet', async () => {
-    const { t, controller, done, firstLine } = await startCommand(['--port', '0', '--json', '--quiet']);
+    const { t, abort, done, firstLine } = await startCommand(['--port', '0', '--json', '--quiet']);
     const { url } = JSON.parse(firstLine) as { url: string };
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     await fetch(`${url}/v1beta/webhooks`, { headers: { 'x-goog-api-key': 'any' } });
-    controller.abort();
+    abort();
     await done;
     expect(t.stderr()).not.toContain('/v1beta/webhooks ->');
   });
 
   it('lets gemwh commands reach it through GEMWH_API_ROOT', async () => {
-    const { controller, done, firstLine } = await startCommand(['--port', '0', '--quiet']);
+    const { abort, done, firstLine } = await startCommand(['--port', '0', '--quiet']);
     const created = await fetch(`${firstLine}/v1beta/webhooks`, {
       method: 'POST',
       headers: { 'x-goog-api-key': 'k', 'content-type': 'application/json' },
@@ -64,17 +51,16 @@ describe('gemwh emulator', () => {
     expect(created.status).toBe(200);
     const { createWebhookApi } = await import('../../src/api/client.js');
     const t = makeTestDeps({ env: { GEMWH_API_ROOT: firstLine } });
-    cleanups.push(t.cleanup);
+    defer(t.cleanup);
     const listed = await createWebhookApi(t.deps, { apiKey: 'k' }).list();
     expect(listed.webhooks).toHaveLength(1);
-    controller.abort();
+    abort();
     await done;
   });
 
   it('exits 2 with a hint when the port is taken or invalid', async () => {
     const blocker = createServer();
-    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
-    const port = (blocker.address() as { port: number }).port;
+    const port = await listenOnLoopback(blocker);
     try {
       const taken = await runGemwh(['emulator', '--port', String(port)]);
       expect(taken.code).toBe(ExitCode.USAGE);

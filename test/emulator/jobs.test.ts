@@ -1,32 +1,20 @@
 import { GoogleGenAI } from '@google/genai';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EVENT_TYPE_NAMES } from '../../src/core/events.js';
 import { verifyDelivery } from '../../src/core/verify.js';
 import type { StartEmulatorOptions } from '../../src/emulator/server.js';
 import { createRemoteJwksSource } from '../../src/jwks/jwks-source.js';
-import { runMain } from '../../src/program.js';
-import { makeTestDeps, runGemwh } from '../helpers/deps.js';
-import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
-import { startRecordingServer, type RecordedRequest, type RecordingServer } from '../helpers/recording-server.js';
+import { runGemwh } from '../helpers/deps.js';
+import type { TestEmulator } from '../helpers/emulator.js';
+import { perTest } from '../helpers/per-test.js';
+import { startGemwh } from '../helpers/start-gemwh.js';
+import type { RecordedRequest, RecordingServer } from '../helpers/recording-server.js';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-async function emulator(options: StartEmulatorOptions = {}): Promise<TestEmulator> {
-  const e = await startTestEmulator({ ...options, jobs: { delayMs: 30, ...options.jobs } });
-  cleanups.push(() => e.stop());
-  return e;
-}
-
-async function receiver(): Promise<RecordingServer> {
-  const s = await startRecordingServer();
-  cleanups.push(() => s.close());
-  return s;
-}
+const { defer, ...servers } = perTest();
+const emulator = (options: StartEmulatorOptions = {}) => servers.emulator({ ...options, jobs: { delayMs: 30, ...options.jobs } });
+const receiver = () => servers.sink();
 
 /** A static webhook on `to`/static subscribed to every event type; returns its secret. */
 function staticWebhook(e: TestEmulator, to: RecordingServer): { id: string; secret: string } {
@@ -268,15 +256,8 @@ describe('jobs over plain HTTP', () => {
 
 describe('gemwh emulator --job-delay --fail-rate', () => {
   it('ends jobs after the given delay, failed at --fail-rate 1', async () => {
-    const controller = new AbortController();
-    const t = makeTestDeps({ signal: controller.signal });
-    const done = runMain(['emulator', '--port', '0', '--quiet', '--job-delay', '50ms', '--fail-rate', '100%'], t.deps);
-    cleanups.push(async () => {
-      controller.abort();
-      await done;
-      t.cleanup();
-    });
-    const url = await until('the emulator URL', () => t.stdout().split('\n')[0] || undefined);
+    const { t, firstLine } = await startGemwh(['emulator', '--port', '0', '--quiet', '--job-delay', '50ms', '--fail-rate', '100%'], { defer });
+    const url = await firstLine();
     const to = await receiver();
     const created = await postJson(`${url}/v1beta/webhooks`, { uri: `${to.url}/static`, subscribed_events: ['interaction.failed'] }, 'any');
     const secret = String(created.json.new_signing_secret);

@@ -1,5 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenOnLoopback } from './loopback.js';
+
+export { closedPort } from './loopback.js';
 
 export interface RecordedRequest {
   method: string;
@@ -24,6 +26,12 @@ export interface RecordingServer {
   /** Most requests in flight at the same time. */
   maxInFlight(): number;
   close(): Promise<void>;
+}
+
+/** A header of a recorded request ('' when absent); repeated ones joined as HTTP allows. */
+export function header(request: RecordedRequest, name: string): string {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value.join(', ') : (value ?? '');
 }
 
 /**
@@ -52,29 +60,12 @@ export async function startRecordingServer(answer: (request: RecordedRequest) =>
       else send();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', resolve);
-  });
-  const boundPort = (server.address() as AddressInfo).port;
+  const boundPort = await listenOnLoopback(server, port);
   return {
     url: `http://127.0.0.1:${boundPort}`,
     port: boundPort,
     requests,
     maxInFlight: () => peak,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => closeServer(server),
   };
-}
-
-/** A port on 127.0.0.1 that nothing listens on (it was just released). */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createFileJwksSource, createRemoteJwksSource, createStaticJwksSource, parseJwks } from '../../src/jwks/jwks-source.js';
-import { startJwksServer, unusedUrl, type JwksServer } from './jwks-server.js';
+import { closeServer, listenOnLoopback } from '../helpers/loopback.js';
+import { startJwksServer, unusedUrl, type JwksServer } from '../helpers/jwks-server.js';
 
 const KEY_A = { kty: 'RSA', kid: 'a', n: 'xyz', e: 'AQAB' };
 const KEY_B = { kty: 'RSA', kid: 'b', n: 'uvw', e: 'AQAB' };
@@ -119,14 +120,12 @@ describe('createRemoteJwksSource', () => {
   it('gives up on a server that does not answer in time', async () => {
     const { createServer } = await import('node:http');
     const silent = createServer(() => {});
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = await listenOnLoopback(silent);
     try {
-      const port = (silent.address() as { port: number }).port;
       const source = createRemoteJwksSource({ url: `http://127.0.0.1:${port}/jwks`, now, timeoutMs: 200 });
       expect(await source.getKey('a')).toMatchObject({ status: 'unavailable', error: 'no answer within 200 ms' });
     } finally {
-      silent.closeAllConnections();
-      await new Promise<void>((resolve) => silent.close(() => resolve()));
+      await closeServer(silent);
     }
   });
 });

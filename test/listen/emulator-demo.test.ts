@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { join } from 'node:path';
 import { GoogleGenAI } from '@google/genai';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EMULATOR_DEFAULT_PORT } from '../../src/api/api-root.js';
 import { EVENT_TYPE_NAMES } from '../../src/core/events.js';
 import type { JournalDeliveryRecord } from '../../src/listen/journal.js';
@@ -10,15 +9,12 @@ import { runListenWithEmulator, type ListenEmulatorInfo } from '../../src/listen
 import type { ListenEvent } from '../../src/listen/events.js';
 import type { ListenOptions, ListenTrigger } from '../../src/listen/run-listen.js';
 import { runMain } from '../../src/program.js';
-import { makeTestDeps, type TestDeps } from '../helpers/deps.js';
-import { startRecordingServer, type RecordedRequest } from '../helpers/recording-server.js';
+import { makeTestDeps } from '../helpers/deps.js';
+import { startListenCli, type Line, type ListenCli } from '../helpers/listen-cli.js';
+import { perTest } from '../helpers/per-test.js';
+import { header } from '../helpers/recording-server.js';
 
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-type Line = Record<string, unknown>;
+const { defer, ...servers } = perTest();
 
 function listeningServers(): number {
   return process.getActiveResourcesInfo().filter((resource) => resource === 'TCPServerWrap').length;
@@ -42,51 +38,22 @@ async function until<T>(what: string, probe: () => T | undefined, describe: () =
   }
 }
 
-interface DemoRun {
-  t: TestDeps;
-  journal: string;
-  lines(): Line[];
+interface DemoRun extends ListenCli {
   verified(): Line[];
   waitVerified(count: number, timeoutMs?: number): Promise<Line[]>;
   /** The emulator base URL printed on stderr. */
   emulatorUrl(): string;
-  /** Aborts deps.signal (Ctrl-C) and resolves with the exit code. */
-  stop(): Promise<number>;
 }
 
-/** `gemwh listen --emulator … --json` in-process, NDJSON on the captured stdout. */
+/** `gemwh listen --emulator --json …` in-process, NDJSON on the captured stdout; stop() is Ctrl-C. */
 async function startDemo(args: string[]): Promise<DemoRun> {
-  const controller = new AbortController();
-  const t = makeTestDeps({ signal: controller.signal });
-  const journal = join(t.home, 'journal.ndjson');
-  const run = runMain(['listen', '--emulator', '--json', '--port', '0', '--journal', journal, ...args], t.deps);
-  let code: number | undefined;
-  void run.then((c) => (code = c));
-  const lines = () =>
-    t
-      .stdout()
-      .split('\n')
-      .filter((line) => line !== '')
-      .map((line) => JSON.parse(line) as Line);
-  const verified = () => lines().filter((line) => line.type === 'verified');
-  const describe = () => `exit code: ${String(code)}\nstdout:\n${t.stdout()}\nstderr:\n${t.stderr()}`;
-  let stopped: Promise<number> | undefined;
-  const stop = () =>
-    (stopped ??= (async () => {
-      controller.abort('SIGINT');
-      const result = await run;
-      t.cleanup();
-      return result;
-    })());
-  cleanups.push(stop);
+  const demo = await startListenCli(['--emulator', '--json', ...args], { defer, signal: 'SIGINT' });
+  const verified = () => demo.lines().filter((line) => line.type === 'verified');
   return {
-    t,
-    journal,
-    lines,
+    ...demo,
     verified,
-    waitVerified: (count, timeoutMs) => until(`${count} verified deliveries`, () => (verified().length >= count ? verified() : undefined), describe, timeoutMs),
-    emulatorUrl: () => /emulator running at (http:\/\/127\.0\.0\.1:\d+)/.exec(t.stderr())?.[1] ?? '',
-    stop,
+    waitVerified: (count, timeoutMs) => until(`${count} verified deliveries`, () => (verified().length >= count ? verified() : undefined), demo.describe, timeoutMs),
+    emulatorUrl: () => /emulator running at (http:\/\/127\.0\.0\.1:\d+)/.exec(demo.t.stderr())?.[1] ?? '',
   };
 }
 
@@ -98,13 +65,8 @@ async function holdPort(port: number): Promise<() => Promise<void>> {
     server.listen(port, '127.0.0.1', () => resolve(true));
   });
   const release = () => (bound ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve());
-  cleanups.push(release);
+  defer(release);
   return release;
-}
-
-function header(request: RecordedRequest, name: string): string {
-  const value = request.headers[name];
-  return Array.isArray(value) ? value.join(', ') : (value ?? '');
 }
 
 describe('gemwh listen --emulator', () => {
@@ -134,8 +96,7 @@ describe('gemwh listen --emulator', () => {
   });
 
   it('--forward: the app receives every event byte-exact, with the headers Gemini signed (emulator on another port when 8790 is taken)', async () => {
-    const sink = await startRecordingServer(() => ({ status: 200, body: 'ok' }));
-    cleanups.push(() => sink.close());
+    const sink = await servers.sink(() => ({ status: 200, body: 'ok' }));
     const blocker = await holdPort(EMULATOR_DEFAULT_PORT);
     const demo = await startDemo(['--demo', '--forward', `${sink.url}/hooks`]);
     await until('the emulator URL', () => demo.emulatorUrl() || undefined, () => demo.t.stderr());
@@ -194,7 +155,7 @@ describe('gemwh listen --emulator', () => {
   it('refuses --demo without --emulator, and --emulator with --public-url', async () => {
     for (const args of [['--demo'], ['--emulator', '--public-url', 'https://abc.example.com']]) {
       const t = makeTestDeps();
-      cleanups.push(() => t.cleanup());
+      defer(() => t.cleanup());
       const code = await runMain(['listen', '--port', '0', '--no-journal', ...args], t.deps);
       expect(code, t.stderr()).toBe(2);
       expect(t.stderr()).toMatch(/--emulator/);
@@ -205,7 +166,7 @@ describe('gemwh listen --emulator', () => {
 describe('runListenWithEmulator', () => {
   it('hands the UI a trigger whose events arrive verified, and stops everything when the UI quits', async () => {
     const t = makeTestDeps({ stdoutIsTTY: true });
-    cleanups.push(() => t.cleanup());
+    defer(() => t.cleanup());
     const serversBefore = listeningServers();
     let info: ListenEmulatorInfo | undefined;
     let offered: ListenTrigger | undefined;

@@ -1,22 +1,18 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { postBytes, RESPONSE_START_BYTES } from '../../src/replay/http-post.js';
+import { closeServer, listenOnLoopback } from '../helpers/loopback.js';
 
 describe('postBytes', () => {
   let server: Server | undefined;
   afterEach(async () => {
-    if (server) {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server!.close(() => resolve()));
-    }
+    if (server) await closeServer(server);
     server = undefined;
   });
 
   async function listen(handler: RequestListener): Promise<URL> {
     server = createServer(handler);
-    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-    return new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/x`);
+    return new URL(`http://127.0.0.1:${await listenOnLoopback(server)}/x`);
   }
 
   it('sends the bytes as given and keeps only the start of a large answer', async () => {

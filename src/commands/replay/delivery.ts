@@ -5,6 +5,9 @@ import { parseTarget } from '../../core/target.js';
 import type { Deps } from '../../deps.js';
 import { UsageError } from '../../errors.js';
 import type { DeliverySelection, ReplayDeliveryOptions } from '../../listen/replay-delivery.js';
+import type { UserSecretStore } from '../../secrets/open-store.js';
+import { collect } from '../collect.js';
+import { secretEnvOption, secretOption, webhookOption } from '../secret-options.js';
 
 interface RawFlags {
   last?: boolean;
@@ -18,11 +21,8 @@ interface RawFlags {
   journal?: string;
   timeout: string;
   json?: boolean;
-  secretStore?: 'keychain' | 'file';
+  secretStore?: UserSecretStore;
 }
-
-// No .default([]): commander would print "(default: [])" under every repeatable flag.
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export default function replayDeliveryCommand(deps: Deps): Command {
   return new Command('delivery')
@@ -41,9 +41,9 @@ export default function replayDeliveryCommand(deps: Deps): Command {
     .addOption(new Option('--type <types>', "only these event types (globs like 'batch.*'; comma-separated or repeated)").argParser(collect))
     .requiredOption('--to <target>', 'receiver: PORT, HOST:PORT[/PATH] or URL')
     .addOption(new Option('--resign', 'sign again with a fresh timestamp (needs --secret, --secret-env or --webhook)'))
-    .addOption(new Option('--secret <whsec>', 'with --resign: sign with this secret (repeatable)').argParser(collect))
-    .addOption(new Option('--secret-env <var>', 'with --resign: sign with the secret in this variable (repeatable)').argParser(collect))
-    .addOption(new Option('--webhook <id>', "with --resign: sign with this webhook's stored secrets"))
+    .addOption(secretOption('with --resign: sign with'))
+    .addOption(secretEnvOption('with --resign: sign with'))
+    .addOption(webhookOption('with --resign: sign with', { repeatable: false }))
     .addOption(new Option('--journal <file>', 'journal to read (default: the one `gemwh listen` writes)'))
     .addOption(new Option('--timeout <duration>', 'time allowed for each answer').default('10s'))
     .addOption(new Option('--json', 'one JSON object per send (NDJSON)'))
@@ -83,7 +83,7 @@ export function toReplayDeliveryOptions(id: string | undefined, flags: RawFlags)
     resign: flags.resign === true,
     secrets: flags.secret ?? [],
     secretEnv: flags.secretEnv ?? [],
-    webhookId: flags.webhook,
+    webhookIds: flags.webhook ? [flags.webhook] : [],
     secretStore: flags.secretStore,
     journal: flags.journal,
     timeoutMs: parseDuration(flags.timeout, '--timeout'),

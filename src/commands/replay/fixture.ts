@@ -7,6 +7,9 @@ import type { Deps } from '../../deps.js';
 import { UsageError } from '../../errors.js';
 import { TAMPER_MODES, type TamperMode } from '../../replay/tamper-modes.js';
 import type { ReplayFixtureOptions } from '../../replay/replay-fixture.js';
+import type { UserSecretStore } from '../../secrets/open-store.js';
+import { collect } from '../collect.js';
+import { secretEnvOption, secretOption, webhookOption } from '../secret-options.js';
 
 const MAX_COUNT = 100_000;
 const MAX_CONCURRENCY = 64;
@@ -29,10 +32,8 @@ interface RawFlags {
   tamper?: TamperMode;
   timeout: string;
   json?: boolean;
-  secretStore?: 'keychain' | 'file';
+  secretStore?: UserSecretStore;
 }
-
-const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
 export default function replayFixtureCommand(deps: Deps): Command {
   return new Command('fixture')
@@ -46,9 +47,9 @@ export default function replayFixtureCommand(deps: Deps): Command {
     )
     .addArgument(completeWith(new Argument('<event-type|file.json>', 'event type from the catalog, or a JSON file'), 'event-types-or-files'))
     .requiredOption('--to <target>', 'receiver: PORT, HOST:PORT[/PATH] or URL (without a path: /)')
-    .addOption(new Option('--secret <whsec>', 'sign with this secret (repeat for several signatures)').argParser(collect))
-    .addOption(new Option('--secret-env <var>', 'sign with the secret in this environment variable (repeatable)').argParser(collect))
-    .addOption(new Option('--webhook <id>', "sign with the webhook's current secrets kept by gemwh"))
+    .addOption(secretOption('sign with'))
+    .addOption(secretEnvOption('sign with'))
+    .addOption(webhookOption('sign with', { repeatable: false }))
     .addOption(new Option('--dynamic', "send a dynamic delivery: an RS256 JWT signed with gemwh's dev key (see `replay jwks`)"))
     .addOption(new Option('--audience <aud>', 'JWT aud claim with --dynamic (default: the target URL)'))
     .addOption(new Option('--id <webhook-id>', 'use this webhook-id instead of a fresh one'))
@@ -82,7 +83,7 @@ export function toReplayFixtureOptions(source: string, flags: RawFlags): ReplayF
     target: parseTarget(flags.to),
     secrets: flags.secret ?? [],
     secretEnv: flags.secretEnv ?? [],
-    webhookId: flags.webhook,
+    webhookIds: flags.webhook ? [flags.webhook] : [],
     secretStore: flags.secretStore,
     dynamic: flags.dynamic === true,
     audience: flags.audience,

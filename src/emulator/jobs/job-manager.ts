@@ -41,13 +41,8 @@ export interface Job {
   emitted: string[];
 }
 
-export interface JobInit {
-  model?: string;
-  agent?: string;
-  displayName?: string;
-  webhookConfig?: JobWebhookConfig;
-  requestCount?: number;
-  echo?: Record<string, unknown>;
+/** What a create request sets on a job; the rest the manager fills in. */
+export interface JobInit extends Pick<Job, 'model' | 'agent' | 'displayName' | 'webhookConfig' | 'requestCount' | 'echo'> {
   /**
    * Where the client reached the emulator, with the API version (`http://127.0.0.1:8790/v1beta`):
    * video download URIs point back at it rather than at Google.

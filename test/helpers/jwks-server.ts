@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closedPort, closeServer, listenOnLoopback } from './loopback.js';
 
 /** A JWKS endpoint on loopback that counts requests; tests change what it answers between calls. */
 export interface JwksServer {
@@ -20,8 +20,7 @@ export async function startJwksServer(jwks: unknown): Promise<JwksServer> {
     res.writeHead(state.answer.status, { 'content-type': 'application/json', ...state.answer.headers });
     res.end(state.answer.body);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
   return {
     url: `http://127.0.0.1:${port}/.well-known/jwks.json`,
     get requests() {
@@ -36,19 +35,11 @@ export async function startJwksServer(jwks: unknown): Promise<JwksServer> {
     set answer(value) {
       state.answer = value;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => closeServer(server),
   };
 }
 
-/** A loopback URL on which nothing listens: bind port 0, note it, close. */
+/** A loopback URL on which nothing listens. */
 export async function unusedUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}/jwks.json`;
+  return `http://127.0.0.1:${await closedPort()}/jwks.json`;
 }

@@ -1,0 +1,114 @@
+import { redactSecret } from '../core/redact.js';
+import { inspectSecret } from '../core/standard-webhooks.js';
+import type { SecretCandidate } from '../core/verdict.js';
+import type { Deps } from '../deps.js';
+import { SecretStoreError, UsageError } from '../errors.js';
+import { loadVerificationSecrets, type VerificationSecrets } from './current-secrets.js';
+import type { UserSecretStore } from './open-store.js';
+import type { SecretStore } from './types.js';
+
+/**
+ * The one place that turns `--secret whsec_…`, `--secret-env VAR` and `--webhook ID` into
+ * checked secrets, for listen, verify, replay fixture, replay delivery and conformance. Every
+ * secret is checked at start, so a typo fails before the first delivery, in the same words
+ * whatever the command.
+ */
+
+/** The secret flags as a command parsed them; absent means not given. */
+export interface SecretFlags {
+  /** --secret values, in order. */
+  secrets?: readonly string[];
+  /** --secret-env variable names, in order. */
+  secretEnv?: readonly string[];
+  /** --webhook ids: their current secrets in the secret store. */
+  webhookIds?: readonly string[];
+  /** The global --secret-store; when absent GEMWH_SECRET_STORE, then the keychain. */
+  secretStore?: UserSecretStore;
+}
+
+/** Where the commands differ, because their flags mean slightly different things. */
+export interface SecretFlagRules {
+  /**
+   * "always": every --secret is "--secret #n" (listen and replay name the one that matched in
+   * their output). "when-several": a lone one is just "--secret" (verify, conformance).
+   */
+  numbering?: 'always' | 'when-several';
+  /**
+   * verify's --secret-env: the variable holds a space-separated list of secrets ("$VAR #2" among
+   * several), and an unset one is reported in verify's own words.
+   */
+  envList?: boolean;
+}
+
+/** Said when a webhook asked for by --webhook has no usable secret in the store. */
+const NOT_STORED_HINT = 'gemwh keeps the secret when `gemwh create` makes the webhook; otherwise pass it with --secret or --secret-env.';
+
+/** The secret flags that were given, by name, in the order of the help: for "cannot be combined" messages. */
+export function givenSecretFlags(flags: SecretFlags): string[] {
+  return [
+    (flags.secrets?.length ?? 0) > 0 ? '--secret' : undefined,
+    (flags.secretEnv?.length ?? 0) > 0 ? '--secret-env' : undefined,
+    (flags.webhookIds?.length ?? 0) > 0 ? '--webhook' : undefined,
+  ].filter((name): name is string => name !== undefined);
+}
+
+/** One secret, checked; `source` names where it came from ("--secret #2", "$VAR"). Returns it trimmed. */
+export function checkSecret(secret: string, source: string): string {
+  const inspection = inspectSecret(secret);
+  if (!inspection.ok) throw new UsageError(`${source} (${redactSecret(secret)}): ${inspection.message}`, { hint: inspection.hint });
+  return secret.trim();
+}
+
+/** --secret then --secret-env as candidates labelled with where each came from. */
+export function secretsFromFlags(flags: SecretFlags, env: Deps['env'], rules: SecretFlagRules = {}): SecretCandidate[] {
+  const candidates: SecretCandidate[] = [];
+  const add = (secret: string, source: string) => candidates.push({ secret: checkSecret(secret, source), label: source });
+  const secrets = flags.secrets ?? [];
+  secrets.forEach((secret, i) => add(secret, numbered('--secret', i, secrets.length, rules.numbering ?? 'always')));
+  for (const name of flags.secretEnv ?? []) {
+    const value = env[name]?.trim();
+    if (!value) throw unsetVariable(name, rules);
+    const values = rules.envList ? value.split(/\s+/) : [value];
+    values.forEach((secret, i) => add(secret, numbered(`$${name}`, i, values.length, 'when-several')));
+  }
+  return candidates;
+}
+
+/**
+ * The current secrets of the named webhooks, or of every webhook in the store when `webhookIds`
+ * is undefined; expired ones are pruned from the store. A named webhook without any is an error:
+ * the user asked for it.
+ */
+export async function storedSecrets(store: SecretStore, webhookIds: readonly string[] | undefined, now: number): Promise<VerificationSecrets> {
+  const found = await loadVerificationSecrets(store, now, webhookIds);
+  if (webhookIds !== undefined && found.missing.length > 0) {
+    throw new SecretStoreError(`no valid signing secret for webhook ${found.missing.join(', ')} in ${store.location}`, { hint: NOT_STORED_HINT });
+  }
+  return found;
+}
+
+/** The --webhook ids' secrets from the store the flags name; the store is opened only when there are ids. */
+export async function secretsFromStore(flags: SecretFlags, deps: Deps): Promise<SecretCandidate[]> {
+  const webhookIds = flags.webhookIds ?? [];
+  if (webhookIds.length === 0) return [];
+  const { openSecretStore } = await import('./open-store.js');
+  const store = await openSecretStore(deps, { store: flags.secretStore });
+  return (await storedSecrets(store, webhookIds, deps.clock.now())).candidates;
+}
+
+/** --secret, --secret-env, then the --webhook ids' stored secrets (newest first), all checked; [] when none is given. */
+export async function resolveSecretFlags(flags: SecretFlags, deps: Deps, rules: SecretFlagRules = {}): Promise<SecretCandidate[]> {
+  const fromFlags = secretsFromFlags(flags, deps.env, rules);
+  return [...fromFlags, ...(await secretsFromStore(flags, deps))];
+}
+
+function numbered(source: string, index: number, count: number, numbering: 'always' | 'when-several'): string {
+  return numbering === 'always' || count > 1 ? `${source} #${index + 1}` : source;
+}
+
+function unsetVariable(name: string, rules: SecretFlagRules): UsageError {
+  if (rules.envList) {
+    return new UsageError(`--secret-env: the environment variable ${name} is not set`, { hint: `Set it (export ${name}=whsec_…) or pass --secret.` });
+  }
+  return new UsageError(`--secret-env ${name}: the environment variable is not set or empty`, { hint: `Export it first, e.g. export ${name}=whsec_…` });
+}
