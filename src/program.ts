@@ -47,7 +47,6 @@ export async function buildProgram(deps: Deps): Promise<Command> {
     .addOption(
       new Option('--secret-store <store>', 'where signing secrets live (env: GEMWH_SECRET_STORE)').choices(['keychain', 'file']),
     )
-    .showHelpAfterError('(run with --help for usage and examples)')
     .configureHelp({ sortSubcommands: false })
     .addHelpText(
       'after',
@@ -70,7 +69,9 @@ function applyOutputAndExit(command: Command, deps: Deps): void {
   command.configureOutput({
     writeOut: (s) => deps.io.stdout.write(s),
     writeErr: (s) => deps.io.stderr.write(s),
-    outputError: (s, write) => write(s),
+    // Parse errors are reported by reportError, like every other error: one `gemwh:` line
+    // plus the --help pointer, or a JSON object with --json.
+    outputError: () => {},
     // Help wraps to the width of the stream it goes to (80 when that is not a terminal), read
     // from deps like everything else, so the pre-rendered root help (root-help.ts) can match it.
     getOutHelpWidth: () => (deps.io.stdout.isTTY ? deps.io.stdout.columns : undefined) ?? 80,
@@ -95,9 +96,11 @@ export async function runMain(argv: readonly string[], deps: Deps): Promise<numb
 
 function reportError(error: unknown, argv: readonly string[], deps: Deps): number {
   if (error instanceof CommanderError) {
-    // Help and version are "errors" to commander; commander has already printed its message.
+    // Help and version are "errors" to commander; commander has already printed them. A command
+    // group run without a subcommand has printed its help to stderr: that is a usage error.
     if (error.exitCode === 0) return ExitCode.OK;
-    return ExitCode.USAGE;
+    if (error.code === 'commander.help') return ExitCode.USAGE;
+    error = new UsageError(error.message.replace(/^error: /, ''));
   }
   const debug = deps.env.GEMWH_DEBUG === '1';
   const wantsJson = argv.includes('--json');

@@ -17,7 +17,16 @@ describe('gemwh program', () => {
     const result = await runGemwh(['--no-such-flag']);
     expect(result.code).toBe(ExitCode.USAGE);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toMatch(/unknown option '--no-such-flag'/);
+    expect(result.stderr).toMatch(/^gemwh: unknown option '--no-such-flag'\n\(run with --help/);
+  });
+
+  it('reports parse errors of subcommands as JSON on stderr with --json', async () => {
+    const result = await runGemwh(['get', '--json']);
+    expect(result.code).toBe(ExitCode.USAGE);
+    expect(result.stdout).toBe('');
+    expect(JSON.parse(result.stderr)).toEqual({
+      error: { code: 'usage', exit_code: 2, message: "missing required argument 'id'" },
+    });
   });
 
   it('documents every exit code in the README table', () => {
