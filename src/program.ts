@@ -9,35 +9,40 @@ import { VERSION } from './version.js';
  */
 export type CommandFactory = (deps: Deps) => Command;
 
-// In the order `gemwh --help` lists them. Command modules must stay small and import their
-// heavy parts (googleapis-common, undici, jose, ink, react) lazily inside the action, so that
-// loading all of them for --help costs a few milliseconds.
-const COMMAND_MODULES: Array<() => Promise<{ default: CommandFactory }>> = [
-  () => import('./commands/create.js'),
-  () => import('./commands/list.js'),
-  () => import('./commands/get.js'),
-  () => import('./commands/update.js'),
-  () => import('./commands/delete.js'),
-  () => import('./commands/rotate.js'),
-  () => import('./commands/ping.js'),
-  () => import('./commands/secret.js'),
-  () => import('./commands/auth.js'),
-  () => import('./commands/listen.js'),
-  () => import('./commands/replay.js'),
-  () => import('./commands/completion.js'),
-  () => import('./commands/verify.js'),
-  () => import('./commands/events.js'),
-  () => import('./commands/conformance.js'),
-  () => import('./commands/emulator.js'),
-  () => import('./commands/trigger.js'),
-];
+// Keyed by command name, in the order `gemwh --help` lists them. Command modules stay small and
+// import their heavy parts (googleapis-common, undici, jose, ink, react) lazily inside the action.
+const COMMAND_MODULES: Readonly<Record<string, () => Promise<{ default: CommandFactory }>>> = {
+  create: () => import('./commands/create.js'),
+  list: () => import('./commands/list.js'),
+  get: () => import('./commands/get.js'),
+  update: () => import('./commands/update.js'),
+  delete: () => import('./commands/delete.js'),
+  rotate: () => import('./commands/rotate.js'),
+  ping: () => import('./commands/ping.js'),
+  secret: () => import('./commands/secret.js'),
+  auth: () => import('./commands/auth.js'),
+  listen: () => import('./commands/listen.js'),
+  replay: () => import('./commands/replay.js'),
+  completion: () => import('./commands/completion.js'),
+  verify: () => import('./commands/verify.js'),
+  events: () => import('./commands/events.js'),
+  conformance: () => import('./commands/conformance.js'),
+  emulator: () => import('./commands/emulator.js'),
+  trigger: () => import('./commands/trigger.js'),
+};
 
-export async function loadCommandFactories(): Promise<CommandFactory[]> {
-  const modules = await Promise.all(COMMAND_MODULES.map((load) => load()));
-  return modules.map((m) => m.default);
+/**
+ * The command modules a run needs: only the named command's when argv starts with one (every
+ * command then starts without loading the other ~16), all of them otherwise — for root help,
+ * `help`, an unknown command's "did you mean", and `completion`, which walks the whole tree.
+ */
+function modulesFor(argv: readonly string[] | undefined): Array<() => Promise<{ default: CommandFactory }>> {
+  const first = argv?.[0];
+  const only = first !== undefined && first !== 'completion' ? COMMAND_MODULES[first] : undefined;
+  return only && Object.hasOwn(COMMAND_MODULES, first!) ? [only] : Object.values(COMMAND_MODULES);
 }
 
-export async function buildProgram(deps: Deps): Promise<Command> {
+export async function buildProgram(deps: Deps, argv?: readonly string[]): Promise<Command> {
   const program = new Command('gemwh')
     .description('Manage and test Gemini API webhooks: verify, listen, forward, replay, emulate, check.')
     .version(VERSION, '-V, --version', 'print the gemwh version')
@@ -56,9 +61,8 @@ export async function buildProgram(deps: Deps): Promise<Command> {
         '  $ gemwh create --uri https://hooks.example.com/gemini --events batch.succeeded,video.generated\n',
     );
 
-  for (const factory of await loadCommandFactories()) {
-    program.addCommand(factory(deps));
-  }
+  const modules = await Promise.all(modulesFor(argv).map((load) => load()));
+  for (const { default: factory } of modules) program.addCommand(factory(deps));
   applyOutputAndExit(program, deps);
   return program;
 }
@@ -86,7 +90,7 @@ function applyOutputAndExit(command: Command, deps: Deps): void {
  */
 export async function runMain(argv: readonly string[], deps: Deps): Promise<number> {
   try {
-    const program = await buildProgram(deps);
+    const program = await buildProgram(deps, argv);
     await program.parseAsync([...argv], { from: 'user' });
     return ExitCode.OK;
   } catch (error) {
