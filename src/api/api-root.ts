@@ -50,6 +50,20 @@ export function normalizeApiRoot(value: string, origin = '--api-root'): string {
   return url.href.replace(/\/+$/, '');
 }
 
+/**
+ * True when the root is Google's own service (generativelanguage.googleapis.com or another
+ * *.googleapis.com host). Warnings about what the real API accepts only make sense there; the
+ * emulator or a loopback server accepts what it accepts.
+ */
+export function isGoogleApiRoot(root: string): boolean {
+  try {
+    const host = new URL(root).hostname.toLowerCase();
+    return host === 'googleapis.com' || host.endsWith('.googleapis.com');
+  } catch {
+    return false;
+  }
+}
+
 /** --api-version beats the default; only a plain path segment is allowed, it goes into every URL. */
 export function resolveApiVersion(flag?: string): string {
   const version = flag?.trim() || DEFAULT_API_VERSION;

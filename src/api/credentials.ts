@@ -1,6 +1,7 @@
 import type { Deps } from '../deps.js';
 import { AuthError, GemwhError } from '../errors.js';
-import { openSecretStore, type SecretStoreKind } from '../secrets/open-store.js';
+import { fileStorePath } from '../secrets/file-store.js';
+import { chooseSecretStore, openSecretStore, type SecretStoreKind } from '../secrets/open-store.js';
 import type { SecretStore } from '../secrets/types.js';
 
 /** The global options every command can read with optsWithGlobals(). */
@@ -20,13 +21,31 @@ export interface ResolvedApiKey {
   from: string;
 }
 
-export const API_KEY_WAYS = [
-  'Set one of:',
-  '  gemwh auth login               (stores it in the OS keychain)',
-  '  export GEMINI_API_KEY=...      (or GOOGLE_API_KEY)',
-  '  gemwh --api-key KEY ...',
-  'Get a key at https://aistudio.google.com/apikey',
-].join('\n');
+/**
+ * The ways to give gemwh a key, as the hint of "no API key" errors. `auth login` names the store
+ * that is in use, since that is where it would put the key (--secret-store file is not the keychain).
+ */
+export function apiKeyWays(deps: Pick<Deps, 'env' | 'paths'>, globals: Pick<GlobalOptions, 'secretStore'>): string {
+  let kind: SecretStoreKind = 'keychain';
+  try {
+    kind = chooseSecretStore(deps, { store: globals.secretStore });
+  } catch {
+    // A bad GEMWH_SECRET_STORE is reported when the store is opened; the hint stays generic.
+  }
+  const where =
+    kind === 'file'
+      ? `stores it in ${fileStorePath(deps.paths.config)}, --secret-store file`
+      : kind === 'keychain'
+        ? 'stores it in the OS keychain'
+        : 'stores it in the secret store';
+  return [
+    'Set one of:',
+    `  gemwh auth login               (${where})`,
+    '  export GEMINI_API_KEY=...      (or GOOGLE_API_KEY)',
+    '  gemwh --api-key KEY ...',
+    'Get a key at https://aistudio.google.com/apikey',
+  ].join('\n');
+}
 
 /**
  * The API key in the order the Gemini SDKs and CLI use: the flag, GEMINI_API_KEY, GOOGLE_API_KEY,
@@ -51,7 +70,7 @@ export async function resolveApiKey(
   }
   const why = storeProblem ? `, and the secret store could not be read (${storeProblem.message})` : '';
   throw new AuthError(`no Gemini API key: none given with --api-key, GEMINI_API_KEY or GOOGLE_API_KEY${why}`, {
-    hint: API_KEY_WAYS,
+    hint: apiKeyWays(deps, globals),
     cause: storeProblem,
   });
 }

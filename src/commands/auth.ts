@@ -11,7 +11,7 @@ export default function authCommand(deps: Deps): Command {
   const auth = new Command('auth')
     .summary('store, show and remove the Gemini API key')
     .description(
-      'The API key is taken from --api-key, then $GEMINI_API_KEY, then $GOOGLE_API_KEY, then the key stored by\n' +
+      'The API key is taken from --api-key, then $GEMINI_API_KEY, then $GOOGLE_API_KEY, then the key stored by ' +
         '`gemwh auth login` in the secret store (the OS keychain unless --secret-store file).',
     )
     .addHelpText('after', '\nExamples:\n  $ gemwh auth login\n  $ printf %s "$KEY" | gemwh auth login\n  $ gemwh auth status --json\n');

@@ -1,6 +1,6 @@
 import { Argument, Command, Option } from 'commander';
 import { completeWith } from '../completion/hints.js';
-import { parseDuration } from '../core/duration.js';
+import { parsePositiveDuration } from '../core/duration.js';
 import { parseTarget } from '../core/target.js';
 import type { Deps } from '../deps.js';
 import { UsageError } from '../errors.js';
@@ -71,7 +71,7 @@ export function toConformanceOptions(url: string, flags: RawFlags): ConformanceO
       .filter((s) => s !== ''),
     json: flags.json === true,
     reportFile: flags.report,
-    timeoutMs: parseDuration(flags.timeout, '--timeout'),
+    timeoutMs: parsePositiveDuration(flags.timeout, '--timeout'),
   };
 }
 

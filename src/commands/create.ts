@@ -6,8 +6,8 @@ export default function createCommand(deps: Deps): Command {
   return new Command('create')
     .summary('create a webhook and keep its signing secret in the keychain')
     .description(
-      'Create a static webhook. The API shows its signing secret only once, in this reply: gemwh stores it in\n' +
-        'the secret store (checked before the webhook is created) and says where. stdout gets the new id,\n' +
+      'Create a static webhook. The API shows its signing secret only once, in this reply: gemwh stores it in ' +
+        'the secret store (checked before the webhook is created) and says where. stdout gets the new id, ' +
         'or the secret alone with --print-secret, or the webhook as JSON with --json.',
     )
     .requiredOption('--uri <url>', 'https URL Gemini POSTs events to')

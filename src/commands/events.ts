@@ -6,8 +6,8 @@ export default function eventsCommand(deps: Deps): Command {
   return new Command('events')
     .summary('list the webhook event types, or print one type’s sample payload')
     .description(
-      'List the Gemini webhook event types: the 7 of the API enum and the 2 the guide also names.\n' +
-        'With a TYPE, print its sample payload (a fixture file you can copy and edit, then send with\n' +
+      'List the Gemini webhook event types: the 7 of the API enum and the 2 the guide also names. ' +
+        'With a TYPE, print its sample payload (a fixture file you can copy and edit, then send with ' +
         '`gemwh replay fixture FILE`). A pattern such as batch.* filters the list.',
     )
     .addArgument(completeWith(new Argument('[type]', 'event type, or a pattern such as batch.*'), 'event-types'))

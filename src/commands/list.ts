@@ -5,8 +5,8 @@ export default function listCommand(deps: Deps): Command {
   return new Command('list')
     .summary('list webhooks, with their secrets and whether gemwh holds them')
     .description(
-      'List the webhooks of the project: id, name, state, events, uri, signing secrets (masked, with expiry) and\n' +
-        'whether gemwh holds the secret locally. A table on a terminal, TSV when piped, JSON with --json.\n' +
+      'List the webhooks of the project: id, name, state, events, uri, signing secrets (masked, with expiry) and ' +
+        'whether gemwh holds the secret locally. A table on a terminal, TSV when piped, JSON with --json. ' +
         'Without --all one page is shown, with a note on stderr when there are more.',
     )
     .option('--all', 'follow next_page_token and list every webhook')

@@ -1,16 +1,22 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { completeWith } from '../completion/hints.js';
 import type { Deps } from '../deps.js';
 
 export default function rotateCommand(deps: Deps): Command {
   return new Command('rotate')
     .summary('rotate the signing secret of a webhook')
     .description(
-      'Mint a new signing secret. With --grace 24h (the default) the previous secrets keep working for 24 hours\n' +
-        'and gemwh keeps them locally until then, so gemwh listen accepts both; --grace 0 revokes them at once.\n' +
+      'Mint a new signing secret. With --grace 24h (the default) the previous secrets keep working for 24 hours ' +
+        'and gemwh keeps them locally until then, so gemwh listen accepts both; --grace 0 revokes them at once. ' +
         'The API offers only these two. The new secret is stored (the store is checked first), or printed with --print-secret.',
     )
     .argument('<id>', 'webhook id (see gemwh list)')
-    .option('--grace <period>', '24h (previous secrets valid 24 more hours) or 0 / immediate (revoked now)', '24h')
+    // Not .choices(): that would refuse `immediate`, which the help offers as a spelling of 0.
+    .addOption(
+      completeWith(new Option('--grace <period>', '24h (previous secrets valid 24 more hours) or 0 / immediate (revoked now)').default('24h'), {
+        values: ['24h', '0'],
+      }),
+    )
     .option('--print-secret', 'print the new secret on stdout (alone, for piping); storing it becomes optional')
     .option('--json', 'print the result as JSON')
     .addHelpText(

@@ -10,7 +10,7 @@ export default function secretCommand(deps: Deps): Command {
   const secret = new Command('secret')
     .summary('the signing secrets gemwh keeps locally: list, show, set, delete')
     .description(
-      'Manage the signing secrets gemwh keeps in the secret store (the OS keychain unless --secret-store file).\n' +
+      'Manage the signing secrets gemwh keeps in the secret store (the OS keychain unless --secret-store file). ' +
         'These are local copies: the API never shows a secret again after create or rotate.',
     )
     .addHelpText(

@@ -6,8 +6,9 @@ export default function updateCommand(deps: Deps): Command {
   return new Command('update')
     .summary("change a webhook's uri, events, name or state")
     .description(
-      'Change only the fields given. --events replaces the subscribed events; --add-events and --remove-events\n' +
-        'edit the current list (read first with get). At least one field is required.',
+      'Change only the fields given. --events replaces the subscribed events; --add-events and --remove-events ' +
+        'edit the current list (read first with get); when that leaves the list as it was, nothing is sent. ' +
+        'At least one field is required.',
     )
     .argument('<id>', 'webhook id (see gemwh list)')
     .option('--uri <url>', 'new https endpoint')

@@ -3,9 +3,10 @@ import type { Argument, Option } from 'commander';
 /**
  * What the shell should offer for an argument or option value, beyond what commander knows
  * (choices). Set by command files, read by the completion generator. Options named --events and
- * --type get event types without being marked.
+ * --type get event types without being marked. `{ values }` suggests fixed values without making
+ * them the only ones commander accepts (rotate --grace offers 24h and 0, and also takes immediate).
  */
-export type CompletionHint = 'event-types' | 'event-types-or-files' | 'files';
+export type CompletionHint = 'event-types' | 'event-types-or-files' | 'files' | { values: readonly string[] };
 
 const HINT = Symbol.for('gemwh.completion-hint');
 

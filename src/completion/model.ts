@@ -71,7 +71,9 @@ function toCompletionOption(option: Option): CompletionOption {
   const takesValue = option.required || option.optional;
   const hint = completionHint(option);
   let values: readonly string[] = option.argChoices ?? [];
-  if (values.length === 0 && (hint === 'event-types' || isEventTypeOption(option.long))) {
+  if (values.length === 0 && typeof hint === 'object') {
+    values = hint.values;
+  } else if (values.length === 0 && (hint === 'event-types' || isEventTypeOption(option.long))) {
     values = EVENT_TYPE_NAMES;
   }
   return {
@@ -87,7 +89,8 @@ function positionalOf(command: Command): CompletionCommand['positional'] {
   const first = command.registeredArguments[0];
   if (!first) return { values: [], files: false };
   const hint = completionHint(first);
-  const values = first.argChoices ?? (hint === 'event-types' || hint === 'event-types-or-files' ? EVENT_TYPE_NAMES : []);
+  const values =
+    first.argChoices ?? (typeof hint === 'object' ? hint.values : hint === 'event-types' || hint === 'event-types-or-files' ? EVENT_TYPE_NAMES : []);
   return { values: [...values], files: hint === 'files' || hint === 'event-types-or-files' };
 }
 

@@ -15,6 +15,7 @@ export interface CaseResult {
   expected: string;
   got: string;
   outcome: Outcome;
+  /** What a receiver that fails this case lets happen: set on every case, whatever its outcome. */
   risk: string;
   detail?: string;
   /** Milliseconds of this case's own requests (the probe not included). */

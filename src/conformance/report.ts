@@ -24,8 +24,17 @@ const COLUMNS: ReadonlyArray<Column<CaseResult>> = [
   { header: 'EXPECTED', value: (r) => r.expected },
   { header: 'GOT', value: (r) => r.got },
   { header: 'RESULT', value: (r) => RESULT_LABEL[r.outcome] },
-  { header: 'RISK', value: (r) => r.risk },
+  { header: 'RISK', value: (r) => shownRisk(r) },
 ];
+
+/**
+ * A case's risk says what a receiver that FAILS it lets happen; next to a PASS it would read as an
+ * accusation, so the table and the Markdown report show it only for failures and warnings. The
+ * JSON keeps `risk` on every case (it describes the case, not the result).
+ */
+export function shownRisk(result: CaseResult): string {
+  return result.outcome === 'pass' ? '' : result.risk;
+}
 
 export function formatResultTable(report: ConformanceReport, isTTY: boolean): string {
   return formatRows(report.cases, COLUMNS, isTTY);
@@ -70,7 +79,7 @@ export function formatMarkdownReport(report: ConformanceReport): string {
   out.push(`- ${groupLine('Should (robustness)', report.score.should)}`, '');
   out.push('| Case | Group | Expected | Got | Result | Risk |', '|---|---|---|---|---|---|');
   for (const r of report.cases) {
-    out.push(`| \`${r.id}\` | ${r.group} | ${cell(r.expected)} | ${cell(r.got)} | ${RESULT_LABEL[r.outcome]} | ${cell(r.risk)} |`);
+    out.push(`| \`${r.id}\` | ${r.group} | ${cell(r.expected)} | ${cell(r.got)} | ${RESULT_LABEL[r.outcome]} | ${cell(shownRisk(r))} |`);
   }
   const notes = report.cases.filter((r) => r.outcome !== 'pass' && r.detail);
   if (notes.length > 0) {

@@ -1,6 +1,7 @@
 import { generateKeyPair } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { constants as fsConstants } from 'node:fs';
+import { access, stat, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { EVENT_TYPE_NAMES } from '../core/events.js';
 import type { JwtSigningKey } from '../core/jwt-sign.js';
@@ -55,6 +56,8 @@ export async function runConformance(options: ConformanceOptions, deps: Deps): P
   const battery = casesFor(mode, EVENT_TYPE_NAMES);
   const otherMode = casesFor(mode === 'static' ? 'dynamic' : 'static', EVENT_TYPE_NAMES);
   const cases = selectCases(battery, options.only, mode, otherMode);
+  // A report path that cannot be written would only fail after the whole run, hiding its result.
+  if (options.reportFile !== undefined) await checkReportWritable(options.reportFile);
   const secret = mode === 'static' ? await resolveSecret(options, deps) : undefined;
 
   // The stranger key (RSA 2048) is made on the thread pool while the receiver is checked.
@@ -194,6 +197,31 @@ async function generateStrangerKey(): Promise<JwtSigningKey> {
   const { signingKeyFromPrivateJwk } = await import('../core/jwt-sign.js');
   const { privateKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
   return signingKeyFromPrivateJwk(privateKey.export({ format: 'jwk' }) as Parameters<typeof signingKeyFromPrivateJwk>[0]);
+}
+
+/** Fails (exit 2) before anything is sent when --report names a path the run could not write to. */
+async function checkReportWritable(file: string): Promise<void> {
+  const path = resolve(file);
+  const refuse = (why: string, cause?: unknown): never => {
+    throw new UsageError(`--report: cannot write the report to ${path}: ${why}`, {
+      hint: 'Give --report a file path in a folder you can write to (nothing was sent).',
+      cause,
+    });
+  };
+  const existing = await stat(path).catch((error: NodeJS.ErrnoException) =>
+    error.code === 'ENOENT' ? undefined : refuse(error.code === 'ENOTDIR' ? 'a part of the path is a file, not a folder' : (error.code ?? error.message), error),
+  );
+  if (existing?.isDirectory()) refuse('it is a directory');
+  const target = existing ? path : dirname(path);
+  if (!existing) {
+    const folder = await stat(target).catch((error: NodeJS.ErrnoException) =>
+      refuse(error.code === 'ENOENT' ? `the folder ${target} does not exist` : (error.code ?? error.message), error),
+    );
+    if (!folder.isDirectory()) refuse(`${target} is not a folder`);
+  }
+  await access(target, fsConstants.W_OK).catch((error: NodeJS.ErrnoException) =>
+    refuse(error.code === 'EACCES' || error.code === 'EPERM' || error.code === 'EROFS' ? `${existing ? 'the file' : 'the folder'} is not writable (${error.code})` : (error.code ?? error.message), error),
+  );
 }
 
 async function writeReport(file: string, markdown: string, deps: Deps): Promise<void> {

@@ -35,6 +35,20 @@ export function parseDuration(text: string, flag = 'duration'): number {
   return Math.round(total);
 }
 
+/**
+ * A duration that must be longer than zero, such as a timeout: `0` would make every request fail
+ * at once and read as the other side's fault.
+ */
+export function parsePositiveDuration(text: string, flag = 'duration'): number {
+  const ms = parseDuration(text, flag);
+  if (ms <= 0) {
+    throw new UsageError(`${flag} must be longer than zero, not "${text}"`, {
+      hint: `Write a number of seconds or a number with a unit: ${DURATION_FORMS}.`,
+    });
+  }
+  return ms;
+}
+
 /** Whole seconds (rounded down), for options such as a verification tolerance. */
 export function parseDurationSeconds(text: string, flag = 'duration'): number {
   return Math.floor(parseDuration(text, flag) / 1000);

@@ -1,4 +1,4 @@
-import { API_KEY_WAYS, directApiKey, type ApiKeySource, type GlobalOptions } from '../api/credentials.js';
+import { apiKeyWays, directApiKey, type ApiKeySource, type GlobalOptions } from '../api/credentials.js';
 import { redactApiKey } from '../core/redact.js';
 import { formatJson } from '../core/table.js';
 import { AuthError, GemwhError, UsageError } from '../errors.js';
@@ -68,7 +68,7 @@ export async function runAuthStatus(options: { json: boolean }, globals: GlobalO
   }
   if (storeError) io.stderr.write(`gemwh: warning: the secret store could not be read: ${storeError}\n`);
   if (!active) {
-    throw new AuthError('no Gemini API key is set', { hint: API_KEY_WAYS });
+    throw new AuthError('no Gemini API key is set', { hint: apiKeyWays(ctx.deps, globals) });
   }
   if (!options.json) io.stderr.write(`Using the API key from ${active.from}.\n`);
 }

@@ -1,3 +1,4 @@
+import { DEFAULT_API_ROOT, resolveApiRoot } from '../api/api-root.js';
 import type { GlobalOptions } from '../api/credentials.js';
 import type { WebhookApi } from '../api/types.js';
 import type { Deps } from '../deps.js';
@@ -7,12 +8,14 @@ import type { SecretStore } from '../secrets/types.js';
 /**
  * What a management command works with. The API client and the secret store are opened on first
  * use and once: `secret list` never loads the HTTP client, `ping` never touches the keychain,
- * and the file store's plain-text warning is printed once per command.
+ * and the file store's plain-text warning is printed at most once per command.
  */
 export interface ManageContext {
   deps: Deps;
   store(): Promise<SecretStore>;
   api(): Promise<WebhookApi>;
+  /** The root the API calls go to (--api-root, GEMWH_API_ROOT, else Google's), without opening the client. */
+  apiRoot(): string;
 }
 
 /** The root's global options, as commander's optsWithGlobals() hands them over. */
@@ -29,18 +32,15 @@ export function globalsFrom(options: Record<string, unknown>): GlobalOptions {
 
 export function createManageContext(deps: Deps, globals: GlobalOptions): ManageContext {
   const store = once(() => openSecretStore(deps, { store: globals.secretStore }));
+  let root: string | undefined;
+  const apiRoot = () => (root ??= resolveApiRoot({ flag: globals.apiRoot, env: deps.env }));
   const api = once(async () => {
-    const [{ resolveApiKey }, { createWebhookApi }, { resolveApiRoot }] = await Promise.all([
-      import('../api/credentials.js'),
-      import('../api/client.js'),
-      import('../api/api-root.js'),
-    ]);
-    const apiRoot = resolveApiRoot({ flag: globals.apiRoot, env: deps.env });
+    const [{ resolveApiKey }, { createWebhookApi }] = await Promise.all([import('../api/credentials.js'), import('../api/client.js')]);
     const { key } = await resolveApiKey(deps, globals, store);
     const maxRetries = retriesFromEnv(deps.env.GEMWH_API_RETRIES);
     return createWebhookApi({
       apiKey: key,
-      apiRoot,
+      apiRoot: apiRoot(),
       apiVersion: globals.apiVersion,
       signal: deps.signal,
       now: () => deps.clock.now(),
@@ -51,12 +51,12 @@ export function createManageContext(deps: Deps, globals: GlobalOptions): ManageC
         ),
     });
   });
-  return { deps, store, api };
+  return { deps, store, api, apiRoot };
 }
 
 /** A context over given parts, for code (and tests) that already hold a client and a store. */
-export function manageContextOf(deps: Deps, api: WebhookApi, store: SecretStore): ManageContext {
-  return { deps, store: async () => store, api: async () => api };
+export function manageContextOf(deps: Deps, api: WebhookApi, store: SecretStore, apiRoot = DEFAULT_API_ROOT): ManageContext {
+  return { deps, store: async () => store, api: async () => api, apiRoot: () => apiRoot };
 }
 
 /** GEMWH_API_RETRIES=0 turns retries off: scripts that prefer failing fast, and tests of a dead server. */

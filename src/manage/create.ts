@@ -25,7 +25,7 @@ export interface CreateOptions {
  */
 export async function runCreate(options: CreateOptions, ctx: ManageContext): Promise<Webhook> {
   const { io } = ctx.deps;
-  const uri = parseWebhookUri(options.uri, ctx.deps);
+  const uri = parseWebhookUri(options.uri, ctx.deps, { apiRoot: ctx.apiRoot() });
   const events = parseSubscribedEvents(options.events, ctx.deps, { allowUnknown: options.allowUnknownEvents });
   const store = await openStoreForNewSecret(ctx, options.printSecret);
 

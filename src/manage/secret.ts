@@ -1,6 +1,6 @@
 import { parseSecret } from '../core/standard-webhooks.js';
 import { formatRows, formatJson, type Column } from '../core/table.js';
-import { NotFoundError, UsageError } from '../errors.js';
+import { SecretStoreError, UsageError } from '../errors.js';
 import { freshSecret } from '../secrets/current-secrets.js';
 import type { StoredSecret } from '../secrets/types.js';
 import type { ManageContext } from './context.js';
@@ -94,8 +94,9 @@ export async function runSecretDelete(options: { id: string; json: boolean }, ct
   io.stderr.write(`Removed the local signing secrets of webhook ${id} from ${store.location}.\n`);
 }
 
-function noLocalSecret(id: string, location: string): NotFoundError {
-  return new NotFoundError(`gemwh holds no signing secret for webhook ${id} in ${location}`, {
+/** Exit 8, like `replay fixture --webhook` and `listen --webhook` for the same situation (the store holds no such secret). */
+function noLocalSecret(id: string, location: string): SecretStoreError {
+  return new SecretStoreError(`${location} holds no secret for webhook ${id}`, {
     hint: `\`gemwh secret list\` shows what is stored; store one with: gemwh secret set ${id}`,
   });
 }

@@ -25,22 +25,30 @@ export interface UpdateOptions {
  */
 export async function runUpdate(options: UpdateOptions, ctx: ManageContext): Promise<Webhook> {
   const id = checkWebhookId(options.id);
-  const update = await buildUpdate(options, ctx, id);
+  const { update, current } = await buildUpdate(options, ctx, id);
+  if (Object.keys(update).length === 0 && current) {
+    // Only --add-events/--remove-events were given and they change nothing: no PATCH, no "Updated".
+    ctx.deps.io.stderr.write(`Nothing to update: the events of webhook ${id} are already ${(current.subscribed_events ?? []).join(', ')}.\n`);
+    await printWebhook(current, options.json, ctx);
+    return current;
+  }
   const webhook = await (await ctx.api()).update(id, update);
   ctx.deps.io.stderr.write(`Updated webhook ${webhook.id}: ${Object.keys(update).join(', ')}.\n`);
   await printWebhook(webhook, options.json, ctx);
   return webhook;
 }
 
-async function buildUpdate(options: UpdateOptions, ctx: ManageContext, id: string): Promise<WebhookUpdate> {
+/** The fields to send; `current` is the webhook as read first, when the events were edited. */
+async function buildUpdate(options: UpdateOptions, ctx: ManageContext, id: string): Promise<{ update: WebhookUpdate; current?: Webhook }> {
   const { deps } = ctx;
   const editsEvents = options.addEvents !== undefined || options.removeEvents !== undefined;
   if (options.events !== undefined && editsEvents) {
     throw new UsageError('--events replaces the whole list; it cannot be combined with --add-events or --remove-events');
   }
   const update: WebhookUpdate = {};
+  let current: Webhook | undefined;
   if (options.name !== undefined) update.name = options.name;
-  if (options.uri !== undefined) update.uri = parseWebhookUri(options.uri, deps);
+  if (options.uri !== undefined) update.uri = parseWebhookUri(options.uri, deps, { apiRoot: ctx.apiRoot() });
   if (options.state !== undefined) {
     if (!(SETTABLE_STATES as readonly string[]).includes(options.state)) {
       throw new UsageError(`--state must be enabled or disabled, got "${options.state}"`);
@@ -54,22 +62,27 @@ async function buildUpdate(options: UpdateOptions, ctx: ManageContext, id: strin
     const add = options.addEvents === undefined ? [] : parseSubscribedEvents(options.addEvents, deps, { flag: '--add-events', allowUnknown: options.allowUnknownEvents });
     // Removing must work for any type the webhook has, known to gemwh or not.
     const remove = options.removeEvents === undefined ? [] : parseSubscribedEvents(options.removeEvents, deps, { flag: '--remove-events', allowUnknown: true, warn: false });
+    current = await (await ctx.api()).get(id);
     // proto3 JSON may leave out an empty list.
-    const current = (await (await ctx.api()).get(id)).subscribed_events ?? [];
+    const subscribed = current.subscribed_events ?? [];
     for (const type of remove) {
-      if (!current.includes(type)) deps.io.stderr.write(`gemwh: warning: --remove-events: webhook ${id} is not subscribed to "${type}"\n`);
+      if (!subscribed.includes(type)) deps.io.stderr.write(`gemwh: warning: --remove-events: webhook ${id} is not subscribed to "${type}"\n`);
     }
-    const next = [...current.filter((type) => !remove.includes(type)), ...add.filter((type) => !current.includes(type))];
+    for (const type of add) {
+      if (subscribed.includes(type) && !remove.includes(type)) deps.io.stderr.write(`gemwh: note: --add-events: webhook ${id} is already subscribed to "${type}"\n`);
+    }
+    const next = [...subscribed.filter((type) => !remove.includes(type)), ...add.filter((type) => !subscribed.includes(type))];
     if (next.length === 0) {
       throw new UsageError(`removing ${remove.join(', ')} would leave webhook ${id} with no events`, {
         hint: 'A webhook needs at least one event; to stop deliveries use --state disabled, or delete it.',
       });
     }
-    update.subscribed_events = next;
+    // An edit that changes nothing is left out of the update, so it neither PATCHes nor claims a change.
+    if (next.length !== subscribed.length || next.some((type, i) => type !== subscribed[i])) update.subscribed_events = next;
   }
-  if (Object.keys(update).length === 0) {
+  if (Object.keys(update).length === 0 && !editsEvents) {
     throw new UsageError('nothing to update: give at least one of --uri, --events, --add-events, --remove-events, --name, --state');
   }
-  return update;
+  return { update, current };
 }
 

@@ -1,9 +1,14 @@
+import { isGoogleApiRoot } from '../api/api-root.js';
 import { eventTypeInfo, parseEventList } from '../core/events.js';
 import type { Deps } from '../deps.js';
 import { UsageError } from '../errors.js';
 
-/** A webhook endpoint: an absolute http(s) URL. Gemini is reported to refuse plain http, so that gets a warning. */
-export function parseWebhookUri(text: string, deps: Pick<Deps, 'io'>, flag = '--uri'): string {
+/**
+ * A webhook endpoint: an absolute http(s) URL. Gemini is reported to refuse plain http, so that
+ * gets a warning, but only when the calls go to Google: the emulator takes http endpoints.
+ */
+export function parseWebhookUri(text: string, deps: Pick<Deps, 'io'>, options: { apiRoot: string; flag?: string }): string {
+  const flag = options.flag ?? '--uri';
   let url: URL;
   try {
     url = new URL(text.trim());
@@ -13,7 +18,7 @@ export function parseWebhookUri(text: string, deps: Pick<Deps, 'io'>, flag = '--
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new UsageError(`${flag}: "${text}" is not an http(s) URL`, { hint: 'e.g. https://hooks.example.com/gemini' });
   }
-  if (url.protocol === 'http:') {
+  if (url.protocol === 'http:' && isGoogleApiRoot(options.apiRoot)) {
     deps.io.stderr.write(`gemwh: warning: ${flag} is plain http; the Gemini API is reported to accept only https endpoints\n`);
   }
   return text.trim();

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { closestEventType, EVENT_TYPE_NAMES, isKnownEventType } from '../core/events.js';
 import { DEV_ISSUER } from '../core/jwt-sign.js';
 import { applyAssignments, type SetAssignment } from '../core/set-path.js';
@@ -94,7 +94,7 @@ export async function runReplayFixture(options: ReplayFixtureOptions, deps: Deps
     onRecord: (record) => printer.record(record),
   });
   printer.summary(records);
-  const failure = judgeRun(records, url, deps.signal);
+  const failure = judgeRun(records, url, deps.signal, signer.scheme === 'dynamic' ? { scheme: 'dynamic', audience: signer.audience } : { scheme: 'static' });
   if (failure) throw failure;
   return records;
 }
@@ -107,11 +107,21 @@ export async function loadEvent(source: string, sets: readonly SetAssignment[], 
   let event: unknown;
   if (isKnownEventType(source)) {
     event = JSON.parse(fixtureBody(source, { now })) as unknown;
-  } else if (looksLikePath(source)) {
+  } else {
+    // An existing file is read even without a .json name; a directory is neither of the two things expected.
+    const found = await stat(source).catch(() => undefined);
+    if (found?.isDirectory()) throw isDirectory(source);
+    if (!found?.isFile() && !looksLikePath(source)) {
+      const near = closestEventType(source);
+      throw new UsageError(`unknown event type "${source}"${near ? ` (did you mean "${near}"?)` : ''}`, {
+        hint: `Event types: ${EVENT_TYPE_NAMES.join(', ')}. Or give the path of a JSON file.`,
+      });
+    }
     let text: string;
     try {
       text = await readFile(source, 'utf8');
     } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EISDIR') throw isDirectory(source);
       throw new UsageError(`cannot read ${source}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
         hint: 'Give an event type from the catalog or the path of a readable JSON file.',
         cause: error,
@@ -125,13 +135,14 @@ export async function loadEvent(source: string, sets: readonly SetAssignment[], 
         cause: error,
       });
     }
-  } else {
-    const near = closestEventType(source);
-    throw new UsageError(`unknown event type "${source}"${near ? ` (did you mean "${near}"?)` : ''}`, {
-      hint: `Event types: ${EVENT_TYPE_NAMES.join(', ')}. Or give the path of a JSON file.`,
-    });
   }
   return applyAssignments(event, sets);
+}
+
+function isDirectory(source: string): UsageError {
+  return new UsageError(`${source} is a directory; expected a JSON file or an event type`, {
+    hint: `Give the path of a file holding one JSON event (e.g. ${source.replace(/[/\\]+$/, '')}/event.json), or an event type: ${EVENT_TYPE_NAMES.join(', ')}.`,
+  });
 }
 
 function looksLikePath(source: string): boolean {

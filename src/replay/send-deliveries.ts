@@ -85,8 +85,16 @@ function answeredAsExpected(expect: PreparedDelivery['expect'], result: PostResu
   return expect === 'accept' ? is2xx : !is2xx;
 }
 
+/** How the deliveries were signed, so the hint for a refused valid delivery names the right suspect. */
+export type RunSigning = { scheme: 'static' } | { scheme: 'dynamic'; audience: string };
+
 /** The error that ends the run, if any. Returned, not thrown, so the caller prints first. */
-export function judgeRun(records: readonly SendRecord[], url: URL, signal: AbortSignal): GemwhError | undefined {
+export function judgeRun(
+  records: readonly SendRecord[],
+  url: URL,
+  signal: AbortSignal,
+  signing: RunSigning = { scheme: 'static' },
+): GemwhError | undefined {
   if (signal.aborted) {
     return new InterruptedError(`stopped after ${plural(records.length, 'send', 'sends')}`);
   }
@@ -114,7 +122,12 @@ export function judgeRun(records: readonly SendRecord[], url: URL, signal: Abort
     if (validFailed.some((r) => r.kind === 'repeat')) {
       hints.push('A repeated webhook-id is a retry: acknowledge it with 2xx (and skip the work), or the sender keeps retrying.');
     }
-    hints.push('Check the secret the receiver verifies with, and that it verifies the raw body bytes.');
+    hints.push(
+      signing.scheme === 'dynamic'
+        ? // A JWT delivery has no shared secret: what can disagree is the key set and the audience.
+          `Check that the receiver trusts gemwh's development JWKS (\`gemwh replay jwks\`) and expects aud "${signing.audience}" (set another with --audience), and that it hashes the raw body bytes for body_sha256.`
+        : 'Check the secret the receiver verifies with, and that it verifies the raw body bytes.',
+    );
   }
   if (tamperedAccepted.length > 0) {
     const kinds = [...new Set(tamperedAccepted.map((r) => r.kind))].join(', ');

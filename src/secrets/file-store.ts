@@ -17,12 +17,31 @@ interface SecretsFile {
   webhooks: Record<string, StoredSecret[]>;
 }
 
+export interface FileStoreOptions {
+  /**
+   * Called once, before the first write that puts a secret into the file that was not there
+   * (create, rotate, secret set, auth login) or creates the file. Reading, pruning expired secrets
+   * and deleting stay quiet: a warning on every command would be noise nobody reads.
+   */
+  onPlainTextWrite?: () => void;
+}
+
 /**
  * Secrets in one plain-text JSON file, readable only by its owner (0600, in a 0700 folder).
  * Every change rewrites the whole file through a temporary file and a rename, so a crash
  * or a full disk never leaves half a file behind.
  */
-export function createFileStore(path: string): SecretStore {
+export function createFileStore(path: string, options: FileStoreOptions = {}): SecretStore {
+  /** The loaded contents that came from an existing file (not the empty default). */
+  const existed = new WeakSet<SecretsFile>();
+  let warned = false;
+  /** Before a write: warn when it adds secret material or creates the file. */
+  function beforeWrite(data: SecretsFile, addsSecret: boolean): void {
+    if (warned || !(addsSecret || !existed.has(data))) return;
+    warned = true;
+    options.onPlainTextWrite?.();
+  }
+
   async function load(): Promise<SecretsFile> {
     let text: string;
     try {
@@ -37,6 +56,7 @@ export function createFileStore(path: string): SecretStore {
         hint: 'Fix the file by hand, or move it away and store the secrets again (gemwh secret set ID).',
       });
     }
+    existed.add(parsed);
     return parsed;
   }
 
@@ -54,8 +74,9 @@ export function createFileStore(path: string): SecretStore {
     }
   }
 
-  async function change<T>(edit: (data: SecretsFile) => T): Promise<T> {
+  async function change<T>(edit: (data: SecretsFile) => T, addsSecret: (data: SecretsFile) => boolean): Promise<T> {
     const data = await load();
+    beforeWrite(data, addsSecret(data));
     const result = edit(data);
     await save(data);
     return result;
@@ -86,9 +107,13 @@ export function createFileStore(path: string): SecretStore {
     },
 
     async setWebhookSecrets(webhookId, secrets) {
-      await change((data) => {
-        data.webhooks[webhookId] = secrets.map((s) => ({ ...s }));
-      });
+      await change(
+        (data) => {
+          data.webhooks[webhookId] = secrets.map((s) => ({ ...s }));
+        },
+        // Pruning expired secrets rewrites a subset of what is there: no new secret, no warning.
+        (data) => secrets.some((s) => !(data.webhooks[webhookId] ?? []).some((old) => old.secret === s.secret)),
+      );
     },
 
     async deleteWebhookSecrets(webhookId) {
@@ -104,9 +129,12 @@ export function createFileStore(path: string): SecretStore {
     },
 
     async setApiKey(apiKey) {
-      await change((data) => {
-        data.api_key = apiKey;
-      });
+      await change(
+        (data) => {
+          data.api_key = apiKey;
+        },
+        (data) => data.api_key !== apiKey,
+      );
     },
 
     async deleteApiKey() {

@@ -30,8 +30,9 @@ export function chooseSecretStore(deps: Pick<Deps, 'env'>, options: OpenSecretSt
 
 /**
  * Opens the store that the flags and environment ask for. Opening does not touch the keychain
- * (commands that must know it works, like create, call check()); the file store warns on stderr
- * that it keeps secrets in plain text, every time it is opened.
+ * (commands that must know it works, like create, call check()). The file store warns on stderr
+ * that it keeps secrets in plain text when gemwh writes a secret into it or creates it, not on
+ * every read (list, auth status, listen --webhook would otherwise repeat it each time).
  */
 export async function openSecretStore(deps: Deps, options: OpenSecretStoreOptions = {}): Promise<SecretStore> {
   const kind = chooseSecretStore(deps, options);
@@ -40,11 +41,13 @@ export async function openSecretStore(deps: Deps, options: OpenSecretStoreOption
     case 'memory':
       return createMemoryStore();
     case 'file': {
-      deps.io.stderr.write(`gemwh: warning: secrets are stored in plain text in ${filePath} (--secret-store file); the OS keychain is safer\n`);
       if (await isLooselyReadable(filePath)) {
         deps.io.stderr.write(`gemwh: warning: ${filePath} can be read by other users; gemwh sets it to 0600 on the next write (or run: chmod 600 ${filePath})\n`);
       }
-      return createFileStore(filePath);
+      return createFileStore(filePath, {
+        onPlainTextWrite: () =>
+          deps.io.stderr.write(`gemwh: warning: secrets are stored in plain text in ${filePath} (--secret-store file); the OS keychain is safer\n`),
+      });
     }
     case 'keychain':
       return createKeychainStore({

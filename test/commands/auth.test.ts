@@ -18,6 +18,18 @@ describe('gemwh auth', () => {
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(/no Gemini API key is set/);
     expect(result.stderr).toContain('GEMINI_API_KEY');
+    // The hint names the store `auth login` would write to (here the file), and reading it says nothing about plain text.
+    expect(result.stderr).toContain(`gemwh auth login               (stores it in ${session.paths.config}/secrets.json, --secret-store file)`);
+    expect(result.stderr).not.toMatch(/OS keychain|plain text/);
+  });
+
+  it('names the OS keychain in the hint when that is the store in use', async () => {
+    const result = await session.run(['--secret-store', 'keychain', 'auth', 'status'], {
+      // A service nothing else writes to: with a working keychain it holds no key either.
+      env: { ...noEnvKey, GEMWH_KEYCHAIN_TIMEOUT_MS: '2000', GEMWH_KEYCHAIN_SERVICE: `gemwh-test-nokey-${process.pid}` },
+    });
+    expect(result.code).toBe(ExitCode.AUTH);
+    expect(result.stderr).toContain('gemwh auth login               (stores it in the OS keychain)');
   });
 
   it('login stores a key from stdin; status and API calls then use it', async () => {
@@ -25,8 +37,10 @@ describe('gemwh auth', () => {
     expect(login.code).toBe(0);
     expect(login.stderr).toMatch(/Stored the API key test…6789 in file /);
     expect(login.stdout + login.stderr).not.toContain(session.emulator.apiKey);
+    expect(login.stderr).toMatch(/warning: secrets are stored in plain text in .*secrets\.json/);
 
     const status = await session.run(['auth', 'status', '--json'], { env: noEnvKey });
+    expect(status.stderr).not.toMatch(/plain text/);
     expect(JSON.parse(status.stdout)).toMatchObject({ authenticated: true, source: 'file', key: 'test…6789' });
     expect(status.stdout).not.toContain(session.emulator.apiKey);
 

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ConformanceReport } from '../../src/conformance/report.js';
@@ -30,6 +31,8 @@ describe('gemwh conformance', () => {
     expect(report.passed).toBe(true);
     expect(report.target).toBe(receiver.url);
     expect(Object.keys(report.cases[0] ?? {}).sort()).toEqual(['expected', 'got', 'group', 'id', 'latencyMs', 'outcome', 'risk']);
+    // The JSON keeps the case's risk whatever the outcome (documented as "what a failure exposes").
+    expect(report.cases[0]?.risk).toMatch(/refused/);
     expect(report.score.must.failed).toEqual([]);
     expect(result.stderr).toContain('whsec_…');
     expect(result.stderr).not.toContain(SECRET);
@@ -48,6 +51,9 @@ describe('gemwh conformance', () => {
       expect(markdown).toContain('| `accept-non-ascii-body` | must-accept | 2xx | 401 | FAIL |');
       expect(markdown).toMatch(/Result: \*\*not conformant\*\*/);
       expect(markdown).toContain('## Failures and warnings');
+      // The risk is what a failure exposes: shown for the failing case, left out for the passing ones.
+      expect(markdown).toMatch(/\| `accept-non-ascii-body` \| must-accept \| 2xx \| 401 \| FAIL \| Verifying re-serialised JSON/);
+      expect(markdown).toMatch(/\| `accept-batch-succeeded` \| must-accept \| 2xx \| 2\d\d \| PASS \|  \|\n/);
     } finally {
       await broken.close();
       t.cleanup();
@@ -70,7 +76,7 @@ describe('gemwh conformance', () => {
   it('prints TSV with the score on stderr when piped, an aligned table with the score when on a terminal', async () => {
     const piped = await runGemwh(['conformance', receiver.url, '--secret', SECRET, '--only', 'accept-batch-*,reject-missing-id']);
     expect(piped.code).toBe(0);
-    const lines = piped.stdout.trimEnd().split('\n');
+    const lines = piped.stdout.replace(/\n$/, '').split('\n');
     expect(lines[0]).toBe('CASE\tEXPECTED\tGOT\tRESULT\tRISK');
     expect(lines.slice(1).map((line) => line.split('\t')[0])).toEqual([
       'accept-batch-succeeded',
@@ -79,13 +85,15 @@ describe('gemwh conformance', () => {
       'accept-batch-failed',
       'reject-missing-id',
     ]);
-    expect(lines[5]?.split('\t').slice(1, 4)).toEqual(['non-2xx', '400', 'PASS']);
+    expect(lines[5]?.split('\t').slice(1)).toEqual(['non-2xx', '400', 'PASS', '']);
+    // RISK says what a failure would expose, so a PASS row leaves it empty.
+    for (const line of lines.slice(1)) expect(line).toMatch(/\tPASS\t$/);
     expect(piped.stdout).not.toMatch(/score/);
     expect(piped.stderr).toMatch(/score: 5\/5 passed \(100%\) - conformant/);
 
     const tty = await runGemwh(['conformance', receiver.url, '--secret', SECRET, '--only', 'reject-missing-id'], { stdoutIsTTY: true });
     expect(tty.stdout).toMatch(/^CASE {15}EXPECTED {2}GOT {2}RESULT {2}RISK\n/);
-    expect(tty.stdout).toMatch(/signed\.\n\nmust \(accept\/reject\): 1\/1 passed \(100%\)/);
+    expect(tty.stdout).toMatch(/\nreject-missing-id {2}non-2xx {3}400 {2}PASS\n\nmust \(accept\/reject\): 1\/1 passed \(100%\)/);
   });
 
   it('reads the secret from --secret-env and from the secret store with --webhook', async () => {
@@ -126,6 +134,11 @@ describe('gemwh conformance', () => {
     [['--secret', SECRET, '--audience', 'x'], /--audience only applies with --dynamic/],
     [['--dynamic', '--jwks-port', '70000'], /--jwks-port must be a port/],
     [['--secret', SECRET, '--timeout', 'soon'], /--timeout: "soon" is not a duration/],
+    [['--secret', SECRET, '--timeout', '0'], /--timeout must be longer than zero, not "0"/],
+    [['--secret', SECRET, '--timeout', '0s'], /--timeout must be longer than zero, not "0s"/],
+    [['--secret', SECRET, '--timeout', '-5s'], /--timeout: "-5s" is not a duration/],
+    [['--secret', SECRET, '--report', '/nonexistent-gemwh-dir/report.md'], /--report: cannot write the report to \/nonexistent-gemwh-dir\/report\.md: the folder \/nonexistent-gemwh-dir does not exist/],
+    [['--secret', SECRET, '--report', tmpdir()], /--report: cannot write the report to .*: it is a directory/],
   ])('rejects bad flags %j with exit 2 and sends nothing', async (flags, message) => {
     const result = await runGemwh(['conformance', receiver.url, ...flags]);
     expect(result.code).toBe(ExitCode.USAGE);

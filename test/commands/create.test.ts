@@ -27,6 +27,17 @@ describe('gemwh create', () => {
     expect(result.stderr).toContain(`Created webhook ${id} (batches)`);
     expect(result.stderr).toContain('Signing secret stored in file ');
     expect(result.stderr + result.stdout).not.toContain(stored[0].secret);
+    // Writing a secret to the file store is when the plain-text warning is due; reading it (list) is not.
+    expect(result.stderr).toMatch(/warning: secrets are stored in plain text/);
+    const list = await session.run(['list']);
+    expect(list.code).toBe(0);
+    expect(list.stderr).not.toMatch(/plain text/);
+  });
+
+  it('takes a plain http uri from the emulator without the warning meant for the real API', async () => {
+    const result = await session.run(['create', '--uri', 'http://127.0.0.1:3000/hook', '--events', 'batch.succeeded']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).not.toMatch(/https/);
   });
 
   it('with --print-secret prints the secret alone on stdout, and it is the one that signs', async () => {

@@ -138,6 +138,10 @@ describe('gemwh replay delivery', () => {
     expect((await replay(['--last', 'msg_a', '--to', app.url])).code).toBe(2);
     expect((await replay(['--last', '--to', app.url, '--secret', SECRET])).code).toBe(2);
     expect((await replay(['--last', '--to', app.url, '--resign'])).code).toBe(2);
+    const zeroTimeout = await replay(['--last', '--to', app.url, '--timeout', '0']);
+    expect(zeroTimeout.code).toBe(2);
+    expect(zeroTimeout.stderr).toMatch(/--timeout must be longer than zero/);
+    expect(zeroTimeout.received).toEqual([]);
     const unreachable = await replay(['--last', '--to', 'http://127.0.0.1:1/']);
     expect(unreachable.code).toBe(7);
     expect(unreachable.stderr).not.toMatch(/\n\s+at /);

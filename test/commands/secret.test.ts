@@ -62,7 +62,11 @@ describe('gemwh secret', () => {
     expect(truncated.stderr).toMatch(/truncated secret/);
     const empty = await session.run(['secret', 'set', 'wh3'], { stdin: '' });
     expect(empty.code).toBe(ExitCode.USAGE);
-    expect((await session.run(['secret', 'show', 'wh3'])).code).toBe(ExitCode.NOT_FOUND);
+    // Nothing was stored: exit 8 (the store holds no such secret), as replay --webhook and listen --webhook say it.
+    const show = await session.run(['secret', 'show', 'wh3']);
+    expect(show.code).toBe(ExitCode.SECRET_STORE);
+    expect(show.stderr).toMatch(/^gemwh: file \/.*secrets\.json holds no secret for webhook wh3$/m);
+    expect(show.stderr).toMatch(/gemwh secret list/);
   });
 
   it('deletes the local secrets, and says so when there are none', async () => {
@@ -70,8 +74,9 @@ describe('gemwh secret', () => {
     expect(deleted.code).toBe(0);
     expect(JSON.parse(deleted.stdout)).toEqual({ id: 'wh2', deleted: true });
     const again = await session.run(['secret', 'delete', 'wh2']);
-    expect(again.code).toBe(ExitCode.NOT_FOUND);
-    expect(again.stderr).toMatch(/holds no signing secret for webhook wh2/);
+    expect(again.code).toBe(ExitCode.SECRET_STORE);
+    expect(again.stderr).toMatch(/holds no secret for webhook wh2/);
+    expect(again.stderr).toMatch(/gemwh secret list/);
     expect(again.stderr).toMatch(/gemwh secret set wh2/);
   });
 

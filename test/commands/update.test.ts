@@ -26,6 +26,29 @@ describe('gemwh update', () => {
     expect(session.emulator.store.get(id).subscribed_events).toEqual(['batch.failed', 'video.generated', 'batch.expired']);
   });
 
+  it('does not call update when --add-events / --remove-events change nothing, and says so', async () => {
+    const before = session.emulator.store.get(id);
+    const added = await session.run(['update', id, '--add-events', 'batch.failed']);
+    expect(added.code).toBe(0);
+    expect(added.stderr).toMatch(/--add-events: webhook \S+ is already subscribed to "batch.failed"/);
+    expect(added.stderr).toContain(`Nothing to update: the events of webhook ${id} are already batch.failed, video.generated, batch.expired.`);
+    expect(added.stderr).not.toMatch(/Updated/);
+    expect(added.stdout.split('\n')[0]).toBe(`id\t${id}`);
+
+    const removed = await session.run(['update', id, '--remove-events', 'interaction.failed', '--json']);
+    expect(removed.code).toBe(0);
+    expect(removed.stderr).toMatch(/--remove-events: webhook \S+ is not subscribed to "interaction.failed"/);
+    expect(removed.stderr).toMatch(/Nothing to update/);
+    expect(JSON.parse(removed.stdout)).toMatchObject({ id, subscribed_events: ['batch.failed', 'video.generated', 'batch.expired'] });
+    // The emulator's update_time moves on every PATCH: it did not move.
+    expect(session.emulator.store.get(id).update_time).toBe(before.update_time);
+
+    // With another field, that field is updated and the unchanged events are left out of the mask.
+    const named = await session.run(['update', id, '--add-events', 'batch.failed', '--name', 'renamed']);
+    expect(named.code).toBe(0);
+    expect(named.stderr).toContain(`Updated webhook ${id}: name.`);
+  });
+
   it('replaces the events with --events and the uri with --uri', async () => {
     const result = await session.run(['update', id, '--events', 'interaction.completed', '--uri', 'https://hooks.example.com/v2']);
     expect(result.code).toBe(0);

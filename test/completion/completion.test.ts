@@ -102,8 +102,19 @@ describe('completion scripts', () => {
     expect(bashComplete(script, ['gemwh', 'replay', 'fixture', 'package.j'])).toEqual(['package.json']);
   });
 
+  it('offers values hinted with completeWith({ values }) without commander choices: rotate --grace', () => {
+    const grace = model.commands.find((c) => c.path.join(' ') === 'rotate')?.options.find((o) => o.names.includes('--grace'));
+    expect(grace?.values).toEqual(['24h', '0']);
+    // Still not a commander choice: `--grace immediate` must keep parsing.
+    expect(program.commands.find((c) => c.name() === 'rotate')?.options.find((o) => o.long === '--grace')?.argChoices).toBeUndefined();
+    expect(generateCompletion('zsh', program)).toContain("'rotate|--grace') vals=('24h' '0') ;;");
+    expect(generateCompletion('fish', program)).toContain(`complete -c gemwh -n '__gemwh_at "rotate"' -l grace -x -a '24h 0'`);
+    expect(generateCompletion('powershell', program)).toContain("OptionValues = @{ '--grace' = @('24h', '0') }");
+  });
+
   it.skipIf(!hasBash)('the real bash script is valid and completes the real tree', () => {
     const script = generateCompletion('bash', program);
+    expect(bashComplete(script, ['gemwh', 'rotate', 'k0h9q38f6ejj', '--grace', ''])).toEqual(['24h', '0']);
     expect(bashComplete(script, ['gemwh', 'replay', ''])).toEqual(expect.arrayContaining(['fixture', 'jwks']));
     expect(bashComplete(script, ['gemwh', 'completion', ''])).toEqual([...SHELLS]);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, isoSeconds, parseDuration, parseDurationSeconds } from '../../src/core/duration.js';
+import { formatDuration, isoSeconds, parseDuration, parseDurationSeconds, parsePositiveDuration } from '../../src/core/duration.js';
 import { UsageError } from '../../src/errors.js';
 
 describe('parseDuration', () => {
@@ -27,6 +27,17 @@ describe('parseDuration', () => {
       expect((error as UsageError).message).toContain('--tolerance');
       expect((error as UsageError).hint).toContain('5m');
     }
+  });
+
+  it.each(['0', '0s', '0ms', '0.0001s', '0h0m'])('parsePositiveDuration refuses %j: a zero timeout only makes every request fail', (text) => {
+    expect(() => parsePositiveDuration(text, '--timeout')).toThrow(UsageError);
+    expect(() => parsePositiveDuration(text, '--timeout')).toThrow(`--timeout must be longer than zero, not "${text}"`);
+  });
+
+  it('parsePositiveDuration passes on what parseDuration accepts above zero, and its errors', () => {
+    expect(parsePositiveDuration('1ms', '--timeout')).toBe(1);
+    expect(parsePositiveDuration('10s', '--timeout')).toBe(10_000);
+    expect(() => parsePositiveDuration('-5s', '--timeout')).toThrow('--timeout: "-5s" is not a duration');
   });
 
   it('gives whole seconds', () => {

@@ -234,6 +234,21 @@ describe('gemwh replay fixture', () => {
       expect(result.code).toBe(ExitCode.CHECK_FAILED);
       expect(result.stdout).toMatch(/\t500\t[\d.]+\tFAIL\tboom/);
       expect(result.stderr).toMatch(/1 of 1 valid delivery was not answered 2xx/);
+      expect(result.stderr).toMatch(/Check the secret the receiver verifies with/);
+    });
+
+    it('is 9 when a dynamic delivery is refused, with a hint about the JWKS and audience, not a secret', async () => {
+      const t = makeTestDeps();
+      try {
+        const s = await start(() => ({ status: 401, body: 'bad token' }));
+        const code = await runMain(['replay', 'fixture', 'batch.succeeded', '--to', s.url, '--dynamic', '--audience', 'my-aud'], t.deps);
+        expect(code).toBe(ExitCode.CHECK_FAILED);
+        expect(t.stderr()).toMatch(/1 of 1 valid delivery was not answered 2xx/);
+        expect(t.stderr()).toMatch(/trusts gemwh's development JWKS \(`gemwh replay jwks`\) and expects aud "my-aud"/);
+        expect(t.stderr()).not.toMatch(/secret/i);
+      } finally {
+        t.cleanup();
+      }
     });
 
     it('is 9 when a retry (--repeat-id) is not acknowledged', async () => {
@@ -295,6 +310,11 @@ describe('gemwh replay fixture', () => {
       [['batch.succeeded', '--count', '0'], /--count must be a whole number from 1/],
       [['batch.succeeded', '--concurrency', '1000'], /--concurrency must be a whole number from 1 to 64/],
       [['batch.succeeded', '--timeout', 'soon'], /--timeout: "soon" is not a duration/],
+      [['batch.succeeded', '--timeout', '0'], /--timeout must be longer than zero, not "0"/],
+      [['batch.succeeded', '--timeout', '0ms'], /--timeout must be longer than zero/],
+      // An existing directory, named bare (the tests run in the repository root) or as a path.
+      [['src'], /^gemwh: src is a directory; expected a JSON file or an event type/m],
+      [['./src/'], /\.\/src\/ is a directory; expected a JSON file or an event type/],
       [['batch.succeeded', '--dynamic'], /cannot be combined with --secret/],
       [['batch.succeeded', '--audience', 'x'], /--audience only applies to --dynamic/],
       [['batch.succeeded', '--id', 'a.b'], /not usable as a webhook-id/],

@@ -56,18 +56,52 @@ describe('file secret store', () => {
     expect((error as SecretStoreError).message).toContain(path);
   });
 
-  it('is opened by --secret-store file with a plain-text warning on stderr naming the path', async () => {
+  it('is opened by --secret-store file quietly, and warns about plain text once, when a secret is written', async () => {
     const t = makeTestDeps();
     try {
       const store = await openSecretStore(t.deps, { store: 'file' });
       expect(store.kind).toBe('file');
       const expected = join(t.deps.paths.config, 'secrets.json');
       expect(store.location).toBe(`file ${expected}`);
-      expect(t.stderr()).toContain(`plain text in ${expected}`);
+      // Reading (list, auth status, listen --webhook) says nothing.
+      expect(await store.listWebhookIds()).toEqual([]);
+      expect(await store.getApiKey()).toBeUndefined();
+      expect(t.stderr()).toBe('');
+      // The first write of a secret warns, naming the path; the next one in the same command does not repeat it.
+      await store.setWebhookSecrets('wh', [{ secret: 'whsec_QUFB', createdAt: '2026-05-05T00:00:00.000Z' }]);
+      expect(t.stderr()).toBe(`gemwh: warning: secrets are stored in plain text in ${expected} (--secret-store file); the OS keychain is safer\n`);
+      await store.setApiKey('key-1234567890');
+      expect(t.stderr().match(/plain text/g)).toHaveLength(1);
       expect(t.stdout()).toBe('');
     } finally {
       t.cleanup();
     }
+  });
+
+  it('warns for a new secret or API key, not for pruning, rewriting the same secret or deleting', async () => {
+    const existing = { secret: 'whsec_QUFB', createdAt: '2026-05-05T00:00:00.000Z' };
+    const expired = { secret: 'whsec_QkJC', createdAt: '2026-05-04T00:00:00.000Z', expiresAt: '2026-05-05T00:00:00.000Z' };
+    await createFileStore(path).setWebhookSecrets('wh', [existing, expired]);
+    await createFileStore(path).setApiKey('key-1234567890');
+    const warnings: string[] = [];
+    const quiet = () => createFileStore(path, { onPlainTextWrite: () => warnings.push('warned') });
+    await quiet().setWebhookSecrets('wh', [existing]); // pruning the expired one
+    await quiet().setApiKey('key-1234567890');
+    await quiet().deleteWebhookSecrets('wh');
+    await quiet().deleteApiKey();
+    expect(warnings).toEqual([]);
+    await quiet().setWebhookSecrets('wh', [{ secret: 'whsec_Q0ND', createdAt: '2026-05-06T00:00:00.000Z' }]);
+    await quiet().setApiKey('key-other-0000');
+    expect(warnings).toEqual(['warned', 'warned']);
+  });
+
+  it('warns when a write creates the file', async () => {
+    const warnings: string[] = [];
+    const store = createFileStore(path, { onPlainTextWrite: () => warnings.push('warned') });
+    expect(await store.deleteWebhookSecrets('wh')).toBe(false);
+    expect(warnings).toEqual([]);
+    await store.setWebhookSecrets('wh', []);
+    expect(warnings).toEqual(['warned']);
   });
 
   it('warns when an existing file can be read by others', async () => {

@@ -92,6 +92,7 @@ describe('without a usable keychain', () => {
     const set = await runCli(['--secret-store', 'file', 'secret', 'list', '--json'], env);
     expect(set.code, set.stderr).toBe(0);
     expect(JSON.parse(set.stdout)).toMatchObject({ store: 'file', webhooks: [] });
-    expect(set.stderr).toMatch(/plain text/);
+    // Reading the file store is quiet; the plain-text warning comes when a secret is written to it.
+    expect(set.stderr).not.toMatch(/plain text/);
   });
 });

@@ -1,5 +1,5 @@
 import { Argument, Command, Option } from 'commander';
-import { parseDuration } from '../../core/duration.js';
+import { parseDuration, parsePositiveDuration } from '../../core/duration.js';
 import { parseEventList } from '../../core/events.js';
 import { parseTarget } from '../../core/target.js';
 import type { Deps } from '../../deps.js';
@@ -28,11 +28,11 @@ export default function replayDeliveryCommand(deps: Deps): Command {
   return new Command('delivery')
     .summary('re-send deliveries recorded by `gemwh listen` (from its journal)')
     .description(
-      'Re-send deliveries recorded by `gemwh listen` to a receiver: the body byte for\n' +
-        'byte with the original headers, or with --resign under a fresh webhook-timestamp\n' +
-        'and signature (so a receiver that enforces the 5-minute window accepts them).\n' +
-        'Pick one by webhook-id (or journal key), the newest with --last, or all from a\n' +
-        'time window with --since. --to is required; a target without a path gets the\n' +
+      'Re-send deliveries recorded by `gemwh listen` to a receiver: the body byte for ' +
+        'byte with the original headers, or with --resign under a fresh webhook-timestamp ' +
+        'and signature (so a receiver that enforces the 5-minute window accepts them). ' +
+        'Pick one by webhook-id (or journal key), the newest with --last, or all from a ' +
+        'time window with --since. --to is required; a target without a path gets the ' +
         'path the delivery arrived on. Exit 9 when an answer is not 2xx.',
     )
     .addArgument(new Argument('[id]', 'webhook-id (msg_…) or journal key of the delivery'))
@@ -86,7 +86,7 @@ export function toReplayDeliveryOptions(id: string | undefined, flags: RawFlags)
     webhookIds: flags.webhook ? [flags.webhook] : [],
     secretStore: flags.secretStore,
     journal: flags.journal,
-    timeoutMs: parseDuration(flags.timeout, '--timeout'),
+    timeoutMs: parsePositiveDuration(flags.timeout, '--timeout'),
     json: flags.json === true,
   };
 }

@@ -1,6 +1,6 @@
 import { Argument, Command, Option } from 'commander';
 import { completeWith } from '../../completion/hints.js';
-import { parseDuration } from '../../core/duration.js';
+import { parsePositiveDuration } from '../../core/duration.js';
 import { parseSetAssignment } from '../../core/set-path.js';
 import { parseTarget } from '../../core/target.js';
 import type { Deps } from '../../deps.js';
@@ -96,7 +96,7 @@ export function toReplayFixtureOptions(source: string, flags: RawFlags): ReplayF
     repeatId: flags.repeatId === true,
     rotationHeader: flags.rotationHeader === true,
     tamper: flags.tamper,
-    timeoutMs: parseDuration(flags.timeout, '--timeout'),
+    timeoutMs: parsePositiveDuration(flags.timeout, '--timeout'),
     json: flags.json === true,
   };
 }
