@@ -12,7 +12,7 @@ interface RawFlags {
   header: string[];
   headers?: string;
   secret?: string[];
-  secretEnv?: string;
+  secretEnv?: string[];
   webhook?: string[];
   jwksUrl?: string;
   jwksFile?: string;
@@ -43,7 +43,11 @@ export default function verifyCommand(deps: Deps): Command {
       ),
     )
     .addOption(secretOption('verify with'))
-    .addOption(new Option('--secret-env <var>', 'environment variable holding the secret (several: space separated)'))
+    .addOption(
+      new Option('--secret-env <var>', 'verify with the secret in this environment variable (repeatable; it may hold several, space-separated)').argParser(
+        collect,
+      ),
+    )
     .addOption(webhookOption('verify with', { repeatable: true }))
     .addOption(new Option('--jwks-url <url>', 'JWKS for dynamic (JWT) deliveries').default(undefined, "Google's JWKS"))
     .addOption(completeWith(new Option('--jwks-file <file>', 'JWKS from a local file (offline)').conflicts('jwksUrl'), 'files'))
@@ -73,7 +77,7 @@ export function toVerifyOptions(flags: RawFlags): VerifyOptions {
     headerLines: flags.header,
     headersFile: flags.headers,
     secrets: flags.secret ?? [],
-    secretEnv: flags.secretEnv,
+    secretEnv: flags.secretEnv ?? [],
     webhookIds: flags.webhook ?? [],
     secretStore: flags.secretStore,
     jwksUrl: flags.jwksUrl,

@@ -2,6 +2,7 @@ import { parseGoogleError } from '../api/api-errors.js';
 import { EMULATOR_DEFAULT_HOST, EMULATOR_DEFAULT_PORT, normalizeApiRoot } from '../api/api-root.js';
 import { ApiError, AuthError, GemwhError, InterruptedError, NetworkError, NotFoundError, UsageError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { TRIGGER_REFUSAL } from './google-error.js';
 
 /**
  * Talks to a running `gemwh emulator` on its own control paths (/_emulator/...): trigger,
@@ -104,9 +105,14 @@ function errorFrom(url: URL, status: number, text: string): GemwhError {
   if (status === 404 && /^Method not found/.test(message)) return notEmulator(url, status, text);
   if (status === 404) return new NotFoundError(message, { hint: 'Run `gemwh list` to see the webhooks the emulator has.' });
   if (google.status === 'FAILED_PRECONDITION') {
-    return new UsageError(message, {
-      hint: '`gemwh update ID --state enabled` re-enables a webhook; `gemwh update ID --add-events TYPE` subscribes it; --all sends to unsubscribed ones.',
-    });
+    // The hint that applies: the emulator names the reason (older ones do not: then both).
+    const disabled = google.reasons.includes(TRIGGER_REFUSAL.disabled);
+    const unsubscribed = google.reasons.includes(TRIGGER_REFUSAL.notSubscribed);
+    const hints = [
+      ...(disabled || !unsubscribed ? ['`gemwh update ID --state enabled` re-enables the webhook.'] : []),
+      ...(unsubscribed || !disabled ? ['`gemwh update ID --add-events TYPE` subscribes it; --all sends to webhooks not subscribed to the type.'] : []),
+    ];
+    return new UsageError(message, { hint: hints.join('\n') });
   }
   if (status === 400) return new UsageError(message, { hint: 'Correct the value the message names and run the command again.' });
   return new ApiError(`The emulator answered ${label}: ${message}`, { httpStatus: status, googleStatus: google.status });

@@ -45,3 +45,14 @@ export function googleErrorBody(code: number, status: string, message: string, d
 export function invalidArgument(message: string): EmulatorHttpError {
   return new EmulatorHttpError('INVALID_ARGUMENT', message);
 }
+
+/** A google.rpc.ErrorInfo detail: the machine-readable reason clients match instead of message text. */
+export function errorInfo(reason: string): { '@type': string; reason: string; domain: string } {
+  return { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason, domain: 'gemwh-emulator' };
+}
+
+/** Why the trigger endpoint refused a named webhook (emulator-only reasons). */
+export const TRIGGER_REFUSAL = {
+  disabled: 'WEBHOOK_NOT_ENABLED',
+  notSubscribed: 'WEBHOOK_NOT_SUBSCRIBED',
+} as const;

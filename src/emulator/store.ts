@@ -8,6 +8,7 @@ import type {
   WebhookInput,
   WebhookState,
 } from '../api/types.js';
+import { inspectSecret } from '../core/standard-webhooks.js';
 import { EmulatorHttpError, invalidArgument } from './google-error.js';
 
 export interface RandomSource {
@@ -71,6 +72,11 @@ const ROTATION_GRACE_MS = 24 * 60 * 60 * 1000;
 const ID_LENGTH = 36;
 const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
+export interface CreateWebhookOptions {
+  /** Sign with these (`whsec_…`, already checked) instead of a fresh random secret. */
+  signingSecrets?: readonly string[];
+}
+
 export interface WebhookStoreOptions {
   clock: Clock;
   random: RandomSource;
@@ -104,11 +110,21 @@ export class WebhookStore {
     return () => this.listeners.delete(listener);
   }
 
-  create(input: WebhookInput): Webhook {
+  /**
+   * `options.signingSecrets` replaces the random secret (gemwh-only: `listen --emulator --secret`
+   * makes the demo webhook sign with the secret the user's app knows). Each one signs every
+   * delivery, as during a rotation grace period; the first is returned as new_signing_secret.
+   */
+  create(input: WebhookInput, options: CreateWebhookOptions = {}): Webhook {
     const now = this.nowIso();
     let id = generateWebhookId(this.random);
     while (this.webhooks.has(id)) id = generateWebhookId(this.random);
-    const secret = generateSigningSecret(this.random);
+    const given = (options.signingSecrets ?? []).map((s) => s.trim());
+    for (const s of given) {
+      const inspection = inspectSecret(s);
+      if (!inspection.ok) throw invalidArgument(`Cannot sign with the secret given: ${inspection.message}.`);
+    }
+    const secret = given[0] ?? generateSigningSecret(this.random);
     const record: WebhookRecord = {
       id,
       seq: this.nextSeq++,
@@ -118,7 +134,7 @@ export class WebhookStore {
       state: 'enabled',
       create_time: now,
       update_time: now,
-      secrets: [{ secret, create_time: now }],
+      secrets: given.length > 0 ? given.map((s) => ({ secret: s, create_time: now })) : [{ secret, create_time: now }],
     };
     this.webhooks.set(id, record);
     this.emit({ type: 'created', webhook: record });

@@ -1,5 +1,6 @@
 import { EMULATOR_DEFAULT_HOST, EMULATOR_DEFAULT_PORT } from '../api/api-root.js';
 import { EVENT_TYPE_NAMES } from '../core/events.js';
+import { redactSecret } from '../core/redact.js';
 import type { Deps } from '../deps.js';
 import { UsageError } from '../errors.js';
 import type { ListenFrontEnd, ListenOptions, ListenTrigger } from './run-listen.js';
@@ -45,12 +46,16 @@ export async function runListenWithEmulator(
     throw new UsageError('--webhook cannot be combined with --emulator', { hint: '--emulator makes its own webhook and keeps its secret in memory.' });
   }
 
-  const [{ startEmulator }, { createMemoryStore }, { freshSecret }, { runListen }] = await Promise.all([
+  const [{ startEmulator }, { createMemoryStore }, { freshSecret }, { secretsFromFlags }, { runListen }] = await Promise.all([
     import('../emulator/server.js'),
     import('../secrets/memory-store.js'),
     import('../secrets/current-secrets.js'),
+    import('../secrets/secret-flags.js'),
     import('./run-listen.js'),
   ]);
+  // --secret / --secret-env: the demo webhook signs with these, so an app behind --forward that
+  // knows its own secret can verify what it gets. Checked before anything starts.
+  const userSecrets = secretsFromFlags({ secrets: options.secrets, secretEnv: options.secretEnv }, deps.env);
   // The usual emulator port when it is free, so an app configured for `gemwh emulator` works
   // unchanged; any free port otherwise (the banner prints it).
   const start = (port: number) => startEmulator({ host: EMULATOR_DEFAULT_HOST, port, clock: deps.clock, random: deps.random });
@@ -59,8 +64,14 @@ export async function runListenWithEmulator(
     throw error;
   });
   try {
-    const webhook = emulator.store.create({ name: 'gemwh listen --emulator', uri: PLACEHOLDER_URI, subscribed_events: [...EVENT_TYPE_NAMES] });
-    const secretStore = createMemoryStore({ webhooks: { [webhook.id]: [freshSecret(webhook.new_signing_secret ?? '', deps.clock.now())] } });
+    const webhook = emulator.store.create(
+      { name: 'gemwh listen --emulator', uri: PLACEHOLDER_URI, subscribed_events: [...EVENT_TYPE_NAMES] },
+      { signingSecrets: userSecrets.map((c) => c.secret) },
+    );
+    const signing = emulator.store.activeSecrets(webhook.id).map((s) => freshSecret(s.secret, deps.clock.now()));
+    const secretStore = createMemoryStore({ webhooks: { [webhook.id]: signing } });
+    // Without a UI there is no `t` key: say how else to send an event.
+    const hasUi = frontEnd.renderUi !== undefined && !options.json && deps.io.stdout.isTTY === true;
     const trigger: ListenTrigger = {
       eventTypes: EVENT_TYPE_NAMES,
       trigger: async (type) => {
@@ -73,6 +84,9 @@ export async function runListenWithEmulator(
       {
         ...options,
         webhookIds: [webhook.id],
+        // The webhook's secrets are the user's: verdicts name the webhook, not the flags.
+        secrets: [],
+        secretEnv: [],
         secretStore,
         // Dynamic deliveries (jobs with webhook_config.uris pointing here) are signed by the
         // emulator's keys, not Google's.
@@ -83,7 +97,8 @@ export async function runListenWithEmulator(
         renderUi: frontEnd.renderUi && ((session, extras) => frontEnd.renderUi!(session, { ...extras, trigger })),
         onListening: async (session: ListenSession) => {
           emulator.store.update(webhook.id, { uri: session.url }, ['uri']);
-          for (const line of banner(emulator.url, webhook.id, session.url, demo.demo)) stderr(line);
+          const signedWith = userSecrets.map((c) => `${c.label} (${redactSecret(c.secret)})`);
+          for (const line of banner({ emulatorUrl: emulator.url, webhookId: webhook.id, listenUrl: session.url, demo: demo.demo, hasUi, signedWith })) stderr(line);
           onReady?.({ emulatorUrl: emulator.url, webhookId: webhook.id, listenUrl: session.url });
           await frontEnd.onListening?.(session);
           if (demo.demo) for (const type of EVENT_TYPE_NAMES) await trigger.trigger(type);
@@ -95,10 +110,31 @@ export async function runListenWithEmulator(
   }
 }
 
-function banner(emulatorUrl: string, webhookId: string, listenUrl: string, demo: boolean): string[] {
+interface BannerFacts {
+  emulatorUrl: string;
+  webhookId: string;
+  listenUrl: string;
+  demo: boolean;
+  /** The terminal UI runs (its `t` key sends events). */
+  hasUi: boolean;
+  /** The --secret / --secret-env the webhook signs with (redacted); empty: a random secret. */
+  signedWith: string[];
+}
+
+function banner(facts: BannerFacts): string[] {
+  const { emulatorUrl, webhookId, listenUrl, demo, hasUi, signedWith } = facts;
+  const send = hasUi
+    ? demo
+      ? 'sending one event of each type (--demo); press t in the terminal UI to send more'
+      : 'press t in the terminal UI to send an event (or start with --demo)'
+    : `${demo ? 'sending one event of each type (--demo); send more' : 'send an event'} with: ` +
+      `GEMINI_API_KEY=any gemwh trigger TYPE --api-root ${emulatorUrl} (TYPE: gemwh events lists them)`;
   return [
     `emulator running at ${emulatorUrl}; webhook ${webhookId} delivers all ${EVENT_TYPE_NAMES.length} event types to ${listenUrl}`,
-    demo ? `sending one event of each type (--demo)` : 'press t in the terminal UI to send an event (or start with --demo)',
+    signedWith.length > 0
+      ? `the webhook signs with ${signedWith.join(' and ')}: an app behind --forward can verify each delivery with ${signedWith.length > 1 ? 'either' : 'it'}`
+      : 'the webhook signs with a random secret kept in memory; pass --secret-env VAR (or --secret) to make it sign with the secret your app verifies with',
+    send,
     `point your app at the emulator: new GoogleGenAI({ apiKey: 'any', httpOptions: { baseUrl: '${emulatorUrl}' } })`,
     `  its background interactions, batches and generateVideos calls then end with a webhook to this listener`,
     `point gemwh at it: GEMWH_API_ROOT=${emulatorUrl} GEMINI_API_KEY=any gemwh list`,

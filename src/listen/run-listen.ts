@@ -7,19 +7,21 @@ import { redactSecret } from '../core/redact.js';
 import type { Target } from '../core/target.js';
 import type { SecretCandidate } from '../core/verdict.js';
 import type { Deps } from '../deps.js';
-import { GemwhError, UsageError } from '../errors.js';
+import { GemwhError, InterruptedError, UsageError } from '../errors.js';
 import { secretsFromFlags, storedSecrets } from '../secrets/secret-flags.js';
 import { loadVerificationSecrets } from '../secrets/current-secrets.js';
 import type { SecretStore } from '../secrets/types.js';
 import type { ListenEvent } from './events.js';
 import type { HeaderPairs, RetryPolicy } from './forwarder.js';
 import { defaultJournalPath } from './journal.js';
+import { checkJournalFile } from './journal-check.js';
 import { createLinePrinter, createNdjsonPrinter, type EventPrinter } from './output.js';
 import type { TempWebhook, TempWebhookOwner } from './public-url.js';
 import type { Route } from './routing.js';
 import { DEFAULT_LIMITS } from './receiver.js';
-import { LISTEN_DEFAULTS, startListenSession } from './session.js';
+import { LISTEN_DEFAULTS, startListenSession, type ListenSessionOptions } from './session.js';
 import type { ListenSession } from './session-types.js';
+import { AUDIENCE_WARNING, loadJwksFile, untilAborted, withAudienceNote, withOwnEvents } from './start-up.js';
 import { createListenVerifier } from './verification.js';
 
 export interface ListenOptions {
@@ -84,7 +86,15 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
   }
   const now = () => deps.clock.now();
   const stderr = (line: string) => deps.io.stderr.write(`gemwh: ${line}\n`);
+  // Start-up steps can hang (a keychain prompt, a slow disk): Ctrl-C / SIGTERM stops them too.
+  const starting = <T>(work: Promise<T>, onLate?: (value: T) => unknown) => untilAborted(work, deps.signal, 'listen was starting', onLate);
   const explicit = secretsFromFlags({ secrets: options.secrets, secretEnv: options.secretEnv }, deps.env);
+  // Files first: an unusable journal or JWKS file is a usage error before anything is created.
+  const journalFile = options.journal === false ? undefined : (options.journal.file ?? defaultJournalPath(deps.paths.state));
+  if (options.journal !== false && journalFile !== undefined) {
+    await starting(checkJournalFile(journalFile, { given: options.journal.file !== undefined }));
+  }
+  const keys = await starting(keySource(options, deps));
   // Named webhooks, or by default every stored one unless secrets were given.
   const named = options.webhookIds.length > 0 ? options.webhookIds : undefined;
   const needsStore = named !== undefined || (explicit.length === 0 && !options.publicUrl);
@@ -94,19 +104,19 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
   let storedIds: string[] = [];
   if (needsStore) {
     try {
-      store = options.secretStore ?? (await (await import('../secrets/open-store.js')).openSecretStore(deps, { store: options.globals.secretStore }));
-      const found = await storedSecrets(store, named, now());
+      const opened = options.secretStore ?? (await starting(openUserStore(options, deps)));
+      store = opened;
+      const found = await starting(storedSecrets(opened, named, now()));
       stored = found.candidates;
       storedIds = found.webhookIds;
     } catch (error) {
       // Asked for by name: no way around it. By default: dynamic deliveries can still be checked.
-      if (named !== undefined || !(error instanceof GemwhError)) throw error;
+      if (named !== undefined || !(error instanceof GemwhError) || error instanceof InterruptedError) throw error;
       stderr(`warning: cannot read stored signing secrets (${error.message}); static deliveries will be rejected`);
       store = undefined;
     }
   }
 
-  const keys = await keySource(options, deps);
   let temp: TempWebhook | undefined;
   let cleanupApi: WebhookApi | undefined;
   const printer = choosePrinter(options, deps, frontEnd);
@@ -118,6 +128,8 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
       const created = await setUpPublicUrl(options, deps, stderr);
       temp = created.temp;
       cleanupApi = created.cleanupApi;
+      // Not raced: the webhook must be known to be deleted. The finally below deletes it.
+      if (deps.signal.aborted) throw new InterruptedError('stopped while listen was starting', { hint: 'Nothing is listening; run the command again to start it.' });
     }
 
     const tempCandidates: SecretCandidate[] = temp ? [{ secret: temp.secret, label: temp.webhook.id }] : [];
@@ -128,7 +140,10 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
       );
     }
     const reloadFrom = store;
-    const verify = createListenVerifier({
+    // Google does not document the aud of dynamic deliveries, so without --audience it goes
+    // unchecked; every accepted dynamic verdict says so, and a warning event does once.
+    let warnAudience: (() => void) | undefined;
+    const verifier = createListenVerifier({
       secrets: candidates,
       // A reload tolerates a named webhook that lost its secrets meanwhile: only the start insists.
       reload: reloadFrom ? async () => [...explicit, ...(await loadVerificationSecrets(reloadFrom, now(), named)).candidates, ...tempCandidates] : undefined,
@@ -137,44 +152,52 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
       toleranceSec: options.toleranceSec,
       now,
     });
+    const verify = options.audience === undefined ? withAudienceNote(verifier, () => warnAudience?.()) : verifier;
 
-    session = await startListenSession(
-      {
-        host: options.host,
-        port: options.port,
-        path: options.path,
-        verify,
-        verifying: {
-          webhookIds: [...storedIds, ...(temp ? [temp.webhook.id] : [])],
-          secrets: explicit.map((c) => `${c.label} ${redactSecret(c.secret)}`),
-          jwks: keys.description,
-        },
-        forward: options.forward,
-        routes: options.routes,
-        events: options.events,
-        extraHeaders: options.extraHeaders,
-        forwardTimeoutMs: options.forwardTimeoutMs,
-        forwardConcurrency: LISTEN_DEFAULTS.forwardConcurrency,
-        retry: options.retry,
-        journal:
-          options.journal === false
-            ? undefined
-            : {
-                file: options.journal.file ?? defaultJournalPath(deps.paths.state),
-                maxBytes: options.journal.maxBytes,
-                keep: options.journal.keep,
-                fsync: options.journal.fsync,
-              },
-        maxBodyBytes: options.maxBodyBytes,
-        headersTimeoutMs: DEFAULT_LIMITS.headersTimeoutMs,
-        requestTimeoutMs: DEFAULT_LIMITS.requestTimeoutMs,
-        dedupCapacity: LISTEN_DEFAULTS.dedupCapacity,
-        resume: LISTEN_DEFAULTS.resume,
-        stopGraceMs: LISTEN_DEFAULTS.stopGraceMs,
+    const sessionOptions: ListenSessionOptions = {
+      host: options.host,
+      port: options.port,
+      path: options.path,
+      verify,
+      verifying: {
+        webhookIds: [...storedIds, ...(temp ? [temp.webhook.id] : [])],
+        secrets: explicit.map((c) => `${c.label} ${redactSecret(c.secret)}`),
+        jwks: keys.description,
       },
-      deps,
-    );
+      forward: options.forward,
+      routes: options.routes,
+      events: options.events,
+      extraHeaders: options.extraHeaders,
+      forwardTimeoutMs: options.forwardTimeoutMs,
+      forwardConcurrency: LISTEN_DEFAULTS.forwardConcurrency,
+      retry: options.retry,
+      journal:
+        options.journal === false || journalFile === undefined
+          ? undefined
+          : {
+              file: journalFile,
+              maxBytes: options.journal.maxBytes,
+              keep: options.journal.keep,
+              fsync: options.journal.fsync,
+            },
+      maxBodyBytes: options.maxBodyBytes,
+      headersTimeoutMs: DEFAULT_LIMITS.headersTimeoutMs,
+      requestTimeoutMs: DEFAULT_LIMITS.requestTimeoutMs,
+      dedupCapacity: LISTEN_DEFAULTS.dedupCapacity,
+      resume: LISTEN_DEFAULTS.resume,
+      stopGraceMs: LISTEN_DEFAULTS.stopGraceMs,
+    };
+    const started = await starting(startListenSession(sessionOptions, deps), (late) => late.stop('interrupted while starting'));
+    const own = withOwnEvents(started);
+    session = own.session;
     const running = session;
+    const warn = (message: string) => own.emit({ type: 'warning', at: now(), message });
+    if (options.audience === undefined) {
+      // An explicit JWKS means dynamic deliveries are expected: say it at start. With Google's
+      // default JWKS most sessions are static-only, so it is said at the first dynamic delivery.
+      if (options.jwksUrl !== undefined || options.jwksFile !== undefined) warn(AUDIENCE_WARNING);
+      else warnAudience = () => warn(AUDIENCE_WARNING);
+    }
 
     // The ready file exists before the `ready` record is printed: a script may watch either.
     if (options.readyFile) {
@@ -189,7 +212,6 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
     if (options.json || !deps.io.stdout.isTTY) stderr(`listening on ${running.url}`);
     if (temp) stderr(`Gemini delivers to ${options.publicUrl!.href} → your tunnel → ${running.url}`);
     await frontEnd.onListening?.(running);
-
 
     const onAbort = () => void running.stop(`signal ${String(deps.signal.reason ?? 'abort')}`);
     deps.signal.addEventListener('abort', onAbort, { once: true });
@@ -221,6 +243,11 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
   }
 }
 
+async function openUserStore(options: ListenOptions, deps: Deps): Promise<SecretStore> {
+  const { openSecretStore } = await import('../secrets/open-store.js');
+  return openSecretStore(deps, { store: options.globals.secretStore });
+}
+
 function choosePrinter(options: ListenOptions, deps: Deps, frontEnd: ListenFrontEnd): EventPrinter | undefined {
   if (options.json || !deps.io.stdout.isTTY) return createNdjsonPrinter(deps.io.stdout, { quiet: options.quiet });
   if (frontEnd.renderUi) return undefined;
@@ -229,7 +256,7 @@ function choosePrinter(options: ListenOptions, deps: Deps, frontEnd: ListenFront
 
 async function keySource(options: ListenOptions, deps: Deps): Promise<KeySource> {
   const jwks = await import('../jwks/jwks-source.js');
-  if (options.jwksFile) return jwks.createFileJwksSource(options.jwksFile);
+  if (options.jwksFile) return loadJwksFile(options.jwksFile);
   // Fetched on the first JWT that arrives, never at start: a static-only session stays offline.
   return jwks.createRemoteJwksSource({ url: options.jwksUrl, now: () => deps.clock.now(), signal: deps.signal });
 }

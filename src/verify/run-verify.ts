@@ -20,8 +20,8 @@ export interface VerifyOptions {
   headersFile?: string;
   /** Secrets from --secret, in order. */
   secrets: string[];
-  /** Name of an environment variable holding one or more secrets (space separated). */
-  secretEnv?: string;
+  /** --secret-env names, in order; each variable holds one or more secrets (space-separated). */
+  secretEnv: string[];
   /**
    * --webhook: these webhooks' current secrets from the secret store, labelled with the webhook
    * id and their rotation expiry. Tried after --secret and --secret-env.
@@ -143,7 +143,7 @@ async function readJwksFile(path: string, deps: Deps): Promise<KeySource> {
 async function secretCandidates(options: VerifyOptions, deps: Deps): Promise<SecretCandidate[]> {
   const flags: SecretFlags = {
     secrets: options.secrets,
-    secretEnv: options.secretEnv ? [options.secretEnv] : [],
+    secretEnv: options.secretEnv,
     webhookIds: options.webhookIds,
     secretStore: options.secretStore,
   };

@@ -1,7 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { generateSigningKey, signJwt, toJwks, webhookClaims } from '../../src/core/jwt-sign.js';
+import { ExitCode, InterruptedError } from '../../src/errors.js';
+import type { ListenSession } from '../../src/listen/session-types.js';
 import { runMain } from '../../src/program.js';
 import { createFileStore, fileStorePath } from '../../src/secrets/file-store.js';
 import { tempWebhookName } from '../../src/listen/public-url.js';
@@ -196,5 +199,216 @@ describe('gemwh listen --public-url', () => {
     defer(() => t.cleanup());
     expect(await runMain(['listen', '--port', '0', '--public-url', 'https://tunnel.example.com/'], t.deps)).toBe(4);
     expect(emulator.store.records()).toHaveLength(0);
+  });
+});
+
+describe('gemwh listen: an unusable journal is refused before the session starts', () => {
+  async function refused(args: string[], setup?: (home: string) => void): Promise<{ code: number; stderr: string; home: string }> {
+    const t = makeTestDeps();
+    defer(() => t.cleanup());
+    setup?.(t.home);
+    const code = await runMain(['listen', '--port', '0', '--secret', SECRET, ...args.map((a) => a.replace('HOME', t.home))], t.deps);
+    return { code, stderr: t.stderr(), home: t.home };
+  }
+
+  it('--journal naming a folder: exit 2, the file and EISDIR, and the way out', async () => {
+    const { code, stderr, home } = await refused(['--journal', 'HOME']);
+    expect(code).toBe(2);
+    expect(stderr).toContain(`gemwh: cannot use the journal ${home}: ${home} is a folder, not a file (EISDIR)`);
+    expect(stderr).toMatch(/Pick another --journal FILE, or run with --no-journal/);
+    expect(stderr).not.toMatch(/unexpected error|This is a bug|\n\s+at /);
+  });
+
+  it('--journal under a file: exit 2 naming the file in the way', async () => {
+    const { code, stderr, home } = await refused(['--journal', 'HOME/a-file/sub/journal.ndjson'], (home) => writeFileSync(join(home, 'a-file'), 'x'));
+    expect(code).toBe(2);
+    expect(stderr).toContain(`cannot use the journal ${home}/a-file/sub/journal.ndjson: ${home}/a-file is a file, not a folder`);
+    expect(stderr).not.toMatch(/unexpected error|This is a bug/);
+  });
+
+  it('--journal that is not a regular file: exit 2', async () => {
+    const { code, stderr } = await refused(['--journal', '/dev/null']);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/cannot use the journal \/dev\/null: \/dev\/null is not a regular file/);
+  });
+
+  it.skipIf(process.platform !== 'linux')('--journal under /proc: exit 2 at once instead of spinning in mkdir', async () => {
+    const started = Date.now();
+    const { code, stderr } = await refused(['--journal', '/proc/nope/j.ndjson']);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/cannot use the journal \/proc\/nope\/j\.ndjson: cannot create the folder \/proc\/nope \(.*\)/);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it.skipIf(process.getuid?.() === 0 || process.platform === 'win32')('--journal in a folder without write permission: exit 2 with EACCES', async () => {
+    const { code, stderr } = await refused(['--journal', 'HOME/locked/journal.ndjson'], (home) => mkdirSync(join(home, 'locked'), { mode: 0o500 }));
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/cannot use the journal .*locked\/journal\.ndjson: .*permission denied: EACCES/);
+  });
+
+  it('an unusable default journal says where the default lives', async () => {
+    // gemwh's state folder is a file: $XDG_STATE_HOME/gemwh/journal.ndjson cannot exist.
+    const t = makeTestDeps();
+    defer(() => t.cleanup());
+    writeFileSync(t.deps.paths.state, 'not a folder');
+    const code = await runMain(['listen', '--port', '0', '--secret', SECRET], t.deps);
+    expect(code).toBe(2);
+    expect(t.stderr()).toContain(`cannot use the journal ${join(t.deps.paths.state, 'journal.ndjson')}: ${t.deps.paths.state} is a file, not a folder`);
+    expect(t.stderr()).toMatch(/\$XDG_STATE_HOME\/gemwh\/ by default: pick another place with --journal FILE, or run with --no-journal/);
+  });
+
+  it('creates missing folders of --journal (0700) and the file (0600)', async () => {
+    const t = makeTestDeps();
+    defer(() => t.cleanup());
+    const journal = join(t.home, 'deep', 'er', 'journal.ndjson');
+    const listen = await startListen(['--secret', SECRET, '--journal', journal]);
+    await listen.stop();
+    expect(statSync(join(t.home, 'deep')).mode & 0o777).toBe(0o700);
+    expect(statSync(journal).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe('gemwh listen: --jwks-file is read at start', () => {
+  it('a missing or invalid JWKS file is exit 2 with the cause, before anything listens', async () => {
+    const t = makeTestDeps();
+    defer(() => t.cleanup());
+    const notJson = join(t.home, 'not.json');
+    const noKeys = join(t.home, 'empty.json');
+    const notJwks = join(t.home, 'other.json');
+    writeFileSync(notJson, '{"keys": [');
+    writeFileSync(noKeys, '{"keys": []}');
+    writeFileSync(notJwks, '{"kty": "RSA"}');
+    for (const [file, message] of [
+      [join(t.home, 'missing.json'), /--jwks-file: cannot read .*missing\.json: no such file/],
+      [notJson, /--jwks-file: .*not\.json is not JSON/],
+      [noKeys, /--jwks-file: .*empty\.json holds no keys/],
+      [notJwks, /--jwks-file: .*other\.json is not a JWKS: .*"keys" array/],
+    ] as const) {
+      const run = makeTestDeps();
+      defer(() => run.cleanup());
+      // Before the fix the listener started and ran: bound the wait so that shows as a failure.
+      const controller = new AbortController();
+      const deps = { ...run.deps, signal: controller.signal };
+      const timer = setTimeout(() => controller.abort('SIGTERM'), 5000);
+      const code = await runMain(['listen', '--port', '0', '--no-journal', '--jwks-file', file], deps);
+      clearTimeout(timer);
+      expect(code, run.stderr()).toBe(2);
+      expect(run.stderr()).toMatch(message);
+      expect(run.stdout()).toBe('');
+    }
+  });
+});
+
+describe('gemwh listen: the JWT audience', () => {
+  it('without --audience, warns at start when dynamic deliveries are configured; with it, does not', async () => {
+    const t = makeTestDeps();
+    defer(() => t.cleanup());
+    const key = await generateSigningKey();
+    const jwks = join(t.home, 'jwks.json');
+    writeFileSync(jwks, JSON.stringify(toJwks([key])));
+
+    const unchecked = await startListen(['--secret', SECRET, '--jwks-file', jwks]);
+    expect(await unchecked.waitFor((line) => line.type === 'warning', 'the audience warning')).toMatchObject({
+      message: expect.stringMatching(/^JWT audience is not checked.*Pass --audience/),
+    });
+    expect(unchecked.lines()[0]!.type).toBe('ready');
+    await unchecked.stop();
+
+    const checked = await startListen(['--secret', SECRET, '--jwks-file', jwks, '--audience', 'https://hooks.example.com/gemini']);
+    await checked.stop();
+    expect(checked.lines().filter((line) => line.type === 'warning')).toEqual([]);
+  });
+
+  it('each accepted dynamic delivery says its audience was not checked', async () => {
+    const key = await generateSigningKey();
+    const controller = new AbortController();
+    const t = makeTestDeps({ signal: controller.signal });
+    defer(() => t.cleanup());
+    const jwks = join(t.home, 'jwks.json');
+    writeFileSync(jwks, JSON.stringify(toJwks([key])));
+    const { runListen } = await import('../../src/listen/run-listen.js');
+    const { toListenOptions } = await import('../../src/commands/listen.js');
+    const options = toListenOptions(
+      {
+        host: '127.0.0.1', port: '0', secret: [SECRET], jwksFile: jwks, tolerance: '5m', forwardTimeout: '30s', retryInitial: '1s', retryMax: '60s',
+        maxBody: '1MiB', journal: false, journalMaxSize: '16MiB', journalKeep: '4', json: true,
+      },
+      {},
+    );
+    let session: ListenSession | undefined;
+    const run = runListen(options, t.deps, { onListening: async (s) => void (session = s) });
+    defer(async () => {
+      controller.abort('SIGTERM');
+      await run.catch(() => {});
+    });
+    while (!session) await new Promise((r) => setTimeout(r, 10));
+
+    const raw = body('interaction.completed');
+    const claims = webhookClaims({ event: JSON.parse(raw), body: raw, webhookId: 'msg_aud_1', audience: 'https://someone-else.example/hook', issuedAt: Math.floor(Date.now() / 1000) });
+    const answer = await post(session.url, raw, { 'content-type': 'application/json', 'webhook-id': 'msg_aud_1', 'webhook-signature': await signJwt(claims, key) });
+    expect(answer.status).toBe(200);
+    const details = session.getDelivery(1);
+    expect(details?.outcome.kind).toBe('verified');
+    const verdict = (details!.outcome as { verdict: { explanation: string } }).verdict;
+    expect(verdict.explanation).toMatch(/the audience was not checked \(aud "https:\/\/someone-else\.example\/hook"\): pass --audience to require it/);
+  });
+
+  it('gemwh conformance --dynamic passes reject-jwt-wrong-audience against listen --audience, and fails it without', async () => {
+    const jwksPort = await closedPort();
+    const audience = 'https://hooks.example.com/gemini';
+    const jwksUrl = `http://127.0.0.1:${jwksPort}/.well-known/jwks.json`;
+    // The conformance run's dev key lives in its own config folder; the listener only trusts its JWKS.
+    const battery = async (listenArgs: string[]) => {
+      const listen = await startListen(['--jwks-url', jwksUrl, ...listenArgs]);
+      const t = makeTestDeps();
+      defer(() => t.cleanup());
+      const code = await runMain(
+        ['conformance', listen.url, '--dynamic', '--jwks-port', String(jwksPort), '--audience', audience, '--only', 'reject-jwt-wrong-audience', '--json'],
+        t.deps,
+      );
+      await listen.stop();
+      return { code, stdout: t.stdout(), stderr: t.stderr() };
+    };
+    const withAudience = await battery(['--audience', audience]);
+    expect(withAudience.code, withAudience.stdout + withAudience.stderr).toBe(0);
+    const without = await battery([]);
+    expect(without.code).toBe(ExitCode.CHECK_FAILED);
+  });
+});
+
+describe('gemwh listen: Ctrl-C during start-up', () => {
+  it('stops at once with exit 130 while a start-up step hangs, leaving nothing listening', async () => {
+    const controller = new AbortController();
+    const t = makeTestDeps({ signal: controller.signal });
+    defer(() => t.cleanup());
+    const { runListen } = await import('../../src/listen/run-listen.js');
+    const { toListenOptions } = await import('../../src/commands/listen.js');
+    const { createMemoryStore } = await import('../../src/secrets/memory-store.js');
+    // A secret store that never answers, as a keychain waiting for an unlock prompt does.
+    const stuck = { ...createMemoryStore(), listWebhookIds: () => new Promise<string[]>(() => {}) };
+    const options = toListenOptions(
+      { host: '127.0.0.1', port: '0', tolerance: '5m', forwardTimeout: '30s', retryInitial: '1s', retryMax: '60s', maxBody: '1MiB', journal: false, journalMaxSize: '16MiB', journalKeep: '4' },
+      {},
+    );
+    const before = process.getActiveResourcesInfo().filter((r) => r === 'TCPServerWrap').length;
+    const run = runListen({ ...options, secretStore: stuck }, t.deps);
+    await new Promise((r) => setTimeout(r, 50));
+    controller.abort('SIGTERM');
+    const error = await Promise.race([run.then(() => undefined, (e: unknown) => e), new Promise((r) => setTimeout(() => r('still starting'), 3000))]);
+    expect(error).toBeInstanceOf(InterruptedError);
+    expect((error as InterruptedError).exitCode).toBe(130);
+    expect((error as InterruptedError).message).toBe('stopped while listen was starting');
+    // Servers of earlier tests may still be closing: none may have been added.
+    expect(process.getActiveResourcesInfo().filter((r) => r === 'TCPServerWrap').length).toBeLessThanOrEqual(before);
+    expect(t.stdout()).toBe('');
+  });
+
+  it('exits 130 through the CLI when the signal came before the listener was up', async () => {
+    const controller = new AbortController();
+    controller.abort('SIGINT');
+    const t = makeTestDeps({ signal: controller.signal });
+    defer(() => t.cleanup());
+    expect(await runMain(['listen', '--port', '0', '--secret', SECRET], t.deps)).toBe(130);
+    expect(t.stderr()).toMatch(/gemwh: stopped while listen was starting/);
   });
 });

@@ -78,19 +78,34 @@ describe('gemwh trigger', () => {
     expect(unsubscribed.code).toBe(ExitCode.USAGE);
     expect(unsubscribed.stderr).toMatch(/not subscribed to batch\.succeeded/);
     expect(unsubscribed.stderr).toMatch(/--add-events/);
+    // The webhook is enabled: re-enabling it would not help.
+    expect(unsubscribed.stderr).not.toMatch(/--state enabled|re-enable/);
 
     e.store.update(hook.id, { state: 'disabled' }, ['state']);
     const disabled = await runGemwh(['trigger', 'batch.failed', '--webhook', hook.id], { env: e.env });
     expect(disabled.code).toBe(ExitCode.USAGE);
     expect(disabled.stderr).toMatch(/is disabled/);
     expect(disabled.stderr).toMatch(/--state enabled/);
+    expect(disabled.stderr).not.toMatch(/--add-events/);
 
     const unknown = await runGemwh(['trigger', 'batch.failed', '--webhook', 'nosuchwebhook'], { env: e.env });
     expect(unknown.code).toBe(ExitCode.NOT_FOUND);
 
     const badType = await runGemwh(['trigger', 'batch.done'], { env: e.env });
     expect(badType.code).toBe(ExitCode.USAGE);
-    expect(badType.stderr).toMatch(/no fixture for event type "batch\.done"/);
+    expect(badType.stderr).toMatch(/unknown event type "batch\.done"/);
+
+    // The catalog's words, as --events and `gemwh events` use them.
+    const nearMiss = await runGemwh(['trigger', 'batch.succeded'], { env: e.env });
+    expect(nearMiss.code).toBe(ExitCode.USAGE);
+    expect(nearMiss.stderr).toMatch(/unknown event type "batch\.succeded" \(did you mean "batch\.succeeded"\?\)/);
+    const pattern = await runGemwh(['trigger', 'batch.*'], { env: e.env });
+    expect(pattern.code).toBe(ExitCode.USAGE);
+    expect(pattern.stderr).toMatch(/patterns such as "batch\.\*" are not accepted here/);
+    expect(pattern.stderr).not.toMatch(/no fixture/);
+    const two = await runGemwh(['trigger', 'batch.failed,batch.expired'], { env: e.env });
+    expect(two.code).toBe(ExitCode.USAGE);
+    expect(two.stderr).toMatch(/one event type at a time/);
 
     const ping = await runGemwh(['trigger', 'webhook.ping'], { env: e.env });
     expect(ping.code).toBe(ExitCode.USAGE);
@@ -138,7 +153,44 @@ describe('gemwh trigger', () => {
   });
 });
 
+describe('gemwh trigger --wait interrupted', () => {
+  it('Ctrl-C while waiting says the emulator accepted and queued the delivery, not that it never answered', async () => {
+    const e = await emulator({ delivery: { timeScale: 1 } });
+    // A receiver that takes its time: the first attempt is still in flight when the user gives up.
+    const slow = await sink(() => ({ status: 200, delayMs: 3000 }));
+    e.store.create({ uri: slow.url, subscribed_events: ['batch.succeeded'] });
+
+    const trigger = await startGemwh(['trigger', 'batch.succeeded', '--wait'], { defer, env: e.env, signal: 'SIGINT' });
+    await trigger.until('the delivery to reach the receiver', () => (slow.requests.length > 0 || e.deliveries.attempts().length > 0 ? true : undefined));
+    const id = e.deliveries.attempts()[0]!.deliveryId;
+    expect(await trigger.stop()).toBe(ExitCode.INTERRUPTED);
+    const stderr = trigger.t.stderr();
+    expect(stderr).not.toMatch(/stopped before the emulator answered/);
+    expect(stderr).toMatch(new RegExp(`the emulator accepted batch\\.succeeded and queued 1 delivery \\(${id}\\); 1 not confirmed yet`));
+    expect(stderr).toMatch(new RegExp(`gemwh emulator deliveries --delivery ${id}`));
+  });
+});
+
 describe('gemwh emulator deliveries', () => {
+  it('says when no attempt matches the filters, rather than that none was made', async () => {
+    const e = await emulator();
+    const none = await runGemwh(['emulator', 'deliveries', '--delivery', 'msg_nosuch'], { env: e.env });
+    expect(none.code).toBe(0);
+    expect(none.stderr).toMatch(/No delivery attempts yet/);
+
+    const receiver = await sink();
+    e.store.create({ uri: receiver.url, subscribed_events: ['batch.failed'] });
+    e.deliveries.emit({ type: 'batch.failed' });
+    await e.deliveries.idle();
+
+    const result = await runGemwh(['emulator', 'deliveries', '--delivery', 'msg_nosuch'], { env: e.env });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).not.toMatch(/No delivery attempts yet/);
+    expect(result.stderr).toMatch(/No delivery attempt matches --delivery msg_nosuch \(the emulator has 1 attempt in all\)/);
+  });
+
+
   it('lists every attempt with status, latency and the next retry; --webhook filters; --json is stable', async () => {
     const e = await emulator({ delivery: { timeScale: 1 } });
     const ok = await sink(() => ({ status: 202 }));

@@ -59,6 +59,22 @@ describe('gemwh verify (static)', () => {
     expect(result.stdout).toContain('$HOOK_SECRETS #2');
   });
 
+  it('tries the secrets of every --secret-env, not only the last one', async () => {
+    const other = `whsec_${Buffer.alloc(24, 5).toString('base64')}`;
+    const args = [
+      'verify', '--body', file('body-env.json', BODY),
+      '--header', `webhook-id: ${ID}`, '--header', `webhook-timestamp: ${TS}`, '--header', `webhook-signature: ${SIGNATURE}`,
+      '--secret-env', 'CURRENT_SECRET', '--secret-env', 'OTHER_SECRET',
+    ];
+    const result = await runGemwh(args, { ...AT, env: { CURRENT_SECRET: SECRET, OTHER_SECRET: other } });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('signature matches secret $CURRENT_SECRET (whsec_…LaSw)');
+
+    const unset = await runGemwh([...args, '--secret-env', 'NOT_SET_EITHER'], { ...AT, env: { CURRENT_SECRET: SECRET, OTHER_SECRET: other } });
+    expect(unset.code).toBe(2);
+    expect(unset.stderr).toMatch(/NOT_SET_EITHER is not set/);
+  });
+
   it('reads a JSON headers object and the body from stdin, and verifies at --now', async () => {
     const headers = file('h.json', JSON.stringify({ 'webhook-id': ID, 'webhook-timestamp': TS, 'webhook-signature': SIGNATURE }));
     const result = await runGemwh(['verify', '--body', '-', '--headers', headers, '--secret', SECRET, '--now', '2021-02-25T15:02:10Z'], { stdin: BODY });
@@ -244,5 +260,13 @@ describe('gemwh verify --help', () => {
     const result = await runGemwh(['verify', '--help']);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/Examples:\n {2}\$ gemwh verify --body body.json --headers headers.txt/);
+  });
+
+  it('says that --secret-env is repeatable and that one variable may hold several secrets', async () => {
+    const result = await runGemwh(['verify', '--help']);
+    const line = result.stdout.split('\n').findIndex((l) => l.includes('--secret-env <var>'));
+    const text = result.stdout.split('\n').slice(line, line + 3).join(' ').replace(/\s+/g, ' ');
+    expect(text).toMatch(/repeatable; it may hold several, space-separated/);
+    expect(text).not.toMatch(/\(several: space separated\)/);
   });
 });

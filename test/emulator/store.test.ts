@@ -64,6 +64,36 @@ describe('WebhookStore rotation semantics', () => {
   });
 });
 
+describe('WebhookStore create with given signing secrets', () => {
+  const mine = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+  const other = `whsec_${Buffer.alloc(32, 4).toString('base64')}`;
+
+  it('signs with the secret given instead of a random one, and returns it as new_signing_secret', () => {
+    const { store } = makeStore();
+    const created = store.create(input, { signingSecrets: [mine] });
+    expect(created.new_signing_secret).toBe(mine);
+    expect(store.activeSecrets(created.id).map((s) => s.secret)).toEqual([mine]);
+    expect(store.get(created.id).signing_secrets).toEqual([{ truncated_secret: 'whsec_...LaSw' }]);
+  });
+
+  it('keeps every secret given, first one first, none expiring: deliveries carry one signature per secret', () => {
+    const { store } = makeStore();
+    const created = store.create(input, { signingSecrets: [mine, other] });
+    expect(created.new_signing_secret).toBe(mine);
+    expect(store.activeSecrets(created.id).map((s) => s.secret)).toEqual([mine, other]);
+    expect(store.activeSecrets(created.id).every((s) => s.expire_time === undefined)).toBe(true);
+  });
+
+  it('refuses something that is not a signing secret, and without the option stays random', () => {
+    const { store } = makeStore();
+    expect(() => store.create(input, { signingSecrets: ['v1,abc='] })).toThrow(EmulatorHttpError);
+    const a = store.create(input).new_signing_secret;
+    const b = store.create(input, {}).new_signing_secret;
+    expect(a).toMatch(/^whsec_/);
+    expect(a).not.toBe(b);
+  });
+});
+
 describe('WebhookStore change hooks', () => {
   it('announces every change with a copy the listener cannot use to corrupt the store', () => {
     const { store } = makeStore();

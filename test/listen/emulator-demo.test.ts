@@ -4,12 +4,14 @@ import { GoogleGenAI } from '@google/genai';
 import { describe, expect, it } from 'vitest';
 import { EMULATOR_DEFAULT_PORT } from '../../src/api/api-root.js';
 import { EVENT_TYPE_NAMES } from '../../src/core/events.js';
+import { redactSecret } from '../../src/core/redact.js';
+import { verifyStatic } from '../../src/core/standard-webhooks.js';
 import type { JournalDeliveryRecord } from '../../src/listen/journal.js';
 import { runListenWithEmulator, type ListenEmulatorInfo } from '../../src/listen/emulator-demo.js';
 import type { ListenEvent } from '../../src/listen/events.js';
 import type { ListenOptions, ListenTrigger } from '../../src/listen/run-listen.js';
 import { runMain } from '../../src/program.js';
-import { makeTestDeps } from '../helpers/deps.js';
+import { makeTestDeps, runGemwh } from '../helpers/deps.js';
 import { startListenCli, type Line, type ListenCli } from '../helpers/listen-cli.js';
 import { perTest } from '../helpers/per-test.js';
 import { header } from '../helpers/recording-server.js';
@@ -150,6 +152,82 @@ describe('gemwh listen --emulator', () => {
     expect((await ai.interactions.get(toStatic.id)).status).toBe('completed');
     expect((await ai.interactions.get(toDynamic.id)).status).toBe('completed');
     expect(await demo.stop()).toBe(0);
+  });
+
+  it('--secret-env: the demo webhook signs with the user\'s secret, so the app behind --forward verifies every delivery itself', async () => {
+    // The app knows only its own secret, as a real app would, and refuses anything it cannot verify.
+    const appSecret = `whsec_${Buffer.alloc(32, 11).toString('base64')}`;
+    const app = await servers.sink((request) => {
+      const verdict = verifyStatic({ rawBody: request.body, headers: request.headers, secrets: [{ secret: appSecret, label: 'app' }], now: Date.now() });
+      return verdict.ok ? { status: 200, body: 'verified by the app' } : { status: 401, body: verdict.reason };
+    });
+    const demo = await startListenCli(['--emulator', '--json', '--demo', '--secret-env', 'APP_SECRET', '--forward', app.url], {
+      defer,
+      signal: 'SIGINT',
+      env: { APP_SECRET: appSecret },
+    });
+    await until(
+      '9 forwards',
+      () => (demo.lines().filter((line) => line.type === 'forwarded' || line.type === 'forward_failed').length >= EVENT_TYPE_NAMES.length ? true : undefined),
+      () => demo.t.stderr() + demo.t.stdout(),
+    );
+    expect(app.requests).toHaveLength(EVENT_TYPE_NAMES.length);
+    expect(demo.lines().filter((line) => line.type === 'forwarded').map((line) => line.status)).toEqual(EVENT_TYPE_NAMES.map(() => 200));
+    expect(demo.lines().filter((line) => line.type === 'forward_failed')).toEqual([]);
+    // The listener verified them with the same secret, under the webhook's name.
+    const webhookId = (demo.lines()[0]!.verifying as { webhookIds: string[] }).webhookIds[0];
+    for (const line of demo.lines().filter((l) => l.type === 'verified')) expect(line.matched).toEqual({ label: webhookId, inGrace: false });
+    expect(demo.t.stderr()).toContain(`the webhook signs with $APP_SECRET (${redactSecret(appSecret)})`);
+    expect(demo.t.stderr()).not.toContain(appSecret);
+    expect(await demo.stop()).toBe(0);
+  });
+
+  it('with two secrets, signs with both: an app that knows either one verifies', async () => {
+    const first = `whsec_${Buffer.alloc(32, 12).toString('base64')}`;
+    const second = `whsec_${Buffer.alloc(32, 13).toString('base64')}`;
+    const app = await servers.sink((request) => {
+      const verdict = verifyStatic({ rawBody: request.body, headers: request.headers, secrets: [{ secret: second, label: 'app' }], now: Date.now() });
+      return { status: verdict.ok ? 200 : 401 };
+    });
+    const demo = await startListenCli(['--emulator', '--json', '--secret', first, '--secret-env', 'SECOND', '--forward', app.url], {
+      defer,
+      signal: 'SIGINT',
+      env: { SECOND: second },
+    });
+    await until('the emulator URL', () => /emulator running at (\S+);/.exec(demo.t.stderr())?.[1], () => demo.t.stderr());
+    const emulatorUrl = /emulator running at (\S+);/.exec(demo.t.stderr())![1]!;
+    expect((await runGemwh(['trigger', 'batch.failed', '--api-root', emulatorUrl], { env: { GEMINI_API_KEY: 'any' } })).code).toBe(0);
+    await until('a forward', () => demo.lines().find((line) => line.type === 'forwarded' || line.type === 'forward_failed'), () => demo.t.stdout());
+    expect(demo.lines().find((line) => line.type === 'forwarded')).toMatchObject({ status: 200 });
+    expect(header(app.requests[0]!, 'webhook-signature').split(' ')).toHaveLength(2);
+    expect(await demo.stop()).toBe(0);
+  });
+
+  it('without a terminal UI, says how to send an event with gemwh trigger (not the t key), and that command works', async () => {
+    const demo = await startDemo([]);
+    const emulatorUrl = await until('the emulator URL', () => demo.emulatorUrl() || undefined, () => demo.t.stderr());
+    await until('the banner', () => (demo.t.stderr().includes('GEMWH_API_ROOT=') ? true : undefined), () => demo.t.stderr());
+    const stderr = demo.t.stderr();
+    expect(stderr).not.toMatch(/press t/);
+    expect(stderr).toContain(`GEMINI_API_KEY=any gemwh trigger TYPE --api-root ${emulatorUrl}`);
+    // The random secret is said to be random, with the way to choose it.
+    expect(stderr).toMatch(/signs with a random secret .*--secret-env VAR/);
+
+    const sent = await runGemwh(['trigger', 'video.generated', '--api-root', emulatorUrl], { env: { GEMINI_API_KEY: 'any' } });
+    expect(sent.code, sent.stderr).toBe(0);
+    const [verified] = await demo.waitVerified(1);
+    expect(verified).toMatchObject({ eventType: 'video.generated', scheme: 'static' });
+    expect(await demo.stop()).toBe(0);
+  });
+
+  it('refuses a malformed --secret before starting anything', async () => {
+    const serversBefore = listeningServers();
+    const t = makeTestDeps();
+    defer(() => t.cleanup());
+    const code = await runMain(['listen', '--port', '0', '--no-journal', '--emulator', '--secret', 'whsec_...abcd'], t.deps);
+    expect(code, t.stderr()).toBe(2);
+    expect(t.stderr()).toMatch(/--secret #1/);
+    await serversBackTo(serversBefore);
   });
 
   it('refuses --demo without --emulator, and --emulator with --public-url', async () => {

@@ -7,7 +7,7 @@ import type { Clock } from '../../deps.js';
 import { GemwhError } from '../../errors.js';
 import { fixtureBody, loadFixture, type WebhookEventPayload } from '../../fixtures/fixtures.js';
 import { VERSION } from '../../version.js';
-import { EmulatorHttpError, invalidArgument } from '../google-error.js';
+import { EmulatorHttpError, errorInfo, invalidArgument, TRIGGER_REFUSAL } from '../google-error.js';
 import type { EmulatorKeyRing } from '../jwks/key-ring.js';
 import type { RandomSource, WebhookChange, WebhookStore } from '../store.js';
 import {
@@ -207,12 +207,14 @@ export function createDeliveryEngine(options: DeliveryEngineOptions): DeliveryEn
         throw new EmulatorHttpError(
           'FAILED_PRECONDITION',
           `Webhook "${id}" is ${webhook.state}, so it receives no events. Re-enable it with UpdateWebhook (state: enabled).`,
+          [errorInfo(TRIGGER_REFUSAL.disabled)],
         );
       }
       if (!request.ignoreSubscriptions && !webhook.subscribedEvents.includes(request.type)) {
         throw new EmulatorHttpError(
           'FAILED_PRECONDITION',
           `Webhook "${id}" is not subscribed to ${request.type} (it subscribes to ${webhook.subscribedEvents.join(', ') || 'nothing'}).`,
+          [errorInfo(TRIGGER_REFUSAL.notSubscribed)],
         );
       }
       return webhook;

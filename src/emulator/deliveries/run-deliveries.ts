@@ -32,7 +32,7 @@ export async function runEmulatorDeliveries(options: EmulatorDeliveriesOptions, 
     return;
   }
   if (attempts.length === 0) {
-    deps.io.stderr.write(`No delivery attempts yet${options.webhookId ? ` for webhook ${options.webhookId}` : ''}. Send one with \`gemwh trigger EVENT_TYPE\`.\n`);
+    deps.io.stderr.write(`${await nothingListed(api, options)}\n`);
     return;
   }
   const columns: Array<Column<WireAttempt>> = [
@@ -47,4 +47,20 @@ export async function runEmulatorDeliveries(options: EmulatorDeliveriesOptions, 
     { header: 'NEXT', value: (a) => (a.next_retry_time ? `retry at ${a.next_retry_time.replace(/\.\d+Z$/, 'Z')}` : a.gave_up ? GAVE_UP[a.gave_up] : '') },
   ];
   out.write(formatRows(attempts, columns, out.isTTY === true));
+}
+
+/** Why the list is empty: nothing sent yet, or nothing that passes the filters. */
+async function nothingListed(api: EmulatorControl, options: EmulatorDeliveriesOptions): Promise<string> {
+  const filters = [
+    ...(options.deliveryId !== undefined ? [`--delivery ${options.deliveryId}`] : []),
+    ...(options.webhookId !== undefined ? [`--webhook ${options.webhookId}`] : []),
+  ];
+  const sendOne = 'Send one with `gemwh trigger EVENT_TYPE`.';
+  if (filters.length === 0) return `No delivery attempts yet. ${sendOne}`;
+  const { attempts } = await api.request<{ attempts: WireAttempt[] }>('GET', '/_emulator/deliveries');
+  if (attempts.length === 0) return `No delivery attempts yet. ${sendOne}`;
+  return (
+    `No delivery attempt matches ${filters.join(' and ')} (the emulator has ${attempts.length} attempt${attempts.length === 1 ? '' : 's'} in all). ` +
+    'Run `gemwh emulator deliveries` without filters to list them all.'
+  );
 }

@@ -2,7 +2,8 @@ import type { GlobalOptions } from '../../api/credentials.js';
 import { applyAssignments, parseSetAssignment } from '../../core/set-path.js';
 import { formatJson, formatRows, type Column } from '../../core/table.js';
 import type { Deps } from '../../deps.js';
-import { CheckFailedError, NotFoundError, UsageError } from '../../errors.js';
+import { parseEventList } from '../../core/events.js';
+import { CheckFailedError, InterruptedError, NotFoundError, UsageError } from '../../errors.js';
 import { loadFixture } from '../../fixtures/fixtures.js';
 import { createEmulatorControl, resolveEmulatorRoot, type EmulatorControl } from '../control-client.js';
 import type { WireAttempt } from './routes.js';
@@ -62,8 +63,7 @@ export async function runTrigger(options: TriggerOptions, deps: Deps, control?: 
   for (const uri of options.uris) checkUri(uri);
 
   const api = control ?? (await openControl('gemwh trigger', options.globals, deps));
-  const reply = await api.request<TriggerReply>('POST', '/_emulator/trigger', {
-    body: {
+  const reply = await sendTrigger(api, options.eventType, {
       type: options.eventType,
       ...(data ? { data } : {}),
       ...(options.webhookIds.length > 0 ? { webhook_ids: options.webhookIds } : {}),
@@ -71,7 +71,6 @@ export async function runTrigger(options: TriggerOptions, deps: Deps, control?: 
       ...(dynamic || userMetadata
         ? { webhook_config: { ...(dynamic ? { uris: options.uris } : {}), ...(userMetadata ? { user_metadata: userMetadata } : {}) } }
         : {}),
-    },
   });
   if (reply.deliveries.length === 0) {
     throw new NotFoundError(`no enabled webhook on the emulator is subscribed to ${options.eventType}, so nothing was sent`, {
@@ -79,7 +78,7 @@ export async function runTrigger(options: TriggerOptions, deps: Deps, control?: 
     });
   }
 
-  const reported: Reported[] = options.wait ? await waitForFirstAttempts(api, reply.deliveries, options.waitTimeoutMs, deps) : reply.deliveries;
+  const reported: Reported[] = options.wait ? await waitForFirstAttempts(api, options.eventType, reply.deliveries, options.waitTimeoutMs, deps) : reply.deliveries;
   const out = deps.io.stdout;
   if (options.json) {
     out.write(formatJson({ event_type: options.eventType, deliveries: reported }));
@@ -106,6 +105,18 @@ export async function runTrigger(options: TriggerOptions, deps: Deps, control?: 
   }
 }
 
+/** The trigger request; a Ctrl-C while it is in flight leaves unknown whether the emulator queued it. */
+async function sendTrigger(api: EmulatorControl, eventType: string, body: Record<string, unknown>): Promise<TriggerReply> {
+  try {
+    return await api.request<TriggerReply>('POST', '/_emulator/trigger', { body });
+  } catch (error) {
+    if (!(error instanceof InterruptedError)) throw error;
+    throw new InterruptedError(`stopped before the emulator confirmed the trigger of ${eventType}; it may have queued it`, {
+      hint: '`gemwh emulator deliveries` shows whether it was sent.',
+    });
+  }
+}
+
 export async function openControl(command: string, globals: GlobalOptions, deps: Deps): Promise<EmulatorControl> {
   const root = resolveEmulatorRoot(command, globals.apiRoot, deps.env);
   const { resolveApiKey } = await import('../../api/credentials.js');
@@ -118,6 +129,7 @@ function dataWithSets(eventType: string, sets: readonly string[]): Record<string
   if (eventType === 'webhook.ping') {
     throw new UsageError('webhook.ping is the emulator\'s test delivery, not an event type to trigger', { hint: 'Send one with `gemwh ping WEBHOOK_ID`.' });
   }
+  checkEventType(eventType);
   const fixture = loadFixture(eventType);
   if (sets.length === 0) return undefined;
   const assignments = sets.map(parseSetAssignment);
@@ -133,6 +145,16 @@ function dataWithSets(eventType: string, sets: readonly string[]): Record<string
     throw new UsageError('--set data=… must leave data a JSON object', { hint: 'Set single fields instead, e.g. --set data.id=batches/123.' });
   }
   return changed.data as Record<string, unknown>;
+}
+
+/** One catalog type, in the words every command uses for event types (unknown, did you mean, patterns). */
+function checkEventType(eventType: string): void {
+  const types = parseEventList(eventType, { flag: 'TYPE' });
+  if (types.length > 1) {
+    throw new UsageError(`TYPE: trigger sends one event type at a time, not ${types.length} (${types.join(', ')})`, {
+      hint: `Run it once per type, e.g. gemwh trigger ${types[0]}.`,
+    });
+  }
 }
 
 /** `--metadata tenant=acme --metadata priority=3`: values are JSON when they parse, text otherwise. */
@@ -166,18 +188,30 @@ function checkUri(uri: string): void {
   }
 }
 
-async function waitForFirstAttempts(api: EmulatorControl, deliveries: TriggeredDelivery[], timeoutMs: number, deps: Deps): Promise<Reported[]> {
+async function waitForFirstAttempts(
+  api: EmulatorControl,
+  eventType: string,
+  deliveries: TriggeredDelivery[],
+  timeoutMs: number,
+  deps: Deps,
+): Promise<Reported[]> {
   const deadline = deps.clock.now() + timeoutMs;
   const found = new Map<string, WireAttempt>();
-  for (;;) {
-    for (const delivery of deliveries) {
-      if (found.has(delivery.delivery_id)) continue;
-      const { attempts } = await api.request<{ attempts: WireAttempt[] }>('GET', '/_emulator/deliveries', { query: { delivery_id: delivery.delivery_id } });
-      const first = attempts.find((a) => a.attempt === 1 && !a.duplicate && a.outcome !== 'in_flight');
-      if (first) found.set(delivery.delivery_id, first);
+  try {
+    for (;;) {
+      for (const delivery of deliveries) {
+        if (found.has(delivery.delivery_id)) continue;
+        const { attempts } = await api.request<{ attempts: WireAttempt[] }>('GET', '/_emulator/deliveries', { query: { delivery_id: delivery.delivery_id } });
+        const first = attempts.find((a) => a.attempt === 1 && !a.duplicate && a.outcome !== 'in_flight');
+        if (first) found.set(delivery.delivery_id, first);
+      }
+      if (found.size === deliveries.length || deps.clock.now() >= deadline) break;
+      if (deps.signal.aborted) throw new InterruptedError('stopped');
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    if (found.size === deliveries.length || deps.clock.now() >= deadline || deps.signal.aborted) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  } catch (error) {
+    if (!(error instanceof InterruptedError)) throw error;
+    throw stoppedWaiting(eventType, deliveries, found);
   }
   if (found.size < deliveries.length) {
     throw new CheckFailedError(`${deliveries.length - found.size} of ${deliveries.length} deliveries had no answer within ${Math.round(timeoutMs / 1000)} s`, {
@@ -185,6 +219,22 @@ async function waitForFirstAttempts(api: EmulatorControl, deliveries: TriggeredD
     });
   }
   return deliveries.map((d) => ({ ...d, first_attempt: found.get(d.delivery_id) }));
+}
+
+/** Ctrl-C during --wait: the emulator accepted and queued every delivery; say what is known of each. */
+function stoppedWaiting(eventType: string, deliveries: readonly TriggeredDelivery[], found: ReadonlyMap<string, WireAttempt>): InterruptedError {
+  const known = deliveries.filter((d) => found.has(d.delivery_id));
+  const failed = known.filter((d) => found.get(d.delivery_id)!.outcome !== 'delivered');
+  const pending = deliveries.length - known.length;
+  const parts = [
+    known.length > 0 ? `${known.length - failed.length} delivered${failed.length > 0 ? `, ${failed.length} failed at the first attempt` : ''}` : undefined,
+    pending > 0 ? `${pending} not confirmed yet` : undefined,
+  ].filter((p): p is string => p !== undefined);
+  const ids = deliveries.map((d) => d.delivery_id);
+  return new InterruptedError(
+    `stopped waiting: the emulator accepted ${eventType} and queued ${deliveries.length} deliver${deliveries.length === 1 ? 'y' : 'ies'} (${ids.join(', ')}); ${parts.join(', ')}`,
+    { hint: `The emulator keeps delivering and retrying in the background; \`gemwh emulator deliveries --delivery ${ids[0]}\` shows how it went.` },
+  );
 }
 
 export function attemptResult(attempt: WireAttempt | undefined): string {

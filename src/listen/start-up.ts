@@ -1,0 +1,148 @@
+import { readFile } from 'node:fs/promises';
+import type { KeySource } from '../core/jwt.js';
+import { InterruptedError, UsageError } from '../errors.js';
+import { createStaticJwksSource, parseJwks } from '../jwks/jwks-source.js';
+import type { ListenEvent } from './events.js';
+import type { DeliveryVerifier } from './session.js';
+import type { ListenSession } from './session-types.js';
+
+/**
+ * What `gemwh listen` settles before and around its session: start-up that honours Ctrl-C, the
+ * --jwks-file read once at start, the audience note on dynamic verdicts, and events of its own
+ * (start-up warnings) merged into the session's stream.
+ */
+
+/**
+ * Resolves like `work`, unless `signal` aborts first: then rejects with an InterruptedError at
+ * once, and whatever `work` resolves with later is handed to `onLate` (e.g. to stop a session
+ * that finished starting after the user gave up on it).
+ */
+export function untilAborted<T>(work: Promise<T>, signal: AbortSignal, what: string, onLate?: (value: T) => unknown): Promise<T> {
+  const interrupted = () =>
+    new InterruptedError(`stopped while ${what}`, { hint: 'Nothing is listening; run the command again to start it.' });
+  const late = () => {
+    work.then(
+      (value) => void Promise.resolve(onLate?.(value)).catch(() => {}),
+      () => {},
+    );
+  };
+  if (signal.aborted) {
+    late();
+    return Promise.reject(interrupted());
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      late();
+      reject(interrupted());
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+const JWKS_FILE_HINT = 'Give a JSON file of the form {"keys": [{"kty": "RSA", "kid": "…", "n": "…", "e": "AQAB"}]}, or --jwks-url URL instead.';
+
+/** --jwks-file, read and checked at start: a bad file is a usage error, not a 503 on every delivery. */
+export async function loadJwksFile(path: string): Promise<KeySource> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const cause = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (code ?? (error as Error).message);
+    throw new UsageError(`--jwks-file: cannot read ${path}: ${cause}`, { hint: `Check the path. ${JWKS_FILE_HINT}` });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`--jwks-file: ${path} is not JSON: ${(error as Error).message}`, { hint: JWKS_FILE_HINT });
+  }
+  let keys: ReturnType<typeof parseJwks>;
+  try {
+    keys = parseJwks(parsed);
+  } catch (error) {
+    // parseJwks says "not a JWKS: <why>".
+    throw new UsageError(`--jwks-file: ${path} is ${(error as Error).message}`, { hint: JWKS_FILE_HINT });
+  }
+  if (keys.keys.length === 0) {
+    throw new UsageError(`--jwks-file: ${path} holds no keys, so no dynamic delivery could verify`, { hint: JWKS_FILE_HINT });
+  }
+  return createStaticJwksSource(keys, path);
+}
+
+export const AUDIENCE_WARNING =
+  'JWT audience is not checked: a dynamic delivery signed for any endpoint is accepted. Pass --audience AUD (the aud claim your ' +
+  'deliveries carry, e.g. the URL they are sent to) for a full check';
+
+/**
+ * Without --audience, an accepted dynamic verdict says that its `aud` was not checked (the detail
+ * view shows it), and `onFirst` runs once, at the first such delivery.
+ */
+export function withAudienceNote(verify: DeliveryVerifier, onFirst?: () => void): DeliveryVerifier {
+  let noted = false;
+  return async (input) => {
+    const verdict = await verify(input);
+    if (!verdict.ok || verdict.scheme !== 'dynamic') return verdict;
+    if (!noted) {
+      noted = true;
+      onFirst?.();
+    }
+    const aud = verdict.claims.aud;
+    const carried = aud === undefined ? 'the token has no aud' : `aud ${JSON.stringify(aud)}`;
+    return { ...verdict, explanation: `${verdict.explanation}; the audience was not checked (${carried}): pass --audience to require it` };
+  };
+}
+
+/** Events kept for late subscribers, as the session keeps its own. */
+const HISTORY_KEPT = 1000;
+
+/**
+ * The session's event stream plus events of listen's own (start-up warnings), in one order: a
+ * consumer reads `history()` and subscribes with `on()` exactly as with the session itself.
+ */
+export function withOwnEvents(inner: ListenSession): { session: ListenSession; emit(event: ListenEvent): void } {
+  const listeners = new Set<(event: ListenEvent) => void>();
+  const history: ListenEvent[] = [...inner.history()];
+  const publish = (event: ListenEvent) => {
+    history.push(event);
+    if (history.length >= 2 * HISTORY_KEPT) history.splice(0, history.length - HISTORY_KEPT);
+    for (const listener of [...listeners]) {
+      try {
+        listener(event);
+      } catch {
+        listeners.delete(listener);
+      }
+    }
+  };
+  // history() and on() in the same tick: no event falls between the two.
+  inner.on(publish);
+  return {
+    emit: publish,
+    session: {
+      get url() {
+        return inner.url;
+      },
+      on(listener) {
+        listeners.add(listener);
+        return () => void listeners.delete(listener);
+      },
+      history: () => [...history],
+      getDelivery: (seq) => inner.getDelivery(seq),
+      resend: (seq) => inner.resend(seq),
+      stop: (reason) => inner.stop(reason),
+      get done() {
+        return inner.done;
+      },
+    },
+  };
+}
