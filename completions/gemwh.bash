@@ -139,6 +139,7 @@ _gemwh_values() {
     'update|--add-events') vals='batch.succeeded batch.cancelled batch.expired batch.failed interaction.requires_action interaction.completed interaction.failed interaction.cancelled video.generated' ;;
     'update|--remove-events') vals='batch.succeeded batch.cancelled batch.expired batch.failed interaction.requires_action interaction.completed interaction.failed interaction.cancelled video.generated' ;;
     'update|--state') vals='enabled disabled' ;;
+    'rotate|--grace') vals='24h 0' ;;
     'listen|--events') vals='batch.succeeded batch.cancelled batch.expired batch.failed interaction.requires_action interaction.completed interaction.failed interaction.cancelled video.generated' ;;
     'replay fixture|--tamper') vals='body signature timestamp-old timestamp-future missing-id missing-timestamp missing-signature' ;;
     'replay delivery|--type') vals='batch.succeeded batch.cancelled batch.expired batch.failed interaction.requires_action interaction.completed interaction.failed interaction.cancelled video.generated' ;;

@@ -70,7 +70,7 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             Options = @(@{ n = '--grace'; d = '24h (previous secrets valid 24 more hours) or 0 / immediate (revoked now)' }, @{ n = '--print-secret'; d = 'print the new secret on stdout (alone, for piping); storing it becomes optional' }, @{ n = '--json'; d = 'print the result as JSON' }, @{ n = '-h'; d = 'display help for command' }, @{ n = '--help'; d = 'display help for command' })
             ValueOptions = @('--grace')
             FileOptions = @()
-            OptionValues = @{  }
+            OptionValues = @{ '--grace' = @('24h', '0') }
             Args = @()
             ArgFiles = $false
         }
@@ -220,7 +220,7 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
         }
         'gemwh verify' = @{
             Subcommands = @()
-            Options = @(@{ n = '--body'; d = 'the body exactly as received; - reads stdin' }, @{ n = '--header'; d = 'a received header (repeatable; overrides --headers)' }, @{ n = '--headers'; d = 'received headers: HTTP header lines (a request/status line first is fine) or a JSON object' }, @{ n = '--secret'; d = 'verify with this signing secret (repeatable)' }, @{ n = '--secret-env'; d = 'environment variable holding the secret (several: space separated)' }, @{ n = '--webhook'; d = 'verify with this webhook''s stored secrets (repeatable)' }, @{ n = '--jwks-url'; d = 'JWKS for dynamic (JWT) deliveries' }, @{ n = '--jwks-file'; d = 'JWKS from a local file (offline)' }, @{ n = '--audience'; d = 'require this JWT aud claim' }, @{ n = '--issuer'; d = 'require this JWT iss claim' }, @{ n = '--now'; d = 'verify as of this time (epoch seconds or ISO 8601), for old captures' }, @{ n = '--tolerance'; d = 'allowed clock skew (300, 5m, 2h, 1d)' }, @{ n = '--json'; d = 'print the verdict as JSON' }, @{ n = '-h'; d = 'display help for command' }, @{ n = '--help'; d = 'display help for command' })
+            Options = @(@{ n = '--body'; d = 'the body exactly as received; - reads stdin (not needed when --headers is a whole saved HTTP message)' }, @{ n = '--header'; d = 'a received header (repeatable; overrides --headers)' }, @{ n = '--headers'; d = 'received headers: HTTP header lines (a request/status line first is fine) or a JSON object; a whole saved HTTP message (headers, blank line, body) also gives the body' }, @{ n = '--secret'; d = 'verify with this signing secret (repeatable)' }, @{ n = '--secret-env'; d = 'verify with the secret in this environment variable (repeatable; it may hold several, space-separated)' }, @{ n = '--webhook'; d = 'verify with this webhook''s stored secrets (repeatable)' }, @{ n = '--jwks-url'; d = 'JWKS for dynamic (JWT) deliveries' }, @{ n = '--jwks-file'; d = 'JWKS from a local file (offline)' }, @{ n = '--audience'; d = 'require this JWT aud claim' }, @{ n = '--issuer'; d = 'require this JWT iss claim' }, @{ n = '--now'; d = 'verify as of this time (epoch seconds or ISO 8601), for old captures' }, @{ n = '--tolerance'; d = 'allowed clock skew (300, 5m, 2h, 1d)' }, @{ n = '--json'; d = 'print the verdict as JSON' }, @{ n = '-h'; d = 'display help for command' }, @{ n = '--help'; d = 'display help for command' })
             ValueOptions = @('--body', '--header', '--headers', '--secret', '--secret-env', '--webhook', '--jwks-url', '--jwks-file', '--audience', '--issuer', '--now', '--tolerance')
             FileOptions = @('--body', '--headers', '--jwks-file')
             OptionValues = @{  }

@@ -9,10 +9,10 @@ export default function emulatorCommand(deps: Deps): Command {
   const command = new Command('emulator')
     .summary('run a local WebhookService (same REST API) for offline work and CI')
     .description(
-      'Run a local emulator of the Gemini WebhookService: create, list, get, update, delete, ping and\n' +
-        'rotateSigningSecret under /v1beta/webhooks (and /v1/), with Google-shaped errors. Prints its base\n' +
-        'URL on stdout when ready and runs until Ctrl-C. Point gemwh at it with --api-root URL or\n' +
-        'GEMWH_API_ROOT=URL. Apps using @google/genai with httpOptions.baseUrl set to it can run background\n' +
+      'Run a local emulator of the Gemini WebhookService: create, list, get, update, delete, ping and ' +
+        'rotateSigningSecret under /v1beta/webhooks (and /v1/), with Google-shaped errors. Prints its base ' +
+        'URL on stdout when ready and runs until Ctrl-C. Point gemwh at it with --api-root URL or ' +
+        'GEMWH_API_ROOT=URL. Apps using @google/genai with httpOptions.baseUrl set to it can run background ' +
         'interactions, batches and generateVideos: each ends after --job-delay and sends its webhook.',
     )
     .addOption(new Option('--host <host>', 'interface to listen on').default(EMULATOR_DEFAULT_HOST))

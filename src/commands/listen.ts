@@ -48,11 +48,11 @@ export default function listenCommand(deps: Deps): Command {
   return new Command('listen')
     .summary('receive deliveries locally: verify, explain, journal, forward to your app')
     .description(
-      'Run a local webhook receiver. Every delivery is verified (static HMAC secrets\n' +
-        'or the JWT of a dynamic webhook), written to the journal, answered 2xx at once\n' +
-        'and forwarded to your app (--forward), retried with backoff until it is taken.\n' +
-        'Rejections get a 4xx with the reason in the body. On a terminal it shows a\n' +
-        'live view; otherwise (or with --json) NDJSON events on stdout. Static secrets\n' +
+      'Run a local webhook receiver. Every delivery is verified (static HMAC secrets ' +
+        'or the JWT of a dynamic webhook), written to the journal, answered 2xx at once ' +
+        'and forwarded to your app (--forward), retried with backoff until it is taken. ' +
+        'Rejections get a 4xx with the reason in the body. On a terminal it shows a ' +
+        'live view; otherwise (or with --json) NDJSON events on stdout. Static secrets ' +
         'default to those of every webhook gemwh keeps. Ctrl-C or SIGTERM stops it.',
     )
     .addOption(new Option('--host <address>', 'address to listen on').default('127.0.0.1'))

@@ -28,17 +28,18 @@ export default function verifyCommand(deps: Deps): Command {
   return new Command('verify')
     .summary('diagnose a captured delivery offline: valid, or exactly why not')
     .description(
-      'Verify one captured webhook delivery (body + headers) and explain the verdict.\n' +
-        'Static deliveries (webhook-signature: v1,<base64>) are checked with the signing secret(s);\n' +
-        'dynamic ones (an RS256 JWT in webhook-signature) with a JWKS (default: Google’s).\n' +
-        'On failure the diagnosis names the likely cause: clock skew, re-serialized JSON, an expired\n' +
-        'or wrong secret, renamed or cut headers. Exit 0 when valid, 3 when not, 2 for bad input.',
+      'Verify one captured webhook delivery (body + headers) and explain the verdict. Give the body with --body, ' +
+        'or pass a whole saved HTTP request (headers, blank line, body) as --headers alone. Static deliveries ' +
+        '(webhook-signature: v1,<base64>) are checked with the signing secret(s); dynamic ones (an RS256 JWT in ' +
+        'webhook-signature) with a JWKS (default: Google’s). On failure the diagnosis names the likely cause: clock ' +
+        'skew, re-serialized JSON, an expired or wrong secret, renamed or cut headers. Exit 0 when valid, 3 when not, ' +
+        '2 for bad input.',
     )
-    .addOption(completeWith(new Option('--body <file>', 'the body exactly as received; - reads stdin'), 'files'))
+    .addOption(completeWith(new Option('--body <file>', 'the body exactly as received; - reads stdin (not needed when --headers is a whole saved HTTP message)'), 'files'))
     .addOption(new Option('--header <"name: value">', 'a received header (repeatable; overrides --headers)').default([]).argParser(collect))
     .addOption(
       completeWith(
-        new Option('--headers <file>', 'received headers: HTTP header lines (a request/status line first is fine) or a JSON object'),
+        new Option('--headers <file>', 'received headers: HTTP header lines (a request/status line first is fine) or a JSON object; a whole saved HTTP message (headers, blank line, body) also gives the body'),
         'files',
       ),
     )

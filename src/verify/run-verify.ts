@@ -104,7 +104,7 @@ async function readBody(options: VerifyOptions, fromHeadersFile: Buffer | undefi
   if (options.body !== undefined) return readInput(options.body, '--body', deps);
   if (fromHeadersFile) return fromHeadersFile;
   throw new UsageError('no body given', {
-    hint: 'Pass --body FILE with the exact bytes received (or --body - to read stdin). Do not re-format the JSON.',
+    hint: 'Pass --body FILE with the exact bytes received (or --body - to read stdin), or give --headers a whole saved HTTP request (headers, a blank line, then the body). Do not re-format the JSON.',
   });
 }
 
