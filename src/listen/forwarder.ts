@@ -1,4 +1,3 @@
-import type { Dispatcher } from 'undici';
 // How much of the app's answer is kept for display and the journal: the same as replay shows.
 import { RESPONSE_START_BYTES } from '../replay/http-post.js';
 
@@ -29,23 +28,24 @@ export type HeaderPairs = Array<[string, string]>;
 
 /** The headers to forward: hop-by-hop ones (and any the Connection header names) dropped, `extra` set last. */
 export function forwardHeaders(received: readonly (readonly [string, string])[], extra: readonly (readonly [string, string])[] = []): HeaderPairs {
-  const namedByConnection = new Set<string>();
+  // Built only when there is something to put in them: this runs for every forwarded delivery.
+  let namedByConnection: Set<string> | undefined;
   for (const [name, value] of received) {
-    if (name.toLowerCase() === 'connection') {
+    if (name.length === 10 && name.toLowerCase() === 'connection') {
+      namedByConnection ??= new Set();
       for (const token of value.split(',')) namedByConnection.add(token.trim().toLowerCase());
     }
   }
-  const overridden = new Set(extra.map(([name]) => name.toLowerCase()));
+  const overridden = extra.length === 0 ? undefined : new Set(extra.map(([name]) => name.toLowerCase()));
   const result: HeaderPairs = [];
   for (const [name, value] of received) {
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || lower.startsWith('proxy-') || namedByConnection.has(lower) || overridden.has(lower)) continue;
+    if (HOP_BY_HOP.has(lower) || lower.startsWith('proxy-') || namedByConnection?.has(lower) || overridden?.has(lower)) continue;
     result.push([name, value]);
   }
   for (const [name, value] of extra) result.push([name, value]);
   return result;
 }
-
 
 export interface SendResult {
   ok: boolean;
@@ -66,12 +66,18 @@ export interface HttpSender {
 export interface HttpSenderOptions {
   /** Whole-request deadline: connect, send, answer headers and the start of the body. */
   timeoutMs: number;
-  /** Requests in flight at once, over all targets; more wait their turn. */
+  /** Connections kept per target origin. ForwardQueue bounds the requests in flight over all targets. */
   concurrency: number;
   now?: () => number;
 }
 
-/** Loads undici on first use, so that `gemwh --help` and commands that never forward do not pay for it. */
+/**
+ * Loads undici on first use, so that `gemwh --help` and commands that never forward do not pay for it.
+ *
+ * Each forward is one `dispatch` with a small handler, not `request()`: the higher-level API
+ * costs an AsyncResource, an AbortSignal with its listener and a Readable for the answer per
+ * request, which made a forward cost several times what the app's side of it does (listen bench).
+ */
 export async function createHttpSender(options: HttpSenderOptions): Promise<HttpSender> {
   const { Agent } = await import('undici');
   const agent = new Agent({
@@ -84,50 +90,35 @@ export async function createHttpSender(options: HttpSenderOptions): Promise<Http
   });
   const now = options.now ?? (() => performance.now());
   let closing = false;
-  // Aborted together by close(); cheaper than every request listening on a shared signal.
-  const active = new Set<AbortController>();
-  const slots = new Semaphore(options.concurrency);
+  // Aborted together by close().
+  const active = new Set<ForwardExchange>();
+  // A URL's origin and path are computed strings: the few target URLs are reused for every delivery.
+  const targets = new WeakMap<URL, { origin: string; path: string }>();
 
-  async function send(url: URL, headers: readonly (readonly [string, string])[], body: Buffer): Promise<SendResult> {
-    await slots.acquire();
-    const started = now();
-    // One timer per request; AbortSignal.timeout + AbortSignal.any cost more on the hot path.
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(), options.timeoutMs);
-    active.add(deadline);
-    try {
-      const response = await agent.request({
-        origin: url.origin,
-        path: `${url.pathname}${url.search}`,
-        method: 'POST',
-        headers: headers.flat(),
-        body,
-        signal: deadline.signal,
+  function send(url: URL, headers: readonly (readonly [string, string])[], body: Buffer): Promise<SendResult> {
+    return new Promise<SendResult>((resolve) => {
+      const exchange = new ForwardExchange(now, options.timeoutMs, () => closing, (result) => {
+        active.delete(exchange);
+        resolve(result);
       });
-      const responseStart = await readStart(response.body, response.headers['content-length']);
-      const status = response.statusCode;
-      const ok = status >= 200 && status < 300;
-      return {
-        ok,
-        status,
-        latencyMs: round(now() - started),
-        responseStart,
-        retryable: !ok && (status >= 500 || status === 408 || status === 425 || status === 429),
-      };
-    } catch (error) {
-      return { ok: false, error: describeSendError(error, deadline.signal, closing, options.timeoutMs), latencyMs: round(now() - started), retryable: true };
-    } finally {
-      clearTimeout(timer);
-      active.delete(deadline);
-      slots.release();
-    }
+      active.add(exchange);
+      try {
+        let target = targets.get(url);
+        if (!target) targets.set(url, (target = { origin: url.origin, path: `${url.pathname}${url.search}` }));
+        const flat: string[] = [];
+        for (const [name, value] of headers) flat.push(name, value);
+        agent.dispatch({ origin: target.origin, path: target.path, method: 'POST', headers: flat, body }, exchange);
+      } catch (error) {
+        exchange.onResponseError(undefined, error as Error);
+      }
+    });
   }
 
   return {
     send,
     async close() {
       closing = true;
-      for (const controller of active) controller.abort();
+      for (const exchange of active) exchange.abort(new Error('the listener is stopping'));
       await agent.destroy().catch(() => {});
     },
   };
@@ -136,26 +127,110 @@ export async function createHttpSender(options: HttpSenderOptions): Promise<Http
 /** Answers longer than this are cut off (closing that connection) instead of read to the end. */
 const DRAIN_LIMIT_BYTES = 64 * 1024;
 
-async function readStart(body: Dispatcher.ResponseData['body'], contentLength: string | string[] | undefined): Promise<string> {
-  const declared = typeof contentLength === 'string' ? Number(contentLength) : Number.NaN;
-  if (declared <= DRAIN_LIMIT_BYTES) {
-    // The common case (a short answer of known length): one read, no stream iterator.
-    return cutText(Buffer.from(await body.arrayBuffer()));
+interface DispatchController {
+  abort(reason: Error): void;
+}
+
+/**
+ * One forward as an undici dispatch handler: keeps the first RESPONSE_START_BYTES of the answer,
+ * reads a short answer to its end (so the connection serves the next forward) and cuts off a
+ * long one, and settles exactly once: on the end of the answer, an error, or the deadline.
+ */
+class ForwardExchange {
+  private readonly started: number;
+  private readonly timer: NodeJS.Timeout;
+  private controller: DispatchController | undefined;
+  /** Set once the exchange must stop (deadline, close); applied as soon as undici hands a controller. */
+  private abortReason: Error | undefined;
+  private status = 0;
+  private chunks: Buffer[] = [];
+  private kept = 0;
+  private total = 0;
+  private settled = false;
+  private timedOut = false;
+
+  constructor(
+    private readonly now: () => number,
+    private readonly timeoutMs: number,
+    private readonly closing: () => boolean,
+    private readonly done: (result: SendResult) => void,
+  ) {
+    this.started = now();
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      this.abort(new Error(`timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
   }
-  const chunks: Buffer[] = [];
-  let kept = 0;
-  let total = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    if (kept < RESPONSE_START_BYTES) {
-      chunks.push(chunk);
-      kept += chunk.length;
+
+  abort(reason: Error): void {
+    if (this.settled) return;
+    this.abortReason ??= reason;
+    this.controller?.abort(reason);
+    // Whether or not undici has started it (a queued one is aborted once it starts), the outcome is known now.
+    this.fail(reason);
+  }
+
+  onRequestStart(controller: DispatchController): void {
+    this.controller = controller;
+    if (this.abortReason) controller.abort(this.abortReason);
+  }
+
+  onResponseStart(_controller: DispatchController, statusCode: number): void {
+    // 1xx informational answers come before the real one.
+    if (statusCode >= 200) this.status = statusCode;
+  }
+
+  onResponseData(controller: DispatchController, chunk: Buffer): void {
+    if (this.settled) return;
+    if (this.kept < RESPONSE_START_BYTES) {
+      this.chunks.push(chunk);
+      this.kept += chunk.length;
     }
-    total += chunk.length;
-    // Reading a short answer to its end keeps the connection for the next forward; a huge one
-    // is not worth it (leaving the loop destroys the body, and undici closes that connection).
-    if (total > DRAIN_LIMIT_BYTES) break;
+    this.total += chunk.length;
+    if (this.total > DRAIN_LIMIT_BYTES) {
+      // A huge answer is not worth reading: what is kept is enough, and undici closes the connection.
+      this.succeed();
+      controller.abort(new Error('answer cut off'));
+    }
   }
-  return cutText(Buffer.concat(chunks));
+
+  onResponseEnd(): void {
+    this.succeed();
+  }
+
+  onResponseError(_controller: unknown, error: Error): void {
+    this.fail(error);
+  }
+
+  private succeed(): void {
+    if (this.settled) return;
+    const status = this.status;
+    const ok = status >= 200 && status < 300;
+    this.settle({
+      ok,
+      status,
+      latencyMs: round(this.now() - this.started),
+      responseStart: cutText(this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks)),
+      retryable: !ok && (status >= 500 || status === 408 || status === 425 || status === 429),
+    });
+  }
+
+  private fail(error: unknown): void {
+    if (this.settled) return;
+    this.settle({
+      ok: false,
+      error: describeSendError(error, this.timedOut, this.closing(), this.timeoutMs),
+      latencyMs: round(this.now() - this.started),
+      retryable: true,
+    });
+  }
+
+  private settle(result: SendResult): void {
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.chunks = [];
+    this.done(result);
+  }
 }
 
 function cutText(bytes: Buffer): string {
@@ -164,9 +239,9 @@ function cutText(bytes: Buffer): string {
   return bytes.subarray(0, RESPONSE_START_BYTES).toString('utf8').replace(/\uFFFD+$/, '');
 }
 
-function describeSendError(error: unknown, deadline: AbortSignal, closing: boolean, timeoutMs: number): string {
+function describeSendError(error: unknown, timedOut: boolean, closing: boolean, timeoutMs: number): string {
   if (closing) return 'aborted: the listener is stopping';
-  if (deadline.aborted) return `timed out after ${timeoutMs} ms`;
+  if (timedOut) return `timed out after ${timeoutMs} ms`;
   const err = error as { code?: string; message?: string; cause?: { code?: string; message?: string } };
   const code = err.cause?.code ?? err.code;
   switch (code) {
@@ -190,29 +265,6 @@ function describeSendError(error: unknown, deadline: AbortSignal, closing: boole
 
 function round(ms: number): number {
   return Math.round(ms * 10) / 10;
-}
-
-class Semaphore {
-  private available: number;
-  private readonly waiting: Array<() => void> = [];
-
-  constructor(size: number) {
-    this.available = Math.max(1, size);
-  }
-
-  acquire(): Promise<void> {
-    if (this.available > 0) {
-      this.available -= 1;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.waiting.push(resolve));
-  }
-
-  release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.available += 1;
-  }
 }
 
 export interface RetryPolicy {
@@ -254,6 +306,8 @@ export interface AttemptReport {
 export interface ForwardQueueOptions {
   sender: HttpSender;
   retry: RetryPolicy;
+  /** Attempts in flight at once, over all targets; more wait their turn, first come first served. */
+  concurrency: number;
   /** Epoch ms. */
   now: () => number;
   onAttempt: (report: AttemptReport) => void;
@@ -266,36 +320,81 @@ export interface ForwardQueueOptions {
  */
 export class ForwardQueue {
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Jobs waiting for a slot: a FIFO read from `head` (Array#shift would copy a long backlog each time). */
+  private waiting: ForwardJob[] = [];
+  private head = 0;
+  private running = 0;
   private readonly inFlight = new Set<Promise<void>>();
+  /** stop() waiting for the queue to run dry. */
+  private drainWaiters: Array<() => void> = [];
   private stopped = false;
+  private readonly concurrency: number;
 
-  constructor(private readonly options: ForwardQueueOptions) {}
+  constructor(private readonly options: ForwardQueueOptions) {
+    this.concurrency = Math.max(1, options.concurrency);
+  }
 
-  /** Jobs in flight or waiting for a retry. */
+  /** Jobs in flight, waiting for a slot, or waiting for a retry. */
   get pending(): number {
-    return this.inFlight.size + this.timers.size;
+    return this.running + (this.waiting.length - this.head) + this.timers.size;
   }
 
   enqueue(job: ForwardJob): void {
     if (this.stopped) return;
-    const run = this.run(job).finally(() => this.inFlight.delete(run));
-    this.inFlight.add(run);
+    if (this.running < this.concurrency) this.start(job);
+    else this.waiting.push(job);
   }
 
-  /** Cancels scheduled retries and waits up to `graceMs` for attempts in flight. */
+  /**
+   * Cancels scheduled retries and takes no new jobs; jobs already queued keep going for up to
+   * `graceMs`, then those not started yet are dropped (the journal has them as pending, and the
+   * next start resumes them).
+   */
   async stop(graceMs: number): Promise<void> {
     this.stopped = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    if (this.inFlight.size === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
-    clearTimeout(timer);
+    if (this.running > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([new Promise<void>((resolve) => this.drainWaiters.push(resolve)), new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+      clearTimeout(timer);
+    }
+    this.waiting = [];
+    this.head = 0;
   }
 
   /** Settles once no attempt is in flight. */
   async idle(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private start(job: ForwardJob): void {
+    this.running += 1;
+    const run = this.run(job).finally(() => {
+      this.inFlight.delete(run);
+      this.running -= 1;
+      this.next();
+    });
+    this.inFlight.add(run);
+  }
+
+  private next(): void {
+    while (this.running < this.concurrency && this.head < this.waiting.length) {
+      const job = this.waiting[this.head]!;
+      this.waiting[this.head] = undefined as unknown as ForwardJob;
+      this.head += 1;
+      if (this.head === this.waiting.length) {
+        this.waiting = [];
+        this.head = 0;
+      } else if (this.head >= 1024 && this.head * 2 >= this.waiting.length) {
+        this.waiting = this.waiting.slice(this.head);
+        this.head = 0;
+      }
+      this.start(job);
+    }
+    if (this.running === 0 && this.drainWaiters.length > 0) {
+      for (const resolve of this.drainWaiters.splice(0)) resolve();
+    }
   }
 
   private async run(job: ForwardJob): Promise<void> {

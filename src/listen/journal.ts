@@ -109,16 +109,22 @@ export function decodeBody(record: Pick<JournalDeliveryRecord, 'encoding' | 'bod
 }
 
 interface Pending {
-  line: string;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
+
+/** The group buffer's usual size; one grown for a huge line is not kept beyond LARGEST_KEPT_BYTES. */
+const GROUP_BUFFER_BYTES = 64 * 1024;
+const LARGEST_KEPT_BYTES = 1024 * 1024;
 
 export class Journal {
   readonly file: string;
   private fd: number | undefined;
   private size = 0;
   private queue: Pending[] = [];
+  /** The lines of the group being formed, UTF-8 encoded straight into one buffer reused from group to group. */
+  private group = Buffer.allocUnsafe(GROUP_BUFFER_BYTES);
+  private groupBytes = 0;
   private scheduled = false;
   /** An fdatasync in flight (fsync mode); the next group waits for it. */
   private syncing: Promise<void> | undefined;
@@ -141,9 +147,18 @@ export class Journal {
    */
   append(record: JournalRecord): Promise<void> {
     if (this.closed) return Promise.reject(new Error('journal is closed'));
-    const line = JSON.stringify(record) + '\n';
+    const line = JSON.stringify(record);
+    // At most 3 bytes per UTF-16 unit (JSON.stringify leaves no lone surrogate), plus the newline.
+    const room = line.length * 3 + 1;
+    if (this.groupBytes + room > this.group.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.group.length * 2, this.groupBytes + room));
+      this.group.copy(grown, 0, 0, this.groupBytes);
+      this.group = grown;
+    }
+    this.groupBytes += this.group.write(line, this.groupBytes, 'utf8');
+    this.group[this.groupBytes++] = 0x0a;
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ line, resolve, reject });
+      this.queue.push({ resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => void this.commit());
@@ -184,10 +199,16 @@ export class Journal {
     if (this.queue.length === 0) return;
     const group = this.queue;
     this.queue = [];
+    const data = this.group.subarray(0, this.groupBytes);
+    this.groupBytes = 0;
     try {
-      const data = Buffer.from(group.length === 1 ? group[0]!.line : group.map((p) => p.line).join(''), 'utf8');
-      if (this.size > 0 && this.size + data.length > this.options.maxBytes) this.rotate();
-      this.writeAll(data);
+      try {
+        if (this.size > 0 && this.size + data.length > this.options.maxBytes) this.rotate();
+        this.writeAll(data);
+      } finally {
+        // Written (or failed) synchronously: the buffer is free for the next group.
+        if (this.group.length > LARGEST_KEPT_BYTES) this.group = Buffer.allocUnsafe(GROUP_BUFFER_BYTES);
+      }
       if (this.options.fsync) {
         // Groups keep forming while a sync runs; each waits for the sync before its own.
         const previous = this.syncing;

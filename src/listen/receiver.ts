@@ -116,6 +116,23 @@ export function sendAnswer(res: ServerResponse, answer: Answer): void {
   }
 }
 
+const OK_PAYLOAD = JSON.stringify({ ok: true }) + '\n';
+const DUPLICATE_PAYLOAD = JSON.stringify({ ok: true, duplicate: true }) + '\n';
+// Flat [name, value, …] lists: node:http takes them as they are, without walking an object.
+const OK_HEADERS = answerHeaders(OK_PAYLOAD);
+const DUPLICATE_HEADERS = answerHeaders(DUPLICATE_PAYLOAD);
+
+function answerHeaders(payload: string): string[] {
+  return ['content-type', 'application/json; charset=utf-8', 'content-length', String(Buffer.byteLength(payload)), 'cache-control', 'no-store'];
+}
+
+/** sendAnswer for the acknowledgement of an accepted delivery, the answer almost every request gets. */
+export function sendOk(res: ServerResponse, duplicate: boolean): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(200, duplicate ? DUPLICATE_HEADERS : OK_HEADERS);
+  res.end(duplicate ? DUPLICATE_PAYLOAD : OK_PAYLOAD);
+}
+
 /** The answer to a request node:http could not parse or that took too long; written on the raw socket. */
 export function clientErrorStatus(error: NodeJS.ErrnoException): { status: number; reason: string; explanation: string } | undefined {
   switch (error.code) {

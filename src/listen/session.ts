@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -14,6 +15,7 @@ import {
   headerPairs,
   readBodyLimited,
   sendAnswer,
+  sendOk,
   serverOptions,
   writeRawAnswer,
   type Answer,
@@ -63,6 +65,9 @@ const HISTORY_KEPT = 1000;
 const DETAILS_BODY_BUDGET = 64 * 1024 * 1024;
 /** getDelivery() shows at most this much of a body. */
 const SNAPSHOT_BYTES = 256 * 1024;
+/** (event type, path) pairs whose forward URLs are kept. */
+const ROUTE_CACHE_LIMIT = 1024;
+const EMPTY = Buffer.alloc(0);
 
 interface DeliveryState {
   key: string;
@@ -70,15 +75,18 @@ interface DeliveryState {
   body: Buffer;
   bodyBytes: number;
   forwardable: boolean;
-  /** Attempts made so far per target URL, so that retries and resends count on. */
-  attempts: Map<string, number>;
+  /** Attempts made so far per target URL, so that retries and resends count on; made on the first forward. */
+  attempts?: Map<string, number>;
 }
 
 interface SeenId {
   key: string;
   seq?: number;
-  /** Settles once the first delivery's journal line is written: a duplicate is acknowledged only after that. */
-  persisted: Promise<boolean>;
+  /**
+   * Settles once the first delivery's journal line is written: a duplicate is acknowledged only
+   * after that. `true` once it is (the promise is not kept for the tens of thousands remembered).
+   */
+  persisted: Promise<boolean> | true;
 }
 
 /**
@@ -89,6 +97,8 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
   const now = () => deps.clock.now();
   const sessionId = `${now().toString(36)}-${deps.random.bytes(3).toString('hex')}`;
   const listeners = new Set<(event: ListenEvent) => void>();
+  // What emit() walks: a copy made when a listener comes or goes, not one per event.
+  let listenerList: Array<(event: ListenEvent) => void> = [];
   const history: ListenEvent[] = [];
   const deliveries = new Map<number, DeliveryState>();
   let retainedBodyBytes = 0;
@@ -106,13 +116,18 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
     history.push(event);
     // Trimmed in chunks: dropping one element per event would shift the whole array every time.
     if (history.length >= 2 * HISTORY_KEPT) history.splice(0, history.length - HISTORY_KEPT);
-    for (const listener of [...listeners]) {
+    const list = listenerList;
+    for (let i = 0; i < list.length; i++) {
       try {
-        listener(event);
+        list[i]!(event);
       } catch {
-        listeners.delete(listener);
+        unsubscribe(list[i]!);
       }
     }
+  }
+
+  function unsubscribe(listener: (event: ListenEvent) => void): void {
+    if (listeners.delete(listener)) listenerList = [...listeners];
   }
 
   function warn(message: string): void {
@@ -147,7 +162,7 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
       maxAgeMs: options.resume.maxAgeMs,
       maxPending: options.resume.maxDeliveries,
     });
-    for (const { webhookId, key } of scan.recentIds) rememberId(webhookId, { key, persisted: Promise.resolve(true) });
+    for (const { webhookId, key } of scan.recentIds) rememberId(webhookId, { key, persisted: true });
     resumable = scan.pending;
     journal = await Journal.open(options.journal);
     if (scan.skippedLines > 0) {
@@ -193,6 +208,7 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
     queue = new ForwardQueue({
       sender,
       retry: options.retry,
+      concurrency: options.forwardConcurrency,
       now,
       onAttempt: (report) => {
         const { result } = report;
@@ -213,7 +229,8 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
         if (state) {
           state.details.forwards.push(attempt);
           // Retries count on inside the queue; a later resend continues from here.
-          state.attempts.set(attempt.target, Math.max(state.attempts.get(attempt.target) ?? 0, report.attempt));
+          const attempts = (state.attempts ??= new Map());
+          attempts.set(attempt.target, Math.max(attempts.get(attempt.target) ?? 0, report.attempt));
         }
         if (result.ok) {
           emit({
@@ -244,16 +261,129 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
     });
   }
 
+  // Where deliveries go depends only on their type and path: the URLs are parsed once per pair,
+  // not per delivery. Bounded, since the path is the client's choice.
+  const routeCache = new Map<string | undefined, Map<string, { urls: URL[]; hrefs: readonly string[] }>>();
+  let routeCacheSize = 0;
+  function routeCached(eventType: string | undefined, path: string): { urls: readonly URL[]; hrefs: readonly string[] } {
+    let byPath = routeCache.get(eventType);
+    let entry = byPath?.get(path);
+    if (entry) return entry;
+    const urls = route(eventType, path);
+    entry = { urls, hrefs: urls.map((u) => u.href) };
+    if (routeCacheSize >= ROUTE_CACHE_LIMIT) {
+      routeCache.clear();
+      routeCacheSize = 0;
+      byPath = undefined;
+    }
+    if (!byPath) routeCache.set(eventType, (byPath = new Map()));
+    byPath.set(path, entry);
+    routeCacheSize += 1;
+    return entry;
+  }
+
   function forward(state: DeliveryState, urls: readonly URL[], headers: HeaderPairs): void {
     if (!queue) return;
     for (const url of urls) {
-      const attempt = (state.attempts.get(url.href) ?? 0) + 1;
-      state.attempts.set(url.href, attempt);
+      const attempts = (state.attempts ??= new Map());
+      const attempt = (attempts.get(url.href) ?? 0) + 1;
+      attempts.set(url.href, attempt);
       queue.enqueue({ key: state.key, seq: state.details.seq, webhookId: state.details.webhookId, url, headers, body: state.body, attempt });
     }
   }
 
   // --- receiving ------------------------------------------------------------------------------
+
+  /** What is known about a request before its body is read; shared by every way it can end. */
+  interface RequestContext {
+    res: ServerResponse;
+    seq: number;
+    at: number;
+    key: string;
+    method: string;
+    path: string;
+    headers: Array<[string, string]>;
+    webhookIdHeader: string | undefined;
+  }
+
+  interface RefuseExtra {
+    eventType?: string;
+    verdict?: Rejected;
+    truncated?: boolean;
+    headers?: Record<string, string>;
+    close?: boolean;
+  }
+
+  async function refuse(
+    ctx: RequestContext,
+    status: number,
+    reason: RejectedEvent['reason'],
+    explanation: string,
+    diagnosis: string[],
+    body: Buffer,
+    bodyBytes: number,
+    extra: RefuseExtra = {},
+  ): Promise<void> {
+    const encoded = encodeBody(body);
+    const record: JournalDeliveryRecord = {
+      kind: 'delivery',
+      v: JOURNAL_FORMAT_VERSION,
+      session: sessionId,
+      key: ctx.key,
+      seq: ctx.seq,
+      at: ctx.at,
+      method: ctx.method,
+      path: ctx.path,
+      headers: ctx.headers,
+      webhookId: ctx.webhookIdHeader,
+      encoding: encoded.encoding,
+      body: encoded.body,
+      bodyBytes,
+      truncated: extra.truncated,
+      status,
+      outcome: 'rejected',
+      reason,
+      explanation,
+      eventType: extra.eventType,
+      scheme: extra.verdict?.scheme,
+    };
+    await journalAppend(record).catch(journalFailed);
+    keep({
+      key: ctx.key,
+      body,
+      bodyBytes,
+      forwardable: false,
+      details: {
+        seq: ctx.seq,
+        receivedAt: ctx.at,
+        method: ctx.method,
+        path: ctx.path,
+        headers: ctx.headers,
+        webhookId: ctx.webhookIdHeader,
+        eventType: extra.eventType,
+        status,
+        outcome: { kind: 'rejected', reason, verdict: extra.verdict, explanation, diagnosis },
+        targets: [],
+        forwards: [],
+      },
+    });
+    sendAnswer(ctx.res, { status, body: { error: reason, explanation, diagnosis }, headers: extra.headers, close: extra.close });
+    emit({
+      type: 'rejected',
+      at: now(),
+      seq: ctx.seq,
+      status,
+      reason,
+      explanation,
+      diagnosis,
+      webhookId: ctx.webhookIdHeader,
+      eventType: extra.eventType,
+    });
+  }
+
+  function received(ctx: RequestContext, bodyBytes: number, eventType?: string): void {
+    emit({ type: 'received', at: ctx.at, seq: ctx.seq, method: ctx.method, path: ctx.path, webhookId: ctx.webhookIdHeader, eventType, bodyBytes });
+  }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const mySeq = ++seq;
@@ -261,104 +391,52 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
     const method = req.method ?? '';
     const path = req.url ?? '/';
     requestBySocket.set(req.socket, { seq: mySeq, method, path, res });
-    const headers = headerPairs(req.rawHeaders);
-    const webhookIdHeader = single(req.headers['webhook-id']);
-    const key = `${sessionId}.${mySeq}`;
-
-    const base = {
-      key,
+    const ctx: RequestContext = {
+      res,
       seq: mySeq,
       at,
+      key: `${sessionId}.${mySeq}`,
       method,
       path,
-      headers,
-      webhookId: webhookIdHeader,
+      headers: headerPairs(req.rawHeaders),
+      webhookIdHeader: single(req.headers['webhook-id']),
     };
-
-    const refuse = async (
-      status: number,
-      reason: RejectedEvent['reason'],
-      explanation: string,
-      diagnosis: string[],
-      body: Buffer,
-      bodyBytes: number,
-      extra: { eventType?: string; verdict?: Rejected; truncated?: boolean; headers?: Record<string, string>; close?: boolean } = {},
-    ) => {
-      const record: JournalDeliveryRecord = {
-        kind: 'delivery',
-        v: JOURNAL_FORMAT_VERSION,
-        session: sessionId,
-        ...base,
-        ...encodeBody(body),
-        bodyBytes,
-        truncated: extra.truncated,
-        status,
-        outcome: 'rejected',
-        reason,
-        explanation,
-        eventType: extra.eventType,
-        scheme: extra.verdict?.scheme,
-      };
-      await journalAppend(record).catch(journalFailed);
-      keep({
-        key,
-        body,
-        bodyBytes,
-        forwardable: false,
-        attempts: new Map(),
-        details: {
-          seq: mySeq,
-          receivedAt: at,
-          method,
-          path,
-          headers,
-          webhookId: webhookIdHeader,
-          eventType: extra.eventType,
-          status,
-          outcome: { kind: 'rejected', reason, verdict: extra.verdict, explanation, diagnosis },
-          targets: [],
-          forwards: [],
-        },
-      });
-      sendAnswer(res, { status, body: { error: reason, explanation, diagnosis }, headers: extra.headers, close: extra.close });
-      emit({ type: 'rejected', at: now(), seq: mySeq, status, reason, explanation, diagnosis, webhookId: webhookIdHeader, eventType: extra.eventType });
-    };
-
-    const received = (bodyBytes: number, eventType?: string) =>
-      emit({ type: 'received', at, seq: mySeq, method, path, webhookId: webhookIdHeader, eventType, bodyBytes });
 
     if (method !== 'POST') {
-      received(0);
-      await refuse(405, 'method_not_allowed', `Webhook deliveries are POST requests; this was ${method}.`, [], Buffer.alloc(0), 0, {
+      received(ctx, 0);
+      await refuse(ctx, 405, 'method_not_allowed', `Webhook deliveries are POST requests; this was ${method}.`, [], EMPTY, 0, {
         headers: { allow: 'POST' },
         close: true,
       });
       return;
     }
     if (options.path !== undefined && pathOnly(path) !== options.path) {
-      received(0);
-      await refuse(404, 'wrong_path', `This listener receives deliveries on ${options.path}, not ${pathOnly(path)}.`, [], Buffer.alloc(0), 0, {
+      received(ctx, 0);
+      await refuse(ctx, 404, 'wrong_path', `This listener receives deliveries on ${options.path}, not ${pathOnly(path)}.`, [], EMPTY, 0, {
         close: true,
       });
       return;
     }
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > options.maxBodyBytes) {
-      received(declared);
-      await refuse(413, 'body_too_large', tooLargeText(options.maxBodyBytes), [], Buffer.alloc(0), declared, { truncated: true, close: true });
+      received(ctx, declared);
+      await refuse(ctx, 413, 'body_too_large', tooLargeText(options.maxBodyBytes), [], EMPTY, declared, { truncated: true, close: true });
       return;
     }
 
     const read = await readBodyLimited(req, options.maxBodyBytes);
     if (read.kind === 'aborted') return;
     if (read.kind === 'too_large') {
-      received(read.seenBytes);
-      await refuse(413, 'body_too_large', tooLargeText(options.maxBodyBytes), [], read.start, read.seenBytes, { truncated: true, close: true });
+      received(ctx, read.seenBytes);
+      await refuse(ctx, 413, 'body_too_large', tooLargeText(options.maxBodyBytes), [], read.start, read.seenBytes, { truncated: true, close: true });
       return;
     }
     const body = read.body;
-    const eventType = peekEventType(body);
-    received(body.length, eventType);
+    // Decoded once: for the event type, and (when it is UTF-8) for the journal line.
+    const utf8 = isUtf8(body);
+    const text = utf8 ? body.toString('utf8') : undefined;
+    const eventType = peekEventTypeOf(body, text);
+    received(ctx, body.length, eventType);
 
     let verdict: Verdict;
     try {
@@ -366,27 +444,33 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
     } catch (error) {
       // A verifier bug must cost one request, not the listener.
       const message = error instanceof Error ? error.message : String(error);
-      await refuse(500, 'internal_error', `gemwh could not verify this delivery: ${message}`, [], body, body.length, { eventType });
+      await refuse(ctx, 500, 'internal_error', `gemwh could not verify this delivery: ${message}`, [], body, body.length, { eventType });
       return;
     }
     if (!verdict.ok) {
-      await refuse(statusForReason(verdict.reason), verdict.reason, verdict.explanation, verdict.diagnosis, body, body.length, {
+      await refuse(ctx, statusForReason(verdict.reason), verdict.reason, verdict.explanation, verdict.diagnosis, body, body.length, {
         eventType,
         verdict,
       });
       return;
     }
 
-    const webhookId = verdict.webhookId ?? webhookIdHeader;
+    const webhookId = verdict.webhookId ?? ctx.webhookIdHeader;
     const seen = webhookId === undefined ? undefined : seenIds.get(webhookId);
-    if (seen && (await seen.persisted)) {
+    if (seen && (seen.persisted === true || (await seen.persisted))) {
       const record: JournalDeliveryRecord = {
         kind: 'delivery',
         v: JOURNAL_FORMAT_VERSION,
         session: sessionId,
-        ...base,
+        key: ctx.key,
+        seq: mySeq,
+        at,
+        method,
+        path,
+        headers: ctx.headers,
         webhookId,
-        ...encodeBody(body),
+        encoding: utf8 ? 'utf8' : 'base64',
+        body: text ?? body.toString('base64'),
         bodyBytes: body.length,
         status: 200,
         outcome: 'duplicate',
@@ -396,17 +480,16 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
       };
       await journalAppend(record).catch(journalFailed);
       keep({
-        key,
+        key: ctx.key,
         body,
         bodyBytes: body.length,
         forwardable: true,
-        attempts: new Map(),
         details: {
           seq: mySeq,
           receivedAt: at,
           method,
           path,
-          headers,
+          headers: ctx.headers,
           webhookId,
           eventType,
           status: 200,
@@ -415,35 +498,46 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
           forwards: [],
         },
       });
-      sendAnswer(res, { status: 200, body: { ok: true, duplicate: true } });
+      sendOk(res, true);
       emit({ type: 'duplicate', at: now(), seq: mySeq, webhookId: webhookId!, eventType, firstSeq: seen.seq });
       return;
     }
 
-    const urls = route(eventType, path);
-    const willForward = urls.length > 0;
+    const routed = routeCached(eventType, path);
+    const willForward = routed.urls.length > 0;
+    const matched = verdict.scheme === 'static' ? { label: verdict.matched.label, inGrace: verdict.matched.inGrace } : undefined;
     const record: JournalDeliveryRecord = {
       kind: 'delivery',
       v: JOURNAL_FORMAT_VERSION,
       session: sessionId,
-      ...base,
+      key: ctx.key,
+      seq: mySeq,
+      at,
+      method,
+      path,
+      headers: ctx.headers,
       webhookId,
-      ...encodeBody(body),
+      encoding: utf8 ? 'utf8' : 'base64',
+      body: text ?? body.toString('base64'),
       bodyBytes: body.length,
       status: 200,
       outcome: 'verified',
       eventType,
       scheme: verdict.scheme,
-      matched: verdict.scheme === 'static' ? { label: verdict.matched.label, inGrace: verdict.matched.inGrace } : undefined,
-      targets: urls.map((u) => u.href),
+      matched,
+      // Serialized at once: the cached array is not kept by the record.
+      targets: routed.hrefs as string[],
     };
-    let persisted!: (ok: boolean) => void;
+    let persisted: ((ok: boolean) => void) | undefined;
+    let remembered: SeenId | undefined;
     if (webhookId !== undefined) {
-      rememberId(webhookId, { key, seq: mySeq, persisted: new Promise((resolve) => (persisted = resolve)) });
+      remembered = { key: ctx.key, seq: mySeq, persisted: new Promise((resolve) => (persisted = resolve)) };
+      rememberId(webhookId, remembered);
     }
     try {
       await journalAppend(record);
       persisted?.(true);
+      if (remembered) remembered.persisted = true;
     } catch (error) {
       persisted?.(false);
       if (webhookId !== undefined) seenIds.delete(webhookId);
@@ -467,38 +561,28 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
       return;
     }
     const state: DeliveryState = {
-      key,
+      key: ctx.key,
       body,
       bodyBytes: body.length,
       forwardable: true,
-      attempts: new Map(),
       details: {
         seq: mySeq,
         receivedAt: at,
         method,
         path,
-        headers,
+        headers: ctx.headers,
         webhookId,
         eventType,
         status: 200,
         outcome: { kind: 'verified', verdict, willForward },
-        targets: urls.map((u) => u.href),
+        targets: routed.hrefs.slice(),
         forwards: [],
       },
     };
     keep(state);
-    sendAnswer(res, { status: 200, body: { ok: true } });
-    emit({
-      type: 'verified',
-      at: now(),
-      seq: mySeq,
-      webhookId,
-      eventType,
-      scheme: verdict.scheme,
-      matched: verdict.scheme === 'static' ? { label: verdict.matched.label, inGrace: verdict.matched.inGrace } : undefined,
-      willForward,
-    });
-    if (willForward) forward(state, urls, forwardHeaders(headers, options.extraHeaders));
+    sendOk(res, false);
+    emit({ type: 'verified', at: now(), seq: mySeq, webhookId, eventType, scheme: verdict.scheme, matched, willForward });
+    if (willForward) forward(state, routed.urls, forwardHeaders(ctx.headers, options.extraHeaders));
   }
 
   const server: Server = createServer(serverOptions(options), (req, res) => {
@@ -560,6 +644,7 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
       await journal?.close().catch(journalFailed);
       emit({ type: 'stopped', at: now(), reason });
       listeners.clear();
+      listenerList = [];
       resolveDone();
     })();
     return stopping;
@@ -570,7 +655,8 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
     done,
     on(listener) {
       listeners.add(listener);
-      return () => listeners.delete(listener);
+      listenerList = [...listeners];
+      return () => unsubscribe(listener);
     },
     history: () => history.slice(-HISTORY_KEPT),
     getDelivery(wanted) {
@@ -679,9 +765,14 @@ function tooLargeText(max: number): string {
 
 /** The unverified `type` of a JSON body, for display and routing; undefined when there is none. */
 export function peekEventType(body: Buffer): string | undefined {
+  return peekEventTypeOf(body, undefined);
+}
+
+/** peekEventType, given the body already decoded as UTF-8 when it is. */
+function peekEventTypeOf(body: Buffer, text: string | undefined): string | undefined {
   if (body.length === 0 || body.length > 2 * 1024 * 1024) return undefined;
   try {
-    const parsed: unknown = JSON.parse(body.toString('utf8'));
+    const parsed: unknown = JSON.parse(text ?? body.toString('utf8'));
     if (typeof parsed === 'object' && parsed !== null && typeof (parsed as { type?: unknown }).type === 'string') {
       return (parsed as { type: string }).type;
     }

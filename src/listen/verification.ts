@@ -28,17 +28,30 @@ export function createListenVerifier(options: ListenVerifierOptions): DeliveryVe
   const check = (rawBody: Buffer, headers: Parameters<DeliveryVerifier>[0]['headers'], now: number): Promise<Verdict> =>
     verifyDelivery({ rawBody, headers, now, toleranceSec: options.toleranceSec, secrets, keys: options.keys, audience: options.audience });
 
-  return async ({ rawBody, headers, now }) => {
-    const verdict = await check(rawBody, headers, now);
+  /** A static verdict that matched no secret may be down to a rotation done meanwhile: reload once in a while and check again. */
+  const afterCheck = (rawBody: Buffer, headers: Parameters<DeliveryVerifier>[0]['headers'], now: number, verdict: Verdict): Verdict | Promise<Verdict> => {
     if (verdict.ok || verdict.scheme !== 'static' || !options.reload) return verdict;
     if (verdict.reason !== 'no_matching_signature' && verdict.reason !== 'bad_secret') return verdict;
     if (options.now() - lastReload < interval) return verdict;
     lastReload = options.now();
+    return reloadAndCheck(options.reload, rawBody, headers, now, verdict);
+  };
+  const reloadAndCheck = async (
+    reload: () => Promise<readonly SecretCandidate[]>,
+    rawBody: Buffer,
+    headers: Parameters<DeliveryVerifier>[0]['headers'],
+    now: number,
+    verdict: Verdict,
+  ): Promise<Verdict> => {
     try {
-      secrets = await options.reload();
+      secrets = await reload();
     } catch {
       return verdict;
     }
     return check(rawBody, headers, now);
   };
+
+  // Without a secret store to reload from, the verdict is final: no extra async step per delivery.
+  if (!options.reload) return ({ rawBody, headers, now }) => check(rawBody, headers, now);
+  return ({ rawBody, headers, now }) => check(rawBody, headers, now).then((verdict) => afterCheck(rawBody, headers, now, verdict));
 }

@@ -1,14 +1,26 @@
 // Throughput and acknowledgement latency of `gemwh listen` (dist/), against a bare node:http
 // server that answers 200 to the same requests, measured in the same run on the same machine.
-//   npm run build && node test/bench/listen.bench.mjs        (BENCH_MS=1000 for a quick run)
+//   npm run build && node test/bench/listen.bench.mjs        (BENCH_MS=1000 for a quick run;
+//   BENCH_DIST=/other/dist/ measures another build of gemwh, e.g. to compare before/after)
 // Every server runs in its own process (as listen does for real); the load comes from this
 // process through undici with a fixed number of connections, the app behind listen is one more
-// process. Each delivery is a real signed one with a unique webhook-id (no duplicates). The
-// contenders run in interleaved slices, so that load from other processes on a shared machine
-// hits all of them alike.
-// 1. closed loop, CONNECTIONS requests in flight: verified deliveries/s of
+// process. Each delivery is a real signed one with a unique webhook-id (no duplicates), and every
+// contender gets the same deliveries, client, connection pool and keep-alive.
+//
+// Each contender is measured alone: its slice runs while the others sit idle, rounds alternate
+// (the order rotates every round, so that no contender always follows the same one), and the
+// forwards a slice causes must have reached the app before the slice ends. listen acknowledges
+// first and forwards behind, so without that wait a forwarding contender's forwards would run
+// in the next contender's slice: its own rate would leave out work it still owed, and whoever
+// came next (the baseline, in the previous order) would be measured on a busy machine.
+// listen's NDJSON goes to a pipe that this process reads line by line as it comes, as a consumer
+// would (splitting the lines here instead of just draining the pipe made no measurable difference).
+//
+// 1. closed loop, CONNECTIONS requests in flight: deliveries/s of
 //    a. the bare server (baseline), b. listen with journal + forwarding, c. listen with journal,
 //       no forwarding, d. like b with --fsync (the cost of surviving power loss).
+//    For the forwarding ones the rate is through to the app: acknowledged deliveries over the
+//    time until the app had them all (the acknowledgement rate alone is shown beside it).
 //    Targets: b ≥ 0.5× baseline, c ≥ 0.7× baseline.
 // 2. paced at 1,000 deliveries/s: acknowledgement latency p50/p99 of the same contenders.
 //    Target: p99 < 5 ms for listen with journal + forwarding.
@@ -20,14 +32,17 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 
-const dist = fileURLToPath(new URL('../../dist/', import.meta.url));
-const { sign } = await import(new URL('core/standard-webhooks.js', `file://${dist}`).href);
+const dist = process.env.BENCH_DIST ?? fileURLToPath(new URL('../../dist/', import.meta.url));
+const { sign } = await import(new URL('core/standard-webhooks.js', `file://${dist.endsWith('/') ? dist : `${dist}/`}`).href);
 
 const RUN_MS = Number(process.env.BENCH_MS ?? 3000);
 const WARMUP_MS = Math.round(Math.min(1000, RUN_MS / 3));
 const PACED_MS = Math.min(3000, RUN_MS);
 const PACED_RATE = 1000;
 const CONNECTIONS = 32;
+const SLICE_MS = 250;
+/** The longest wait for a slice's forwards to reach the app before the bench gives up on them. */
+const DRAIN_LIMIT_MS = 30_000;
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const home = mkdtempSync(join(tmpdir(), 'gemwh-bench-listen-'));
 const children = new Set();
@@ -145,6 +160,38 @@ async function paced(contender, rate, ms, latencies) {
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
   await Promise.all(inFlight);
+  return sent;
+}
+
+/**
+ * Waits until the app has received `expected` requests in all: the forwards of what a
+ * forwarding contender acknowledged. Returns the seconds waited.
+ */
+async function drainForwards(expected) {
+  const started = performance.now();
+  while ((await countRequests(app.child)) < expected) {
+    if (performance.now() - started > DRAIN_LIMIT_MS) throw new Error(`forwards still missing after ${DRAIN_LIMIT_MS} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  return (performance.now() - started) / 1000;
+}
+
+/** One slice of `measure` for one contender, alone; for a forwarding one, until its forwards are in. */
+async function slice(contender, measure) {
+  const before = contender.forwards ? await countRequests(app.child) : 0;
+  const first = contender.next;
+  const result = await measure();
+  // Deliveries past the end of the list are duplicates, which listen does not forward again.
+  const fresh = Math.min(contender.next, prepared.length) - Math.min(first, prepared.length);
+  const drained = contender.forwards ? await drainForwards(before + fresh) : 0;
+  return { ...result, drained };
+}
+
+/** Rounds in which every contender runs once, alone, starting with a different one each round. */
+async function inRounds(rounds, run) {
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < contenders.length; i++) await run(contenders[(round + i) % contenders.length]);
+  }
 }
 
 function percentiles(latencies) {
@@ -155,7 +202,6 @@ function percentiles(latencies) {
 
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 const ms = (n) => `${n.toFixed(2)} ms`;
-const SLICE_MS = 250;
 
 const app = await startProcess(['-e', BARE_SERVER], 'sink app');
 const contenders = [
@@ -166,36 +212,30 @@ const contenders = [
 ];
 for (const c of contenders) {
   const server = await c.start();
-  Object.assign(c, { child: server.child, url: server.url, next: 0, done: 0, seconds: 0, latencies: [] });
+  Object.assign(c, { child: server.child, url: server.url, next: 0, done: 0, seconds: 0, loadSeconds: 0, latencies: [] });
 }
 
-console.log(`closed loop, ${CONNECTIONS} connections, ${RUN_MS} ms each in ${SLICE_MS} ms slices after a ${WARMUP_MS} ms warm-up`);
-for (const c of contenders) await closedLoop(c, WARMUP_MS / contenders.length);
-const forwardedBefore = await countRequests(app.child);
-for (let round = 0; round < Math.max(1, Math.round(RUN_MS / SLICE_MS)); round++) {
-  for (const c of contenders) {
-    const { done, seconds } = await closedLoop(c, SLICE_MS);
-    c.done += done;
-    c.seconds += seconds;
-  }
-}
-// Forwards run behind the acknowledgements; give them a moment to land before counting.
-await new Promise((resolve) => setTimeout(resolve, 500));
-const forwarded = (await countRequests(app.child)) - forwardedBefore;
+console.log(
+  `closed loop, ${CONNECTIONS} connections, ${RUN_MS} ms each in ${SLICE_MS} ms slices, one contender at a time, after a ${WARMUP_MS} ms warm-up`,
+);
+await inRounds(1, (c) => slice(c, () => closedLoop(c, WARMUP_MS / contenders.length)));
+await inRounds(Math.max(1, Math.round(RUN_MS / SLICE_MS)), async (c) => {
+  const { done, seconds, drained } = await slice(c, () => closedLoop(c, SLICE_MS));
+  c.done += done;
+  c.loadSeconds += seconds;
+  c.seconds += seconds + drained;
+});
 const baseline = contenders[0].done / contenders[0].seconds;
 for (const c of contenders) {
   const rate = c.done / c.seconds;
   const ratio = rate / baseline;
   const verdict = c.target === undefined ? '' : ratio >= c.target ? `  ok (target ≥ ${c.target}×)` : `  BELOW target ≥ ${c.target}×`;
-  console.log(`  ${c.label.padEnd(38)} ${fmt(rate).padStart(7)} deliveries/s  ${ratio.toFixed(2)}× baseline${verdict}`);
+  const acknowledged = c.forwards ? `  (acknowledged at ${fmt(c.done / c.loadSeconds)}/s, forwards in ${fmt(1000 * (c.seconds - c.loadSeconds))} ms more)` : '';
+  console.log(`  ${c.label.padEnd(38)} ${fmt(rate).padStart(7)} deliveries/s  ${ratio.toFixed(2)}× baseline${verdict}${acknowledged}`);
 }
-const acknowledgedWithForward = contenders.filter((c) => c.forwards).reduce((sum, c) => sum + c.done, 0);
-console.log(`  (the app received ${fmt(forwarded)} forwards for ${fmt(acknowledgedWithForward)} deliveries acknowledged by the forwarding listeners)`);
 
-console.log(`\npaced at ${fmt(PACED_RATE)} deliveries/s, ${PACED_MS} ms each in ${SLICE_MS * 2} ms slices: acknowledgement latency`);
-for (let round = 0; round < Math.max(1, Math.round(PACED_MS / (SLICE_MS * 2))); round++) {
-  for (const c of contenders) await paced(c, PACED_RATE, SLICE_MS * 2, c.latencies);
-}
+console.log(`\npaced at ${fmt(PACED_RATE)} deliveries/s, ${PACED_MS} ms each in ${SLICE_MS * 2} ms slices, one contender at a time: acknowledgement latency`);
+await inRounds(Math.max(1, Math.round(PACED_MS / (SLICE_MS * 2))), (c) => slice(c, async () => ({ done: await paced(c, PACED_RATE, SLICE_MS * 2, c.latencies) })));
 for (const c of contenders) {
   const p = percentiles(c.latencies);
   const verdict = c.latencyTarget === undefined ? '' : p.p99 < c.latencyTarget ? `  ok (target p99 < ${c.latencyTarget} ms)` : `  ABOVE target p99 < ${c.latencyTarget} ms`;

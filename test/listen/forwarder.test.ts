@@ -1,0 +1,199 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ForwardQueue, createHttpSender, forwardHeaders, type ForwardJob, type HttpSender, type SendResult } from '../../src/listen/forwarder.js';
+import { Journal } from '../../src/listen/journal.js';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+async function app(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<URL> {
+  const server: Server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  return new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`);
+}
+
+async function sender(timeoutMs = 5000): Promise<HttpSender> {
+  const s = await createHttpSender({ timeoutMs, concurrency: 4 });
+  cleanups.push(() => s.close());
+  return s;
+}
+
+describe('createHttpSender', () => {
+  it('gives up at the deadline, and the next forward on the same target still works', async () => {
+    let calls = 0;
+    const url = await app((req, res) => {
+      calls += 1;
+      // The first request never gets an answer.
+      if (calls > 1) req.on('end', () => res.end('late but fine')).resume();
+    });
+    const s = await sender(200);
+    const started = Date.now();
+    const first = await s.send(url, [['content-type', 'application/json']], Buffer.from('{}'));
+    expect(first).toMatchObject({ ok: false, error: 'timed out after 200 ms', retryable: true });
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(await s.send(url, [], Buffer.from('{}'))).toMatchObject({ ok: true, status: 200, responseStart: 'late but fine' });
+  });
+
+  it('keeps the start of a huge answer and cuts the rest off', async () => {
+    const url = await app((req, res) => {
+      req.resume();
+      res.writeHead(500, { 'content-type': 'text/plain' });
+      // Far beyond what is read: the sender must not wait for all of it.
+      const chunk = 'x'.repeat(64 * 1024);
+      let left = 64;
+      const more = () => {
+        while (left > 0) {
+          left -= 1;
+          if (!res.write(chunk)) return void res.once('drain', more);
+        }
+        res.end();
+      };
+      more();
+    });
+    const result = await (await sender()).send(url, [], Buffer.from('{}'));
+    expect(result).toMatchObject({ ok: false, status: 500, retryable: true });
+    expect(result.responseStart).toBe('x'.repeat(1024));
+  });
+
+  it('sends the headers in order and the body byte for byte', async () => {
+    let got: { headers: string[]; body: Buffer } | undefined;
+    const url = await app((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        got = { headers: req.rawHeaders, body: Buffer.concat(chunks) };
+        res.writeHead(202).end();
+      });
+    });
+    const body = Buffer.from([0xff, 0x00, 0x7b]);
+    const result = await (await sender()).send(url, [['X-One', '1'], ['x-two', 'two']], body);
+    expect(result).toMatchObject({ ok: true, status: 202, responseStart: '' });
+    expect(got!.body.equals(body)).toBe(true);
+    expect(got!.headers.join('|')).toContain('X-One|1|x-two|two');
+  });
+
+  it('reports forwards cut short by close() as such', async () => {
+    const url = await app(() => {});
+    const s = await createHttpSender({ timeoutMs: 5000, concurrency: 2 });
+    const pending = s.send(url, [], Buffer.from('{}'));
+    await new Promise((r) => setTimeout(r, 50));
+    await s.close();
+    expect(await pending).toMatchObject({ ok: false, error: 'aborted: the listener is stopping', retryable: true });
+  });
+});
+
+describe('ForwardQueue', () => {
+  function job(n: number): ForwardJob {
+    return { key: `k.${n}`, seq: n, url: new URL('http://127.0.0.1:1/'), headers: [], body: Buffer.alloc(0), attempt: 1 };
+  }
+
+  it('keeps at most `concurrency` attempts in flight and starts the rest first come, first served', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const started: number[] = [];
+    const finished: number[] = [];
+    const fake: HttpSender = {
+      async send(_url, _headers, body) {
+        started.push(body.length);
+        inFlight += 1;
+        most = Math.max(most, inFlight);
+        await new Promise((r) => setImmediate(r));
+        inFlight -= 1;
+        return { ok: true, status: 200, latencyMs: 0, responseStart: '', retryable: false } satisfies SendResult;
+      },
+      async close() {},
+    };
+    const queue = new ForwardQueue({ sender: fake, retry: { initialMs: 10, maxMs: 10 }, concurrency: 3, now: Date.now, onAttempt: (r) => finished.push(r.job.seq) });
+    for (let n = 0; n < 2000; n++) queue.enqueue({ ...job(n), body: Buffer.alloc(n) });
+    expect(queue.pending).toBe(2000);
+    await queue.idle();
+    while (queue.pending > 0) await queue.idle();
+    expect(most).toBe(3);
+    expect(started).toEqual(Array.from({ length: 2000 }, (_, n) => n));
+    expect(finished).toHaveLength(2000);
+  });
+
+  it('lets queued jobs run during the stop grace period, then drops the ones not started', async () => {
+    const sent: number[] = [];
+    const fake: HttpSender = {
+      async send(_url, _headers, body) {
+        sent.push(body.length);
+        await new Promise((r) => setTimeout(r, 40));
+        return { ok: true, status: 200, latencyMs: 40, responseStart: '', retryable: false };
+      },
+      async close() {},
+    };
+    const queue = new ForwardQueue({ sender: fake, retry: { initialMs: 10, maxMs: 10 }, concurrency: 1, now: Date.now, onAttempt: () => {} });
+    for (let n = 0; n < 10; n++) queue.enqueue({ ...job(n), body: Buffer.alloc(n) });
+    await queue.stop(100);
+    await queue.idle();
+    // About 100 ms of 40 ms attempts, one at a time: the first few ran, in order; the rest were left to the journal.
+    expect(sent.length).toBeGreaterThanOrEqual(2);
+    expect(sent.length).toBeLessThan(10);
+    expect(sent).toEqual(Array.from({ length: sent.length }, (_, n) => n));
+    queue.enqueue(job(99));
+    expect(queue.pending).toBe(0);
+  });
+});
+
+describe('forwardHeaders', () => {
+  it('drops hop-by-hop headers and those the Connection header names, and lets --header override', () => {
+    const received: Array<[string, string]> = [
+      ['Host', 'example'],
+      ['Connection', 'keep-alive, X-Hop'],
+      ['X-Hop', 'drop me'],
+      ['Proxy-Authorization', 'secret'],
+      ['Content-Length', '2'],
+      ['Webhook-Id', 'msg_1'],
+      ['X-Custom', 'kept'],
+      ['X-Added', 'overridden'],
+    ];
+    expect(forwardHeaders(received, [['x-added', 'yes']])).toEqual([
+      ['Webhook-Id', 'msg_1'],
+      ['X-Custom', 'kept'],
+      ['x-added', 'yes'],
+    ]);
+    expect(forwardHeaders([['Webhook-Id', 'msg_1']])).toEqual([['Webhook-Id', 'msg_1']]);
+  });
+});
+
+describe('Journal group buffer', () => {
+  it('writes a line far larger than the buffer, and the groups after it, intact', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gemwh-journal-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'journal.ndjson');
+    const journal = await Journal.open({ file, maxBytes: 64 * 1024 * 1024, keep: 1, fsync: false });
+    const record = (n: number, body: string) => ({
+      kind: 'forward' as const,
+      v: 1,
+      key: `k.${n}`,
+      target: `http://x/${body}`,
+      attempt: 1,
+      at: n,
+      ok: true,
+      latencyMs: 1,
+      final: true,
+    });
+    const huge = 'é😀'.repeat(300_000);
+    await Promise.all([journal.append(record(1, 'a')), journal.append(record(2, huge)), journal.append(record(3, 'b'))]);
+    await journal.append(record(4, 'c'));
+    await journal.close();
+    const lines = readFileSync(file, 'utf8').split('\n');
+    expect(lines.at(-1)).toBe('');
+    expect(lines.slice(0, -1).map((line) => (JSON.parse(line) as { key: string; target: string }).key)).toEqual(['k.1', 'k.2', 'k.3', 'k.4']);
+    expect((JSON.parse(lines[1]!) as { target: string }).target).toBe(`http://x/${huge}`);
+  });
+});
