@@ -80,6 +80,9 @@ export async function startTestSession(options: TestSessionOptions = {}): Promis
   const journalFile = join(dir, 'journal.ndjson');
   const now = () => Date.now();
   const { secrets, dir: _dir, noJournal, ...rest } = options;
+  const removeDir = () => {
+    if (!options.dir) rmSync(dir, { recursive: true, force: true });
+  };
   const session = await startListenSession(
     {
       ...DEFAULT_LIMITS,
@@ -101,7 +104,11 @@ export async function startTestSession(options: TestSessionOptions = {}): Promis
       ...rest,
     },
     { clock: { now }, random: { bytes: (n) => Buffer.from(crypto.getRandomValues(new Uint8Array(n))) } },
-  );
+  ).catch((error: unknown) => {
+    // A session that fails to start (a test of exactly that) must not leave its folder behind.
+    removeDir();
+    throw error;
+  });
   const events: ListenEvent[] = [...session.history()];
   const waiters = new Set<() => void>();
   session.on((event) => {
@@ -133,7 +140,7 @@ export async function startTestSession(options: TestSessionOptions = {}): Promis
     waitFor,
     async stop() {
       await session.stop();
-      if (!options.dir) rmSync(dir, { recursive: true, force: true });
+      removeDir();
     },
   };
 }
