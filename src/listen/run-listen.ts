@@ -88,6 +88,8 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
   const stderr = (line: string) => deps.io.stderr.write(`gemwh: ${line}\n`);
   // Start-up steps can hang (a keychain prompt, a slow disk): Ctrl-C / SIGTERM stops them too.
   const starting = <T>(work: Promise<T>, onLate?: (value: T) => unknown) => untilAborted(work, deps.signal, 'listen was starting', onLate);
+  // Aborted before anything started: start nothing (a step begun now would outlive the command).
+  if (deps.signal.aborted) throw new InterruptedError('stopped while listen was starting', { hint: 'Nothing is listening; run the command again to start it.' });
   const explicit = secretsFromFlags({ secrets: options.secrets, secretEnv: options.secretEnv }, deps.env);
   // Files first: an unusable journal or JWKS file is a usage error before anything is created.
   const journalFile = options.journal === false ? undefined : (options.journal.file ?? defaultJournalPath(deps.paths.state));
