@@ -3,6 +3,7 @@ import { closeSync, createReadStream, fdatasync, fstatSync, openSync, readSync, 
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname, extname, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { ForwardAttempt } from './session-types.js';
 
 /**
  * The listen journal: one NDJSON line per request (accepted or not) and one per forward attempt,
@@ -52,20 +53,13 @@ export interface JournalDeliveryRecord {
   duplicateOf?: string;
 }
 
-export interface JournalForwardRecord {
+/** One forward attempt (the same fields the session reports), keyed to its delivery record. */
+export interface JournalForwardRecord extends ForwardAttempt {
   kind: 'forward';
   v: number;
   /** The delivery record's key. */
   key: string;
   webhookId?: string;
-  target: string;
-  attempt: number;
-  at: number;
-  ok: boolean;
-  status?: number;
-  error?: string;
-  latencyMs: number;
-  responseStart?: string;
   /** True when no retry follows (success, or an answer that retrying cannot change). */
   final: boolean;
 }
@@ -100,8 +94,10 @@ export function journalFilesOldestFirst(file: string, keep: number): string[] {
   return files;
 }
 
-export function encodeBody(body: Buffer): { encoding: BodyEncoding; body: string } {
-  return isUtf8(body) ? { encoding: 'utf8', body: body.toString('utf8') } : { encoding: 'base64', body: body.toString('base64') };
+/** `decoded`: the body's UTF-8 text when the caller already decoded it, null when it is not UTF-8. */
+export function encodeBody(body: Buffer, decoded?: string | null): { encoding: BodyEncoding; body: string } {
+  const text = decoded === undefined ? (isUtf8(body) ? body.toString('utf8') : null) : decoded;
+  return text !== null ? { encoding: 'utf8', body: text } : { encoding: 'base64', body: body.toString('base64') };
 }
 
 export function decodeBody(record: Pick<JournalDeliveryRecord, 'encoding' | 'body'>): Buffer {

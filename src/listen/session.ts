@@ -306,6 +306,37 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
     webhookIdHeader: string | undefined;
   }
 
+  type RecordOutcome = Pick<
+    JournalDeliveryRecord,
+    'status' | 'outcome' | 'truncated' | 'reason' | 'explanation' | 'eventType' | 'scheme' | 'matched' | 'targets' | 'duplicateOf'
+  >;
+
+  /** The journal line of a request: every way a request ends shares all but the outcome fields. */
+  function deliveryRecord(
+    ctx: RequestContext,
+    encoded: { encoding: JournalDeliveryRecord['encoding']; body: string },
+    bodyBytes: number,
+    webhookId: string | undefined,
+    outcome: RecordOutcome,
+  ): JournalDeliveryRecord {
+    return {
+      kind: 'delivery',
+      v: JOURNAL_FORMAT_VERSION,
+      session: sessionId,
+      key: ctx.key,
+      seq: ctx.seq,
+      at: ctx.at,
+      method: ctx.method,
+      path: ctx.path,
+      headers: ctx.headers,
+      webhookId,
+      encoding: encoded.encoding,
+      body: encoded.body,
+      bodyBytes,
+      ...outcome,
+    };
+  }
+
   interface RefuseExtra {
     eventType?: string;
     verdict?: Rejected;
@@ -325,20 +356,7 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
     extra: RefuseExtra = {},
   ): Promise<void> {
     const encoded = encodeBody(body);
-    const record: JournalDeliveryRecord = {
-      kind: 'delivery',
-      v: JOURNAL_FORMAT_VERSION,
-      session: sessionId,
-      key: ctx.key,
-      seq: ctx.seq,
-      at: ctx.at,
-      method: ctx.method,
-      path: ctx.path,
-      headers: ctx.headers,
-      webhookId: ctx.webhookIdHeader,
-      encoding: encoded.encoding,
-      body: encoded.body,
-      bodyBytes,
+    const record = deliveryRecord(ctx, encoded, bodyBytes, ctx.webhookIdHeader, {
       truncated: extra.truncated,
       status,
       outcome: 'rejected',
@@ -346,7 +364,7 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
       explanation,
       eventType: extra.eventType,
       scheme: extra.verdict?.scheme,
-    };
+    });
     await journalAppend(record).catch(journalFailed);
     keep({
       key: ctx.key,
@@ -458,26 +476,13 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
     const webhookId = verdict.webhookId ?? ctx.webhookIdHeader;
     const seen = webhookId === undefined ? undefined : seenIds.get(webhookId);
     if (seen && (seen.persisted === true || (await seen.persisted))) {
-      const record: JournalDeliveryRecord = {
-        kind: 'delivery',
-        v: JOURNAL_FORMAT_VERSION,
-        session: sessionId,
-        key: ctx.key,
-        seq: mySeq,
-        at,
-        method,
-        path,
-        headers: ctx.headers,
-        webhookId,
-        encoding: utf8 ? 'utf8' : 'base64',
-        body: text ?? body.toString('base64'),
-        bodyBytes: body.length,
+      const record = deliveryRecord(ctx, encodeBody(body, text ?? null), body.length, webhookId, {
         status: 200,
         outcome: 'duplicate',
         eventType,
         scheme: verdict.scheme,
         duplicateOf: seen.key,
-      };
+      });
       await journalAppend(record).catch(journalFailed);
       keep({
         key: ctx.key,
@@ -506,20 +511,7 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
     const routed = routeCached(eventType, path);
     const willForward = routed.urls.length > 0;
     const matched = verdict.scheme === 'static' ? { label: verdict.matched.label, inGrace: verdict.matched.inGrace } : undefined;
-    const record: JournalDeliveryRecord = {
-      kind: 'delivery',
-      v: JOURNAL_FORMAT_VERSION,
-      session: sessionId,
-      key: ctx.key,
-      seq: mySeq,
-      at,
-      method,
-      path,
-      headers: ctx.headers,
-      webhookId,
-      encoding: utf8 ? 'utf8' : 'base64',
-      body: text ?? body.toString('base64'),
-      bodyBytes: body.length,
+    const record = deliveryRecord(ctx, encodeBody(body, text ?? null), body.length, webhookId, {
       status: 200,
       outcome: 'verified',
       eventType,
@@ -527,7 +519,7 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
       matched,
       // Serialized at once: the cached array is not kept by the record.
       targets: routed.hrefs as string[],
-    };
+    });
     let persisted: ((ok: boolean) => void) | undefined;
     let remembered: SeenId | undefined;
     if (webhookId !== undefined) {
@@ -833,4 +825,3 @@ async function waitAtMost(promise: Promise<unknown>, ms: number): Promise<void> 
   await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
   clearTimeout(timer);
 }
-
