@@ -21,7 +21,7 @@ import type { Route } from './routing.js';
 import { DEFAULT_LIMITS } from './receiver.js';
 import { LISTEN_DEFAULTS, startListenSession, type ListenSessionOptions } from './session.js';
 import type { ListenSession } from './session-types.js';
-import { AUDIENCE_WARNING, loadJwksFile, untilAborted, withAudienceNote, withOwnEvents } from './start-up.js';
+import { AUDIENCE_WARNING, loadJwksFile, untilAborted, withAudienceNote } from './start-up.js';
 import { createListenVerifier } from './verification.js';
 
 export interface ListenOptions {
@@ -190,10 +190,9 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
       stopGraceMs: LISTEN_DEFAULTS.stopGraceMs,
     };
     const started = await starting(startListenSession(sessionOptions, deps), (late) => late.stop('interrupted while starting'));
-    const own = withOwnEvents(started);
-    session = own.session;
+    session = started;
     const running = session;
-    const warn = (message: string) => own.emit({ type: 'warning', at: now(), message });
+    const warn = (message: string) => running.warn(message);
     if (options.audience === undefined) {
       // An explicit JWKS means dynamic deliveries are expected: say it at start. With Google's
       // default JWKS most sessions are static-only, so it is said at the first dynamic delivery.

@@ -33,6 +33,9 @@ export interface ListenSession {
    */
   resend(seq: number): Promise<void>;
 
+  /** Emits a `warning` event of the caller's (e.g. a start-up finding) into this session's stream. */
+  warn(message: string): void;
+
   /** Closes the port, lets in-flight requests finish, emits `stopped`, releases everything. Idempotent. */
   stop(reason?: string): Promise<void>;
 

@@ -651,6 +651,7 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
       return () => unsubscribe(listener);
     },
     history: () => history.slice(-HISTORY_KEPT),
+    warn: (message) => emit({ type: 'warning', at: now(), message }),
     getDelivery(wanted) {
       const state = deliveries.get(wanted);
       if (!state) return undefined;

@@ -2,14 +2,11 @@ import { readFile } from 'node:fs/promises';
 import type { KeySource } from '../core/jwt.js';
 import { InterruptedError, UsageError } from '../errors.js';
 import { createStaticJwksSource, parseJwks } from '../jwks/jwks-source.js';
-import type { ListenEvent } from './events.js';
 import type { DeliveryVerifier } from './session.js';
-import type { ListenSession } from './session-types.js';
 
 /**
  * What `gemwh listen` settles before and around its session: start-up that honours Ctrl-C, the
- * --jwks-file read once at start, the audience note on dynamic verdicts, and events of its own
- * (start-up warnings) merged into the session's stream.
+ * --jwks-file read once at start, and the audience note on dynamic verdicts.
  */
 
 /**
@@ -100,49 +97,5 @@ export function withAudienceNote(verify: DeliveryVerifier, onFirst?: () => void)
     const aud = verdict.claims.aud;
     const carried = aud === undefined ? 'the token has no aud' : `aud ${JSON.stringify(aud)}`;
     return { ...verdict, explanation: `${verdict.explanation}; the audience was not checked (${carried}): pass --audience to require it` };
-  };
-}
-
-/** Events kept for late subscribers, as the session keeps its own. */
-const HISTORY_KEPT = 1000;
-
-/**
- * The session's event stream plus events of listen's own (start-up warnings), in one order: a
- * consumer reads `history()` and subscribes with `on()` exactly as with the session itself.
- */
-export function withOwnEvents(inner: ListenSession): { session: ListenSession; emit(event: ListenEvent): void } {
-  const listeners = new Set<(event: ListenEvent) => void>();
-  const history: ListenEvent[] = [...inner.history()];
-  const publish = (event: ListenEvent) => {
-    history.push(event);
-    if (history.length >= 2 * HISTORY_KEPT) history.splice(0, history.length - HISTORY_KEPT);
-    for (const listener of [...listeners]) {
-      try {
-        listener(event);
-      } catch {
-        listeners.delete(listener);
-      }
-    }
-  };
-  // history() and on() in the same tick: no event falls between the two.
-  inner.on(publish);
-  return {
-    emit: publish,
-    session: {
-      get url() {
-        return inner.url;
-      },
-      on(listener) {
-        listeners.add(listener);
-        return () => void listeners.delete(listener);
-      },
-      history: () => [...history],
-      getDelivery: (seq) => inner.getDelivery(seq),
-      resend: (seq) => inner.resend(seq),
-      stop: (reason) => inner.stop(reason),
-      get done() {
-        return inner.done;
-      },
-    },
   };
 }

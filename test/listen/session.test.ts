@@ -139,6 +139,18 @@ describe('verification over real HTTP', () => {
   });
 });
 
+describe('warnings from the caller', () => {
+  it('puts warn() messages into the stream, after what the session emitted so far', async () => {
+    const s = await session();
+    s.session.warn('mine');
+    const seen: string[] = [];
+    s.session.on((event) => seen.push(event.type));
+    await s.session.stop('test');
+    expect(s.session.history().map((e) => e.type)).toEqual(['ready', 'warning', 'stopped']);
+    expect(seen).toEqual(['stopped']);
+  });
+});
+
 describe('requests that are not deliveries', () => {
   it('answers 405 to a GET with Allow: POST', async () => {
     const s = await session();

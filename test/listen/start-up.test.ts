@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DynamicAccepted, Verdict } from '../../src/core/verdict.js';
 import { InterruptedError } from '../../src/errors.js';
-import type { ListenEvent } from '../../src/listen/events.js';
-import type { ListenSession } from '../../src/listen/session-types.js';
-import { untilAborted, withAudienceNote, withOwnEvents } from '../../src/listen/start-up.js';
+import { untilAborted, withAudienceNote } from '../../src/listen/start-up.js';
 
 describe('untilAborted', () => {
   it('rejects with an InterruptedError as soon as the signal aborts, and hands a late result to onLate', async () => {
@@ -58,28 +56,5 @@ describe('withAudienceNote', () => {
     expect(await withAudienceNote(() => rejected, () => (first += 1))(input)).toBe(rejected);
     expect(await withAudienceNote(() => fixed, () => (first += 1))(input)).toBe(fixed);
     expect(first).toBe(0);
-  });
-});
-
-describe('withOwnEvents', () => {
-  it('merges listen\'s own events into the session stream, after what the session emitted so far', () => {
-    const listeners = new Set<(event: ListenEvent) => void>();
-    const inner: ListenSession = {
-      url: 'http://127.0.0.1:1/',
-      on: (l) => (listeners.add(l), () => void listeners.delete(l)),
-      history: () => [{ type: 'ready', at: 1, url: 'http://127.0.0.1:1/', forwardTargets: [], verifying: { webhookIds: [], secrets: [] } }],
-      getDelivery: () => undefined,
-      resend: async () => {},
-      stop: async () => {},
-      done: Promise.resolve(),
-    };
-    const { session, emit } = withOwnEvents(inner);
-    emit({ type: 'warning', at: 2, message: 'mine' });
-    const seen: string[] = [];
-    session.on((event) => seen.push(event.type));
-    for (const l of listeners) l({ type: 'stopped', at: 3, reason: 'test' });
-    expect(session.history().map((e) => e.type)).toEqual(['ready', 'warning', 'stopped']);
-    expect(seen).toEqual(['stopped']);
-    expect(session.url).toBe(inner.url);
   });
 });
