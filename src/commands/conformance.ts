@@ -3,7 +3,7 @@ import { completeWith } from '../completion/hints.js';
 import { parsePositiveDuration } from '../core/duration.js';
 import { parseTarget } from '../core/target.js';
 import type { Deps } from '../deps.js';
-import { UsageError } from '../errors.js';
+import { parsePort } from '../core/flag-values.js';
 import type { ConformanceOptions } from '../conformance/run-conformance.js';
 import type { UserSecretStore } from '../secrets/open-store.js';
 
@@ -64,7 +64,7 @@ export function toConformanceOptions(url: string, flags: RawFlags): ConformanceO
     dynamic: flags.dynamic === true,
     secretStore: flags.secretStore,
     audience: flags.audience,
-    jwksPort: flags.jwksPort === undefined ? undefined : parsePort(flags.jwksPort),
+    jwksPort: flags.jwksPort === undefined ? undefined : parsePort(flags.jwksPort, { flag: '--jwks-port', min: 1, example: 8799 }),
     only: (flags.only ?? '')
       .split(',')
       .map((s) => s.trim())
@@ -75,10 +75,3 @@ export function toConformanceOptions(url: string, flags: RawFlags): ConformanceO
   };
 }
 
-function parsePort(text: string): number {
-  const port = Number(text.trim());
-  if (!/^\d+$/.test(text.trim()) || port < 1 || port > 65535) {
-    throw new UsageError(`--jwks-port must be a port from 1 to 65535, not "${text}"`, { hint: 'e.g. --jwks-port 8799' });
-  }
-  return port;
-}

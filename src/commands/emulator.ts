@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { EMULATOR_DEFAULT_HOST, EMULATOR_DEFAULT_PORT } from '../api/api-root.js';
 import { parseDuration } from '../core/duration.js';
 import type { Deps } from '../deps.js';
+import { parsePort } from '../core/flag-values.js';
 import { UsageError } from '../errors.js';
 import { addDeliveryCommands, addDeliveryOptions, deliveryOptionsFrom, type DeliveryFlags } from './emulator-deliveries.js';
 
@@ -16,7 +17,7 @@ export default function emulatorCommand(deps: Deps): Command {
         'interactions, batches and generateVideos: each ends after --job-delay and sends its webhook.',
     )
     .addOption(new Option('--host <host>', 'interface to listen on').default(EMULATOR_DEFAULT_HOST))
-    .addOption(new Option('--port <port>', 'port to listen on (0 picks a free one)').default(EMULATOR_DEFAULT_PORT).argParser(parsePort))
+    .addOption(new Option('--port <port>', 'port to listen on (0 picks a free one)').default(EMULATOR_DEFAULT_PORT).argParser((value: string) => parsePort(value, { example: EMULATOR_DEFAULT_PORT })))
     .addOption(new Option('--state <file>', 'keep webhooks and their secrets in this file (0600) across restarts'))
     .addOption(new Option('--api-key <key>', 'require exactly this API key (default: any non-empty key)'))
     .addOption(new Option('--job-delay <duration>', 'emulated time before an interaction, batch or video job ends and sends its event').default('2s'))
@@ -68,10 +69,3 @@ export function parseRate(value: string, flag: string): number {
   return rate;
 }
 
-function parsePort(value: string): number {
-  const port = Number(value);
-  if (!/^\d+$/.test(value) || port > 65535) {
-    throw new UsageError(`--port must be a number from 0 to 65535, got "${value}"`, { hint: 'e.g. --port 8790, or --port 0 for any free port.' });
-  }
-  return port;
-}

@@ -29,22 +29,6 @@ export function parseByteSize(text: string, flag: string, min = 1): number {
   return value;
 }
 
-export function parsePort(text: string, flag = '--port'): number {
-  const value = Number(text.trim());
-  if (!/^\d+$/.test(text.trim()) || value > 65535) {
-    throw new UsageError(`${flag} must be a number from 0 to 65535, not "${text}"`, { hint: `e.g. ${flag} 8787, or ${flag} 0 for any free port.` });
-  }
-  return value;
-}
-
-export function parseCount(text: string, flag: string, min: number, max: number): number {
-  const value = Number(text.trim());
-  if (!/^\d+$/.test(text.trim()) || value < min || value > max) {
-    throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, not "${text}"`);
-  }
-  return value;
-}
-
 // Derived from each forwarded request by the HTTP client; setting them would corrupt it.
 const UNSETTABLE = new Set(['content-length', 'transfer-encoding', 'host', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'expect']);
 

@@ -1,6 +1,6 @@
+import { parseCount } from '../core/flag-values.js';
 import type { Webhook } from '../api/types.js';
 import { formatJson } from '../core/table.js';
-import { UsageError } from '../errors.js';
 import type { ManageContext } from './context.js';
 import { formatWebhookRows, webhookJson, type WebhookRow } from './format.js';
 import { countLocalSecrets } from './local-secrets.js';
@@ -15,13 +15,7 @@ export interface ListOptions {
 }
 
 export function parsePageSize(text: string): number {
-  const value = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isInteger(value) || value < 1 || value > MAX_PAGE_SIZE) {
-    throw new UsageError(`--page-size must be a whole number from 1 to ${MAX_PAGE_SIZE}, got "${text}"`, {
-      hint: 'The API returns at most 50 by default and 1000 at most.',
-    });
-  }
-  return value;
+  return parseCount(text, '--page-size', 1, MAX_PAGE_SIZE, 'The API returns at most 50 by default and 1000 at most.');
 }
 
 export async function runList(options: ListOptions, ctx: ManageContext): Promise<WebhookRow[]> {

@@ -8,6 +8,7 @@ import { UsageError } from '../../errors.js';
 import { TAMPER_MODES, type TamperMode } from '../../replay/tamper-modes.js';
 import type { ReplayFixtureOptions } from '../../replay/replay-fixture.js';
 import type { UserSecretStore } from '../../secrets/open-store.js';
+import { parseCount } from '../../core/flag-values.js';
 import { collect } from '../collect.js';
 import { secretEnvOption, secretOption, webhookOption } from '../secret-options.js';
 
@@ -88,10 +89,10 @@ export function toReplayFixtureOptions(source: string, flags: RawFlags): ReplayF
     dynamic: flags.dynamic === true,
     audience: flags.audience,
     id: flags.id === undefined ? undefined : parseWebhookId(flags.id),
-    timestamp: flags.timestamp === undefined ? undefined : parseInteger(flags.timestamp, '--timestamp', 0, 99_999_999_999),
+    timestamp: flags.timestamp === undefined ? undefined : parseCount(flags.timestamp, '--timestamp', 0, 99_999_999_999, 'Give Unix seconds, e.g. --timestamp $(date +%s).'),
     sets: (flags.set ?? []).map(parseSetAssignment),
-    count: parseInteger(flags.count, '--count', 1, MAX_COUNT),
-    concurrency: parseInteger(flags.concurrency, '--concurrency', 1, MAX_CONCURRENCY),
+    count: parseCount(flags.count, '--count', 1, MAX_COUNT, `e.g. --count ${Math.min(MAX_COUNT, 10)}`),
+    concurrency: parseCount(flags.concurrency, '--concurrency', 1, MAX_CONCURRENCY, `e.g. --concurrency ${Math.min(MAX_CONCURRENCY, 10)}`),
     headers: (flags.header ?? []).map(parseHeader),
     repeatId: flags.repeatId === true,
     rotationHeader: flags.rotationHeader === true,
@@ -101,15 +102,6 @@ export function toReplayFixtureOptions(source: string, flags: RawFlags): ReplayF
   };
 }
 
-function parseInteger(text: string, flag: string, min: number, max: number): number {
-  const value = Number(text.trim());
-  if (!/^\d+$/.test(text.trim()) || value < min || value > max) {
-    throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, not "${text}"`, {
-      hint: flag === '--timestamp' ? 'Give Unix seconds, e.g. --timestamp $(date +%s).' : `e.g. ${flag} ${Math.min(max, 10)}`,
-    });
-  }
-  return value;
-}
 
 function parseWebhookId(text: string): string {
   // The id goes into the signed content and a header: a dot or a line break would be ambiguous or unsendable.
