@@ -337,6 +337,39 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
     };
   }
 
+  /** What the detail view and resend keep of a request, in the same three shapes as its journal line. */
+  function requestState(
+    ctx: RequestContext,
+    body: Buffer,
+    bodyBytes: number,
+    forwardable: boolean,
+    webhookId: string | undefined,
+    eventType: string | undefined,
+    status: number,
+    outcome: DeliveryDetails['outcome'],
+    targets: string[],
+  ): DeliveryState {
+    return {
+      key: ctx.key,
+      body,
+      bodyBytes,
+      forwardable,
+      details: {
+        seq: ctx.seq,
+        receivedAt: ctx.at,
+        method: ctx.method,
+        path: ctx.path,
+        headers: ctx.headers,
+        webhookId,
+        eventType,
+        status,
+        outcome,
+        targets,
+        forwards: [],
+      },
+    };
+  }
+
   interface RefuseExtra {
     eventType?: string;
     verdict?: Rejected;
@@ -366,25 +399,15 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
       scheme: extra.verdict?.scheme,
     });
     await journalAppend(record).catch(journalFailed);
-    keep({
-      key: ctx.key,
-      body,
-      bodyBytes,
-      forwardable: false,
-      details: {
-        seq: ctx.seq,
-        receivedAt: ctx.at,
-        method: ctx.method,
-        path: ctx.path,
-        headers: ctx.headers,
-        webhookId: ctx.webhookIdHeader,
-        eventType: extra.eventType,
-        status,
-        outcome: { kind: 'rejected', reason, verdict: extra.verdict, explanation, diagnosis },
-        targets: [],
-        forwards: [],
-      },
-    });
+    keep(
+      requestState(ctx, body, bodyBytes, false, ctx.webhookIdHeader, extra.eventType, status, {
+        kind: 'rejected',
+        reason,
+        verdict: extra.verdict,
+        explanation,
+        diagnosis,
+      }, []),
+    );
     sendAnswer(ctx.res, { status, body: { error: reason, explanation, diagnosis }, headers: extra.headers, close: extra.close });
     emit({
       type: 'rejected',
@@ -484,25 +507,7 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
         duplicateOf: seen.key,
       });
       await journalAppend(record).catch(journalFailed);
-      keep({
-        key: ctx.key,
-        body,
-        bodyBytes: body.length,
-        forwardable: true,
-        details: {
-          seq: mySeq,
-          receivedAt: at,
-          method,
-          path,
-          headers: ctx.headers,
-          webhookId,
-          eventType,
-          status: 200,
-          outcome: { kind: 'duplicate', firstSeq: seen.seq },
-          targets: [],
-          forwards: [],
-        },
-      });
+      keep(requestState(ctx, body, body.length, true, webhookId, eventType, 200, { kind: 'duplicate', firstSeq: seen.seq }, []));
       sendOk(res, true);
       emit({ type: 'duplicate', at: now(), seq: mySeq, webhookId: webhookId!, eventType, firstSeq: seen.seq });
       return;
@@ -552,25 +557,7 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
       });
       return;
     }
-    const state: DeliveryState = {
-      key: ctx.key,
-      body,
-      bodyBytes: body.length,
-      forwardable: true,
-      details: {
-        seq: mySeq,
-        receivedAt: at,
-        method,
-        path,
-        headers: ctx.headers,
-        webhookId,
-        eventType,
-        status: 200,
-        outcome: { kind: 'verified', verdict, willForward },
-        targets: routed.hrefs.slice(),
-        forwards: [],
-      },
-    };
+    const state = requestState(ctx, body, body.length, true, webhookId, eventType, 200, { kind: 'verified', verdict, willForward }, routed.hrefs.slice());
     keep(state);
     sendOk(res, false);
     emit({ type: 'verified', at: now(), seq: mySeq, webhookId, eventType, scheme: verdict.scheme, matched, willForward });
