@@ -24,9 +24,9 @@
 //    Targets: b ≥ 0.5× baseline, c ≥ 0.7× baseline.
 // 2. paced at 1,000 deliveries/s: acknowledgement latency p50/p99 of the same contenders.
 //    Target: p99 < 5 ms for listen with journal + forwarding.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -66,18 +66,7 @@ function delivery(n) {
 const PREPARED = Math.max(20_000, Math.round(RUN_MS * 40));
 const prepared = Array.from({ length: PREPARED }, (_, n) => delivery(n));
 
-const BARE_SERVER = `
-const http = require('node:http');
-const server = http.createServer((req, res) => {
-  const chunks = [];
-  req.on('data', (c) => chunks.push(c));
-  req.on('end', () => { Buffer.concat(chunks); res.writeHead(200, { 'content-type': 'application/json' }); res.end('{"ok":true}\\n'); });
-});
-server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ url: 'http://127.0.0.1:' + server.address().port + '/' })));
-let count = 0;
-server.on('request', () => count++);
-process.on('message', () => process.send(count));
-`;
+const REFERENCE_SERVERS = fileURLToPath(new URL('reference-servers.mjs', import.meta.url));
 
 function startProcess(args, label) {
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, XDG_STATE_HOME: join(home, 'state') } });
@@ -102,7 +91,7 @@ async function stopProcess(child) {
   children.delete(child);
 }
 
-const startBare = () => startProcess(['-e', BARE_SERVER], 'bare server');
+const startReference = (...args) => startProcess([REFERENCE_SERVERS, ...args], `reference server ${args[0]}`);
 
 function countRequests(child) {
   return new Promise((resolve) => {
@@ -176,15 +165,48 @@ async function drainForwards(expected) {
   return (performance.now() - started) / 1000;
 }
 
-/** One slice of `measure` for one contender, alone; for a forwarding one, until its forwards are in. */
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU time (user + system, every thread) a process has used so far, in µs; undefined without /proc. */
+function cpuMicrosOf(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU used so far by this process (the load client), the contender and the app, in µs. */
+function cpuNow(contender) {
+  const own = process.cpuUsage();
+  return { client: own.user + own.system, server: cpuMicrosOf(contender.child.pid), app: cpuMicrosOf(app.child.pid) };
+}
+
+/**
+ * One slice of `measure` for one contender, alone; for a forwarding one, until its forwards are in.
+ * Also returns the CPU each process used meanwhile (the app's only counts for a forwarding one).
+ */
 async function slice(contender, measure) {
   const before = contender.forwards ? await countRequests(app.child) : 0;
   const first = contender.next;
+  const cpuBefore = cpuNow(contender);
   const result = await measure();
   // Deliveries past the end of the list are duplicates, which listen does not forward again.
   const fresh = Math.min(contender.next, prepared.length) - Math.min(first, prepared.length);
   const drained = contender.forwards ? await drainForwards(before + fresh) : 0;
-  return { ...result, drained };
+  const cpuAfter = cpuNow(contender);
+  const cpu = {};
+  for (const name of ['client', 'server', 'app']) cpu[name] = cpuAfter[name] - cpuBefore[name];
+  if (!contender.forwards) cpu.app = 0;
+  return { ...result, drained, cpu };
 }
 
 /** Rounds in which every contender runs once, alone, starting with a different one each round. */
@@ -203,16 +225,18 @@ function percentiles(latencies) {
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 const ms = (n) => `${n.toFixed(2)} ms`;
 
-const app = await startProcess(['-e', BARE_SERVER], 'sink app');
+const app = await startReference('bare');
 const contenders = [
-  { label: 'bare node:http server (baseline)', start: startBare },
+  { label: 'bare node:http server (baseline)', start: () => startReference('bare') },
   { label: 'listen, journal + forwarding', start: () => startListen(['--forward', app.url], 'journal-fwd.ndjson'), target: 0.5, forwards: true, latencyTarget: 5 },
   { label: 'listen, journal, no forwarding', start: () => startListen([], 'journal-nofwd.ndjson'), target: 0.7 },
   { label: 'listen, journal --fsync + forwarding', start: () => startListen(['--forward', app.url, '--fsync'], 'journal-fsync.ndjson'), forwards: true },
+  { label: 'reference: minimal relay', start: () => startReference('relay', app.url), forwards: true, reference: true },
+  { label: 'reference: minimal verify + journal', start: () => startReference('verify-journal', join(home, 'journal-reference.ndjson'), dist, SECRET), reference: true },
 ];
 for (const c of contenders) {
   const server = await c.start();
-  Object.assign(c, { child: server.child, url: server.url, next: 0, done: 0, seconds: 0, loadSeconds: 0, latencies: [] });
+  Object.assign(c, { child: server.child, url: server.url, next: 0, done: 0, seconds: 0, loadSeconds: 0, latencies: [], cpu: { client: 0, server: 0, app: 0 } });
 }
 
 console.log(
@@ -220,10 +244,11 @@ console.log(
 );
 await inRounds(1, (c) => slice(c, () => closedLoop(c, WARMUP_MS / contenders.length)));
 await inRounds(Math.max(1, Math.round(RUN_MS / SLICE_MS)), async (c) => {
-  const { done, seconds, drained } = await slice(c, () => closedLoop(c, SLICE_MS));
+  const { done, seconds, drained, cpu } = await slice(c, () => closedLoop(c, SLICE_MS));
   c.done += done;
   c.loadSeconds += seconds;
   c.seconds += seconds + drained;
+  for (const name of Object.keys(cpu)) c.cpu[name] += cpu[name];
 });
 const baseline = contenders[0].done / contenders[0].seconds;
 for (const c of contenders) {
@@ -232,6 +257,13 @@ for (const c of contenders) {
   const verdict = c.target === undefined ? '' : ratio >= c.target ? `  ok (target ≥ ${c.target}×)` : `  BELOW target ≥ ${c.target}×`;
   const acknowledged = c.forwards ? `  (acknowledged at ${fmt(c.done / c.loadSeconds)}/s, forwards in ${fmt(1000 * (c.seconds - c.loadSeconds))} ms more)` : '';
   console.log(`  ${c.label.padEnd(38)} ${fmt(rate).padStart(7)} deliveries/s  ${ratio.toFixed(2)}× baseline${verdict}${acknowledged}`);
+  if (!Number.isNaN(c.cpu.server)) {
+    const per = (micros) => `${(micros / c.done).toFixed(0)} µs`;
+    const busy = (c.cpu.client + c.cpu.server + c.cpu.app) / 1e6 / c.seconds;
+    const server = c === contenders[0] ? 'server' : c.reference ? 'reference' : 'listen';
+    const app = c.forwards ? `, app ${per(c.cpu.app)}` : '';
+    console.log(`  ${''.padEnd(38)} CPU per delivery: load client ${per(c.cpu.client)}, ${server} ${per(c.cpu.server)}${app}; ${busy.toFixed(2)} of ${availableParallelism()} cores busy`);
+  }
 }
 
 console.log(`\npaced at ${fmt(PACED_RATE)} deliveries/s, ${PACED_MS} ms each in ${SLICE_MS * 2} ms slices, one contender at a time: acknowledgement latency`);
