@@ -319,7 +319,8 @@ export interface ForwardQueueOptions {
  * forward record, so the next start resumes it.
  */
 export class ForwardQueue {
-  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Retries waiting for their time, with the body bytes each holds. */
+  private readonly timers = new Map<NodeJS.Timeout, number>();
   /** Jobs waiting for a slot: a FIFO read from `head` (Array#shift would copy a long backlog each time). */
   private waiting: ForwardJob[] = [];
   private head = 0;
@@ -329,6 +330,7 @@ export class ForwardQueue {
   private drainWaiters: Array<() => void> = [];
   private stopped = false;
   private readonly concurrency: number;
+  private held = 0;
 
   constructor(private readonly options: ForwardQueueOptions) {
     this.concurrency = Math.max(1, options.concurrency);
@@ -339,8 +341,21 @@ export class ForwardQueue {
     return this.running + (this.waiting.length - this.head) + this.timers.size;
   }
 
+  /**
+   * Body bytes the queue holds: jobs in flight, waiting for a slot or for a retry (a body shared
+   * by jobs to several targets counts once per job).
+   */
+  get heldBytes(): number {
+    return this.held;
+  }
+
   enqueue(job: ForwardJob): void {
     if (this.stopped) return;
+    this.held += job.body.length;
+    this.schedule(job);
+  }
+
+  private schedule(job: ForwardJob): void {
     if (this.running < this.concurrency) this.start(job);
     else this.waiting.push(job);
   }
@@ -352,13 +367,17 @@ export class ForwardQueue {
    */
   async stop(graceMs: number): Promise<void> {
     this.stopped = true;
-    for (const timer of this.timers) clearTimeout(timer);
+    for (const [timer, bytes] of this.timers) {
+      clearTimeout(timer);
+      this.held -= bytes;
+    }
     this.timers.clear();
     if (this.running > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([new Promise<void>((resolve) => this.drainWaiters.push(resolve)), new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
       clearTimeout(timer);
     }
+    for (let i = this.head; i < this.waiting.length; i++) this.held -= this.waiting[i]!.body.length;
     this.waiting = [];
     this.head = 0;
   }
@@ -407,9 +426,11 @@ export class ForwardQueue {
       nextAttemptAt = this.options.now() + delay;
       const timer = setTimeout(() => {
         this.timers.delete(timer);
-        this.enqueue({ ...job, attempt: attempt + 1 });
+        if (!this.stopped) this.schedule({ ...job, attempt: attempt + 1 });
       }, delay);
-      this.timers.add(timer);
+      this.timers.set(timer, job.body.length);
+    } else {
+      this.held -= job.body.length;
     }
     this.options.onAttempt({ job, attempt, at, result, nextAttemptAt });
   }

@@ -7,6 +7,8 @@ export interface JournalScan {
   /** Verified deliveries with targets that never answered for good, oldest first. */
   pending: PendingForward[];
   skippedLines: number;
+  /** True when maxPendingBodyBytes left deliveries out. */
+  cutShort: boolean;
 }
 
 export interface PendingForward {
@@ -23,6 +25,13 @@ export interface ScanOptions {
   maxAgeMs: number;
   /** At most this many deliveries are resumed (the most recent ones). */
   maxPending: number;
+  /** Only deliveries with these keys can be pending (the ones a running listener parked). */
+  only?: ReadonlySet<string>;
+  /**
+   * Once the pending bodies add up to this many bytes, later deliveries are left out (the oldest
+   * are kept, unlike maxPending) and `cutShort` says so.
+   */
+  maxPendingBodyBytes?: number;
 }
 
 /**
@@ -34,6 +43,8 @@ export async function scanJournal(file: string, keep: number, options: ScanOptio
   const ids = new Map<string, string>();
   const pending = new Map<string, PendingForward>();
   const oldest = options.now - options.maxAgeMs;
+  let pendingBodyBytes = 0;
+  let cutShort = false;
 
   for await (const record of readJournal(file, keep, stats)) {
     if (record.kind === 'delivery') {
@@ -43,6 +54,17 @@ export async function scanJournal(file: string, keep: number, options: ScanOptio
         if (ids.size > options.dedupCapacity) ids.delete(ids.keys().next().value!);
       }
       if (!record.targets || record.targets.length === 0 || record.at < oldest) continue;
+      if (options.only && !options.only.has(record.key)) continue;
+      if (options.maxPendingBodyBytes !== undefined) {
+        if (cutShort || pendingBodyBytes + record.bodyBytes > options.maxPendingBodyBytes) {
+          // Never leave everything out: one delivery larger than the limit still goes.
+          if (pending.size > 0 || cutShort) {
+            cutShort = true;
+            continue;
+          }
+        }
+        pendingBodyBytes += record.bodyBytes;
+      }
       const targets = new Map(record.targets.map((t) => [t, 0]));
       pending.set(record.key, { record, targets });
       if (pending.size > options.maxPending) {
@@ -63,5 +85,6 @@ export async function scanJournal(file: string, keep: number, options: ScanOptio
     recentIds: [...ids].map(([webhookId, key]) => ({ webhookId, key })),
     pending: [...pending.values()],
     skippedLines: stats.skippedLines,
+    cutShort,
   };
 }

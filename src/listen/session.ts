@@ -8,7 +8,7 @@ import type { HeaderBag, Rejected, Verdict } from '../core/verdict.js';
 import type { ListenEvent, ReadyEvent, RejectedEvent } from './events.js';
 import { ForwardQueue, createHttpSender, forwardHeaders, type AttemptReport, type HeaderPairs, type HttpSender, type RetryPolicy } from './forwarder.js';
 import { JOURNAL_FORMAT_VERSION, Journal, encodeBody, decodeBody, type JournalDeliveryRecord, type JournalOptions } from './journal.js';
-import { scanJournal } from './journal-scan.js';
+import { scanJournal, type PendingForward } from './journal-scan.js';
 import {
   applyLimits,
   clientErrorStatus,
@@ -47,6 +47,11 @@ export interface ListenSessionOptions extends RoutingOptions, ReceiverLimits {
   resume: { maxAgeMs: number; maxDeliveries: number };
   /** How long stop() waits for requests and forwards in flight. */
   stopGraceMs: number;
+  /**
+   * Body bytes the forward queue may hold in memory while the app is slow or down. Past it,
+   * deliveries are only journaled and read back once the queue has drained (with a journal).
+   */
+  forwardBacklogBytes?: number;
 }
 
 export const LISTEN_DEFAULTS = {
@@ -57,6 +62,7 @@ export const LISTEN_DEFAULTS = {
   dedupCapacity: 50_000,
   resume: { maxAgeMs: 24 * 60 * 60 * 1000, maxDeliveries: 10_000 },
   stopGraceMs: 5_000,
+  forwardBacklogBytes: 64 * 1024 * 1024,
 } as const;
 
 /** Events kept for history(): enough for a consumer that subscribes late to catch up. */
@@ -232,6 +238,8 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
           const attempts = (state.attempts ??= new Map());
           attempts.set(attempt.target, Math.max(attempts.get(attempt.target) ?? 0, report.attempt));
         }
+        // Once the backlog has drained, deliveries parked meanwhile are read back from the journal.
+        maybeUnpark();
         if (result.ok) {
           emit({
             type: 'forwarded',
@@ -282,7 +290,95 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
     return entry;
   }
 
+  // --- forward backlog ------------------------------------------------------------------------
+  // Every job in the forward queue holds its body, so an app that is down (or slower than
+  // Gemini) for long would grow the queue without end. Past the budget a delivery is "parked":
+  // it is journaled and acknowledged as always, but only its key is kept; once the queue has
+  // drained to half the budget, parked deliveries are read back from the journal, oldest first.
+  // If listen stops first, they are pending in the journal and the next start resumes them.
+  const backlogBudget = options.forwardBacklogBytes ?? LISTEN_DEFAULTS.forwardBacklogBytes;
+  /** Parked delivery keys → their seq, oldest first. */
+  const parked = new Map<string, number>();
+  let unparking = false;
+  let backlogWarned = false;
+
+  function mustPark(bytes: number): boolean {
+    const over = queue!.heldBytes + bytes > backlogBudget;
+    if (!journal) {
+      if (over && !backlogWarned) {
+        backlogWarned = true;
+        warn(
+          `the app is not keeping up: ${mebibytes(queue!.heldBytes)} of deliveries wait to be forwarded, all held in memory because ` +
+            'there is no journal to park them in (--no-journal)',
+        );
+      }
+      return false;
+    }
+    // Once some are parked, later ones queue up behind them: forwards keep the order of arrival.
+    return over || parked.size > 0;
+  }
+
+  function park(state: DeliveryState): void {
+    if (parked.size === 0 && !backlogWarned) {
+      backlogWarned = true;
+      warn(
+        `the app is not keeping up: ${mebibytes(queue!.heldBytes)} of deliveries wait to be forwarded. New ones are journaled and ` +
+          'forwarded once those are through (or by the next listen on this journal, if this one stops first)',
+      );
+    }
+    parked.set(state.key, state.details.seq);
+  }
+
+  function maybeUnpark(): void {
+    if (parked.size === 0 || unparking || stopping || !queue || queue.heldBytes > backlogBudget / 2) return;
+    unparking = true;
+    unpark()
+      .catch((error: unknown) => warn(`cannot read parked deliveries back from the journal: ${error instanceof Error ? error.message : String(error)}`))
+      .finally(() => {
+        unparking = false;
+        maybeUnpark();
+      });
+  }
+
+  async function unpark(): Promise<void> {
+    const wanted = new Set(parked.keys());
+    const scan = await scanJournal(options.journal!.file, options.journal!.keep, {
+      now: now(),
+      dedupCapacity: 0,
+      maxAgeMs: Infinity,
+      maxPending: Infinity,
+      only: wanted,
+      maxPendingBodyBytes: backlogBudget / 2,
+    });
+    if (stopping) return;
+    for (const pending of scan.pending) {
+      const parkedSeq = parked.get(pending.record.key);
+      if (parkedSeq === undefined) continue;
+      parked.delete(pending.record.key);
+      forwardFromJournal(pending, parkedSeq);
+    }
+    if (scan.cutShort) return;
+    // Whatever was wanted and not found is no longer in the journal (rotated away, or unreadable).
+    const lost = [...wanted].filter((key) => parked.delete(key));
+    if (lost.length > 0) {
+      warn(
+        `${lost.length} parked deliver${lost.length === 1 ? 'y is' : 'ies are'} no longer in the journal (rotated away?), so ` +
+          `${lost.length === 1 ? 'it was' : 'they were'} not forwarded; raise --journal-max-size, or re-send from a kept copy with \`gemwh replay delivery\``,
+      );
+    }
+    if (parked.size === 0) backlogWarned = false;
+  }
+
   function forward(state: DeliveryState, urls: readonly URL[], headers: HeaderPairs): void {
+    if (!queue) return;
+    if (mustPark(state.body.length * urls.length)) {
+      park(state);
+      return;
+    }
+    enqueueForwards(state, urls, headers);
+  }
+
+  function enqueueForwards(state: DeliveryState, urls: readonly URL[], headers: HeaderPairs): void {
     if (!queue) return;
     for (const url of urls) {
       const attempts = (state.attempts ??= new Map());
@@ -620,6 +716,9 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
       await sender?.close();
       // Attempts aborted by close() report (and journal) before the journal closes.
       await queue?.idle();
+      if (parked.size > 0) {
+        warn(`${parked.size} parked deliver${parked.size === 1 ? 'y was' : 'ies were'} not forwarded yet; the journal has them, and the next listen on it resumes them`);
+      }
       await journal?.close().catch(journalFailed);
       emit({ type: 'stopped', at: now(), reason });
       listeners.clear();
@@ -656,7 +755,8 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
       if (!state.forwardable) throw new UsageError(`delivery #${wanted} was rejected, so it is not forwarded`);
       const urls = route(state.details.eventType, state.details.path, true);
       if (urls.length === 0) throw new UsageError('there is no forward target', { hint: 'Start listen with --forward TARGET (or --route).' });
-      forward(state, urls, forwardHeaders(state.details.headers, options.extraHeaders));
+      // Asked for by the user, one delivery: never parked.
+      enqueueForwards(state, urls, forwardHeaders(state.details.headers, options.extraHeaders));
     },
     stop,
   };
@@ -675,38 +775,61 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
 
   function resumePending(): void {
     const unmatched: string[] = [];
-    for (const pending of resumable) {
-      const record = pending.record;
-      const current = new Map(route(record.eventType, record.path, true).map((u) => [u.href, u]));
-      const urls: URL[] = [];
-      for (const target of pending.targets.keys()) {
-        const url = current.get(target);
-        if (url) urls.push(url);
-        else unmatched.push(target);
-      }
-      if (urls.length === 0) continue;
-      const mySeq = ++seq;
-      const body = decodeBody(record);
-      const state: DeliveryState = {
-        key: record.key,
-        body,
-        bodyBytes: body.length,
-        forwardable: true,
-        attempts: new Map([...pending.targets].filter(([t]) => current.has(t))),
-        details: {
-          seq: mySeq,
-          receivedAt: record.at,
-          method: record.method,
-          path: record.path,
-          headers: record.headers,
-          webhookId: record.webhookId,
-          eventType: record.eventType,
-          status: record.status,
-          outcome: { kind: 'resumed' },
-          targets: urls.map((u) => u.href),
-          forwards: [],
-        },
-      };
+    for (const pending of resumable) forwardFromJournal(pending, undefined, unmatched);
+    resumable = [];
+    if (unmatched.length > 0) {
+      const targets = [...new Set(unmatched)];
+      warn(
+        `${unmatched.length} journaled forward(s) never reached ${targets.slice(0, 3).join(', ')}${targets.length > 3 ? ', …' : ''}, which this run does not forward to; ` +
+          'run listen with that --forward again, or re-send them with `gemwh replay delivery`',
+      );
+    }
+  }
+
+  /**
+   * Forwards a delivery read back from the journal to the targets it still owes that this run
+   * forwards to (the others go to `unmatched`). Without `parkedSeq` it is resumed from an earlier
+   * run: it gets a new seq and a `resumed` event. A parked one keeps its seq and its kept state.
+   */
+  function forwardFromJournal(pending: PendingForward, parkedSeq: number | undefined, unmatched: string[] = []): void {
+    const record = pending.record;
+    const current = new Map(route(record.eventType, record.path, true).map((u) => [u.href, u]));
+    const urls: URL[] = [];
+    for (const target of pending.targets.keys()) {
+      const url = current.get(target);
+      if (url) urls.push(url);
+      else unmatched.push(target);
+    }
+    if (urls.length === 0) return;
+    const headers = forwardHeaders(record.headers, options.extraHeaders);
+    const kept = parkedSeq === undefined ? undefined : deliveries.get(parkedSeq);
+    if (kept && kept.key === record.key) {
+      enqueueForwards(kept, urls, headers);
+      return;
+    }
+    const mySeq = parkedSeq ?? ++seq;
+    const body = decodeBody(record);
+    const state: DeliveryState = {
+      key: record.key,
+      body,
+      bodyBytes: body.length,
+      forwardable: true,
+      attempts: new Map([...pending.targets].filter(([t]) => current.has(t))),
+      details: {
+        seq: mySeq,
+        receivedAt: record.at,
+        method: record.method,
+        path: record.path,
+        headers: record.headers,
+        webhookId: record.webhookId,
+        eventType: record.eventType,
+        status: record.status,
+        outcome: { kind: 'resumed' },
+        targets: urls.map((u) => u.href),
+        forwards: [],
+      },
+    };
+    if (parkedSeq === undefined) {
       keep(state);
       emit({
         type: 'resumed',
@@ -717,15 +840,9 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
         eventType: record.eventType,
         targets: urls.map((u) => u.href),
       });
-      forward(state, urls, forwardHeaders(record.headers, options.extraHeaders));
-    }
-    resumable = [];
-    if (unmatched.length > 0) {
-      const targets = [...new Set(unmatched)];
-      warn(
-        `${unmatched.length} journaled forward(s) never reached ${targets.slice(0, 3).join(', ')}${targets.length > 3 ? ', …' : ''}, which this run does not forward to; ` +
-          'run listen with that --forward again, or re-send them with `gemwh replay delivery`',
-      );
+      forward(state, urls, headers);
+    } else {
+      enqueueForwards(state, urls, headers);
     }
   }
 }
@@ -802,6 +919,10 @@ function listenError(error: NodeJS.ErrnoException, options: Pick<ListenSessionOp
     return new UsageError(`not allowed to listen on port ${options.port}`, { hint: 'Ports below 1024 need privileges; pick a higher --port.' });
   }
   return new GemwhError(`cannot listen on ${options.host}:${options.port}: ${error.message}`);
+}
+
+function mebibytes(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
 }
 
 function formatHost(address: string): string {

@@ -149,6 +149,41 @@ describe('ForwardQueue', () => {
   });
 });
 
+describe('ForwardQueue held bytes', () => {
+  it('counts a body from enqueue until its last attempt, through retries, and drops what stop() discards', async () => {
+    let failFirst = true;
+    const fake: HttpSender = {
+      async send() {
+        await new Promise((r) => setImmediate(r));
+        if (failFirst) {
+          failFirst = false;
+          return { ok: false, status: 503, latencyMs: 0, responseStart: '', retryable: true };
+        }
+        return { ok: true, status: 200, latencyMs: 0, responseStart: '', retryable: false };
+      },
+      async close() {},
+    };
+    const reports: number[] = [];
+    const queue = new ForwardQueue({ sender: fake, retry: { initialMs: 30, maxMs: 30 }, concurrency: 1, now: Date.now, onAttempt: () => reports.push(queue.heldBytes) });
+    const job = (n: number, bytes: number): ForwardJob => ({ key: `k.${n}`, seq: n, url: new URL('http://127.0.0.1:1/'), headers: [], body: Buffer.alloc(bytes), attempt: 1 });
+    queue.enqueue(job(1, 100));
+    queue.enqueue(job(2, 10));
+    expect(queue.heldBytes).toBe(110);
+    while (queue.pending > 0) await new Promise((r) => setTimeout(r, 5));
+    // 1 failed (still held while its retry waits), 2 went through, then 1's retry went through.
+    expect(reports).toEqual([110, 100, 0]);
+    expect(queue.heldBytes).toBe(0);
+
+    failFirst = true;
+    queue.enqueue(job(3, 7));
+    queue.enqueue(job(4, 5));
+    await new Promise((r) => setTimeout(r, 10));
+    await queue.stop(0);
+    await queue.idle();
+    expect(queue.heldBytes).toBe(0);
+  });
+});
+
 describe('forwardHeaders', () => {
   it('drops hop-by-hop headers and those the Connection header names, and lets --header override', () => {
     const received: Array<[string, string]> = [

@@ -385,6 +385,96 @@ describe('forwarding', () => {
   });
 });
 
+describe('forward backlog', () => {
+  // Each test body is ~100 bytes: a 300-byte budget holds three deliveries in memory.
+  const budget = 300;
+
+  it('parks deliveries past the budget in the journal and forwards every one, once, in order, when the app comes up', async () => {
+    const port = await closedPort();
+    const s = await session({ forward: [parseTarget(String(port))], forwardBacklogBytes: budget, retry: { initialMs: 50, maxMs: 100 } });
+    const ids = Array.from({ length: 12 }, (_, i) => `msg_backlog_${i}`);
+    for (const id of ids) {
+      const raw = body('batch.succeeded', id);
+      // Parked or not, every delivery is acknowledged at once.
+      expect((await post(s.session.url, raw, signedHeaders(raw, { id }))).status).toBe(200);
+    }
+    const warning = await s.waitFor('warning', (e) => /not keeping up/.test(e.message));
+    expect(warning.message).toMatch(/journaled/);
+    // While the app is down only the first few are attempted; the parked ones wait in the journal.
+    await s.waitFor('forward_failed');
+    const attempted = new Set(s.events.flatMap((e) => (e.type === 'forward_failed' ? [e.seq] : [])));
+    expect(attempted.size).toBeLessThanOrEqual(3);
+
+    const app = await sink(undefined, port);
+    await until(() => app.requests.length >= ids.length, 5000);
+    await new Promise((r) => setTimeout(r, 150));
+    const received = app.requests.map((r) => r.headers['webhook-id']);
+    expect([...received].sort()).toEqual([...ids].sort());
+    // The parked ones come after the ones that were queued, in the order they arrived.
+    const parkedOrder = received.filter((id) => !ids.slice(0, attempted.size).includes(id as string));
+    expect(parkedOrder).toEqual(ids.slice(attempted.size));
+    // Each forwarded event names the seq the delivery was verified with.
+    const verified = new Map(s.events.flatMap((e) => (e.type === 'verified' ? [[e.seq, e.webhookId]] : [])));
+    const forwardedSeqs = s.events.flatMap((e) => (e.type === 'forwarded' ? [e.seq] : []));
+    expect(forwardedSeqs.map((seq) => verified.get(seq)).sort()).toEqual([...ids].sort());
+  });
+
+  it('leaves parked deliveries pending in the journal at stop, and the next start forwards them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gemwh-listen-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const port = await closedPort();
+    const first = await startTestSession({ dir, forward: [parseTarget(String(port))], forwardBacklogBytes: budget });
+    const ids = Array.from({ length: 8 }, (_, i) => `msg_parked_${i}`);
+    for (const id of ids) {
+      const raw = body('batch.succeeded', id);
+      expect((await post(first.session.url, raw, signedHeaders(raw, { id }))).status).toBe(200);
+    }
+    await first.waitFor('forward_failed');
+    await first.stop();
+    expect(first.events.some((e) => e.type === 'warning' && /parked deliver.* not forwarded yet/.test(e.message))).toBe(true);
+
+    const app = await sink(undefined, port);
+    await session({ dir, forward: [parseTarget(String(port))], forwardBacklogBytes: budget });
+    await until(() => app.requests.length >= ids.length, 5000);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(app.requests.map((r) => r.headers['webhook-id']).sort()).toEqual([...ids].sort());
+  });
+
+  it('says which parked deliveries the journal no longer has when it rotated them away', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gemwh-listen-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const port = await closedPort();
+    // A journal of ~3 lines with no rotated copies kept: parked deliveries fall out of it.
+    const file = join(dir, 'small.ndjson');
+    const s = await session({ forward: [parseTarget(String(port))], forwardBacklogBytes: budget, journal: { file, maxBytes: 2000, keep: 0, fsync: false } });
+    for (let i = 0; i < 10; i++) {
+      const raw = body('batch.succeeded', `msg_rotated_${i}`);
+      await post(s.session.url, raw, signedHeaders(raw, { id: `msg_rotated_${i}` }));
+    }
+    const app = await sink(undefined, port);
+    const warning = await s.waitFor('warning', (e) => /no longer in the journal/.test(e.message), 5000);
+    expect(warning.message).toMatch(/^\d+ parked deliver/);
+    await new Promise((r) => setTimeout(r, 200));
+    // What the journal still had did arrive.
+    expect(app.requests.length).toBeGreaterThan(0);
+    expect(app.requests.length).toBeLessThan(10);
+  });
+
+  it('keeps everything in memory without a journal, and says so', async () => {
+    const port = await closedPort();
+    const s = await session({ forward: [parseTarget(String(port))], forwardBacklogBytes: budget, noJournal: true });
+    const ids = Array.from({ length: 6 }, (_, i) => `msg_memory_${i}`);
+    for (const id of ids) {
+      const raw = body('batch.succeeded', id);
+      await post(s.session.url, raw, signedHeaders(raw, { id }));
+    }
+    expect((await s.waitFor('warning', (e) => /not keeping up/.test(e.message))).message).toMatch(/no journal/);
+    const app = await sink(undefined, port);
+    await until(() => app.requests.length >= ids.length, 5000);
+    expect(app.requests.map((r) => r.headers['webhook-id']).sort()).toEqual([...ids].sort());
+  });
+});
+
 describe('restart', () => {
   it('resumes forwards pending in the journal and keeps deduplicating', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gemwh-listen-'));
