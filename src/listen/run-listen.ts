@@ -188,6 +188,7 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
       dedupCapacity: LISTEN_DEFAULTS.dedupCapacity,
       resume: LISTEN_DEFAULTS.resume,
       stopGraceMs: LISTEN_DEFAULTS.stopGraceMs,
+      journalOwner: { host: options.owner.host, pid: options.owner.pid, isProcessAlive: options.isProcessAlive },
     };
     const started = await starting(startListenSession(sessionOptions, deps), (late) => late.stop('interrupted while starting'));
     session = started;

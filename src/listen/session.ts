@@ -8,6 +8,7 @@ import type { HeaderBag, Rejected, Verdict } from '../core/verdict.js';
 import type { ListenEvent, ReadyEvent, RejectedEvent } from './events.js';
 import { ForwardQueue, createHttpSender, forwardHeaders, type AttemptReport, type HeaderPairs, type HttpSender, type RetryPolicy } from './forwarder.js';
 import { JOURNAL_FORMAT_VERSION, Journal, encodeBody, decodeBody, type JournalDeliveryRecord, type JournalOptions } from './journal.js';
+import { lockJournal, type JournalLock, type LockOwner } from './journal-lock.js';
 import { scanJournal, type PendingForward } from './journal-scan.js';
 import {
   applyLimits,
@@ -52,6 +53,8 @@ export interface ListenSessionOptions extends RoutingOptions, ReceiverLimits {
    * deliveries are only journaled and read back once the queue has drained (with a journal).
    */
   forwardBacklogBytes?: number;
+  /** Who locks the journal against a second listener (the CLI passes its process); no lock without. */
+  journalOwner?: LockOwner;
 }
 
 export const LISTEN_DEFAULTS = {
@@ -160,17 +163,29 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
   // --- journal and resume --------------------------------------------------------------------
 
   let journal: Journal | undefined;
+  let journalLock: JournalLock | undefined;
   let resumable: Awaited<ReturnType<typeof scanJournal>>['pending'] = [];
   if (options.journal) {
-    const scan = await scanJournal(options.journal.file, options.journal.keep, {
-      now: now(),
-      dedupCapacity: options.dedupCapacity,
-      maxAgeMs: options.resume.maxAgeMs,
-      maxPending: options.resume.maxDeliveries,
-    });
+    // Taken before the scan: a second listener must not resume what this one is about to.
+    if (options.journalOwner) journalLock = lockJournal(options.journal.file, options.journalOwner, now());
+    const journalOptions = options.journal;
+    const scan = await (async () => {
+      try {
+        const found = await scanJournal(journalOptions.file, journalOptions.keep, {
+          now: now(),
+          dedupCapacity: options.dedupCapacity,
+          maxAgeMs: options.resume.maxAgeMs,
+          maxPending: options.resume.maxDeliveries,
+        });
+        journal = await Journal.open(journalOptions);
+        return found;
+      } catch (error) {
+        journalLock?.release();
+        throw error;
+      }
+    })();
     for (const { webhookId, key } of scan.recentIds) rememberId(webhookId, { key, persisted: true });
     resumable = scan.pending;
-    journal = await Journal.open(options.journal);
     if (scan.skippedLines > 0) {
       queueMicrotask(() => warn(`the journal has ${scan.skippedLines} unreadable line(s) (e.g. cut short by a crash); they were skipped`));
     }
@@ -697,6 +712,7 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
   }).catch(async (error: unknown) => {
     await sender?.close();
     await journal?.close();
+    journalLock?.release();
     throw error;
   });
   server.on('error', (error) => warn(`server error: ${error.message}`));
@@ -720,6 +736,7 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
         warn(`${parked.size} parked deliver${parked.size === 1 ? 'y was' : 'ies were'} not forwarded yet; the journal has them, and the next listen on it resumes them`);
       }
       await journal?.close().catch(journalFailed);
+      journalLock?.release();
       emit({ type: 'stopped', at: now(), reason });
       listeners.clear();
       listenerList = [];

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -117,14 +117,21 @@ describe('crash safety of the built CLI', () => {
     const lost = acknowledged.filter((id) => !journaled.has(id));
     expect(lost).toEqual([]);
 
+    // The killed listener left its journal lock behind; the next one takes it over.
+    expect(JSON.parse(readFileSync(`${journal}.lock`, 'utf8'))).toMatchObject({ pid: first.child.pid });
+
     // The app comes up; the restarted listener resumes every pending forward.
     const app = await startRecordingServer(() => ({ status: 200 }), appPort);
     const second = await startCli(common);
+    expect(JSON.parse(readFileSync(`${journal}.lock`, 'utf8'))).toMatchObject({ pid: second.child.pid });
+    // A second listener on the same journal would resume the same forwards: refused.
+    await expect(startCli(common)).rejects.toThrow(new RegExp(`exited with 2: .*the journal .* is in use by another gemwh listen \\(pid ${second.child.pid}\\)`));
     const deadline = Date.now() + 15_000;
     const reached = () => new Set(app.requests.map((r) => String(r.headers['webhook-id'])));
     while (acknowledged.some((id) => !reached().has(id)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
+    expect(existsSync(`${journal}.lock`)).toBe(false);
     await app.close();
     expect(acknowledged.filter((id) => !reached().has(id))).toEqual([]);
     // Bytes as signed: the app could verify every one itself.
