@@ -11,12 +11,12 @@ import { UsageError } from '../errors.js';
  */
 export async function checkJournalFile(file: string, options: { given: boolean }): Promise<void> {
   const path = resolve(file);
-  const fail = (cause: string) =>
-    new UsageError(`cannot use the journal ${file}: ${cause}`, {
-      hint: options.given
-        ? 'Pick another --journal FILE, or run with --no-journal to keep none.'
-        : 'The journal lives in $XDG_STATE_HOME/gemwh/ by default: pick another place with --journal FILE, or run with --no-journal to keep none.',
-    });
+  const fail = failureFor(
+    file,
+    options.given
+      ? GIVEN_HINT
+      : 'The journal lives in $XDG_STATE_HOME/gemwh/ by default: pick another place with --journal FILE, or run with --no-journal to keep none.',
+  );
 
   const existing = await statOrMissing(path, fail);
   if (existing) {
@@ -26,32 +26,7 @@ export async function checkJournalFile(file: string, options: { given: boolean }
       throw fail(`${path} is not writable (${describe(error)})`);
     });
   } else {
-    // The nearest existing ancestor must be a folder we may write in; the missing ones below it
-    // are created without `recursive`, so each failure has a name and nothing can spin.
-    const missing: string[] = [];
-    let folder = dirname(path);
-    for (;;) {
-      const found = await statOrMissing(folder, fail);
-      if (found) {
-        if (!found.isDirectory()) throw fail(`${folder} is a file, not a folder (ENOTDIR)`);
-        break;
-      }
-      missing.unshift(folder);
-      const parent = dirname(folder);
-      if (parent === folder) throw fail(`no part of the path ${path} exists`);
-      folder = parent;
-    }
-    await access(folder, constants.W_OK | constants.X_OK).catch((error: unknown) => {
-      throw fail(`cannot create anything in the folder ${folder} (${describe(error)})`);
-    });
-    for (const child of missing) {
-      try {
-        await mkdir(child, { mode: 0o700 });
-      } catch (error) {
-        const isFolderNow = (error as NodeJS.ErrnoException).code === 'EEXIST' && (await stat(child).catch(() => undefined))?.isDirectory();
-        if (!isFolderNow) throw fail(`cannot create the folder ${child} (${describe(error)})`);
-      }
-    }
+    await makeFolders(path, fail);
   }
 
   // The real test: the session opens it the same way (append, 0600) a moment later.
@@ -60,6 +35,50 @@ export async function checkJournalFile(file: string, options: { given: boolean }
     await handle.close();
   } catch (error) {
     throw fail(`cannot open ${path} for writing (${describe(error)})`);
+  }
+}
+
+/**
+ * Makes the journal's folder when it is missing, for callers that skip checkJournalFile (the
+ * session itself): without `recursive`, for the reason given there.
+ */
+export async function makeJournalFolder(file: string): Promise<void> {
+  await makeFolders(resolve(file), failureFor(file, GIVEN_HINT));
+}
+
+const GIVEN_HINT = 'Pick another --journal FILE, or run with --no-journal to keep none.';
+
+function failureFor(file: string, hint: string): (cause: string) => UsageError {
+  return (cause) => new UsageError(`cannot use the journal ${file}: ${cause}`, { hint });
+}
+
+/** Makes the missing folders above the file `path`. */
+async function makeFolders(path: string, fail: (cause: string) => UsageError): Promise<void> {
+  // The nearest existing ancestor must be a folder we may write in; the missing ones below it
+  // are created without `recursive`, so each failure has a name and nothing can spin.
+  const missing: string[] = [];
+  let folder = dirname(path);
+  for (;;) {
+    const found = await statOrMissing(folder, fail);
+    if (found) {
+      if (!found.isDirectory()) throw fail(`${folder} is a file, not a folder (ENOTDIR)`);
+      break;
+    }
+    missing.unshift(folder);
+    const parent = dirname(folder);
+    if (parent === folder) throw fail(`no part of the path ${path} exists`);
+    folder = parent;
+  }
+  await access(folder, constants.W_OK | constants.X_OK).catch((error: unknown) => {
+    throw fail(`cannot create anything in the folder ${folder} (${describe(error)})`);
+  });
+  for (const child of missing) {
+    try {
+      await mkdir(child, { mode: 0o700 });
+    } catch (error) {
+      const isFolderNow = (error as NodeJS.ErrnoException).code === 'EEXIST' && (await stat(child).catch(() => undefined))?.isDirectory();
+      if (!isFolderNow) throw fail(`cannot create the folder ${child} (${describe(error)})`);
+    }
   }
 }
 

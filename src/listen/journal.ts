@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { closeSync, createReadStream, fdatasync, fstatSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
-import { dirname, extname, join } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { extname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ForwardAttempt } from './session-types.js';
 
@@ -130,9 +130,9 @@ export class Journal {
     this.file = options.file;
   }
 
+  /** The folder must exist: checkJournalFile (journal-check.ts) makes it, one level at a time. */
   static async open(options: JournalOptions): Promise<Journal> {
     const journal = new Journal(options);
-    await mkdir(dirname(options.file), { recursive: true, mode: 0o700 });
     journal.openFile();
     return journal;
   }

@@ -8,6 +8,7 @@ import type { HeaderBag, Rejected, Verdict } from '../core/verdict.js';
 import type { ListenEvent, ReadyEvent, RejectedEvent } from './events.js';
 import { ForwardQueue, createHttpSender, forwardHeaders, type AttemptReport, type HeaderPairs, type HttpSender, type RetryPolicy } from './forwarder.js';
 import { JOURNAL_FORMAT_VERSION, Journal, encodeBody, decodeBody, type JournalDeliveryRecord, type JournalOptions } from './journal.js';
+import { makeJournalFolder } from './journal-check.js';
 import { lockJournal, type JournalLock, type LockOwner } from './journal-lock.js';
 import { scanJournal, type PendingForward } from './journal-scan.js';
 import {
@@ -166,6 +167,7 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
   let journalLock: JournalLock | undefined;
   let resumable: Awaited<ReturnType<typeof scanJournal>>['pending'] = [];
   if (options.journal) {
+    await makeJournalFolder(options.journal.file);
     // Taken before the scan: a second listener must not resume what this one is about to.
     if (options.journalOwner) journalLock = lockJournal(options.journal.file, options.journalOwner, now());
     const journalOptions = options.journal;

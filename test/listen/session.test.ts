@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -541,6 +541,17 @@ describe('restart', () => {
     const second = await session({ dir, forward: [parseTarget(app.url)] });
     expect(await second.waitFor('resumed')).toMatchObject({ webhookId: 'msg_inflight' });
     await second.waitFor('forwarded');
+  });
+
+  it('makes a missing journal folder itself, private to the user', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gemwh-listen-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'a', 'b', 'journal.ndjson');
+    const s = await session({ journal: { file, maxBytes: 1 << 20, keep: 1, fsync: false } });
+    const raw = body();
+    expect((await post(s.session.url, raw, signedHeaders(raw))).status).toBe(200);
+    expect(statSync(join(dir, 'a', 'b')).mode & 0o777).toBe(0o700);
+    expect(journal(file).some((r) => r.kind === 'delivery')).toBe(true);
   });
 
   it('fails with a usage error when the port is taken', async () => {
