@@ -54,11 +54,11 @@ function __gemwh_at
 end
 
 complete -c gemwh -f
-complete -c gemwh -l api-key -x -d 'Gemini API key (default: $GEMINI_API_KEY, $GOOGLE_API_KEY, then the keychain)'
+complete -c gemwh -l api-key -x -d 'Gemini API key (default: $GEMINI_API_KEY, $GOOGLE_API_KEY, then the secret store)'
 complete -c gemwh -l api-root -x -d 'API server to talk to, e.g. the emulator (env: GEMWH_API_ROOT)'
 complete -c gemwh -l api-version -x -d 'API version in request paths'
 complete -c gemwh -l secret-store -x -a 'keychain file' -d 'where signing secrets live (env: GEMWH_SECRET_STORE)'
-complete -c gemwh -n '__gemwh_at ""' -a 'create' -d 'create a webhook and keep its signing secret in the keychain'
+complete -c gemwh -n '__gemwh_at ""' -a 'create' -d 'create a webhook and keep its signing secret in the secret store'
 complete -c gemwh -n '__gemwh_at ""' -a 'list' -d 'list webhooks, with their secrets and whether gemwh holds them'
 complete -c gemwh -n '__gemwh_at ""' -a 'get' -d 'show one webhook'
 complete -c gemwh -n '__gemwh_at ""' -a 'update' -d 'change a webhook\'s uri, events, name or state'

@@ -46,7 +46,7 @@ export async function buildProgram(deps: Deps, argv?: readonly string[]): Promis
   const program = new Command('gemwh')
     .description('Manage and test Gemini API webhooks: verify, listen, forward, replay, emulate, check.')
     .version(VERSION, '-V, --version', 'print the gemwh version')
-    .addOption(new Option('--api-key <key>', 'Gemini API key (default: $GEMINI_API_KEY, $GOOGLE_API_KEY, then the keychain)'))
+    .addOption(new Option('--api-key <key>', 'Gemini API key (default: $GEMINI_API_KEY, $GOOGLE_API_KEY, then the secret store)'))
     .addOption(new Option('--api-root <url>', 'API server to talk to, e.g. the emulator (env: GEMWH_API_ROOT)'))
     .addOption(new Option('--api-version <version>', 'API version in request paths').default('v1beta'))
     .addOption(

@@ -9,7 +9,7 @@ check.
 Options:
   -V, --version                print the gemwh version
   --api-key <key>              Gemini API key (default: $GEMINI_API_KEY,
-                               $GOOGLE_API_KEY, then the keychain)
+                               $GOOGLE_API_KEY, then the secret store)
   --api-root <url>             API server to talk to, e.g. the emulator (env:
                                GEMWH_API_ROOT)
   --api-version <version>      API version in request paths (default: "v1beta")
@@ -19,7 +19,7 @@ Options:
 
 Commands:
   create [options]             create a webhook and keep its signing secret in
-                               the keychain
+                               the secret store
   list [options]               list webhooks, with their secrets and whether
                                gemwh holds them
   get [options] <id>           show one webhook

@@ -4,7 +4,7 @@ import { collect } from './collect.js';
 
 export default function createCommand(deps: Deps): Command {
   return new Command('create')
-    .summary('create a webhook and keep its signing secret in the keychain')
+    .summary('create a webhook and keep its signing secret in the secret store')
     .description(
       'Create a static webhook. The API shows its signing secret only once, in this reply: gemwh stores it in ' +
         'the secret store (checked before the webhook is created) and says where. stdout gets the new id, ' +
