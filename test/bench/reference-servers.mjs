@@ -3,7 +3,8 @@
 //       answers 200 to every request once its body is in: the baseline, and the sink app.
 //   node reference-servers.mjs relay APP_URL
 //       the least any forwarder in Node must do: read the body, answer 200, then POST the same
-//       bytes to the app with undici (16 connections, as listen). No verification, journal or output.
+//       bytes to the app with undici's dispatch() (16 connections, as listen), ignoring the answer.
+//       No verification, journal, output or retries.
 //   node reference-servers.mjs verify-journal JOURNAL_FILE DIST_DIR SECRET
 //       the least a verifying, journaling receiver must do: gemwh's own HMAC check, one JSON line
 //       per delivery written in one write(2) per event-loop turn, then the answer. No events,
@@ -28,6 +29,8 @@ function ok(res) {
   res.end('{"ok":true}\n');
 }
 
+const DISCARD = { onConnect() {}, onHeaders() { return true; }, onData() { return true; }, onComplete() {}, onError() {} };
+
 async function handlerFor(mode) {
   if (mode === 'bare') return (req, res) => readBody(req, () => ok(res));
   if (mode === 'relay') {
@@ -38,10 +41,8 @@ async function handlerFor(mode) {
       readBody(req, (body) => {
         ok(res);
         const headers = { 'content-type': req.headers['content-type'] ?? 'application/json', 'webhook-id': req.headers['webhook-id'] ?? '' };
-        pool.request({ path: app.pathname, method: 'POST', headers, body }).then(
-          (response) => response.body.dump(),
-          () => {},
-        );
+        // dispatch() with a handler that ignores the answer: the cheapest way undici sends.
+        pool.dispatch({ path: app.pathname, method: 'POST', headers, body }, DISCARD);
       });
   }
   if (mode === 'verify-journal') {
