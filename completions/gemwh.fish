@@ -53,11 +53,20 @@ function __gemwh_at
     test "$path" = "$argv[1]"
 end
 
+# Prints the values $argv, as the next item of a comma list when one is being typed (--events a,b).
+function __gemwh_values
+    set -l token (string replace -r -- '^-[^=]*=' '' (commandline -ct))
+    set -l prefix (string match -r -- '^.*,' $token)
+    for value in $argv
+        echo "$prefix$value"
+    end
+end
+
 complete -c gemwh -f
 complete -c gemwh -l api-key -x -d 'Gemini API key (default: $GEMINI_API_KEY, $GOOGLE_API_KEY, then the secret store)'
 complete -c gemwh -l api-root -x -d 'API server to talk to, e.g. the emulator (env: GEMWH_API_ROOT)'
 complete -c gemwh -l api-version -x -d 'API version in request paths'
-complete -c gemwh -l secret-store -x -a 'keychain file' -d 'where signing secrets live (env: GEMWH_SECRET_STORE)'
+complete -c gemwh -l secret-store -x -a '(__gemwh_values keychain file)' -d 'where signing secrets live (env: GEMWH_SECRET_STORE)'
 complete -c gemwh -n '__gemwh_at ""' -a 'create' -d 'create a webhook and keep its signing secret in the secret store'
 complete -c gemwh -n '__gemwh_at ""' -a 'list' -d 'list webhooks, with their secrets and whether gemwh holds them'
 complete -c gemwh -n '__gemwh_at ""' -a 'get' -d 'show one webhook'
@@ -79,7 +88,7 @@ complete -c gemwh -n '__gemwh_at ""' -a 'help' -d 'display help for command'
 complete -c gemwh -n '__gemwh_at ""' -s V -l version -d 'print the gemwh version'
 complete -c gemwh -n '__gemwh_at ""' -s h -l help -d 'display help for command'
 complete -c gemwh -n '__gemwh_at "create"' -l uri -x -d 'https URL Gemini POSTs events to'
-complete -c gemwh -n '__gemwh_at "create"' -l events -x -a 'batch.succeeded batch.cancelled batch.expired batch.failed interaction.requires_action interaction.completed interaction.failed interaction.cancelled video.generated' -d 'event types, comma-separated or repeated (e.g. batch.succeeded,video.generated)'
+complete -c gemwh -n '__gemwh_at "create"' -l events -x -a '(__gemwh_values batch.succeeded batch.cancelled batch.expired batch.failed interaction.requires_action interaction.completed interaction.failed interaction.cancelled video.generated)' -d 'event types, comma-separated or repeated (e.g. batch.succeeded,video.generated)'
 complete -c gemwh -n '__gemwh_at "create"' -l name -x -d 'a display name'
 complete -c gemwh -n '__gemwh_at "create"' -l allow-unknown-events -d 'send event types gemwh\'s catalog does not know (the API\'s enum is open)'
 complete -c gemwh -n '__gemwh_at "create"' -l print-secret -d 'print the signing secret on stdout (alone, for piping); storing it becomes optional'
@@ -92,18 +101,18 @@ complete -c gemwh -n '__gemwh_at "list"' -s h -l help -d 'display help for comma
 complete -c gemwh -n '__gemwh_at "get"' -l json -d 'print the webhook as JSON'
 complete -c gemwh -n '__gemwh_at "get"' -s h -l help -d 'display help for command'
 complete -c gemwh -n '__gemwh_at "update"' -l uri -x -d 'new https endpoint'
-complete -c gemwh -n '__gemwh_at "update"' -l events -x -a 'batch.succeeded batch.cancelled batch.expired batch.failed interaction.requires_action interaction.completed interaction.failed interaction.cancelled video.generated' -d 'replace the subscribed events (comma-separated or repeated)'
-complete -c gemwh -n '__gemwh_at "update"' -l add-events -x -a 'batch.succeeded batch.cancelled batch.expired batch.failed interaction.requires_action interaction.completed interaction.failed interaction.cancelled video.generated' -d 'subscribe to more event types'
-complete -c gemwh -n '__gemwh_at "update"' -l remove-events -x -a 'batch.succeeded batch.cancelled batch.expired batch.failed interaction.requires_action interaction.completed interaction.failed interaction.cancelled video.generated' -d 'unsubscribe from event types'
+complete -c gemwh -n '__gemwh_at "update"' -l events -x -a '(__gemwh_values batch.succeeded batch.cancelled batch.expired batch.failed interaction.requires_action interaction.completed interaction.failed interaction.cancelled video.generated)' -d 'replace the subscribed events (comma-separated or repeated)'
+complete -c gemwh -n '__gemwh_at "update"' -l add-events -x -a '(__gemwh_values batch.succeeded batch.cancelled batch.expired batch.failed interaction.requires_action interaction.completed interaction.failed interaction.cancelled video.generated)' -d 'subscribe to more event types'
+complete -c gemwh -n '__gemwh_at "update"' -l remove-events -x -a '(__gemwh_values batch.succeeded batch.cancelled batch.expired batch.failed interaction.requires_action interaction.completed interaction.failed interaction.cancelled video.generated)' -d 'unsubscribe from event types'
 complete -c gemwh -n '__gemwh_at "update"' -l name -x -d 'new display name'
-complete -c gemwh -n '__gemwh_at "update"' -l state -x -a 'enabled disabled' -d 'turn deliveries on or off'
+complete -c gemwh -n '__gemwh_at "update"' -l state -x -a '(__gemwh_values enabled disabled)' -d 'turn deliveries on or off'
 complete -c gemwh -n '__gemwh_at "update"' -l allow-unknown-events -d 'send event types gemwh\'s catalog does not know (the API\'s enum is open)'
 complete -c gemwh -n '__gemwh_at "update"' -l json -d 'print the updated webhook as JSON'
 complete -c gemwh -n '__gemwh_at "update"' -s h -l help -d 'display help for command'
 complete -c gemwh -n '__gemwh_at "delete"' -s y -l yes -d 'do not ask'
 complete -c gemwh -n '__gemwh_at "delete"' -l json -d 'print {"id", "deleted", "local_secrets_removed"} as JSON'
 complete -c gemwh -n '__gemwh_at "delete"' -s h -l help -d 'display help for command'
-complete -c gemwh -n '__gemwh_at "rotate"' -l grace -x -a '24h 0' -d '24h (previous secrets valid 24 more hours) or 0 / immediate (revoked now)'
+complete -c gemwh -n '__gemwh_at "rotate"' -l grace -x -a '(__gemwh_values 24h 0)' -d '24h (previous secrets valid 24 more hours) or 0 / immediate (revoked now)'
 complete -c gemwh -n '__gemwh_at "rotate"' -l print-secret -d 'print the new secret on stdout (alone, for piping); storing it becomes optional'
 complete -c gemwh -n '__gemwh_at "rotate"' -l json -d 'print the result as JSON'
 complete -c gemwh -n '__gemwh_at "rotate"' -s h -l help -d 'display help for command'
@@ -147,7 +156,7 @@ complete -c gemwh -n '__gemwh_at "listen"' -l audience -x -d 'dynamic webhooks: 
 complete -c gemwh -n '__gemwh_at "listen"' -l tolerance -x -d 'allowed clock skew of webhook-timestamp / JWT times'
 complete -c gemwh -n '__gemwh_at "listen"' -l forward -x -d 'forward verified deliveries here: PORT, HOST:PORT[/PATH] or URL (repeatable)'
 complete -c gemwh -n '__gemwh_at "listen"' -l route -x -d 'forward these event types elsewhere, e.g. \'batch.*=localhost:3000/batch\' (repeatable)'
-complete -c gemwh -n '__gemwh_at "listen"' -l events -x -a 'batch.succeeded batch.cancelled batch.expired batch.failed interaction.requires_action interaction.completed interaction.failed interaction.cancelled video.generated' -d 'forward only these event types (globs like batch.*; comma-separated or repeated)'
+complete -c gemwh -n '__gemwh_at "listen"' -l events -x -a '(__gemwh_values batch.succeeded batch.cancelled batch.expired batch.failed interaction.requires_action interaction.completed interaction.failed interaction.cancelled video.generated)' -d 'forward only these event types (globs like batch.*; comma-separated or repeated)'
 complete -c gemwh -n '__gemwh_at "listen"' -l header -x -d 'add a header to every forwarded request (repeatable)'
 complete -c gemwh -n '__gemwh_at "listen"' -l forward-timeout -x -d 'time allowed for the app to answer a forward'
 complete -c gemwh -n '__gemwh_at "listen"' -l retry-initial -x -d 'first retry delay of a failed forward (doubles each time)'
@@ -184,7 +193,7 @@ complete -c gemwh -n '__gemwh_at "replay fixture"' -l concurrency -x -d 'deliver
 complete -c gemwh -n '__gemwh_at "replay fixture"' -l header -x -d 'extra request header (repeatable)'
 complete -c gemwh -n '__gemwh_at "replay fixture"' -l repeat-id -d 'send each delivery twice with the same webhook-id, like a retry'
 complete -c gemwh -n '__gemwh_at "replay fixture"' -l rotation-header -d 'add a stale signature from another secret before the valid one'
-complete -c gemwh -n '__gemwh_at "replay fixture"' -l tamper -x -a 'body signature timestamp-old timestamp-future missing-id missing-timestamp missing-signature' -d 'break the delivery; the receiver must refuse it'
+complete -c gemwh -n '__gemwh_at "replay fixture"' -l tamper -x -a '(__gemwh_values body signature timestamp-old timestamp-future missing-id missing-timestamp missing-signature)' -d 'break the delivery; the receiver must refuse it'
 complete -c gemwh -n '__gemwh_at "replay fixture"' -l timeout -x -d 'time allowed for each answer'
 complete -c gemwh -n '__gemwh_at "replay fixture"' -l json -d 'one JSON object per send (NDJSON)'
 complete -c gemwh -n '__gemwh_at "replay fixture"' -s h -l help -d 'display help for command'
@@ -192,7 +201,7 @@ complete -c gemwh -n '__gemwh_at "replay fixture"' -a 'batch.succeeded batch.can
 complete -c gemwh -n '__gemwh_at "replay fixture"' -F
 complete -c gemwh -n '__gemwh_at "replay delivery"' -l last -d 'the most recent accepted delivery'
 complete -c gemwh -n '__gemwh_at "replay delivery"' -l since -x -d 'every accepted delivery received within this time, oldest first (e.g. 2h)'
-complete -c gemwh -n '__gemwh_at "replay delivery"' -l type -x -a 'batch.succeeded batch.cancelled batch.expired batch.failed interaction.requires_action interaction.completed interaction.failed interaction.cancelled video.generated' -d 'only these event types (globs like \'batch.*\'; comma-separated or repeated)'
+complete -c gemwh -n '__gemwh_at "replay delivery"' -l type -x -a '(__gemwh_values batch.succeeded batch.cancelled batch.expired batch.failed interaction.requires_action interaction.completed interaction.failed interaction.cancelled video.generated)' -d 'only these event types (globs like \'batch.*\'; comma-separated or repeated)'
 complete -c gemwh -n '__gemwh_at "replay delivery"' -l to -x -d 'receiver: PORT, HOST:PORT[/PATH] or URL'
 complete -c gemwh -n '__gemwh_at "replay delivery"' -l resign -d 'sign again with a fresh timestamp (needs --secret, --secret-env or --webhook)'
 complete -c gemwh -n '__gemwh_at "replay delivery"' -l secret -x -d 'with --resign: sign with this signing secret (repeatable)'

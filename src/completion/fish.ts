@@ -61,17 +61,26 @@ export function fishScript(model: CompletionModel): string {
     '    test "$path" = "$argv[1]"',
     'end',
     '',
+    '# Prints the values $argv, as the next item of a comma list when one is being typed (--events a,b).',
+    `function ${fn}_values`,
+    "    set -l token (string replace -r -- '^-[^=]*=' '' (commandline -ct))",
+    "    set -l prefix (string match -r -- '^.*,' $token)",
+    '    for value in $argv',
+    '        echo "$prefix$value"',
+    '    end',
+    'end',
+    '',
     `complete -c ${name} -f`,
   ];
 
-  for (const option of model.globalOptions) lines.push(optionLine(name, undefined, option));
+  for (const option of model.globalOptions) lines.push(optionLine(name, fn, undefined, option));
   for (const command of model.commands) {
     // Command names are plain words, so double quotes inside the single-quoted condition are safe.
     const condition = `'${fn}_at "${command.path.join(' ')}"'`;
     for (const sub of command.subcommands) {
       lines.push(`complete -c ${name} -n ${condition} -a ${quote(sub.name)} -d ${quote(sub.description)}`);
     }
-    for (const option of command.options) lines.push(optionLine(name, condition, option));
+    for (const option of command.options) lines.push(optionLine(name, fn, condition, option));
     if (command.positional.values.length > 0) {
       lines.push(`complete -c ${name} -n ${condition} -a ${quote(command.positional.values.join(' '))}`);
     }
@@ -80,7 +89,7 @@ export function fishScript(model: CompletionModel): string {
   return lines.join('\n') + '\n';
 }
 
-function optionLine(name: string, condition: string | undefined, option: CompletionOption): string {
+function optionLine(name: string, fn: string, condition: string | undefined, option: CompletionOption): string {
   const parts = [`complete -c ${name}`];
   if (condition) parts.push(`-n ${condition}`);
   for (const flag of option.names) {
@@ -89,7 +98,7 @@ function optionLine(name: string, condition: string | undefined, option: Complet
   }
   if (option.takesValue) {
     parts.push(option.files ? '-r -F' : '-x');
-    if (option.values.length > 0) parts.push(`-a ${quote(option.values.join(' '))}`);
+    if (option.values.length > 0) parts.push(`-a ${quote(`(${fn}_values ${option.values.join(' ')})`)}`);
   }
   parts.push(`-d ${quote(option.description)}`);
   return parts.join(' ');
