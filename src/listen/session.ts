@@ -390,6 +390,8 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
     if (!queue) return;
     if (mustPark(state.body.length * urls.length)) {
       park(state);
+      // Nothing may be in flight to call it later (one body larger than the whole budget).
+      maybeUnpark();
       return;
     }
     enqueueForwards(state, urls, headers);

@@ -460,6 +460,15 @@ describe('forward backlog', () => {
     expect(app.requests.length).toBeLessThan(10);
   });
 
+  it('forwards a delivery larger than the whole budget, with nothing else queued', async () => {
+    const app = await sink();
+    const s = await session({ forward: [parseTarget(app.url)], forwardBacklogBytes: 50 });
+    const raw = body('batch.succeeded', 'a-body-larger-than-the-budget');
+    await post(s.session.url, raw, signedHeaders(raw, { id: 'msg_huge' }));
+    await until(() => app.requests.length === 1, 3000);
+    expect(app.requests[0]!.body.toString()).toBe(raw);
+  });
+
   it('keeps everything in memory without a journal, and says so', async () => {
     const port = await closedPort();
     const s = await session({ forward: [parseTarget(String(port))], forwardBacklogBytes: budget, noJournal: true });
