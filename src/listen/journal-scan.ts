@@ -56,12 +56,10 @@ export async function scanJournal(file: string, keep: number, options: ScanOptio
       if (!record.targets || record.targets.length === 0 || record.at < oldest) continue;
       if (options.only && !options.only.has(record.key)) continue;
       if (options.maxPendingBodyBytes !== undefined) {
-        if (cutShort || pendingBodyBytes + record.bodyBytes > options.maxPendingBodyBytes) {
-          // Never leave everything out: one delivery larger than the limit still goes.
-          if (pending.size > 0 || cutShort) {
-            cutShort = true;
-            continue;
-          }
+        // Never leave everything out: a first delivery larger than the limit still goes.
+        if (cutShort || (pending.size > 0 && pendingBodyBytes + record.bodyBytes > options.maxPendingBodyBytes)) {
+          cutShort = true;
+          continue;
         }
         pendingBodyBytes += record.bodyBytes;
       }
