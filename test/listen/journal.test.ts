@@ -135,4 +135,23 @@ describe('scanJournal', () => {
     // Capacity 2: the two most recent accepted ids.
     expect(scan.recentIds.map((r) => r.webhookId)).toEqual(['msg_2', 'msg_3']);
   });
+
+  it('reads back only the keys asked for, oldest first, up to a byte limit (and always at least one)', async () => {
+    const file = tempFile();
+    const journal = await Journal.open({ file, maxBytes: 1 << 24, keep: 1, fsync: false });
+    for (let n = 1; n <= 5; n++) await journal.append(delivery(n));
+    await journal.close();
+    const scan = (maxPendingBodyBytes: number) =>
+      scanJournal(file, 1, { now: Date.now(), dedupCapacity: 0, maxAgeMs: Infinity, maxPending: Infinity, only: new Set(['s.2', 's.4', 's.5']), maxPendingBodyBytes });
+    // Each body is 30 bytes.
+    const two = await scan(60);
+    expect(two.pending.map((p) => p.record.key)).toEqual(['s.2', 's.4']);
+    expect(two.cutShort).toBe(true);
+    const all = await scan(1000);
+    expect(all.pending.map((p) => p.record.key)).toEqual(['s.2', 's.4', 's.5']);
+    expect(all.cutShort).toBe(false);
+    const one = await scan(10);
+    expect(one.pending.map((p) => p.record.key)).toEqual(['s.2']);
+    expect(one.cutShort).toBe(true);
+  });
 });
