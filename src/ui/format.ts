@@ -81,10 +81,22 @@ const ERROR_WORDS: Record<string, string> = {
   EPIPE: 'reset',
 };
 
+/** The forwarder's own descriptions (forwarder.ts, describeSendError), by how they start. */
+const SENDER_PHRASES: Array<[RegExp, string]> = [
+  [/^connection refused/, 'refused'],
+  [/^the app closed the connection/, 'reset'],
+  [/^(connect )?timed out/, 'timeout'],
+  [/^host not found/, 'no such host'],
+  [/^aborted: the listener is stopping/, 'stopped'],
+];
+
 export function errorWords(error: string | undefined): string {
   if (!error) return 'failed';
   for (const [code, words] of Object.entries(ERROR_WORDS)) {
     if (error.includes(code)) return words;
+  }
+  for (const [phrase, words] of SENDER_PHRASES) {
+    if (phrase.test(error)) return words;
   }
   const trimmed = error.replace(/\s+/g, ' ').trim();
   return trimmed.length > 24 ? `${trimmed.slice(0, 23)}…` : trimmed;
@@ -127,13 +139,26 @@ export interface ColumnWidths {
 /**
  * Sized so that a 100-column terminal still shows "✗ refused, retrying in 4s"; wider terminals
  * first give the event type room for `interaction.requires_action`, then the forward column.
+ * Narrower ones (80 columns is many terminals' default) take the room for the forward column
+ * from the verdict (a long rejection reason is cut; the detail view has it whole), then from the
+ * event type, so that "not forwarded" or "✗ refused" still shows.
  */
 export function columnWidths(width: number): ColumnWidths {
   const base = { time: 8, seq: 5, eventType: 22, webhookId: 10, verdict: 23 };
   base.eventType += Math.min(5, Math.max(0, width - 100));
+  let short = Math.max(0, 100 - width);
+  const fromVerdict = Math.min(short, base.verdict - MIN_VERDICT_WIDTH);
+  base.verdict -= fromVerdict;
+  short -= fromVerdict;
+  base.eventType -= Math.min(short, base.eventType - MIN_EVENT_TYPE_WIDTH);
   const used = 2 + base.time + 1 + base.seq + 1 + base.eventType + 1 + base.webhookId + 1 + base.verdict + 1;
   return { ...base, forward: Math.max(8, width - used) };
 }
+
+/** "✗ too_old", "DUP of #12": what a verdict cell must still show. */
+const MIN_VERDICT_WIDTH = 10;
+/** "batch.succeeded" and "video.generated" whole. */
+const MIN_EVENT_TYPE_WIDTH = 15;
 
 /** One list row as fixed-width cells; the last cell (forward) takes whatever width is left. */
 export function rowCells(row: DeliveryRow): { time: string; seq: string; eventType: string; webhookId: string; verdict: Cell; forward: Cell } {

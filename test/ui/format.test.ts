@@ -1,4 +1,8 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { createHttpSender } from '../../src/listen/forwarder.js';
+import { closedPort } from '../helpers/recording-server.js';
 import {
   columnWidths,
   errorWords,
@@ -57,6 +61,26 @@ describe('format', () => {
     expect(errorWords(undefined)).toBe('failed');
   });
 
+  it('names what the forwarder itself reports for an app that is not running, or too slow', async () => {
+    const port = await closedPort();
+    const sender = await createHttpSender({ timeoutMs: 200, concurrency: 1 });
+    try {
+      const refused = await sender.send(new URL(`http://127.0.0.1:${port}/`), [], Buffer.from('{}'));
+      expect(errorWords(refused.error)).toBe('refused');
+      const silent = createServer(() => {});
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      try {
+        const slow = await sender.send(new URL(`http://127.0.0.1:${(silent.address() as AddressInfo).port}/`), [], Buffer.from('{}'));
+        expect(errorWords(slow.error)).toBe('timeout');
+      } finally {
+        silent.closeAllConnections();
+        await new Promise((resolve) => silent.close(resolve));
+      }
+    } finally {
+      await sender.close();
+    }
+  });
+
   it('formats latencies', () => {
     expect(formatMs(12.4)).toBe('12ms');
     expect(formatMs(1500)).toBe('1.5s');
@@ -71,6 +95,16 @@ describe('format', () => {
   it('fits "✗ refused, retrying in 4s" in a 100-column terminal', () => {
     expect(columnWidths(100).forward).toBeGreaterThanOrEqual('✗ refused, retrying in 4s'.length);
     expect(columnWidths(140).eventType).toBeGreaterThanOrEqual('interaction.requires_action'.length);
+  });
+
+  it('leaves the forward column room for "✗ refused, retrying in 4s" in an 80-column terminal', () => {
+    const w = columnWidths(80);
+    expect(w.forward).toBeGreaterThanOrEqual('✗ refused, retrying in 4s'.length);
+    expect(w.verdict).toBeGreaterThanOrEqual('DUP of #12'.length);
+    expect(w.eventType).toBeGreaterThanOrEqual('batch.succeeded'.length);
+    // The whole row fits: prefix, five columns with their separators, and the forward column.
+    expect(2 + w.time + 1 + w.seq + 1 + w.eventType + 1 + w.webhookId + 1 + w.verdict + 1 + w.forward).toBeLessThanOrEqual(80);
+    expect(columnWidths(100)).toMatchObject({ verdict: 23, eventType: 22 });
   });
 
   it('turns control characters into visible escapes so a sender cannot drive the terminal', () => {
