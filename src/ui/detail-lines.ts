@@ -1,5 +1,5 @@
 import type { DeliveryDetails } from '../listen/session-types.js';
-import { errorWords, formatClock, formatMs, wrapLines, type Tone } from './format.js';
+import { errorDetail, formatClock, formatMs, wrapLines, type Tone } from './format.js';
 
 /**
  * The detail view as a list of terminal lines, already wrapped to the width (and made printable
@@ -43,7 +43,7 @@ export function detailLines(details: DeliveryDetails, width: number): DetailLine
   }
   for (const attempt of details.forwards) {
     const result =
-      attempt.status !== undefined ? `${attempt.status}` : `✗ ${errorWords(attempt.error)}${attempt.error ? ` (${attempt.error})` : ''}`;
+      attempt.status !== undefined ? `${attempt.status}` : `✗ ${errorDetail(attempt.error)}`;
     add(
       `${attempt.ok ? '✓' : '✗'} attempt ${attempt.attempt} → ${attempt.target}  ${result}  ${formatMs(attempt.latencyMs)}  ${formatClock(attempt.at)}`,
       attempt.ok ? 'ok' : 'bad',

@@ -90,16 +90,27 @@ const SENDER_PHRASES: Array<[RegExp, string]> = [
   [/^aborted: the listener is stopping/, 'stopped'],
 ];
 
-export function errorWords(error: string | undefined): string {
-  if (!error) return 'failed';
+function codeWords(error: string): string | undefined {
   for (const [code, words] of Object.entries(ERROR_WORDS)) {
     if (error.includes(code)) return words;
   }
-  for (const [phrase, words] of SENDER_PHRASES) {
-    if (phrase.test(error)) return words;
-  }
+  return undefined;
+}
+
+/** A failed attempt in a few words, for the list. */
+export function errorWords(error: string | undefined): string {
+  if (!error) return 'failed';
+  const known = codeWords(error) ?? SENDER_PHRASES.find(([phrase]) => phrase.test(error))?.[1];
+  if (known) return known;
   const trimmed = error.replace(/\s+/g, ' ').trim();
   return trimmed.length > 24 ? `${trimmed.slice(0, 23)}…` : trimmed;
+}
+
+/** A failed attempt for the detail view: the whole error, with plain words first when it is only a code. */
+export function errorDetail(error: string | undefined): string {
+  if (!error) return 'failed';
+  const code = codeWords(error);
+  return code ? `${code} (${error})` : error;
 }
 
 export function targetText(t: TargetForward): string {

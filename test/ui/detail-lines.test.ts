@@ -28,6 +28,13 @@ describe('detailLines', () => {
     expect(out).toContain('{"ok":true}');
   });
 
+  it('shows the forwarder\'s own description of a failure once, not behind a short form of itself', () => {
+    const error = 'connection refused (is the app running?)';
+    const out = text(detailLines(detailsFor(5, { forwards: [{ target: 'http://localhost:3000/', attempt: 1, at: 0, ok: false, error, latencyMs: 1 }] }), 100));
+    expect(out).toContain(`→ http://localhost:3000/  ✗ connection refused (is the app running?)  1ms`);
+    expect(out).not.toContain('refused (connection refused');
+  });
+
   it('gives the explanation and every diagnosis finding of a rejection', () => {
     const out = text(
       detailLines(
