@@ -72,13 +72,13 @@ _gemwh_spec() {
       opts='-h --help'
       ;;
     'replay fixture')
-      opts='--to --secret --secret-env --webhook --dynamic --audience --id --timestamp --set --count --concurrency --header --repeat-id --rotation-header --tamper --timeout --json -h --help'
+      opts='--to --secret --secret-env --webhook --dynamic --audience --id --timestamp --set --count --concurrency --header --repeat-id --rotation-header --tamper --timeout --insecure --json -h --help'
       valopts='--to --secret --secret-env --webhook --audience --id --timestamp --set --count --concurrency --header --tamper --timeout'
       args='batch.succeeded batch.cancelled batch.expired batch.failed interaction.requires_action interaction.completed interaction.failed interaction.cancelled video.generated'
       argfiles=1
       ;;
     'replay delivery')
-      opts='--last --since --type --to --resign --secret --secret-env --webhook --journal --timeout --json -h --help'
+      opts='--last --since --type --to --resign --secret --secret-env --webhook --journal --timeout --insecure --json -h --help'
       valopts='--since --type --to --secret --secret-env --webhook --journal --timeout'
       ;;
     'replay jwks')
@@ -98,7 +98,7 @@ _gemwh_spec() {
       args='batch.succeeded batch.cancelled batch.expired batch.failed interaction.requires_action interaction.completed interaction.failed interaction.cancelled video.generated'
       ;;
     'conformance')
-      opts='--secret --secret-env --webhook --dynamic --audience --jwks-port --only --json --report --timeout -h --help'
+      opts='--secret --secret-env --webhook --dynamic --audience --jwks-port --only --json --report --timeout --insecure -h --help'
       valopts='--secret --secret-env --webhook --audience --jwks-port --only --report --timeout'
       ;;
     'emulator')

@@ -18,6 +18,7 @@ interface RawFlags {
   json?: boolean;
   report?: string;
   timeout: string;
+  insecure?: boolean;
   secretStore?: UserSecretStore;
 }
 
@@ -41,6 +42,7 @@ export default function conformanceCommand(deps: Deps): Command {
     .addOption(new Option('--json', 'print the results as JSON (cases, score, passed)'))
     .addOption(completeWith(new Option('--report <file>', 'also write the results as a Markdown report'), 'files'))
     .addOption(new Option('--timeout <duration>', 'time allowed for each answer').default('10s'))
+    .addOption(new Option('--insecure', "accept the receiver's TLS certificate even if untrusted (a local self-signed one)"))
     .addHelpText(
       'after',
       '\nExamples:\n' +
@@ -72,6 +74,7 @@ export function toConformanceOptions(url: string, flags: RawFlags): ConformanceO
     json: flags.json === true,
     reportFile: flags.report,
     timeoutMs: parsePositiveDuration(flags.timeout, '--timeout'),
+    insecure: flags.insecure === true,
   };
 }
 

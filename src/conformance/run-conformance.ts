@@ -39,6 +39,8 @@ export interface ConformanceOptions {
   json: boolean;
   reportFile?: string;
   timeoutMs: number;
+  /** Accept an untrusted TLS certificate. */
+  insecure?: boolean;
   slowWarnMs?: number;
   slowFailMs?: number;
   oversizedBytes?: number;
@@ -63,10 +65,10 @@ export async function runConformance(options: ConformanceOptions, deps: Deps): P
   // The stranger key (RSA 2048) is made on the thread pool while the receiver is checked.
   const strangerKey = mode === 'dynamic' && !options.keys ? generateStrangerKey() : undefined;
   strangerKey?.catch(() => undefined);
-  await checkReachable(options.url, options.timeoutMs);
+  await checkReachable(options.url, options.timeoutMs, options.insecure);
 
   let jwksServer: JwksServer | undefined;
-  const sender = createSender(options.url, { timeoutMs: options.timeoutMs, signal: deps.signal });
+  const sender = createSender(options.url, { timeoutMs: options.timeoutMs, signal: deps.signal, insecure: options.insecure });
   try {
     let dynamic: { audience: string; key: JwtSigningKey; otherKey: JwtSigningKey } | undefined;
     if (mode === 'dynamic') {

@@ -1,9 +1,7 @@
-import http from 'node:http';
-import https from 'node:https';
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { NetworkError } from '../errors.js';
-import { postBytes, type PostErrorKind } from '../replay/http-post.js';
+import { createAgent, postBytes, UNTRUSTED_CERTIFICATE_HINT, type PostErrorKind } from '../replay/http-post.js';
 import { VERSION } from '../version.js';
 
 /**
@@ -36,6 +34,8 @@ export interface Exchange {
 export interface SendOptions {
   timeoutMs: number;
   signal?: AbortSignal;
+  /** Accept an untrusted TLS certificate (--insecure). */
+  insecure?: boolean;
 }
 
 export interface Sender {
@@ -45,7 +45,7 @@ export interface Sender {
 }
 
 export function createSender(url: URL, options: SendOptions): Sender {
-  const agent = url.protocol === 'https:' ? new https.Agent({ keepAlive: false }) : new http.Agent({ keepAlive: false });
+  const agent = createAgent(url, Infinity, options.insecure, false);
   const sender = async (outgoing: OutgoingRequest): Promise<Exchange> => {
     const headers: Record<string, string> = {
       'Content-Type': 'application/json',
@@ -71,13 +71,13 @@ export function createSender(url: URL, options: SendOptions): Sender {
  * Opens (and closes) one connection to the receiver, sending nothing, so that a receiver that is
  * not running is reported once, before the battery, instead of as thirty failed cases.
  */
-export async function checkReachable(url: URL, timeoutMs: number): Promise<void> {
+export async function checkReachable(url: URL, timeoutMs: number, insecure = false): Promise<void> {
   const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
   const host = url.hostname.replace(/^\[|\]$/g, '');
   await new Promise<void>((resolve, reject) => {
     const socket =
       url.protocol === 'https:'
-        ? tlsConnect({ host, port, servername: /^[\d.:]+$/.test(host) ? undefined : host }, () => done())
+        ? tlsConnect({ host, port, servername: /^[\d.:]+$/.test(host) ? undefined : host, rejectUnauthorized: !insecure }, () => done())
         : netConnect({ host, port }, () => done());
     const timer = setTimeout(() => done(new Error(`no connection within ${formatMs(timeoutMs)}`)), timeoutMs);
     function done(error?: Error) {
@@ -89,8 +89,11 @@ export async function checkReachable(url: URL, timeoutMs: number): Promise<void>
     socket.on('error', (error) => done(error));
   }).catch((error: NodeJS.ErrnoException) => {
     const what = error.code === 'ECONNREFUSED' ? 'connection refused' : error.message;
+    const untrusted = error.code?.startsWith('ERR_TLS') || /certificate/i.test(error.message);
     throw new NetworkError(`cannot reach the receiver at ${url.href}: ${what}`, {
-      hint: `Start your webhook receiver first (it must listen on ${url.host}), then run gemwh conformance again.`,
+      hint: untrusted
+        ? UNTRUSTED_CERTIFICATE_HINT
+        : `Start your webhook receiver first (it must listen on ${url.host}), then run gemwh conformance again.`,
       cause: error,
     });
   });

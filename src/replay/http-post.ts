@@ -30,10 +30,19 @@ export interface PostOptions {
   agent?: http.Agent;
 }
 
-export function createAgent(url: URL, maxSockets: number): http.Agent {
-  const options = { keepAlive: true, maxSockets };
-  return url.protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
+/**
+ * `insecure`: accept a certificate nobody vouches for (a local receiver's self-signed one); the
+ * connection is still encrypted, but anyone in between could pose as the receiver.
+ */
+export function createAgent(url: URL, maxSockets: number, insecure = false, keepAlive = true): http.Agent {
+  const options = { keepAlive, maxSockets };
+  return url.protocol === 'https:' ? new https.Agent({ ...options, rejectUnauthorized: !insecure }) : new http.Agent(options);
 }
+
+/** What to do when a receiver's certificate is not trusted: the hint of every command that sends to one. */
+export const UNTRUSTED_CERTIFICATE_HINT =
+  "The receiver's TLS certificate is not trusted here. For a local receiver with a self-signed certificate add --insecure; " +
+  'or make its CA trusted with NODE_EXTRA_CA_CERTS=/path/to/ca.pem.';
 
 export function postBytes(url: URL, body: Buffer, headers: Readonly<Record<string, string>>, options: PostOptions): Promise<PostResult> {
   const started = performance.now();

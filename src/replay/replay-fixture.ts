@@ -37,6 +37,8 @@ export interface ReplayFixtureOptions {
   rotationHeader: boolean;
   tamper?: TamperMode;
   timeoutMs: number;
+  /** Accept an untrusted TLS certificate. */
+  insecure?: boolean;
   json: boolean;
 }
 
@@ -91,6 +93,7 @@ export async function runReplayFixture(options: ReplayFixtureOptions, deps: Deps
     concurrency: options.concurrency,
     timeoutMs: options.timeoutMs,
     signal: deps.signal,
+    insecure: options.insecure,
     onRecord: (record) => printer.record(record),
   });
   printer.summary(records);

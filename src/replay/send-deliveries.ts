@@ -1,6 +1,6 @@
 import type { Deps } from '../deps.js';
 import { CheckFailedError, type GemwhError, InterruptedError, NetworkError } from '../errors.js';
-import { createAgent, postBytes, type PostResult } from './http-post.js';
+import { createAgent, postBytes, UNTRUSTED_CERTIFICATE_HINT, type PostResult } from './http-post.js';
 import type { PreparedDelivery } from './prepare-delivery.js';
 
 /**
@@ -36,11 +36,13 @@ export interface SendAllOptions {
   concurrency: number;
   timeoutMs: number;
   signal: AbortSignal;
+  /** Accept an untrusted TLS certificate (--insecure). */
+  insecure?: boolean;
   onRecord?: (record: SendRecord) => void;
 }
 
 export async function sendAll(jobs: readonly SendJob[], options: SendAllOptions): Promise<SendRecord[]> {
-  const agent = createAgent(options.url, options.concurrency);
+  const agent = createAgent(options.url, options.concurrency, options.insecure);
   const records: SendRecord[] = [];
   let nextJob = 0;
   let nextSeq = 1;
@@ -105,7 +107,9 @@ export function judgeRun(
       hint:
         first?.kind === 'timeout'
           ? 'The receiver accepted the connection but did not answer in time; raise --timeout or check the receiver.'
-          : 'Is the receiver running? Check the host and port given to --to.',
+          : first?.kind === 'tls'
+            ? UNTRUSTED_CERTIFICATE_HINT
+            : 'Is the receiver running? Check the host and port given to --to.',
     });
   }
   const problems: string[] = [];

@@ -10,6 +10,8 @@ import { createFileStore, fileStorePath } from '../../src/secrets/file-store.js'
 import { correctStatic, handWrittenStatic, startReceiver, type TestReceiver } from '../conformance/receivers.js';
 import { makeTestDeps, runGemwh } from '../helpers/deps.js';
 import { closedPort } from '../helpers/loopback.js';
+import { startRecordingServer } from '../helpers/recording-server.js';
+import { Webhook } from 'standardwebhooks';
 
 const SECRET = `whsec_${Buffer.alloc(32, 9).toString('base64')}`;
 
@@ -160,5 +162,28 @@ describe('gemwh conformance', () => {
     expect(result.stderr).toContain(`trust the JWKS at http://127.0.0.1:${port}/.well-known/jwks.json`);
     expect(result.stderr).toMatch(/note: the receiver never fetched the JWKS/);
     await expect(fetch(`http://127.0.0.1:${port}/.well-known/jwks.json`)).rejects.toThrow();
+  });
+
+  it('checks an https receiver with a self-signed certificate only with --insecure, and says so without it', async () => {
+    const secure = await startRecordingServer((request) => {
+      try {
+        new Webhook(SECRET).verify(request.body.toString('utf8'), request.headers as Record<string, string>);
+        return { status: 204 };
+      } catch {
+        return { status: 401 };
+      }
+    }, 0, { tls: true });
+    try {
+      const cases = 'accept-batch-succeeded,reject-wrong-secret';
+      const refused = await runGemwh(['conformance', secure.url, '--secret', SECRET, '--only', cases]);
+      expect(refused.code).toBe(ExitCode.NETWORK);
+      expect(refused.stderr).toMatch(/self-signed certificate add --insecure/);
+      expect(secure.requests).toHaveLength(0);
+      const checked = await runGemwh(['conformance', secure.url, '--secret', SECRET, '--only', cases, '--insecure', '--json']);
+      expect(checked.code).toBe(ExitCode.OK);
+      expect((JSON.parse(checked.stdout) as ConformanceReport).cases.map((c) => c.outcome)).toEqual(['pass', 'pass']);
+    } finally {
+      await secure.close();
+    }
   });
 });

@@ -92,6 +92,20 @@ describe('gemwh replay delivery', () => {
     expect(stdout).toContain('204');
   });
 
+  it('--insecure reaches an https receiver with a self-signed certificate, which is refused without it', async () => {
+    const secure = await startRecordingServer(() => ({ status: 204 }), 0, { tls: true });
+    try {
+      const refused = await runGemwh(['replay', 'delivery', 'msg_a', '--to', secure.url, '--journal', journal]);
+      expect(refused.code).toBe(7);
+      expect(refused.stderr).toMatch(/--insecure/);
+      const sentOk = await runGemwh(['replay', 'delivery', 'msg_a', '--to', secure.url, '--journal', journal, '--insecure']);
+      expect(sentOk.code).toBe(0);
+      expect(secure.requests.map((r) => r.body.toString())).toEqual([sent.msg_a!.raw]);
+    } finally {
+      await secure.close();
+    }
+  });
+
   it('--last picks the newest accepted delivery; --type narrows it', async () => {
     const last = await replay(['--last', '--to', app.url, '--json']);
     expect(last.code).toBe(0);

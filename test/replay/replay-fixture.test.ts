@@ -227,6 +227,22 @@ describe('gemwh replay fixture', () => {
     });
   });
 
+  describe('an https receiver with a self-signed certificate', () => {
+    it('is refused with the way out (exit 7), and reached with --insecure', async () => {
+      const s = await startRecordingServer(verifyingAnswer(), 0, { tls: true });
+      servers.push(s);
+      expect(s.url).toMatch(/^https:/);
+      const refused = await runGemwh(['replay', 'fixture', 'batch.succeeded', '--to', s.url, '--secret', SECRET]);
+      expect(refused.code).toBe(ExitCode.NETWORK);
+      expect(refused.stderr).toMatch(/TLS failed/);
+      expect(refused.stderr).toMatch(/self-signed certificate add --insecure/);
+      expect(s.requests).toHaveLength(0);
+      const accepted = await runGemwh(['replay', 'fixture', 'batch.succeeded', '--to', s.url, '--secret', SECRET, '--insecure']);
+      expect(accepted.code).toBe(ExitCode.OK);
+      expect(s.requests).toHaveLength(1);
+    });
+  });
+
   describe('exit status', () => {
     it('is 9 when a valid delivery is not answered 2xx', async () => {
       const s = await start(() => ({ status: 500, body: 'boom' }));

@@ -20,6 +20,7 @@ interface RawFlags {
   webhook?: string;
   journal?: string;
   timeout: string;
+  insecure?: boolean;
   json?: boolean;
   secretStore?: UserSecretStore;
 }
@@ -46,6 +47,7 @@ export default function replayDeliveryCommand(deps: Deps): Command {
     .addOption(webhookOption('with --resign: sign with', { repeatable: false }))
     .addOption(new Option('--journal <file>', 'journal to read (default: the one `gemwh listen` writes)'))
     .addOption(new Option('--timeout <duration>', 'time allowed for each answer').default('10s'))
+    .addOption(new Option('--insecure', "accept the receiver's TLS certificate even if untrusted (a local self-signed one)"))
     .addOption(new Option('--json', 'one JSON object per send (NDJSON)'))
     .addHelpText(
       'after',
@@ -87,6 +89,7 @@ export function toReplayDeliveryOptions(id: string | undefined, flags: RawFlags)
     secretStore: flags.secretStore,
     journal: flags.journal,
     timeoutMs: parsePositiveDuration(flags.timeout, '--timeout'),
+    insecure: flags.insecure === true,
     json: flags.json === true,
   };
 }

@@ -32,6 +32,7 @@ interface RawFlags {
   rotationHeader?: boolean;
   tamper?: TamperMode;
   timeout: string;
+  insecure?: boolean;
   json?: boolean;
   secretStore?: UserSecretStore;
 }
@@ -63,6 +64,7 @@ export default function replayFixtureCommand(deps: Deps): Command {
     .addOption(new Option('--rotation-header', 'add a stale signature from another secret before the valid one'))
     .addOption(new Option('--tamper <mode>', 'break the delivery; the receiver must refuse it').choices(TAMPER_MODES))
     .addOption(new Option('--timeout <duration>', 'time allowed for each answer').default('10s'))
+    .addOption(new Option('--insecure', "accept the receiver's TLS certificate even if untrusted (a local self-signed one)"))
     .addOption(new Option('--json', 'one JSON object per send (NDJSON)'))
     .addHelpText(
       'after',
@@ -98,6 +100,7 @@ export function toReplayFixtureOptions(source: string, flags: RawFlags): ReplayF
     rotationHeader: flags.rotationHeader === true,
     tamper: flags.tamper,
     timeoutMs: parsePositiveDuration(flags.timeout, '--timeout'),
+    insecure: flags.insecure === true,
     json: flags.json === true,
   };
 }
