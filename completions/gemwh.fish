@@ -159,6 +159,7 @@ complete -c gemwh -n '__gemwh_at "listen"' -l route -x -d 'forward these event t
 complete -c gemwh -n '__gemwh_at "listen"' -l events -x -a '(__gemwh_values batch.succeeded batch.cancelled batch.expired batch.failed interaction.requires_action interaction.completed interaction.failed interaction.cancelled video.generated)' -d 'forward only these event types (globs like batch.*; comma-separated or repeated)'
 complete -c gemwh -n '__gemwh_at "listen"' -l header -x -d 'add a header to every forwarded request (repeatable)'
 complete -c gemwh -n '__gemwh_at "listen"' -l forward-timeout -x -d 'time allowed for the app to answer a forward'
+complete -c gemwh -n '__gemwh_at "listen"' -l insecure -d 'forward to an https app even if its TLS certificate is untrusted (a local self-signed one)'
 complete -c gemwh -n '__gemwh_at "listen"' -l retry-initial -x -d 'first retry delay of a failed forward (doubles each time)'
 complete -c gemwh -n '__gemwh_at "listen"' -l retry-max -x -d 'longest delay between two forward retries'
 complete -c gemwh -n '__gemwh_at "listen"' -l max-body -x -d 'largest body accepted; larger ones get 413'

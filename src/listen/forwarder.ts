@@ -68,6 +68,8 @@ export interface HttpSenderOptions {
   timeoutMs: number;
   /** Connections kept per target origin. ForwardQueue bounds the requests in flight over all targets. */
   concurrency: number;
+  /** Accept a target's untrusted TLS certificate. */
+  insecure?: boolean;
   now?: () => number;
 }
 
@@ -86,7 +88,7 @@ export async function createHttpSender(options: HttpSenderOptions): Promise<Http
     // Our own deadline (below) covers the whole exchange; these only stop undici's larger defaults.
     headersTimeout: options.timeoutMs,
     bodyTimeout: options.timeoutMs,
-    connect: { timeout: Math.min(options.timeoutMs, 10_000) },
+    connect: { timeout: Math.min(options.timeoutMs, 10_000), rejectUnauthorized: options.insecure !== true },
   });
   const now = options.now ?? (() => performance.now());
   let closing = false;
@@ -255,6 +257,13 @@ function describeSendError(error: unknown, timedOut: boolean, closing: boolean, 
       return 'host not found';
     case 'UND_ERR_CONNECT_TIMEOUT':
       return 'connect timed out';
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+    case 'CERT_HAS_EXPIRED':
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return `untrusted TLS certificate (${err.cause?.message ?? err.message ?? code}): for a local app, listen --insecure accepts it`;
     case 'UND_ERR_HEADERS_TIMEOUT':
     case 'UND_ERR_BODY_TIMEOUT':
       return `timed out after ${timeoutMs} ms`;

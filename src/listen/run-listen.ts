@@ -43,6 +43,8 @@ export interface ListenOptions {
   events: string[];
   extraHeaders: HeaderPairs;
   forwardTimeoutMs: number;
+  /** Accept the app's untrusted TLS certificate (--insecure). */
+  forwardInsecure?: boolean;
   retry: RetryPolicy;
   maxBodyBytes: number;
   /** false: --no-journal. */
@@ -171,6 +173,7 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
       events: options.events,
       extraHeaders: options.extraHeaders,
       forwardTimeoutMs: options.forwardTimeoutMs,
+      forwardInsecure: options.forwardInsecure,
       forwardConcurrency: LISTEN_DEFAULTS.forwardConcurrency,
       retry: options.retry,
       journal:

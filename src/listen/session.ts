@@ -41,6 +41,8 @@ export interface ListenSessionOptions extends RoutingOptions, ReceiverLimits {
   /** `--header 'K: V'` pairs added to every forward. */
   extraHeaders: HeaderPairs;
   forwardTimeoutMs: number;
+  /** Accept an https app's untrusted TLS certificate (a local self-signed one). */
+  forwardInsecure?: boolean;
   forwardConcurrency: number;
   retry: RetryPolicy;
   /** Undefined: no journal (--no-journal): no crash safety, no resume, dedup only in memory. */
@@ -227,7 +229,7 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
   let sender: HttpSender | undefined;
   let queue: ForwardQueue | undefined;
   if (hasTargets(options)) {
-    sender = await createHttpSender({ timeoutMs: options.forwardTimeoutMs, concurrency: options.forwardConcurrency });
+    sender = await createHttpSender({ timeoutMs: options.forwardTimeoutMs, concurrency: options.forwardConcurrency, insecure: options.forwardInsecure });
     queue = new ForwardQueue({
       sender,
       retry: options.retry,

@@ -88,6 +88,7 @@ const SENDER_PHRASES: Array<[RegExp, string]> = [
   [/^(connect )?timed out/, 'timeout'],
   [/^host not found/, 'no such host'],
   [/^aborted: the listener is stopping/, 'stopped'],
+  [/^untrusted TLS certificate/, 'untrusted certificate'],
 ];
 
 function codeWords(error: string): string | undefined {

@@ -300,6 +300,22 @@ describe('forwarding', () => {
     expect(Buffer.from(details.body.data, 'base64').equals(raw)).toBe(true);
   });
 
+  it('forwards to an https app with a self-signed certificate only when told to accept it', async () => {
+    const app = await startRecordingServer(() => ({ status: 200 }), 0, { tls: true });
+    cleanups.push(() => app.close());
+    const strict = await session({ forward: [parseTarget(app.url)], retry: { initialMs: 5_000, maxMs: 5_000 } });
+    const raw = body();
+    await post(strict.session.url, raw, signedHeaders(raw));
+    const failed = await strict.waitFor('forward_failed');
+    expect(failed.error).toMatch(/^untrusted TLS certificate \(.*\): for a local app, listen --insecure accepts it$/);
+    expect(app.requests).toHaveLength(0);
+
+    const lenient = await session({ forward: [parseTarget(app.url)], forwardInsecure: true });
+    await post(lenient.session.url, raw, signedHeaders(raw));
+    expect(await lenient.waitFor('forwarded')).toMatchObject({ status: 200 });
+    expect(app.requests.map((r) => r.body.toString())).toEqual([raw]);
+  });
+
   it('does not follow redirects', async () => {
     const app = await sink(() => ({ status: 302, headers: { location: '/elsewhere' } }));
     const s = await session({ forward: [parseTarget(app.url + '/hook')] });

@@ -59,6 +59,7 @@ describe('format', () => {
     expect(errorWords('getaddrinfo ENOTFOUND app.local')).toBe('no such host');
     expect(errorWords('something long and unusual happened here')).toBe('something long and unus…');
     expect(errorWords(undefined)).toBe('failed');
+    expect(errorWords('untrusted TLS certificate (self-signed certificate): for a local app, listen --insecure accepts it')).toBe('untrusted certificate');
   });
 
   it('names what the forwarder itself reports for an app that is not running, or too slow', async () => {
