@@ -252,7 +252,7 @@ complete -c gemwh -n '__gemwh_at "emulator"' -a 'deliveries' -d 'list every deli
 complete -c gemwh -n '__gemwh_at "emulator"' -a 'jwks' -d 'manage the emulator\'s JWKS (the keys of dynamic deliveries)'
 complete -c gemwh -n '__gemwh_at "emulator"' -l host -x -d 'interface to listen on'
 complete -c gemwh -n '__gemwh_at "emulator"' -l port -x -d 'port to listen on (0 picks a free one)'
-complete -c gemwh -n '__gemwh_at "emulator"' -l state -x -d 'keep webhooks and their secrets in this file (0600) across restarts'
+complete -c gemwh -n '__gemwh_at "emulator"' -l state -x -d 'keep webhooks, their secrets and the JWT keys in this file (0600) across restarts'
 complete -c gemwh -n '__gemwh_at "emulator"' -l api-key -x -d 'require exactly this API key (default: any non-empty key)'
 complete -c gemwh -n '__gemwh_at "emulator"' -l job-delay -x -d 'emulated time before an interaction, batch or video job ends and sends its event'
 complete -c gemwh -n '__gemwh_at "emulator"' -l fail-rate -x -d 'share (0..1) of interactions and batches that end in *.failed instead'

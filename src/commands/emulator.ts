@@ -18,7 +18,7 @@ export default function emulatorCommand(deps: Deps): Command {
     )
     .addOption(new Option('--host <host>', 'interface to listen on').default(EMULATOR_DEFAULT_HOST))
     .addOption(new Option('--port <port>', 'port to listen on (0 picks a free one)').default(EMULATOR_DEFAULT_PORT).argParser((value: string) => parsePort(value, { example: EMULATOR_DEFAULT_PORT })))
-    .addOption(new Option('--state <file>', 'keep webhooks and their secrets in this file (0600) across restarts'))
+    .addOption(new Option('--state <file>', 'keep webhooks, their secrets and the JWT keys in this file (0600) across restarts'))
     .addOption(new Option('--api-key <key>', 'require exactly this API key (default: any non-empty key)'))
     .addOption(new Option('--job-delay <duration>', 'emulated time before an interaction, batch or video job ends and sends its event').default('2s'))
     .addOption(new Option('--fail-rate <r>', 'share (0..1) of interactions and batches that end in *.failed instead').default('0'));

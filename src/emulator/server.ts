@@ -95,9 +95,24 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   const clock = options.clock ?? { now: () => Date.now() };
   const random = options.random ?? { bytes: (size: number) => randomBytes(size) };
   const stateFile = options.stateFile;
-  const store = new WebhookStore({ clock, random, snapshot: stateFile ? loadStateFile(stateFile) : undefined });
+  const saved = stateFile ? loadStateFile(stateFile) : undefined;
+  const store = new WebhookStore({ clock, random, snapshot: saved });
+  const delivery = options.delivery ?? {};
+  const save = () => {
+    if (!stateFile) return;
+    const jwtKeys = keys.state();
+    saveStateFile(stateFile, { ...store.snapshot(), ...(jwtKeys ? { jwt_keys: jwtKeys } : {}) });
+  };
+  // A key that cannot be saved still signs: the failure is reported, the delivery goes out.
+  const saveKeys = () => {
+    try {
+      save();
+    } catch (error) {
+      options.onInternalError?.(new Error(`cannot save the JWT keys to ${stateFile}: ${(error as Error).message}`));
+    }
+  };
+  const keys = new EmulatorKeyRing({ clock, timeScale: delivery.timeScale, restore: saved?.jwt_keys, onChange: saveKeys });
   if (stateFile) {
-    const save = () => saveStateFile(stateFile, store.snapshot());
     // Saving once at start finds an unwritable path now rather than at the first create.
     try {
       save();
@@ -111,8 +126,6 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
 
   const router = new Router();
   addManagementRoutes(router, store, options.apiVersions ?? EMULATOR_API_VERSIONS);
-  const delivery = options.delivery ?? {};
-  const keys = new EmulatorKeyRing({ clock, timeScale: delivery.timeScale });
   let baseUrl = '';
   const deliveries = createDeliveryEngine({ store, keys, clock, random, issuer: () => baseUrl, ...delivery });
   addDeliveryRoutes(router, deliveries, keys);

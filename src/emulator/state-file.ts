@@ -2,15 +2,21 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { UsageError } from '../errors.js';
+import type { KeyRingState } from './jwks/key-ring.js';
 import type { StoreSnapshot } from './store.js';
 
+/** What --state keeps: the webhooks, and the JWT signing keys once dynamic deliveries made one. */
+export interface EmulatorState extends StoreSnapshot {
+  jwt_keys?: KeyRingState;
+}
+
 /**
- * `--state FILE`: the emulator's webhooks, full signing secrets included, so the file is 0600 and
+ * `--state FILE`: the emulator's webhooks, full signing secrets (and JWT private keys) included, so the file is 0600 and
  * replaced atomically (temp file + rename): a crash mid-write leaves the previous state, never half.
  * Writes are synchronous on purpose: each mutation is saved before its response is sent, and two
  * requests can never interleave their writes.
  */
-export function loadStateFile(file: string): StoreSnapshot | undefined {
+export function loadStateFile(file: string): EmulatorState | undefined {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -34,7 +40,7 @@ export function loadStateFile(file: string): StoreSnapshot | undefined {
   return parsed;
 }
 
-export function saveStateFile(file: string, snapshot: StoreSnapshot): void {
+export function saveStateFile(file: string, snapshot: EmulatorState): void {
   mkdirSync(dirname(file), { recursive: true });
   const temp = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
@@ -48,9 +54,10 @@ export function saveStateFile(file: string, snapshot: StoreSnapshot): void {
   }
 }
 
-function isSnapshot(value: unknown): value is StoreSnapshot {
+function isSnapshot(value: unknown): value is EmulatorState {
   if (typeof value !== 'object' || value === null) return false;
-  const v = value as Partial<StoreSnapshot>;
+  const v = value as Partial<EmulatorState>;
+  if (v.jwt_keys !== undefined && !isKeyRingState(v.jwt_keys)) return false;
   return (
     v.version === 1 &&
     typeof v.page_token_key === 'string' &&
@@ -66,5 +73,22 @@ function isSnapshot(value: unknown): value is StoreSnapshot {
         Array.isArray(w.subscribed_events) &&
         Array.isArray(w.secrets),
     )
+  );
+}
+
+function isSigningKey(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const k = value as Record<string, unknown>;
+  const isJwk = (jwk: unknown) => typeof jwk === 'object' && jwk !== null && (jwk as { kty?: unknown }).kty === 'RSA';
+  return typeof k.kid === 'string' && isJwk(k.privateJwk) && typeof (k.privateJwk as { d?: unknown }).d === 'string' && isJwk(k.publicJwk);
+}
+
+function isKeyRingState(value: unknown): value is KeyRingState {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Partial<KeyRingState>;
+  return (
+    isSigningKey(v.signing) &&
+    Array.isArray(v.retiring) &&
+    v.retiring.every((r) => typeof r === 'object' && r !== null && isSigningKey(r.key) && typeof r.retires_at === 'number')
   );
 }

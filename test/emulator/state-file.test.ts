@@ -48,6 +48,31 @@ describe('emulator --state', () => {
     expect(saved.webhooks.map((w) => w.id)).toEqual([a.id]);
   });
 
+  it('keeps the JWT signing keys, rotated-out ones with their retire time, so the JWKS survives a restart', async () => {
+    const stateFile = join(tempDir(), 'state.json');
+    const first = await startTestEmulator({ stateFile });
+    const jwksOf = async (url: string) => ((await (await fetch(`${url}/.well-known/jwks.json`)).json()) as { keys: Array<{ kid: string; d?: string }> }).keys;
+    // No key is made (or saved) until something needs one.
+    expect(JSON.parse(readFileSync(stateFile, 'utf8'))).not.toHaveProperty('jwt_keys');
+    const before = await jwksOf(first.url);
+    const rotation = await first.keys.rotate();
+    const published = (await jwksOf(first.url)).map((k) => k.kid);
+    expect(published).toEqual([rotation.kid, before[0]!.kid]);
+    await first.stop();
+
+    const second = await startTestEmulator({ stateFile });
+    try {
+      const after = await jwksOf(second.url);
+      expect(after.map((k) => k.kid)).toEqual(published);
+      // Public keys only on the wire; the private parts stay in the 0600 file.
+      expect(after.every((k) => k.d === undefined)).toBe(true);
+      expect((await second.keys.current()).kid).toBe(rotation.kid);
+      expect((await second.keys.published())[1]!.retiresAt).toBe(rotation.keys[1]!.retiresAt);
+    } finally {
+      await second.stop();
+    }
+  });
+
   it('refuses a file that is not emulator state, naming it', async () => {
     const stateFile = join(tempDir(), 'state.json');
     writeFileSync(stateFile, '{"hello": "world"}');
@@ -55,5 +80,8 @@ describe('emulator --state', () => {
     await expect(startTestEmulator({ stateFile })).rejects.toThrow(stateFile);
     writeFileSync(stateFile, 'not json');
     await expect(startTestEmulator({ stateFile })).rejects.toThrow(/not JSON/);
+    // Keys without their private part cannot sign: refused, not half-loaded.
+    writeFileSync(stateFile, JSON.stringify({ version: 1, page_token_key: 'AA==', next_seq: 1, webhooks: [], jwt_keys: { signing: { kid: 'k', privateJwk: { kty: 'RSA' }, publicJwk: { kty: 'RSA' } }, retiring: [] } }));
+    await expect(startTestEmulator({ stateFile })).rejects.toThrow(/unexpected content/);
   });
 });

@@ -7,7 +7,8 @@ import type { Clock } from '../../deps.js';
  * The emulator's RS256 keys for dynamic deliveries, published at /.well-known/jwks.json. One key
  * signs; after a rotation the previous ones stay published for `retireAfterMs` of emulated time
  * (a receiver may have cached a token's key), or are withdrawn at once with `dropOld`.
- * Keys live in memory only: every emulator run starts with a fresh key.
+ * Without a saved state every emulator run starts with a fresh key; with `--state` the keys are
+ * kept there (state()/`restore`), so receivers that cached the JWKS keep working across restarts.
  */
 
 /** How long a rotated-out key stays in the JWKS, in emulated time. */
@@ -20,6 +21,17 @@ export interface KeyRingOptions {
   retireAfterMs?: number;
   /** Tests may hand in a pre-made key; default: a fresh 2048-bit RSA key. */
   generate?: () => Promise<JwtSigningKey>;
+  /** Keys saved by an earlier run (state()). */
+  restore?: KeyRingState;
+  /** Called once the keys have changed (first key made, rotation), e.g. to save them. */
+  onChange?: () => void;
+}
+
+/** The keys, private parts included, as kept in the emulator's state file. */
+export interface KeyRingState {
+  signing: JwtSigningKey;
+  /** Rotated-out keys still published, with the real epoch ms at which each leaves the JWKS. */
+  retiring: Array<{ key: JwtSigningKey; retires_at: number }>;
 }
 
 export interface PublishedKey {
@@ -47,21 +59,43 @@ export class EmulatorKeyRing {
   private readonly generate: () => Promise<JwtSigningKey>;
   // A promise, so concurrent first uses share one (slow) key generation.
   private signing: Promise<JwtSigningKey> | undefined;
+  /** The signing key once made, for state(). */
+  private made: JwtSigningKey | undefined;
   private retiring: RetiringKey[] = [];
+  private readonly onChange: () => void;
 
   constructor(options: KeyRingOptions) {
     this.clock = options.clock;
     this.timeScale = options.timeScale ?? 1;
     this.retireAfterMs = options.retireAfterMs ?? DEFAULT_KEY_RETIRE_AFTER_MS;
     this.generate = options.generate ?? generateRsaSigningKey;
+    this.onChange = options.onChange ?? (() => {});
+    if (options.restore) {
+      this.made = options.restore.signing;
+      this.signing = Promise.resolve(options.restore.signing);
+      this.retiring = options.restore.retiring.map((k) => ({ key: k.key, retiresAt: k.retires_at }));
+    }
+  }
+
+  /** What to save; undefined until the first key has been made (an emulator that never signs saves none). */
+  state(): KeyRingState | undefined {
+    if (!this.made) return undefined;
+    return { signing: this.made, retiring: this.live().map((k) => ({ key: k.key, retires_at: k.retiresAt })) };
   }
 
   /** The key that signs new tokens; generated on first use, so emulators that never sign pay nothing. */
   current(): Promise<JwtSigningKey> {
-    this.signing ??= this.generate().catch((error: unknown) => {
-      this.signing = undefined;
-      throw error;
-    });
+    this.signing ??= this.generate().then(
+      (key) => {
+        this.made = key;
+        this.onChange();
+        return key;
+      },
+      (error: unknown) => {
+        this.signing = undefined;
+        throw error;
+      },
+    );
     return this.signing;
   }
 
@@ -79,12 +113,14 @@ export class EmulatorKeyRing {
     const previous = await this.current();
     const next = await this.generate();
     this.signing = Promise.resolve(next);
+    this.made = next;
     if (options.dropOld) {
       this.retiring = [];
     } else {
       const retiresAt = this.clock.now() + this.retireAfterMs / this.timeScale;
       this.retiring = [{ key: previous, retiresAt }, ...this.live()];
     }
+    this.onChange();
     return { kid: next.kid, keys: await this.published() };
   }
 
