@@ -6,6 +6,7 @@ import type { Deps } from '../deps.js';
 import { parsePort } from '../core/flag-values.js';
 import type { ConformanceOptions } from '../conformance/run-conformance.js';
 import type { UserSecretStore } from '../secrets/open-store.js';
+import { answerTimeoutOption, insecureOption } from './receiver-options.js';
 
 interface RawFlags {
   secret?: string;
@@ -41,8 +42,8 @@ export default function conformanceCommand(deps: Deps): Command {
     .addOption(new Option('--only <cases>', 'run only these case ids or globs, comma-separated (e.g. "reject-*")'))
     .addOption(new Option('--json', 'print the results as JSON (cases, score, passed)'))
     .addOption(completeWith(new Option('--report <file>', 'also write the results as a Markdown report'), 'files'))
-    .addOption(new Option('--timeout <duration>', 'time allowed for each answer').default('10s'))
-    .addOption(new Option('--insecure', "accept the receiver's TLS certificate even if untrusted (a local self-signed one)"))
+    .addOption(answerTimeoutOption())
+    .addOption(insecureOption())
     .addHelpText(
       'after',
       '\nExamples:\n' +

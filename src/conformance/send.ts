@@ -1,5 +1,6 @@
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import { isUntrustedCertificate } from '../core/tls-errors.js';
 import { NetworkError } from '../errors.js';
 import { createAgent, postBytes, UNTRUSTED_CERTIFICATE_HINT, type PostErrorKind } from '../replay/http-post.js';
 import { VERSION } from '../version.js';
@@ -45,7 +46,7 @@ export interface Sender {
 }
 
 export function createSender(url: URL, options: SendOptions): Sender {
-  const agent = createAgent(url, Infinity, options.insecure, false);
+  const agent = createAgent(url, { keepAlive: false, insecure: options.insecure });
   const sender = async (outgoing: OutgoingRequest): Promise<Exchange> => {
     const headers: Record<string, string> = {
       'Content-Type': 'application/json',
@@ -89,9 +90,8 @@ export async function checkReachable(url: URL, timeoutMs: number, insecure = fal
     socket.on('error', (error) => done(error));
   }).catch((error: NodeJS.ErrnoException) => {
     const what = error.code === 'ECONNREFUSED' ? 'connection refused' : error.message;
-    const untrusted = error.code?.startsWith('ERR_TLS') || /certificate/i.test(error.message);
     throw new NetworkError(`cannot reach the receiver at ${url.href}: ${what}`, {
-      hint: untrusted
+      hint: isUntrustedCertificate(error)
         ? UNTRUSTED_CERTIFICATE_HINT
         : `Start your webhook receiver first (it must listen on ${url.host}), then run gemwh conformance again.`,
       cause: error,

@@ -1,3 +1,4 @@
+import { isUntrustedCertificate } from '../core/tls-errors.js';
 // How much of the app's answer is kept for display and the journal: the same as replay shows.
 import { RESPONSE_START_BYTES } from '../replay/http-post.js';
 
@@ -257,17 +258,13 @@ function describeSendError(error: unknown, timedOut: boolean, closing: boolean, 
       return 'host not found';
     case 'UND_ERR_CONNECT_TIMEOUT':
       return 'connect timed out';
-    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
-    case 'SELF_SIGNED_CERT_IN_CHAIN':
-    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
-    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
-    case 'CERT_HAS_EXPIRED':
-    case 'ERR_TLS_CERT_ALTNAME_INVALID':
-      return `untrusted TLS certificate (${err.cause?.message ?? err.message ?? code}): for a local app, listen --insecure accepts it`;
     case 'UND_ERR_HEADERS_TIMEOUT':
     case 'UND_ERR_BODY_TIMEOUT':
       return `timed out after ${timeoutMs} ms`;
     default:
+      if (isUntrustedCertificate({ code })) {
+        return `untrusted TLS certificate (${err.cause?.message ?? err.message ?? code}): for a local app, listen --insecure accepts it`;
+      }
       return err.cause?.message ?? err.message ?? String(error);
   }
 }

@@ -91,7 +91,7 @@ export async function runReplayDelivery(options: ReplayDeliveryOptions, deps: De
   const printer = createSendPrinter(deps, { json: options.json, kinds: [options.resign ? 'resigned' : 'replay'], total: records.length });
   printer.start();
   const results: SendRecord[] = [];
-  const agent = createAgent(options.target.url, 1, options.insecure);
+  const agent = createAgent(options.target.url, { maxSockets: 1, insecure: options.insecure });
   try {
     // One at a time, oldest first: a replay should reach the receiver in the order Gemini sent.
     for (const [index, record] of records.entries()) {

@@ -30,13 +30,20 @@ export interface PostOptions {
   agent?: http.Agent;
 }
 
-/**
- * `insecure`: accept a certificate nobody vouches for (a local receiver's self-signed one); the
- * connection is still encrypted, but anyone in between could pose as the receiver.
- */
-export function createAgent(url: URL, maxSockets: number, insecure = false, keepAlive = true): http.Agent {
-  const options = { keepAlive, maxSockets };
-  return url.protocol === 'https:' ? new https.Agent({ ...options, rejectUnauthorized: !insecure }) : new http.Agent(options);
+export interface AgentOptions {
+  maxSockets?: number;
+  /** Default true: the sends of one run share connections. */
+  keepAlive?: boolean;
+  /**
+   * Accept a certificate nobody vouches for (a local receiver's self-signed one); the connection
+   * is still encrypted, but anyone in between could pose as the receiver.
+   */
+  insecure?: boolean;
+}
+
+export function createAgent(url: URL, options: AgentOptions = {}): http.Agent {
+  const common = { keepAlive: options.keepAlive ?? true, maxSockets: options.maxSockets ?? Infinity };
+  return url.protocol === 'https:' ? new https.Agent({ ...common, rejectUnauthorized: options.insecure !== true }) : new http.Agent(common);
 }
 
 /** What to do when a receiver's certificate is not trusted: the hint of every command that sends to one. */

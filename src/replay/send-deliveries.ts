@@ -42,7 +42,7 @@ export interface SendAllOptions {
 }
 
 export async function sendAll(jobs: readonly SendJob[], options: SendAllOptions): Promise<SendRecord[]> {
-  const agent = createAgent(options.url, options.concurrency, options.insecure);
+  const agent = createAgent(options.url, { maxSockets: options.concurrency, insecure: options.insecure });
   const records: SendRecord[] = [];
   let nextJob = 0;
   let nextSeq = 1;

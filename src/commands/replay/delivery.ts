@@ -8,6 +8,7 @@ import type { DeliverySelection, ReplayDeliveryOptions } from '../../listen/repl
 import type { UserSecretStore } from '../../secrets/open-store.js';
 import { collect } from '../collect.js';
 import { secretEnvOption, secretOption, webhookOption } from '../secret-options.js';
+import { answerTimeoutOption, insecureOption } from '../receiver-options.js';
 
 interface RawFlags {
   last?: boolean;
@@ -46,8 +47,8 @@ export default function replayDeliveryCommand(deps: Deps): Command {
     .addOption(secretEnvOption('with --resign: sign with'))
     .addOption(webhookOption('with --resign: sign with', { repeatable: false }))
     .addOption(new Option('--journal <file>', 'journal to read (default: the one `gemwh listen` writes)'))
-    .addOption(new Option('--timeout <duration>', 'time allowed for each answer').default('10s'))
-    .addOption(new Option('--insecure', "accept the receiver's TLS certificate even if untrusted (a local self-signed one)"))
+    .addOption(answerTimeoutOption())
+    .addOption(insecureOption())
     .addOption(new Option('--json', 'one JSON object per send (NDJSON)'))
     .addHelpText(
       'after',

@@ -11,6 +11,7 @@ import type { UserSecretStore } from '../../secrets/open-store.js';
 import { parseCount } from '../../core/flag-values.js';
 import { collect } from '../collect.js';
 import { secretEnvOption, secretOption, webhookOption } from '../secret-options.js';
+import { answerTimeoutOption, insecureOption } from '../receiver-options.js';
 
 const MAX_COUNT = 100_000;
 const MAX_CONCURRENCY = 64;
@@ -63,8 +64,8 @@ export default function replayFixtureCommand(deps: Deps): Command {
     .addOption(new Option('--repeat-id', 'send each delivery twice with the same webhook-id, like a retry'))
     .addOption(new Option('--rotation-header', 'add a stale signature from another secret before the valid one'))
     .addOption(new Option('--tamper <mode>', 'break the delivery; the receiver must refuse it').choices(TAMPER_MODES))
-    .addOption(new Option('--timeout <duration>', 'time allowed for each answer').default('10s'))
-    .addOption(new Option('--insecure', "accept the receiver's TLS certificate even if untrusted (a local self-signed one)"))
+    .addOption(answerTimeoutOption())
+    .addOption(insecureOption())
     .addOption(new Option('--json', 'one JSON object per send (NDJSON)'))
     .addHelpText(
       'after',
