@@ -77,7 +77,7 @@ function applyOutputAndExit(command: Command, deps: Deps): void {
     // plus the --help pointer, or a JSON object with --json.
     outputError: () => {},
     // Help wraps to the width of the stream it goes to (80 when that is not a terminal), read
-    // from deps like everything else, so the pre-rendered root help (root-help.ts) can match it.
+    // from deps like everything else, so the pre-rendered help pages (help-page.ts) can match it.
     getOutHelpWidth: () => (deps.io.stdout.isTTY ? deps.io.stdout.columns : undefined) ?? 80,
     getErrHelpWidth: () => (deps.io.stderr.isTTY ? deps.io.stderr.columns : undefined) ?? 80,
   });
