@@ -1,13 +1,8 @@
 import { Command, CommanderError, Option } from 'commander';
+import type { CommandFactory } from './commands/command-factory.js';
 import type { Deps } from './deps.js';
 import { ExitCode, GemwhError, UsageError } from './errors.js';
 import { VERSION } from './version.js';
-
-/**
- * Each command module exports a factory; adding a command means adding it here and nowhere else.
- * Factories only declare flags and call run*(): the behaviour lives below commands/.
- */
-export type CommandFactory = (deps: Deps) => Command;
 
 // Keyed by command name, in the order `gemwh --help` lists them. Command modules stay small and
 // import their heavy parts (googleapis-common, undici, jose, ink, react) lazily inside the action.
