@@ -13,11 +13,12 @@ export function helpPageUrl(commandPath: readonly string[]): URL {
   return new URL(`../src/help-pages/${['gemwh', ...commandPath].join('-')}.txt`, import.meta.url);
 }
 
-/** The command path whose help argv asks for and nothing else: `[...path, --help|-h]` or `help ...path`. */
+/** The command path whose help argv asks for and nothing else: `[...path, --help|-h]` or `help [command]`. */
 export function plainHelpRequest(argv: readonly string[]): string[] | undefined {
   const last = argv.at(-1);
   if (last === '--help' || last === '-h') return commandWords(argv.slice(0, -1));
-  if (argv[0] === 'help') return commandWords(argv.slice(1));
+  // Commander's `help` takes one command name (`help secret list` shows secret's help).
+  if (argv[0] === 'help' && argv.length <= 2) return commandWords(argv.slice(1));
   return undefined;
 }
 

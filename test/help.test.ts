@@ -92,6 +92,7 @@ describe('help', () => {
     expect(preRenderedHelp(['get', 'list', '--help'], {})).toBeUndefined();
     expect(preRenderedHelp(['../../package', '--help'], {})).toBeUndefined();
     expect(preRenderedHelp(['listen'], {})).toBeUndefined();
+    expect(preRenderedHelp(['help', 'secret', 'list'], {})).toBeUndefined();
   });
 
   it('descriptions and option help are running prose: no hard line break inside a paragraph (commander wraps them)', () => {
@@ -253,11 +254,13 @@ process.stdout.write(JSON.stringify(Object.keys(createRequire(import.meta.url).c
     expect(readLog(join(work, 'version-full.log')).some((e) => e.specifier === 'commander')).toBe(true);
 
     const page = await run([join(dist, 'cli.js'), 'replay', 'fixture', '--help'], join(work, 'page.log'));
-    const viaHelp = await run([join(dist, 'cli.js'), 'help', 'replay', 'fixture'], join(work, 'page-help.log'));
     const byCommander = await run([join(dist, 'cli.js'), '--api-version', 'v1beta', 'replay', 'fixture', '--help'], join(work, 'page-full.log'));
+    const viaHelp = await run([join(dist, 'cli.js'), 'help', 'listen'], join(work, 'page-help.log'));
+    const viaHelpByCommander = await run([join(dist, 'cli.js'), '--api-version', 'v1beta', 'help', 'listen'], join(work, 'page-help-full.log'));
     expect(page.code).toBe(0);
     expect(page.stdout).toBe(byCommander.stdout);
-    expect(viaHelp.stdout).toBe(byCommander.stdout);
+    expect(viaHelp.stdout).toMatch(/^Usage: gemwh listen/);
+    expect(viaHelp.stdout).toBe(viaHelpByCommander.stdout);
     for (const log of ['page.log', 'page-help.log']) {
       expect(readLog(join(work, log)).some((e) => e.specifier === 'commander' || e.url.includes('/commands/'))).toBe(false);
     }
