@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { cleanupCompiledDist, compiledDist, REPO_ROOT } from '../helpers/dist.js';
+import { cleanupCompiledDist, compiledDist } from '../helpers/dist.js';
+import { createLoadRecorder, type LoadRecorder } from '../helpers/load-recorder.js';
 
 /**
  * An app that imports gemwh/verify must not pay for the CLI: a loader hook records every module
@@ -13,23 +12,12 @@ import { cleanupCompiledDist, compiledDist, REPO_ROOT } from '../helpers/dist.js
 const CLI_ONLY = ['commander', 'ink', 'react', 'googleapis-common', 'undici', '@napi-rs/keyring', 'express', 'fastify', 'hono'];
 
 let dist: string;
-let work: string;
+let recorder: LoadRecorder;
 beforeAll(() => {
   dist = compiledDist();
-  work = mkdtempSync(join(tmpdir(), 'gemwh-lib-load-'));
+  recorder = createLoadRecorder('gemwh-lib-load-');
   writeFileSync(
-    join(work, 'hooks.mjs'),
-    `import { appendFileSync } from 'node:fs';
-export async function resolve(specifier, context, next) {
-  const result = await next(specifier, context);
-  appendFileSync(process.env.GEMWH_LOAD_LOG, JSON.stringify({ specifier, url: result.url }) + '\\n');
-  return result;
-}
-`,
-  );
-  writeFileSync(join(work, 'register.mjs'), `import { register } from 'node:module';\nregister(new URL('./hooks.mjs', import.meta.url));\n`);
-  writeFileSync(
-    join(work, 'app.mjs'),
+    join(recorder.work, 'app.mjs'),
     `import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 const dist = process.argv[2];
@@ -49,31 +37,19 @@ process.stdout.write(JSON.stringify({ outcome: outcome.status, dynamic: dynamic.
   // A stale dist/ means a private build first, which takes a while on a busy machine.
 }, 180_000);
 afterAll(() => {
-  rmSync(work, { recursive: true, force: true });
+  recorder.cleanup();
   cleanupCompiledDist();
 });
 
-function run(log: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', join(work, 'register.mjs'), join(work, 'app.mjs'), dist], { cwd: REPO_ROOT, env: { ...process.env, GEMWH_LOAD_LOG: log } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 it('gemwh/verify and its adapters load none of the CLI: no commander, ink, react, googleapis-common, undici, keyring, nor the framework peers', async () => {
-  const log = join(work, 'load.log');
-  const result = await run(log);
+  const log = join(recorder.work, 'load.log');
+  const result = await recorder.run([join(recorder.work, 'app.mjs'), dist], log);
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
   const { outcome, dynamic, cjs } = JSON.parse(result.stdout) as { outcome: string; dynamic: string; cjs: string[] };
   // Both schemes really ran: the static delivery was handled, the JWT reached the key lookup (jose loaded).
   expect([outcome, dynamic]).toEqual(['handled', 'unknown_kid']);
-  const entries = readFileSync(log, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as { specifier: string; url: string });
+  const entries = recorder.readLog(log);
   expect(entries.some((e) => e.specifier === 'jose')).toBe(true);
   const packages = new RegExp(`/node_modules/(?:${CLI_ONLY.join('|')})/`);
   const bySpecifier = new RegExp(`^(?:${CLI_ONLY.join('|')})(?:/|$)`);
