@@ -68,9 +68,10 @@ export function createNodeMiddleware(receiver: Receiver, options: NodeMiddleware
 /** Reads the body (within the limit), verifies and, with a Webhooks dispatcher, runs its handlers. */
 export async function verifyNodeRequest(receiver: Receiver, req: IncomingMessage, options: AdapterOptions = {}): Promise<Answer> {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const parsed = (req as { body?: unknown }).body;
-  if (parsed !== undefined || req.readableEnded) {
-    // Another middleware read the stream first: usable only if it kept the bytes.
+  // body-parser sets req.body = {} even for requests it leaves unread: only a consumed stream counts.
+  if (req.readableDidRead || req.readableEnded) {
+    // Another middleware read the stream first: usable only if it kept the bytes (express.raw(), express.text()).
+    const parsed = (req as { body?: unknown }).body;
     const rawBody = typeof parsed === 'string' || parsed instanceof Uint8Array ? parsed : (parsed ?? null);
     return settle(receiver, { headers: req.headers, rawBody: rawBody as Uint8Array }, options);
   }

@@ -48,7 +48,9 @@ export type RequestRejectReason =
   /** The delivery is authentic but its body is not a JSON event. */
   | 'invalid_body'
   /** The body is larger than the adapter's limit. */
-  | 'body_too_large';
+  | 'body_too_large'
+  /** A JWT (dynamic) delivery reached a verifier given no JWKS. */
+  | 'scheme_not_configured';
 
 export type VerifyRejectReason = RejectReason | RequestRejectReason;
 
@@ -100,7 +102,11 @@ export function createVerifier(options: VerifierOptions = {}): Verifier {
           audience: options.audience,
           issuer: options.issuer,
         });
-        if (!verdict.ok) return verdict;
+        if (!verdict.ok) {
+          // The core's jwks_unavailable also means "could not fetch"; here nothing was configured, and a retry would not help.
+          if (verdict.reason === 'jwks_unavailable' && !keys) return { ...verdict, reason: 'scheme_not_configured' };
+          return verdict;
+        }
         const event = eventOf(rawBody, verdict);
         if (event === undefined) {
           return rejected(verdict.scheme, 'invalid_body', 'the delivery is authentic, but its body is not a JSON event ({"type": …, "data": …})', [], verdict.webhookId);
@@ -215,7 +221,9 @@ function eventOf(rawBody: string | Uint8Array, verdict: StaticAccepted | Dynamic
   } catch {
     return undefined;
   }
-  return isEventShaped(parsed) ? parsed : undefined;
+  if (!isEventShaped(parsed)) return undefined;
+  // Payloads Gemini does not document (its ping) may come without data; handlers can still rely on it.
+  return parsed.data === undefined ? ({ ...(parsed as object), data: {} } as WebhookEvent) : parsed;
 }
 
 /** Dynamic tokens may carry the event (gemwh's emulator puts its fields next to the registered claims). */
@@ -237,5 +245,5 @@ function eventFromClaims(claims: Record<string, unknown>): WebhookEvent | undefi
 function isEventShaped(value: unknown): value is WebhookEvent {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
   const { type, data } = value as { type?: unknown; data?: unknown };
-  return typeof type === 'string' && data !== null && typeof data === 'object' && !Array.isArray(data);
+  return typeof type === 'string' && (data === undefined || (data !== null && typeof data === 'object' && !Array.isArray(data)));
 }

@@ -135,6 +135,31 @@ describe('adapters and the app’s own mistakes', () => {
     expect(await response.json()).toMatchObject({ error: 'body_not_raw', message: expect.stringMatching(/parsed body/) });
   });
 
+  it('express: a body that express.raw() kept is verified; a req.body = {} left by a parser that read nothing is ignored', async () => {
+    const express = (await import('express')).default;
+    const { createServer } = await import('node:http');
+    const { createNodeMiddleware } = await import('../../src/lib/node.js');
+    const { sign } = await import('../../src/core/standard-webhooks.js');
+    const { listenOnLoopback, closeServer } = await import('../helpers/loopback.js');
+    const app = express();
+    app.post('/raw', express.raw({ type: '*/*' }), createNodeMiddleware(secretless));
+    // body-parser 1.x (Express 4) sets req.body = {} before it decides not to read the body.
+    app.post('/untouched', (req, _res, next) => ((req.body = {}), next()), createNodeMiddleware(secretless));
+    const server = createServer(app);
+    const port = await listenOnLoopback(server);
+    defer(() => closeServer(server));
+    for (const path of ['raw', 'untouched']) {
+      const body = `{"type":"batch.expired","data":{"id":"${path}"}}`;
+      const at = Math.floor(Date.now() / 1000);
+      const response = await fetch(`http://127.0.0.1:${port}/${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'webhook-id': `msg_${path}`, 'webhook-timestamp': String(at), 'webhook-signature': sign(`msg_${path}`, at, body, SECRET) },
+        body,
+      });
+      expect([path, response.status]).toEqual([path, 200]);
+    }
+  });
+
   it('hono: a handler that read request.json() first gets body_not_raw, not a bad signature', async () => {
     const { createFetchHandler } = await import('../../src/lib/fetch.js');
     const handle = createFetchHandler(secretless);

@@ -44,6 +44,11 @@ describe('createVerifier, static', () => {
     expect(!verdict.ok && verdict.diagnosis.join(' ')).toMatch(/re-serialized/);
   });
 
+  it('an event without data (an undocumented ping) is accepted with data {}', async () => {
+    const ping = '{"type":"webhook.ping","version":"v1"}';
+    expect(await createVerifier({ secrets: SECRET, now }).verify({ headers: signed(ping), rawBody: ping })).toMatchObject({ ok: true, event: { type: 'webhook.ping', data: {} } });
+  });
+
   it('an authentic body that is not a JSON event is invalid_body, not a signature failure', async () => {
     const verdict = await createVerifier({ secrets: SECRET, now }).verify({ headers: signed('not json'), rawBody: 'not json' });
     expect(verdict).toMatchObject({ ok: false, reason: 'invalid_body', webhookId: 'msg_1' });
@@ -128,7 +133,7 @@ describe('createVerifier, dynamic', () => {
 
   it('a static-only verifier refuses a JWT delivery without fetching anything', async () => {
     const verdict = await createVerifier({ secrets: SECRET, now }).verify({ headers: await delivery(BODY), rawBody: BODY });
-    expect(verdict).toMatchObject({ ok: false, scheme: 'dynamic', reason: 'jwks_unavailable' });
+    expect(verdict).toMatchObject({ ok: false, scheme: 'dynamic', reason: 'scheme_not_configured' });
   });
 
   it('a KeySource that throws is a verdict, not an exception', async () => {
