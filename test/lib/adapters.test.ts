@@ -160,6 +160,19 @@ describe('adapters and the app’s own mistakes', () => {
     }
   });
 
+  it('fastify: the plugin keeps raw bodies in its own context only; the app’s other routes still get parsed JSON', async () => {
+    const Fastify = (await import('fastify')).default;
+    const { gemwhFastify } = await import('../../src/lib/fastify.js');
+    const app = Fastify();
+    await app.register(gemwhFastify, { receiver: secretless, path: '/webhook' });
+    app.post('/other', async (request) => ({ parsed: request.body }));
+    defer(() => app.close());
+    const other = await app.inject({ method: 'POST', url: '/other', payload: { a: 1 } });
+    expect(other.json()).toEqual({ parsed: { a: 1 } });
+    const unsigned = await app.inject({ method: 'POST', url: '/webhook', headers: { 'content-type': 'text/plain' }, payload: 'x' });
+    expect([unsigned.statusCode, unsigned.json().error]).toEqual([400, 'missing_header']);
+  });
+
   it('hono: a handler that read request.json() first gets body_not_raw, not a bad signature', async () => {
     const { createFetchHandler } = await import('../../src/lib/fetch.js');
     const handle = createFetchHandler(secretless);
