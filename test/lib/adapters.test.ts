@@ -1,14 +1,21 @@
+import { createServer } from 'node:http';
+import express from 'express';
+import Fastify from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_TYPE_NAMES } from '../../src/core/events.js';
 import { generateSigningKey, type JwtSigningKey } from '../../src/core/jwt-sign.js';
 import { casesFor } from '../../src/conformance/cases.js';
 import type { ConformanceReport } from '../../src/conformance/report.js';
+import { sign } from '../../src/core/standard-webhooks.js';
 import { runConformance, type ConformanceOptions } from '../../src/conformance/run-conformance.js';
 import type { WebhookEvent } from '../../src/lib/events.js';
+import { gemwhFastify } from '../../src/lib/fastify.js';
+import { createFetchHandler } from '../../src/lib/fetch.js';
+import { createNodeMiddleware } from '../../src/lib/node.js';
 import { createVerifier } from '../../src/lib/verifier.js';
 import { createWebhooks } from '../../src/lib/webhooks.js';
 import { makeTestDeps } from '../helpers/deps.js';
-import { closedPort } from '../helpers/loopback.js';
+import { closedPort, closeServer, listenOnLoopback } from '../helpers/loopback.js';
 import { perTest } from '../helpers/per-test.js';
 import { APP_KINDS, startApp, type AppKind } from './apps.js';
 
@@ -116,10 +123,6 @@ describe('adapters and the app’s own mistakes', () => {
   const secretless = createWebhooks({ secrets: SECRET });
 
   it('express: a JSON body parser mounted before the middleware gets a 500 that says what to change', async () => {
-    const express = (await import('express')).default;
-    const { createServer } = await import('node:http');
-    const { createNodeMiddleware } = await import('../../src/lib/node.js');
-    const { listenOnLoopback, closeServer } = await import('../helpers/loopback.js');
     const app = express();
     app.use(express.json());
     app.post('/webhook', createNodeMiddleware(secretless));
@@ -136,11 +139,6 @@ describe('adapters and the app’s own mistakes', () => {
   });
 
   it('express: a body that express.raw() kept is verified; a req.body = {} left by a parser that read nothing is ignored', async () => {
-    const express = (await import('express')).default;
-    const { createServer } = await import('node:http');
-    const { createNodeMiddleware } = await import('../../src/lib/node.js');
-    const { sign } = await import('../../src/core/standard-webhooks.js');
-    const { listenOnLoopback, closeServer } = await import('../helpers/loopback.js');
     const app = express();
     app.post('/raw', express.raw({ type: '*/*' }), createNodeMiddleware(secretless));
     // body-parser 1.x (Express 4) sets req.body = {} before it decides not to read the body.
@@ -161,8 +159,6 @@ describe('adapters and the app’s own mistakes', () => {
   });
 
   it('fastify: the plugin keeps raw bodies in its own context only; the app’s other routes still get parsed JSON', async () => {
-    const Fastify = (await import('fastify')).default;
-    const { gemwhFastify } = await import('../../src/lib/fastify.js');
     const app = Fastify();
     await app.register(gemwhFastify, { receiver: secretless, path: '/webhook' });
     app.post('/other', async (request) => ({ parsed: request.body }));
@@ -174,7 +170,6 @@ describe('adapters and the app’s own mistakes', () => {
   });
 
   it('hono: a handler that read request.json() first gets body_not_raw, not a bad signature', async () => {
-    const { createFetchHandler } = await import('../../src/lib/fetch.js');
     const handle = createFetchHandler(secretless);
     const request = new Request('http://127.0.0.1/webhook', { method: 'POST', body: '{"type":"x","data":{}}', headers: { 'webhook-id': 'msg_1' } });
     await request.json();
