@@ -47,6 +47,8 @@ Commands:
                                offline work and CI
   trigger [options] <type>     make the emulator send an event to its webhooks
                                (or to --uri, dynamic)
+  doctor [options]             check what listen --tunnel and the API commands
+                               need, with the fix for each
   help [command]               display help for command
 
 Examples:

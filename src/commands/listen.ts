@@ -12,6 +12,7 @@ import { checkPublicUrl } from '../listen/public-url.js';
 import { parseRoute } from '../listen/routing.js';
 import type { ListenFrontEnd, ListenOptions } from '../listen/run-listen.js';
 import { parseTunnelTool, parseUrlPattern, TUNNEL_DEFAULTS, type TunnelChoice, type TunnelSettings } from '../tunnel/tools.js';
+import { completeWith } from '../completion/hints.js';
 import { collect } from './collect.js';
 import { secretEnvOption, secretOption, webhookOption } from './secret-options.js';
 
@@ -91,7 +92,8 @@ export default function listenCommand(deps: Deps): Command {
     .addOption(new Option('--quiet', 'only ready, rejected, forward_failed, warning and stopped events'))
     .addOption(new Option('--ready-file <file>', 'write the listening URL to this file once the port is open (removed on exit)'))
     .addOption(new Option('--public-url <url>', 'register a temporary webhook for this tunnel URL; deleted on exit'))
-    .addOption(new Option('--tunnel <tool>', 'start a tunnel (cloudflared, ngrok, or auto: whichever is installed) and register a temporary webhook for its URL'))
+    // Not .choices(): the refusal of another tool's name should point at --tunnel-command.
+    .addOption(completeWith(new Option('--tunnel <tool>', 'start a tunnel (cloudflared, ngrok, or auto: whichever is installed) and register a temporary webhook for its URL'), { values: ['cloudflared', 'ngrok', 'auto'] }))
     .addOption(new Option('--tunnel-command <cmd>', "start this tunnel command instead ({port} is the listener's port); its first https URL is used"))
     .addOption(new Option('--tunnel-url-pattern <regex>', "with --tunnel-command: the URL is the first match of this pattern (its first group, if any)"))
     .addOption(new Option('--tunnel-check-interval <duration>', 'how often the running tunnel is probed; two failed probes restart it').default('15s'))
@@ -103,8 +105,7 @@ export default function listenCommand(deps: Deps): Command {
       '\nExamples:\n' +
         '  $ gemwh listen --emulator --demo --forward 3000\n' +
         "  $ gemwh listen --secret-env GEMINI_WEBHOOK_SECRET --route 'batch.*=localhost:3000/batch' --forward localhost:3000/hooks --json\n" +
-        '  $ gemwh listen --tunnel auto --events video.generated --forward 8080\n' +
-        "  $ gemwh listen --tunnel-command 'lt --port {port}' --tunnel-url-pattern 'https://[a-z0-9-]+\\.loca\\.lt' --forward 3000\n",
+        '  $ gemwh listen --tunnel auto --events video.generated --forward 8080\n',
     )
     .action(async (_flags: RawFlags, command: Command) => {
       const flags = command.optsWithGlobals<RawFlags & Record<string, unknown>>();
