@@ -47,8 +47,9 @@ interface RawFlags {
   tunnel?: string;
   tunnelCommand?: string;
   tunnelUrlPattern?: string;
-  tunnelCheckInterval: string;
-  tunnelTimeout: string;
+  /** Optional here: only meaningful with --tunnel (commander always fills in the default). */
+  tunnelCheckInterval?: string;
+  tunnelTimeout?: string;
   emulator?: boolean;
   demo?: boolean;
 }
@@ -207,8 +208,8 @@ function tunnelSettings(flags: RawFlags): TunnelSettings | undefined {
   return {
     choice,
     urlTimeoutMs: TUNNEL_DEFAULTS.urlTimeoutMs,
-    reachTimeoutMs: positive(parseDuration(flags.tunnelTimeout, '--tunnel-timeout'), '--tunnel-timeout'),
-    checkIntervalMs: positive(parseDuration(flags.tunnelCheckInterval, '--tunnel-check-interval'), '--tunnel-check-interval'),
+    reachTimeoutMs: positive(parseDuration(flags.tunnelTimeout ?? '60s', '--tunnel-timeout'), '--tunnel-timeout'),
+    checkIntervalMs: positive(parseDuration(flags.tunnelCheckInterval ?? '15s', '--tunnel-check-interval'), '--tunnel-check-interval'),
     backoff: TUNNEL_DEFAULTS.backoff,
   };
 }

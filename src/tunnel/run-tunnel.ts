@@ -1,5 +1,6 @@
 import type { WebhookApi } from '../api/types.js';
 import type { Deps } from '../deps.js';
+import { InterruptedError } from '../errors.js';
 import { connectForTempWebhook, type ListenOptions } from '../listen/run-listen.js';
 import { createTempWebhook, type TempWebhook } from '../listen/public-url.js';
 import { stopLeftoverTunnels, tunnelPidFile } from './leftovers.js';
@@ -41,53 +42,70 @@ export async function prepareTunnel(
   const probe = createTunnelProbe(deps.random.bytes(32));
   let tunnel: Tunnel | undefined;
   let temp: TempWebhook | undefined;
+  let starting: Promise<unknown> | undefined;
+  const interrupted = () => new InterruptedError('stopped while the tunnel was starting', { hint: 'Nothing is listening; run the command again to start it.' });
   return {
     intercept: probe.intercept,
     cleanupApi,
     publicUrl: () => tunnel?.url,
-    async start(localUrl, warn) {
-      const local = new URL(localUrl);
-      const launch = planLaunch(settings.choice, { host: local.hostname.replace(/^\[|\]$/g, ''), port: Number(local.port) }, deps.env);
-      const say = (message: string) => {
-        stderr(message);
-        warn(message);
-      };
-      stderr(`starting ${launch.name} towards ${localUrl}…`);
-      tunnel = await startTunnel({
-        launch,
-        env: deps.env,
-        probe,
-        path: options.path ?? '/',
-        signal: deps.signal,
-        urlTimeoutMs: settings.urlTimeoutMs,
-        reachTimeoutMs: settings.reachTimeoutMs,
-        checkIntervalMs: settings.checkIntervalMs,
-        backoff: settings.backoff,
-        pidFile: tunnelPidFile(deps.paths.state, options.owner),
-        ownerPid: options.owner.pid,
-        onStatus: (status) => say(describeStatus(status, launch.name)),
-        onUrlChange: async (url) => {
-          if (!temp) return;
-          try {
-            await api.update(temp.webhook.id, { uri: url });
-            say(`the tunnel's URL changed: the temporary webhook ${temp.webhook.id} now delivers to ${url}`);
-          } catch (error) {
-            say(`the tunnel's URL changed to ${url}, but updating the temporary webhook ${temp.webhook.id} failed (${(error as Error).message}); deliveries will not arrive. Restart listen.`);
-            throw error;
-          }
-        },
-      });
-      const publicUrl = tunnel.url;
-      stderr(`${launch.name} is up: ${publicUrl} reaches this listener`);
-      temp = await createTempWebhook(api, { publicUrl: new URL(publicUrl), events: options.events, owner: options.owner, now: deps.clock.now() });
-      stderr(`created the temporary webhook ${temp.webhook.id} (${temp.webhook.name}) for ${publicUrl}; it is deleted when listen stops`);
-      stderr(`for a dynamic webhook (a batch job's own), put this in the job: "webhook_config": {"uris": ["${publicUrl}"]}; its deliveries verify against Google's JWKS`);
-      return { publicUrl, temp };
+    start(localUrl, warn) {
+      const work = startOnce(localUrl, warn);
+      starting = work.catch(() => {});
+      return work;
     },
     async stop() {
+      // Ctrl-C during the start: let it wind down first (it stops at the abort), then stop the tool.
+      await starting;
       await tunnel?.stop();
     },
   };
+
+  async function startOnce(localUrl: string, warn: (message: string) => void): Promise<{ publicUrl: string; temp: TempWebhook }> {
+    const local = new URL(localUrl);
+    const launch = planLaunch(settings.choice, { host: local.hostname.replace(/^\[|\]$/g, ''), port: Number(local.port) }, deps.env);
+    const say = (message: string) => {
+      stderr(message);
+      warn(message);
+    };
+    stderr(`starting ${launch.name} towards ${localUrl}…`);
+    tunnel = await startTunnel({
+      launch,
+      env: deps.env,
+      probe,
+      path: options.path ?? '/',
+      signal: deps.signal,
+      urlTimeoutMs: settings.urlTimeoutMs,
+      reachTimeoutMs: settings.reachTimeoutMs,
+      checkIntervalMs: settings.checkIntervalMs,
+      backoff: settings.backoff,
+      pidFile: tunnelPidFile(deps.paths.state, options.owner),
+      ownerPid: options.owner.pid,
+      onStatus: (status) => say(describeStatus(status, launch.name)),
+      onUrlChange: async (url) => {
+        if (!temp) return;
+        try {
+          await api.update(temp.webhook.id, { uri: url });
+          say(`the tunnel's URL changed: the temporary webhook ${temp.webhook.id} now delivers to ${url}`);
+        } catch (error) {
+          say(`the tunnel's URL changed to ${url}, but updating the temporary webhook ${temp.webhook.id} failed (${(error as Error).message}); deliveries will not arrive. Restart listen.`);
+          throw error;
+        }
+      },
+    });
+    if (deps.signal.aborted) throw interrupted();
+    const publicUrl = tunnel.url;
+    stderr(`${launch.name} is up: ${publicUrl} reaches this listener`);
+    const created = await createTempWebhook(api, { publicUrl: new URL(publicUrl), events: options.events, owner: options.owner, now: deps.clock.now() });
+    if (deps.signal.aborted) {
+      // listen's clean-up already ran without knowing this webhook: delete it here.
+      await cleanupApi.delete(created.webhook.id).catch(() => {});
+      throw interrupted();
+    }
+    temp = created;
+    stderr(`created the temporary webhook ${temp.webhook.id} (${temp.webhook.name}) for ${publicUrl}; it is deleted when listen stops`);
+    stderr(`for a dynamic webhook (a batch job's own), put this in the job: "webhook_config": {"uris": ["${publicUrl}"]}; its deliveries verify against Google's JWKS`);
+    return { publicUrl, temp };
+  }
 }
 
 function describeStatus(status: TunnelStatus, name: string): string {

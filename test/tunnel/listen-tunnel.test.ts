@@ -128,6 +128,18 @@ describe('gemwh listen --tunnel', () => {
   });
 });
 
+describe('gemwh listen --tunnel: stopped while the tunnel starts', () => {
+  it('SIGTERM before the URL is known: exit 130, the tool stopped, no webhook', async () => {
+    const tools = standins();
+    const emulator = await startEmulator();
+    const listen = await startListenCli(['--tunnel', 'cloudflared'], { defer, env: { ...emulator.env, PATH: tools.path, STANDIN_STATE_DIR: tools.stateDir, STANDIN_SILENT: '1' } });
+    const [running] = await listen.until('the stand-in running', () => (tools.running().length > 0 ? tools.running() : undefined), 10_000);
+    expect(await listen.stop()).toBe(130);
+    expect(isAlive(running!.pid)).toBe(false);
+    expect(emulator.store.records()).toEqual([]);
+  });
+});
+
 describe('gemwh listen --tunnel: clear errors, nothing created', () => {
   async function fails(args: string[], env: Record<string, string>): Promise<{ code: number; stderr: string }> {
     const t = makeTestDeps({ env });
