@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runMain } from '../../src/program.js';
@@ -125,6 +126,20 @@ describe('gemwh listen --tunnel', () => {
     expect(listen.ready.publicUrl).toBe(`${running!.url}/`);
     expect(await listen.stop()).toBe(0);
     expect(tools.running()).toEqual([]);
+  });
+});
+
+describe('gemwh listen --public-url', () => {
+  it('the ready record and the second line of --ready-file carry the public URL', async () => {
+    const emulator = await startEmulator();
+    const dir = mkdtempSync(join(tmpdir(), 'gemwh-ready-'));
+    defer(() => rmSync(dir, { recursive: true, force: true }));
+    const readyFile = join(dir, 'ready');
+    const listen = await startListenCli(['--public-url', 'https://tunnel.example.com/hook', '--ready-file', readyFile], { defer, env: emulator.env });
+    const ready = await listen.waitFor((line) => line.type === 'ready', 'the ready line');
+    expect(ready.publicUrl).toBe('https://tunnel.example.com/hook');
+    expect(readFileSync(readyFile, 'utf8')).toBe(`${String(ready.url)}\nhttps://tunnel.example.com/hook\n`);
+    expect(await listen.stop()).toBe(0);
   });
 });
 
