@@ -5,7 +5,7 @@
 function __gemwh_subcommands
     switch "$argv[1]"
         case ''
-            echo 'create' 'list' 'get' 'update' 'delete' 'rotate' 'ping' 'secret' 'auth' 'listen' 'replay' 'completion' 'verify' 'events' 'conformance' 'emulator' 'trigger' 'help'
+            echo 'create' 'list' 'get' 'update' 'delete' 'rotate' 'ping' 'secret' 'auth' 'listen' 'replay' 'completion' 'verify' 'events' 'conformance' 'emulator' 'trigger' 'doctor' 'help'
         case 'secret'
             echo 'list' 'show' 'set' 'delete' 'help'
         case 'auth'
@@ -22,7 +22,7 @@ end
 # True when option $argv[2] takes a value in command path $argv[1].
 function __gemwh_takes_value
     switch "$argv[1]|$argv[2]"
-        case '*|--api-key' '*|--api-root' '*|--api-version' '*|--secret-store' 'create|--uri' 'create|--events' 'create|--name' 'list|--page-size' 'update|--uri' 'update|--events' 'update|--add-events' 'update|--remove-events' 'update|--name' 'update|--state' 'rotate|--grace' 'listen|--host' 'listen|--port' 'listen|--path' 'listen|--webhook' 'listen|--secret' 'listen|--secret-env' 'listen|--jwks-url' 'listen|--jwks-file' 'listen|--audience' 'listen|--tolerance' 'listen|--forward' 'listen|--route' 'listen|--events' 'listen|--header' 'listen|--forward-timeout' 'listen|--retry-initial' 'listen|--retry-max' 'listen|--max-body' 'listen|--journal' 'listen|--journal-max-size' 'listen|--journal-keep' 'listen|--ready-file' 'listen|--public-url' 'replay fixture|--to' 'replay fixture|--secret' 'replay fixture|--secret-env' 'replay fixture|--webhook' 'replay fixture|--audience' 'replay fixture|--id' 'replay fixture|--timestamp' 'replay fixture|--set' 'replay fixture|--count' 'replay fixture|--concurrency' 'replay fixture|--header' 'replay fixture|--tamper' 'replay fixture|--timeout' 'replay delivery|--since' 'replay delivery|--type' 'replay delivery|--to' 'replay delivery|--secret' 'replay delivery|--secret-env' 'replay delivery|--webhook' 'replay delivery|--journal' 'replay delivery|--timeout' 'replay jwks|--jwks-out' 'verify|--body' 'verify|--header' 'verify|--headers' 'verify|--secret' 'verify|--secret-env' 'verify|--webhook' 'verify|--jwks-url' 'verify|--jwks-file' 'verify|--audience' 'verify|--issuer' 'verify|--now' 'verify|--tolerance' 'conformance|--secret' 'conformance|--secret-env' 'conformance|--webhook' 'conformance|--audience' 'conformance|--jwks-port' 'conformance|--only' 'conformance|--report' 'conformance|--timeout' 'emulator|--host' 'emulator|--port' 'emulator|--state' 'emulator|--api-key' 'emulator|--job-delay' 'emulator|--fail-rate' 'emulator|--time-scale' 'emulator|--duplicate-rate' 'emulator|--delivery-timeout' 'emulator|--disable-after' 'emulator deliveries|--webhook' 'emulator deliveries|--delivery' 'trigger|--webhook' 'trigger|--set' 'trigger|--uri' 'trigger|--metadata' 'trigger|--wait-timeout'
+        case '*|--api-key' '*|--api-root' '*|--api-version' '*|--secret-store' 'create|--uri' 'create|--events' 'create|--name' 'list|--page-size' 'update|--uri' 'update|--events' 'update|--add-events' 'update|--remove-events' 'update|--name' 'update|--state' 'rotate|--grace' 'listen|--host' 'listen|--port' 'listen|--path' 'listen|--webhook' 'listen|--secret' 'listen|--secret-env' 'listen|--jwks-url' 'listen|--jwks-file' 'listen|--audience' 'listen|--tolerance' 'listen|--forward' 'listen|--route' 'listen|--events' 'listen|--header' 'listen|--forward-timeout' 'listen|--retry-initial' 'listen|--retry-max' 'listen|--max-body' 'listen|--journal' 'listen|--journal-max-size' 'listen|--journal-keep' 'listen|--ready-file' 'listen|--public-url' 'listen|--tunnel' 'listen|--tunnel-command' 'listen|--tunnel-url-pattern' 'listen|--tunnel-check-interval' 'listen|--tunnel-timeout' 'replay fixture|--to' 'replay fixture|--secret' 'replay fixture|--secret-env' 'replay fixture|--webhook' 'replay fixture|--audience' 'replay fixture|--id' 'replay fixture|--timestamp' 'replay fixture|--set' 'replay fixture|--count' 'replay fixture|--concurrency' 'replay fixture|--header' 'replay fixture|--tamper' 'replay fixture|--timeout' 'replay delivery|--since' 'replay delivery|--type' 'replay delivery|--to' 'replay delivery|--secret' 'replay delivery|--secret-env' 'replay delivery|--webhook' 'replay delivery|--journal' 'replay delivery|--timeout' 'replay jwks|--jwks-out' 'verify|--body' 'verify|--header' 'verify|--headers' 'verify|--secret' 'verify|--secret-env' 'verify|--webhook' 'verify|--jwks-url' 'verify|--jwks-file' 'verify|--audience' 'verify|--issuer' 'verify|--now' 'verify|--tolerance' 'conformance|--secret' 'conformance|--secret-env' 'conformance|--webhook' 'conformance|--audience' 'conformance|--jwks-port' 'conformance|--only' 'conformance|--report' 'conformance|--timeout' 'emulator|--host' 'emulator|--port' 'emulator|--state' 'emulator|--api-key' 'emulator|--job-delay' 'emulator|--fail-rate' 'emulator|--time-scale' 'emulator|--duplicate-rate' 'emulator|--delivery-timeout' 'emulator|--disable-after' 'emulator deliveries|--webhook' 'emulator deliveries|--delivery' 'trigger|--webhook' 'trigger|--set' 'trigger|--uri' 'trigger|--metadata' 'trigger|--wait-timeout'
             return 0
     end
     return 1
@@ -84,6 +84,7 @@ complete -c gemwh -n '__gemwh_at ""' -a 'events' -d 'list the webhook event type
 complete -c gemwh -n '__gemwh_at ""' -a 'conformance' -d 'attack your own webhook receiver with a battery of deliveries and score it'
 complete -c gemwh -n '__gemwh_at ""' -a 'emulator' -d 'run a local WebhookService (same REST API) for offline work and CI'
 complete -c gemwh -n '__gemwh_at ""' -a 'trigger' -d 'make the emulator send an event to its webhooks (or to --uri, dynamic)'
+complete -c gemwh -n '__gemwh_at ""' -a 'doctor' -d 'check what listen --tunnel and the API commands need, with the fix for each'
 complete -c gemwh -n '__gemwh_at ""' -a 'help' -d 'display help for command'
 complete -c gemwh -n '__gemwh_at ""' -s V -l version -d 'print the gemwh version'
 complete -c gemwh -n '__gemwh_at ""' -s h -l help -d 'display help for command'
@@ -172,6 +173,11 @@ complete -c gemwh -n '__gemwh_at "listen"' -l json -d 'NDJSON events on stdout, 
 complete -c gemwh -n '__gemwh_at "listen"' -l quiet -d 'only ready, rejected, forward_failed, warning and stopped events'
 complete -c gemwh -n '__gemwh_at "listen"' -l ready-file -x -d 'write the listening URL to this file once the port is open (removed on exit)'
 complete -c gemwh -n '__gemwh_at "listen"' -l public-url -x -d 'register a temporary webhook for this tunnel URL; deleted on exit'
+complete -c gemwh -n '__gemwh_at "listen"' -l tunnel -x -a '(__gemwh_values cloudflared ngrok auto)' -d 'start a tunnel (cloudflared, ngrok, or auto: whichever is installed) and register a temporary webhook for its URL'
+complete -c gemwh -n '__gemwh_at "listen"' -l tunnel-command -x -d 'start this tunnel command instead ({port} is the listener\'s port); its first https URL is used'
+complete -c gemwh -n '__gemwh_at "listen"' -l tunnel-url-pattern -x -d 'with --tunnel-command: the URL is the first match of this pattern (its first group, if any)'
+complete -c gemwh -n '__gemwh_at "listen"' -l tunnel-check-interval -x -d 'how often the running tunnel is probed; two failed probes restart it'
+complete -c gemwh -n '__gemwh_at "listen"' -l tunnel-timeout -x -d 'time allowed for a new tunnel URL to reach the listener'
 complete -c gemwh -n '__gemwh_at "listen"' -l emulator -d 'demo mode: run a local emulator whose webhook (all event types) delivers here; `t` sends an event'
 complete -c gemwh -n '__gemwh_at "listen"' -l demo -d 'with --emulator: send one event of every type at start'
 complete -c gemwh -n '__gemwh_at "listen"' -s h -l help -d 'display help for command'
@@ -284,3 +290,5 @@ complete -c gemwh -n '__gemwh_at "trigger"' -l wait-timeout -x -d 'how long --wa
 complete -c gemwh -n '__gemwh_at "trigger"' -l json -d 'print the deliveries as JSON'
 complete -c gemwh -n '__gemwh_at "trigger"' -s h -l help -d 'display help for command'
 complete -c gemwh -n '__gemwh_at "trigger"' -a 'batch.succeeded batch.cancelled batch.expired batch.failed interaction.requires_action interaction.completed interaction.failed interaction.cancelled video.generated'
+complete -c gemwh -n '__gemwh_at "doctor"' -l json -d 'print {"ok", "checks": [{"name", "status", "detail", "fix"}]} as JSON'
+complete -c gemwh -n '__gemwh_at "doctor"' -s h -l help -d 'display help for command'

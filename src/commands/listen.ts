@@ -12,6 +12,8 @@ import { parseByteSize, parsePath } from '../listen/flags.js';
 import { checkPublicUrl } from '../listen/public-url.js';
 import { parseRoute } from '../listen/routing.js';
 import type { ListenFrontEnd, ListenOptions } from '../listen/run-listen.js';
+import { parseTunnelTool, parseUrlPattern, TUNNEL_DEFAULTS, type TunnelChoice, type TunnelSettings } from '../tunnel/tools.js';
+import { completeWith } from '../completion/hints.js';
 import { collect } from './collect.js';
 import { secretEnvOption, secretOption, webhookOption } from './secret-options.js';
 
@@ -43,6 +45,12 @@ interface RawFlags {
   quiet?: boolean;
   readyFile?: string;
   publicUrl?: string;
+  tunnel?: string;
+  tunnelCommand?: string;
+  tunnelUrlPattern?: string;
+  /** Optional here: only meaningful with --tunnel (commander always fills in the default). */
+  tunnelCheckInterval?: string;
+  tunnelTimeout?: string;
   emulator?: boolean;
   demo?: boolean;
 }
@@ -86,6 +94,12 @@ export default function listenCommand(deps: Deps): Command {
     .addOption(new Option('--quiet', 'only ready, rejected, forward_failed, warning and stopped events'))
     .addOption(new Option('--ready-file <file>', 'write the listening URL to this file once the port is open (removed on exit)'))
     .addOption(new Option('--public-url <url>', 'register a temporary webhook for this tunnel URL; deleted on exit'))
+    // Not .choices(): the refusal of another tool's name should point at --tunnel-command.
+    .addOption(completeWith(new Option('--tunnel <tool>', 'start a tunnel (cloudflared, ngrok, or auto: whichever is installed) and register a temporary webhook for its URL'), { values: ['cloudflared', 'ngrok', 'auto'] }))
+    .addOption(new Option('--tunnel-command <cmd>', "start this tunnel command instead ({port} is the listener's port); its first https URL is used"))
+    .addOption(new Option('--tunnel-url-pattern <regex>', "with --tunnel-command: the URL is the first match of this pattern (its first group, if any)"))
+    .addOption(new Option('--tunnel-check-interval <duration>', 'how often the running tunnel is probed; two failed probes restart it').default('15s'))
+    .addOption(new Option('--tunnel-timeout <duration>', 'time allowed for a new tunnel URL to reach the listener').default('60s'))
     .addOption(new Option('--emulator', 'demo mode: run a local emulator whose webhook (all event types) delivers here; `t` sends an event'))
     .addOption(new Option('--demo', 'with --emulator: send one event of every type at start'))
     .addHelpText(
@@ -93,7 +107,7 @@ export default function listenCommand(deps: Deps): Command {
       '\nExamples:\n' +
         '  $ gemwh listen --emulator --demo --forward 3000\n' +
         "  $ gemwh listen --secret-env GEMINI_WEBHOOK_SECRET --route 'batch.*=localhost:3000/batch' --forward localhost:3000/hooks --json\n" +
-        '  $ gemwh listen --public-url https://abc.trycloudflare.com --events video.generated --forward 8080\n',
+        '  $ gemwh listen --tunnel auto --events video.generated --forward 8080\n',
     )
     .action(async (_flags: RawFlags, command: Command) => {
       const flags = command.optsWithGlobals<RawFlags & Record<string, unknown>>();
@@ -112,6 +126,9 @@ export default function listenCommand(deps: Deps): Command {
           });
         },
       };
+      if (flags.emulator && options.tunnel) {
+        throw new UsageError('--emulator and --tunnel are alternatives', { hint: '--emulator sends the events itself; --tunnel is for real Gemini deliveries.' });
+      }
       if (flags.demo && !flags.emulator) throw new UsageError('--demo needs --emulator', { hint: 'e.g. gemwh listen --emulator --demo' });
       if (flags.emulator) {
         const { runListenWithEmulator } = await import('../listen/emulator-demo.js');
@@ -131,6 +148,12 @@ export function toListenOptions(flags: RawFlags, globals: GlobalOptions): Listen
     throw new UsageError('--retry-initial must be above zero and --retry-max at least as long', { hint: 'e.g. --retry-initial 1s --retry-max 60s' });
   }
   const publicUrl = flags.publicUrl === undefined ? undefined : checkPublicUrl(flags.publicUrl);
+  const tunnel = tunnelSettings(flags);
+  if (tunnel && publicUrl) {
+    throw new UsageError('--public-url and --tunnel/--tunnel-command are alternatives', {
+      hint: 'Give --public-url for a tunnel you run yourself, or --tunnel to let gemwh start one.',
+    });
+  }
   return {
     host: flags.host,
     port: parsePort(flags.port),
@@ -163,9 +186,32 @@ export function toListenOptions(flags: RawFlags, globals: GlobalOptions): Listen
     quiet: flags.quiet === true,
     readyFile: flags.readyFile,
     publicUrl,
+    ...(tunnel ? { tunnel } : {}),
     globals,
     owner: { host: hostname(), pid: process.pid },
     isProcessAlive,
+  };
+}
+
+function tunnelSettings(flags: RawFlags): TunnelSettings | undefined {
+  if (flags.tunnelUrlPattern !== undefined && flags.tunnelCommand === undefined) {
+    throw new UsageError('--tunnel-url-pattern needs --tunnel-command', { hint: "e.g. --tunnel-command 'lt --port {port}' --tunnel-url-pattern 'https://\\S+\\.loca\\.lt'" });
+  }
+  if (flags.tunnel !== undefined && flags.tunnelCommand !== undefined) {
+    throw new UsageError('--tunnel and --tunnel-command are alternatives', { hint: 'Give --tunnel cloudflared|ngrok|auto, or your own command with --tunnel-command.' });
+  }
+  let choice: TunnelChoice;
+  if (flags.tunnel !== undefined) choice = parseTunnelTool(flags.tunnel);
+  else if (flags.tunnelCommand !== undefined) {
+    if (flags.tunnelCommand.trim() === '') throw new UsageError('--tunnel-command is empty', { hint: "e.g. --tunnel-command 'lt --port {port}'" });
+    choice = { kind: 'command', command: flags.tunnelCommand, ...(flags.tunnelUrlPattern !== undefined ? { urlPattern: parseUrlPattern(flags.tunnelUrlPattern) } : {}) };
+  } else return undefined;
+  return {
+    choice,
+    urlTimeoutMs: TUNNEL_DEFAULTS.urlTimeoutMs,
+    reachTimeoutMs: positive(parseDuration(flags.tunnelTimeout ?? '60s', '--tunnel-timeout'), '--tunnel-timeout'),
+    checkIntervalMs: positive(parseDuration(flags.tunnelCheckInterval ?? '15s', '--tunnel-check-interval'), '--tunnel-check-interval'),
+    backoff: TUNNEL_DEFAULTS.backoff,
   };
 }
 

@@ -11,6 +11,8 @@ export interface ReadyEvent {
   at: number;
   /** e.g. http://127.0.0.1:8787/webhook */
   url: string;
+  /** Where Gemini delivers to (--public-url, --tunnel): the tunnel's URL that leads here. */
+  publicUrl?: string;
   forwardTargets: string[];
   /** What deliveries are verified against, already redacted (`whsec_…ab12`, webhook ids, JWKS URL). */
   verifying: { webhookIds: string[]; secrets: string[]; jwks?: string };

@@ -64,6 +64,7 @@ export function formatEventLine(event: ListenEvent): string | undefined {
     case 'ready':
       return [
         `${time}  listening on ${event.url}`,
+        ...(event.publicUrl ? [`          public URL ${event.publicUrl}`] : []),
         ...(event.forwardTargets.length > 0 ? [`          forwarding to ${event.forwardTargets.join(', ')}`] : []),
         ...(event.journal ? [`          journal ${event.journal}`] : []),
       ].join('\n');

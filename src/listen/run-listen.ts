@@ -23,6 +23,7 @@ import { LISTEN_DEFAULTS, startListenSession, type ListenSessionOptions } from '
 import type { ListenSession } from './session-types.js';
 import { AUDIENCE_WARNING, loadJwksFile, untilAborted, withAudienceNote } from './start-up.js';
 import { createListenVerifier } from './verification.js';
+import type { TunnelSettings } from '../tunnel/tools.js';
 
 export interface ListenOptions {
   host: string;
@@ -53,6 +54,8 @@ export interface ListenOptions {
   quiet: boolean;
   readyFile?: string;
   publicUrl?: URL;
+  /** --tunnel / --tunnel-command: start a tunnel to the port and use its URL as the public URL. */
+  tunnel?: TunnelSettings;
   globals: GlobalOptions;
   /** Who owns temporary --public-url webhooks (this host and process). */
   owner: TempWebhookOwner;
@@ -101,7 +104,7 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
   const keys = await starting(keySource(options, deps));
   // Named webhooks, or by default every stored one unless secrets were given.
   const named = options.webhookIds.length > 0 ? options.webhookIds : undefined;
-  const needsStore = named !== undefined || (explicit.length === 0 && !options.publicUrl);
+  const needsStore = named !== undefined || (explicit.length === 0 && !options.publicUrl && !options.tunnel);
 
   let store: SecretStore | undefined;
   let stored: SecretCandidate[] = [];
@@ -123,6 +126,7 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
 
   let temp: TempWebhook | undefined;
   let cleanupApi: WebhookApi | undefined;
+  let tunnel: Awaited<ReturnType<typeof import('../tunnel/run-tunnel.js').prepareTunnel>> | undefined;
   const printer = choosePrinter(options, deps, frontEnd);
   let session: ListenSession | undefined;
   let readyFileWritten = false;
@@ -135,7 +139,15 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
       // Not raced: the webhook must be known to be deleted. The finally below deletes it.
       if (deps.signal.aborted) throw new InterruptedError('stopped while listen was starting', { hint: 'Nothing is listening; run the command again to start it.' });
     }
+    if (options.tunnel) {
+      const { prepareTunnel } = await import('../tunnel/run-tunnel.js');
+      // Checked before the port opens: a missing tool or API key fails at once, creating nothing.
+      tunnel = await starting(prepareTunnel(options.tunnel, options, deps, stderr));
+      cleanupApi = tunnel.cleanupApi;
+    }
 
+    // With --tunnel the temporary webhook (and its secret) comes once the tunnel is up: the
+    // verifier reads these arrays at each delivery, so the secret is pushed into them then.
     const tempCandidates: SecretCandidate[] = temp ? [{ secret: temp.secret, label: temp.webhook.id }] : [];
     const candidates = [...explicit, ...stored, ...tempCandidates];
     if (candidates.length === 0 && needsStore) {
@@ -192,6 +204,20 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
       resume: LISTEN_DEFAULTS.resume,
       stopGraceMs: LISTEN_DEFAULTS.stopGraceMs,
       journalOwner: { host: options.owner.host, pid: options.owner.pid, isProcessAlive: options.isProcessAlive },
+      ...(options.publicUrl ? { beforeReady: async () => ({ publicUrl: options.publicUrl!.href }) } : {}),
+      ...(tunnel
+        ? {
+            intercept: tunnel.intercept,
+            beforeReady: async (url: string) => {
+              const up = await tunnel!.start(url, (message) => session?.warn(message));
+              temp = up.temp;
+              const candidate = { secret: up.temp.secret, label: up.temp.webhook.id };
+              tempCandidates.push(candidate);
+              candidates.push(candidate);
+              return { publicUrl: up.publicUrl, webhookIds: [up.temp.webhook.id] };
+            },
+          }
+        : {}),
     };
     const started = await starting(startListenSession(sessionOptions, deps), (late) => late.stop('interrupted while starting'));
     session = started;
@@ -206,7 +232,8 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
 
     // The ready file exists before the `ready` record is printed: a script may watch either.
     if (options.readyFile) {
-      await writeAtomically(options.readyFile, `${running.url}\n`, deps.random.bytes(4).toString('hex'));
+      const publicUrl = tunnel?.publicUrl() ?? options.publicUrl?.href;
+      await writeAtomically(options.readyFile, `${running.url}\n${publicUrl ? `${publicUrl}\n` : ''}`, deps.random.bytes(4).toString('hex'));
       readyFileWritten = true;
     }
     if (printer) {
@@ -215,7 +242,7 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
       running.on((event: ListenEvent) => printer.write(event));
     }
     if (options.json || !deps.io.stdout.isTTY) stderr(`listening on ${running.url}`);
-    if (temp) stderr(`Gemini delivers to ${options.publicUrl!.href} → your tunnel → ${running.url}`);
+    if (temp && options.publicUrl) stderr(`Gemini delivers to ${options.publicUrl.href} → your tunnel → ${running.url}`);
     await frontEnd.onListening?.(running);
 
     const onAbort = () => void running.stop(`signal ${String(deps.signal.reason ?? 'abort')}`);
@@ -245,6 +272,8 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
         );
       }
     }
+    // After the webhook is gone: nothing should still be sent to the tunnel's URL.
+    await tunnel?.stop();
   }
 }
 
@@ -271,6 +300,26 @@ async function setUpPublicUrl(
   deps: Deps,
   stderr: (line: string) => void,
 ): Promise<{ temp: TempWebhook; cleanupApi: WebhookApi }> {
+  const [{ api, cleanupApi }, { createTempWebhook }] = await Promise.all([connectForTempWebhook(options, deps, stderr), import('./public-url.js')]);
+  const temp = await createTempWebhook(api, {
+    publicUrl: options.publicUrl!,
+    events: options.events,
+    owner: options.owner,
+    now: deps.clock.now(),
+  });
+  stderr(`created the temporary webhook ${temp.webhook.id} (${temp.webhook.name}) for ${temp.webhook.uri}; it is deleted when listen stops`);
+  return { temp, cleanupApi };
+}
+
+/**
+ * The API clients a temporary webhook needs (the API key is required: a missing one fails here,
+ * before anything is created), after removing the temporary webhooks earlier listens left behind.
+ */
+export async function connectForTempWebhook(
+  options: Pick<ListenOptions, 'globals' | 'owner' | 'isProcessAlive'>,
+  deps: Deps,
+  stderr: (line: string) => void,
+): Promise<{ api: WebhookApi; cleanupApi: WebhookApi }> {
   const [{ resolveApiKey }, { createWebhookApi }, publicUrl] = await Promise.all([
     import('../api/credentials.js'),
     import('../api/client.js'),
@@ -284,14 +333,7 @@ async function setUpPublicUrl(
 
   const removed = await publicUrl.removeLeftoverWebhooks(api, options.owner, options.isProcessAlive);
   for (const webhook of removed) stderr(`removed ${webhook.id} (${webhook.name}), a temporary webhook left behind by an earlier listen`);
-  const temp = await publicUrl.createTempWebhook(api, {
-    publicUrl: options.publicUrl!,
-    events: options.events,
-    owner: options.owner,
-    now: deps.clock.now(),
-  });
-  stderr(`created the temporary webhook ${temp.webhook.id} (${temp.webhook.name}) for ${temp.webhook.uri}; it is deleted when listen stops`);
-  return { temp, cleanupApi };
+  return { api, cleanupApi };
 }
 
 /** Writes to a temporary name in the same folder, then renames: a reader sees all of it or nothing. */

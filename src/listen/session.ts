@@ -58,6 +58,13 @@ export interface ListenSessionOptions extends RoutingOptions, ReceiverLimits {
   forwardBacklogBytes?: number;
   /** Who locks the journal against a second listener (the CLI passes its process); no lock without. */
   journalOwner?: LockOwner;
+  /** Answers requests that are not deliveries (a tunnel's reachability probe) before anything else sees them. */
+  intercept?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /**
+   * Runs once the port is open, before `ready`: e.g. a tunnel started towards the port. What it
+   * returns goes into `ready`; when it throws, the session closes and the start fails with it.
+   */
+  beforeReady?: (url: string) => Promise<Pick<ReadyEvent, 'publicUrl'> & { webhookIds?: string[] }>;
 }
 
 export const LISTEN_DEFAULTS = {
@@ -682,6 +689,7 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
   }
 
   const server: Server = createServer(serverOptions(options), (req, res) => {
+    if (options.intercept?.(req, res)) return;
     const work = handle(req, res)
       .catch((error: unknown) => {
         warn(`internal error while handling a request: ${error instanceof Error ? error.message : String(error)}`);
@@ -784,12 +792,22 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
     stop,
   };
 
+  let extras: Awaited<ReturnType<NonNullable<ListenSessionOptions['beforeReady']>>> = {};
+  if (options.beforeReady) {
+    try {
+      extras = await options.beforeReady(url);
+    } catch (error) {
+      await stop('start-up failed');
+      throw error;
+    }
+  }
   emit({
     type: 'ready',
     at: now(),
     url,
+    ...(extras.publicUrl ? { publicUrl: extras.publicUrl } : {}),
     forwardTargets: describeTargets(options),
-    verifying: options.verifying,
+    verifying: extras.webhookIds ? { ...options.verifying, webhookIds: [...options.verifying.webhookIds, ...extras.webhookIds] } : options.verifying,
     journal: options.journal?.file,
   });
 
