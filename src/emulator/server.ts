@@ -12,11 +12,12 @@ import { addJobRoutes } from './jobs/job-routes.js';
 import { EmulatorKeyRing } from './jwks/key-ring.js';
 import { addManagementRoutes } from './management-routes.js';
 import { Router, type EmulatorRequest, type EmulatorResponse } from './router.js';
+import type { UpdateMaskMode } from './fidelity.js';
 import { loadStateFile, saveStateFile } from './state-file.js';
 import { WebhookStore, type RandomSource } from './store.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
-export const EMULATOR_API_VERSIONS = ['v1beta', 'v1'] as const;
+export const EMULATOR_API_VERSIONS = ['v1', 'v1beta'] as const;
 
 export interface RequestLogEntry {
   method: string;
@@ -38,6 +39,8 @@ export interface StartEmulatorOptions {
   clock?: Clock;
   random?: RandomSource;
   apiVersions?: readonly string[];
+  /** PATCH and update_mask: `ignore` as observed on the live API (default), `honor` as the reference reads. */
+  updateMask?: UpdateMaskMode;
   maxBodyBytes?: number;
   onRequest?: (entry: RequestLogEntry) => void;
   /** Called with anything a route threw that was not an EmulatorHttpError (answered as 500). */
@@ -64,6 +67,10 @@ export interface EmulatorDeliveryOptions {
   duplicateRate?: number;
   /** Real ms a receiver has to answer. Default 5000. */
   timeoutMs?: number;
+  /** The `aud` of dynamic deliveries' JWTs. Default: the URI each delivery is sent to (a guess). */
+  jwtAudience?: string;
+  /** The `iss` of dynamic deliveries' JWTs. Default: the emulator's base URL (a guess). */
+  jwtIssuer?: string;
   /** Consecutive failed attempts that disable a webhook. Default 20. */
   disableAfterFailures?: number;
   /** Requests in flight at most. Default 64. */
@@ -125,9 +132,9 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   }
 
   const router = new Router();
-  addManagementRoutes(router, store, options.apiVersions ?? EMULATOR_API_VERSIONS);
+  addManagementRoutes(router, store, options.apiVersions ?? EMULATOR_API_VERSIONS, options.updateMask);
   let baseUrl = '';
-  const deliveries = createDeliveryEngine({ store, keys, clock, random, issuer: () => baseUrl, ...delivery });
+  const deliveries = createDeliveryEngine({ store, keys, clock, random, ...delivery, issuer: () => delivery.jwtIssuer ?? baseUrl });
   addDeliveryRoutes(router, deliveries, keys);
   const jobs = new JobManager({
     clock,
@@ -223,7 +230,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: HandlerCon
   let path = '/';
   let response: EmulatorResponse;
   try {
-    const url = new URL(req.url ?? '/', 'http://emulator.invalid');
+    const url = requestUrl(req.url ?? '/');
     path = url.pathname;
     const body = await readBody(req, ctx.maxBodyBytes);
     response = await dispatch(method, url, req, body, ctx);
@@ -234,6 +241,19 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: HandlerCon
   }
   send(res, response);
   ctx.onRequest?.({ method, path, status: response.status, durationMs: performance.now() - started });
+}
+
+/**
+ * The request target as a URL. An origin-form target (`/v1/webhooks`) is only ever a path and a
+ * query, even when it starts with `//x:y` (which `new URL(target, base)` would read as a host and
+ * throw on); an absolute-form target that does not parse is the client's mistake, a 400.
+ */
+function requestUrl(target: string): URL {
+  try {
+    return target.startsWith('/') ? new URL(`http://emulator.invalid${target}`) : new URL(target);
+  } catch {
+    throw invalidArgument('The request target is not a valid URL: send a path such as /v1/webhooks.');
+  }
 }
 
 async function dispatch(method: string, url: URL, req: IncomingMessage, body: Buffer, ctx: HandlerContext): Promise<EmulatorResponse> {
