@@ -12,7 +12,8 @@ Options:
                                $GOOGLE_API_KEY, then the secret store)
   --api-root <url>             API server to talk to, e.g. the emulator (env:
                                GEMWH_API_ROOT)
-  --api-version <version>      API version in request paths (default: "v1beta")
+  --api-version <version>      API version in request paths (v1beta also works)
+                               (default: "v1")
   --secret-store <store>       where signing secrets live (env:
                                GEMWH_SECRET_STORE) (choices: "keychain", "file")
   -h, --help                   display help for command
