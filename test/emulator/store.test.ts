@@ -58,7 +58,7 @@ describe('WebhookStore rotation semantics', () => {
     const { store } = makeStore();
     const created = store.create(input);
     const updated = store.update(created.id, { name: 'renamed' }, ['name']);
-    for (const webhook of [created, updated, store.get(created.id), ...store.list().webhooks]) {
+    for (const webhook of [created, updated, store.get(created.id), ...(store.list().webhooks ?? [])]) {
       expect(webhook).not.toHaveProperty('create_time');
       expect(webhook).not.toHaveProperty('update_time');
     }
