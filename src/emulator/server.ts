@@ -1,6 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Clock } from '../deps.js';
 import { UsageError } from '../errors.js';
 import { createDeliveryEngine } from './deliveries/engine.js';
@@ -148,9 +149,12 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   addJobRoutes(router, jobs, options.apiVersions ?? EMULATOR_API_VERSIONS);
 
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const server = createServer((req, res) => {
+  // Routing never reads Host, so a request without one is answered like any other rather than
+  // with Node's bare 400.
+  const server = createServer({ requireHostHeader: false }, (req, res) => {
     void handle(req, res, { router, apiKey: options.apiKey, maxBodyBytes, onRequest: options.onRequest, onInternalError: options.onInternalError });
   });
+  server.on('clientError', answerClientError);
 
   const host = options.host ?? '127.0.0.1';
   try {
@@ -342,6 +346,28 @@ function errorResponse(error: unknown, ctx: HandlerContext): EmulatorResponse {
   }
   ctx.onInternalError?.(error);
   return { status: 500, body: googleErrorBody(500, 'INTERNAL', 'Internal error encountered.') };
+}
+
+/**
+ * Malformed HTTP (a broken request line or chunk, headers over Node's limit) never reaches a
+ * route: Node would answer it with a bare status line. The emulator answers in Google's shape.
+ */
+function answerClientError(error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex): void {
+  if (!socket.writable || (error.code === 'ECONNRESET' && socket.destroyed)) {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? 431 : 400;
+  const payload = JSON.stringify(
+    googleErrorBody(status, 'INVALID_ARGUMENT', tooLarge ? 'Request headers are too large.' : `The request is not valid HTTP: ${error.code ?? error.message}.`),
+  );
+  // An answer to HEAD has no body, or the client reads it as the start of the next response.
+  const head = error.rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';
+  socket.end(
+    `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+      `content-type: application/json; charset=UTF-8\r\ncontent-length: ${Buffer.byteLength(payload)}\r\nconnection: close\r\n\r\n${head ? '' : payload}`,
+  );
 }
 
 function send(res: ServerResponse, response: EmulatorResponse): void {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
@@ -277,8 +277,13 @@ describe('the emulator fidelity table', () => {
     });
   }
 
-  it('is in the README exactly as rendered from src/emulator/fidelity.ts', () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  it('is in the README exactly as rendered from src/emulator/fidelity.ts (UPDATE_FIDELITY=1 rewrites it)', () => {
+    const file = new URL('../../README.md', import.meta.url);
+    let readme = readFileSync(file, 'utf8');
+    if (process.env.UPDATE_FIDELITY === '1') {
+      readme = readme.replace(/(<!-- fidelity-table:start[^>]*-->\n)[\s\S]*?(<!-- fidelity-table:end -->)/, (_all, start: string, end: string) => `${start}${renderFidelityTable()}\n${end}`);
+      writeFileSync(file, readme);
+    }
     const table = /<!-- fidelity-table:start[^>]*-->\n([\s\S]*?)\n<!-- fidelity-table:end -->/.exec(readme)?.[1];
     expect(table, 'README markers <!-- fidelity-table:start --> … <!-- fidelity-table:end -->').toBe(renderFidelityTable());
   });
