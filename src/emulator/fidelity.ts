@@ -155,10 +155,25 @@ export function renderFidelityTable(rows: readonly FidelityRow[] = FIDELITY_TABL
   return lines.join('\n');
 }
 
-/** For `gemwh emulator --help`: every guess, one line each. */
+/** For `gemwh emulator --help`: every guess, wrapped to 80 columns. */
 export function renderGuesses(rows: readonly FidelityRow[] = FIDELITY_TABLE): string {
   return rows
     .filter((row) => row.source === 'guess')
-    .map((row) => `  - ${row.behaviour.replace(/`/g, '')}${row.flag ? ` (${row.flag})` : ''}`)
+    .map((row) => wrap(`- ${row.behaviour.replace(/`/g, '')}${row.flag ? ` (${row.flag})` : ''}`, 78, '  ', '    '))
     .join('\n');
+}
+
+function wrap(text: string, width: number, first: string, rest: string): string {
+  const lines: string[] = [];
+  let line = first;
+  for (const word of text.split(' ')) {
+    if (line.trim() !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = rest + word;
+    } else {
+      line += line.trim() === '' ? word : ` ${word}`;
+    }
+  }
+  lines.push(line);
+  return lines.join('\n');
 }
