@@ -103,8 +103,8 @@ _gemwh_spec() {
       ;;
     'emulator')
       subs='deliveries jwks'
-      opts='--host --port --state --api-key --job-delay --fail-rate --time-scale --duplicate-rate --delivery-timeout --disable-after --quiet --json -h --help'
-      valopts='--host --port --state --api-key --job-delay --fail-rate --time-scale --duplicate-rate --delivery-timeout --disable-after'
+      opts='--host --port --state --api-key --job-delay --fail-rate --update-mask --jwt-audience --jwt-issuer --time-scale --duplicate-rate --delivery-timeout --disable-after --quiet --json -h --help'
+      valopts='--host --port --state --api-key --job-delay --fail-rate --update-mask --jwt-audience --jwt-issuer --time-scale --duplicate-rate --delivery-timeout --disable-after'
       ;;
     'emulator deliveries')
       opts='--webhook --delivery --json -h --help'
@@ -152,6 +152,7 @@ _gemwh_values() {
     'verify|--headers') files=1 ;;
     'verify|--jwks-file') files=1 ;;
     'conformance|--report') files=1 ;;
+    'emulator|--update-mask') vals='ignore honor' ;;
   esac
 }
 

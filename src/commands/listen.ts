@@ -26,7 +26,7 @@ interface RawFlags {
   secretEnv?: string[];
   jwksUrl?: string;
   jwksFile?: string;
-  audience?: string;
+  audience?: string[];
   tolerance: string;
   forward?: string[];
   route?: string[];
@@ -74,7 +74,7 @@ export default function listenCommand(deps: Deps): Command {
     .addOption(secretEnvOption('verify with'))
     .addOption(new Option('--jwks-url <url>', "dynamic webhooks: JWKS to fetch keys from (default: Google's)"))
     .addOption(new Option('--jwks-file <file>', 'dynamic webhooks: a local JWKS file instead'))
-    .addOption(new Option('--audience <aud>', 'dynamic webhooks: require this JWT aud claim'))
+    .addOption(new Option('--audience <aud>', 'dynamic webhooks: require this JWT aud claim (repeatable: any one will do)').argParser(collect))
     .addOption(new Option('--tolerance <duration>', 'allowed clock skew of webhook-timestamp / JWT times').default('5m'))
     .addOption(new Option('--forward <target>', 'forward verified deliveries here: PORT, HOST:PORT[/PATH] or URL (repeatable)').argParser(collect))
     .addOption(new Option('--route <pattern=target>', "forward these event types elsewhere, e.g. 'batch.*=localhost:3000/batch' (repeatable)").argParser(collect))
@@ -163,7 +163,7 @@ export function toListenOptions(flags: RawFlags, globals: GlobalOptions): Listen
     secretEnv: list(flags.secretEnv),
     jwksUrl: flags.jwksUrl,
     jwksFile: flags.jwksFile,
-    audience: flags.audience,
+    audience: list(flags.audience).map((aud) => nonEmptyAudience(aud)),
     toleranceSec: parseDurationSeconds(flags.tolerance, '--tolerance'),
     forward: list(flags.forward).map(parseTarget),
     routes: list(flags.route).map(parseRoute),
@@ -228,4 +228,9 @@ function isProcessAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+function nonEmptyAudience(value: string): string {
+  if (value.trim() === '') throw new UsageError('--audience must not be empty', { hint: 'Give the aud claim your deliveries carry, e.g. --audience https://hooks.example.com/gemini.' });
+  return value;
 }

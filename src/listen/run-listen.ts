@@ -37,7 +37,8 @@ export interface ListenOptions {
   secretEnv: string[];
   jwksUrl?: string;
   jwksFile?: string;
-  audience?: string;
+  /** --audience values: a dynamic delivery's aud must be one of them; empty: not checked. */
+  audience: string[];
   toleranceSec: number;
   forward: Target[];
   routes: Route[];
@@ -168,7 +169,7 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
       toleranceSec: options.toleranceSec,
       now,
     });
-    const verify = options.audience === undefined ? withAudienceNote(verifier, () => warnAudience?.()) : verifier;
+    const verify = options.audience.length === 0 ? withAudienceNote(verifier, () => warnAudience?.()) : verifier;
 
     const sessionOptions: ListenSessionOptions = {
       host: options.host,
@@ -223,12 +224,9 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
     session = started;
     const running = session;
     const warn = (message: string) => running.warn(message);
-    if (options.audience === undefined) {
-      // An explicit JWKS means dynamic deliveries are expected: say it at start. With Google's
-      // default JWKS most sessions are static-only, so it is said at the first dynamic delivery.
-      if (options.jwksUrl !== undefined || options.jwksFile !== undefined) warn(AUDIENCE_WARNING);
-      else warnAudience = () => warn(AUDIENCE_WARNING);
-    }
+    // Said once, when the first dynamic delivery is accepted unchecked (a warning event: the live
+    // view and NDJSON both show it), not at start: most sessions never see a dynamic delivery.
+    if (options.audience.length === 0) warnAudience = () => warn(AUDIENCE_WARNING);
 
     // The ready file exists before the `ready` record is printed: a script may watch either.
     if (options.readyFile) {

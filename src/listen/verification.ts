@@ -14,7 +14,8 @@ export interface ListenVerifierOptions {
   reload?: () => Promise<readonly SecretCandidate[]>;
   reloadIntervalMs?: number;
   keys?: KeySource;
-  audience?: string;
+  /** Any one of them will do; empty or undefined: not checked. */
+  audience?: readonly string[];
   toleranceSec: number;
   /** Epoch ms. */
   now: () => number;
