@@ -20,7 +20,16 @@ export interface ListenVerifierOptions {
   now: () => number;
 }
 
-export function createListenVerifier(options: ListenVerifierOptions): DeliveryVerifier {
+/** The verifier, and the secrets a forward that waited is signed afresh with. */
+export type ListenVerifier = DeliveryVerifier & {
+  /**
+   * The currently valid secrets of the webhook whose secret (labelled `matchedLabel`) verified
+   * a delivery: Gemini signs with every valid secret of a webhook, and so does a re-signed forward.
+   */
+  signingSecrets(matchedLabel: string): string[];
+};
+
+export function createListenVerifier(options: ListenVerifierOptions): ListenVerifier {
   let secrets = options.secrets;
   let lastReload = -Infinity;
   const interval = options.reloadIntervalMs ?? 10_000;
@@ -51,7 +60,24 @@ export function createListenVerifier(options: ListenVerifierOptions): DeliveryVe
     return check(rawBody, headers, now);
   };
 
+  const signingSecrets = (matchedLabel: string): string[] => {
+    const group = secretGroup(matchedLabel);
+    const now = options.now();
+    return secrets.filter((c) => secretGroup(c.label) === group && (c.expiresAt === undefined || c.expiresAt > now)).map((c) => c.secret);
+  };
   // Without a secret store to reload from, the verdict is final: no extra async step per delivery.
-  if (!options.reload) return ({ rawBody, headers, now }) => check(rawBody, headers, now);
-  return ({ rawBody, headers, now }) => check(rawBody, headers, now).then((verdict) => afterCheck(rawBody, headers, now, verdict));
+  const verify: DeliveryVerifier = !options.reload
+    ? ({ rawBody, headers, now }) => check(rawBody, headers, now)
+    : ({ rawBody, headers, now }) => check(rawBody, headers, now).then((verdict) => afterCheck(rawBody, headers, now, verdict));
+  return Object.assign(verify, { signingSecrets });
+}
+
+/**
+ * Which webhook a secret belongs to, from its label: a stored one is labelled with its webhook
+ * id (plus " (previous)" in its rotation grace period); secrets given as flags (--secret, --secret-env $NAME) are taken as one
+ * webhook's, as a user passes old and new together during a rotation.
+ */
+function secretGroup(label: string): string {
+  if (label.startsWith('--secret') || label.startsWith('$')) return 'flags';
+  return label.endsWith(' (previous)') ? label.slice(0, -' (previous)'.length) : label;
 }

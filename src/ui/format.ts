@@ -116,7 +116,8 @@ export function errorDetail(error: string | undefined): string {
 
 export function targetText(t: TargetForward): string {
   if (t.kind === 'ok') return `${t.status} ${formatMs(t.latencyMs)}`;
-  const what = t.status === undefined ? `✗ ${errorWords(t.error)}` : `✗ ${t.status} ${formatMs(t.latencyMs)}`;
+  const why = t.tokenExpired ? ' JWT expired' : t.refusedFor ? ` bad ${t.refusedFor}` : '';
+  const what = t.status === undefined ? `✗ ${errorWords(t.error)}` : `✗ ${t.status}${why || ` ${formatMs(t.latencyMs)}`}`;
   return t.retryInMs === undefined ? what : `${what}, retrying in ${formatDelay(t.retryInMs)}`;
 }
 
