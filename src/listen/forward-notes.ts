@@ -11,3 +11,15 @@ export function refusalWords(cause: RefusalCause): string {
 }
 
 export const TOKEN_EXPIRED_WORDS = 'JWT expired before the forward: a dynamic delivery cannot be re-signed';
+
+/**
+ * What a 4xx answer from the app points at, when its text says: an app that checks the
+ * timestamp refuses a delivery that waited too long, one that checks the signature refuses a
+ * delivery signed with a secret it does not hold. Retrying cannot change either.
+ */
+export function refusalCause(status: number | undefined, responseStart: string | undefined): RefusalCause | undefined {
+  if (status === undefined || status < 400 || status >= 500 || !responseStart) return undefined;
+  if (/timestamp|too old|too new|expired|tolerance/i.test(responseStart)) return 'timestamp';
+  if (/signature|signed|hmac|verif/i.test(responseStart)) return 'signature';
+  return undefined;
+}

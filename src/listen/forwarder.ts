@@ -1,4 +1,4 @@
-import { isUntrustedCertificate } from '../core/tls-errors.js';
+import { isUntrustedCertificate, PLAIN_HTTP_WORDS, speaksPlainHttp } from '../core/tls-errors.js';
 // How much of the app's answer is kept for display and the journal: the same as replay shows.
 import { RESPONSE_START_BYTES } from '../replay/http-post.js';
 
@@ -262,6 +262,7 @@ function describeSendError(error: unknown, timedOut: boolean, closing: boolean, 
     case 'UND_ERR_BODY_TIMEOUT':
       return `timed out after ${timeoutMs} ms`;
     default:
+      if (speaksPlainHttp(err)) return PLAIN_HTTP_WORDS;
       if (isUntrustedCertificate({ code })) {
         return `untrusted TLS certificate (${err.cause?.message ?? err.message ?? code}): for a local app, listen --insecure accepts it`;
       }
@@ -493,16 +494,4 @@ export class ForwardQueue {
     this.runningJobs.delete(job);
     this.options.onAttempt(report);
   }
-}
-
-/**
- * What a 4xx answer from the app points at, when its text says: an app that checks the
- * timestamp refuses a delivery that waited too long, one that checks the signature refuses a
- * delivery signed with a secret it does not hold. Retrying cannot change either.
- */
-export function refusalCause(status: number | undefined, responseStart: string | undefined): 'timestamp' | 'signature' | undefined {
-  if (status === undefined || status < 400 || status >= 500 || !responseStart) return undefined;
-  if (/timestamp|too old|too new|expired|tolerance/i.test(responseStart)) return 'timestamp';
-  if (/signature|signed|hmac|verif/i.test(responseStart)) return 'signature';
-  return undefined;
 }

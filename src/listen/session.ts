@@ -11,7 +11,6 @@ import {
   ForwardQueue,
   createHttpSender,
   forwardHeaders,
-  refusalCause,
   type AttemptReport,
   type HeaderPairs,
   type HttpSender,
@@ -35,7 +34,7 @@ import {
   type ReceiverLimits,
 } from './receiver.js';
 import { createRouter, describeTargets, hasTargets, type RoutingOptions } from './routing.js';
-import { TOKEN_EXPIRED_WORDS } from './forward-notes.js';
+import { TOKEN_EXPIRED_WORDS, refusalCause } from './forward-notes.js';
 import { DELIVERY_DETAILS_KEPT, type DeliveryDetails, type ForwardAttempt, type ListenSession } from './session-types.js';
 
 /** Checks one delivery. Static and dynamic verification (and the JWKS behind it) hide behind this. */

@@ -89,6 +89,7 @@ const SENDER_PHRASES: Array<[RegExp, string]> = [
   [/^host not found/, 'no such host'],
   [/^aborted: the listener is stopping/, 'stopped'],
   [/^untrusted TLS certificate/, 'untrusted certificate'],
+  [/^the target speaks plain HTTP/, 'plain HTTP: use http://'],
 ];
 
 function codeWords(error: string): string | undefined {
