@@ -19,7 +19,7 @@ export const TOKEN_EXPIRED_WORDS = 'JWT expired before the forward: a dynamic de
  */
 export function refusalCause(status: number | undefined, responseStart: string | undefined): RefusalCause | undefined {
   if (status === undefined || status < 400 || status >= 500 || !responseStart) return undefined;
-  if (/timestamp|too old|too new|expired|tolerance/i.test(responseStart)) return 'timestamp';
-  if (/signature|signed|hmac|verif/i.test(responseStart)) return 'signature';
+  if (/timestamp|too[ _-]?(old|new)|expired|tolerance|stale/i.test(responseStart)) return 'timestamp';
+  if (/signature|signed|hmac|verif|no[ _-]matching/i.test(responseStart)) return 'signature';
   return undefined;
 }
