@@ -464,6 +464,10 @@ describe('forward backlog', () => {
     const verified = new Map(s.events.flatMap((e) => (e.type === 'verified' ? [[e.seq, e.webhookId]] : [])));
     const forwardedSeqs = s.events.flatMap((e) => (e.type === 'forwarded' ? [e.seq] : []));
     expect(forwardedSeqs.map((seq) => verified.get(seq)).sort()).toEqual([...ids].sort());
+    // A parked delivery waited: even its first attempt is signed afresh.
+    const parkedFirst = s.events.filter((e) => e.type === 'forwarded' && e.attempt === 1 && !attempted.has(e.seq));
+    expect(parkedFirst.length).toBeGreaterThan(0);
+    expect(parkedFirst.every((e) => e.type === 'forwarded' && e.signature === 'resigned')).toBe(true);
   });
 
   it('leaves parked deliveries pending in the journal at stop, and the next start forwards them', async () => {
