@@ -74,7 +74,7 @@ export interface ListenSessionOptions extends RoutingOptions, ReceiverLimits {
    * matched label): a forward that waited (a retry, a resend, a resumed or parked one) is signed
    * afresh with them, so an app that checks the timestamp still takes it. Without: as received.
    */
-  signingSecrets?: (matchedLabel: string) => readonly string[];
+  signingSecrets?: (matchedLabel: string, delivery?: { body: Buffer; headers: HeaderPairs }) => readonly string[];
   /** --forward-as-received: every attempt carries the headers as received, even when re-signing is possible. */
   forwardAsReceived?: boolean;
 }
@@ -454,7 +454,8 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
     const asReceived: PreparedSend = { headers, signature: 'as_received', timestamp: headerValue(headers, 'webhook-timestamp') };
     if (signing === undefined || options.forwardAsReceived || (attempt === 1 && !state.waited)) return asReceived;
     const webhookId = headerValue(headers, 'webhook-id');
-    const secrets = options.signingSecrets?.(signing.matchedLabel) ?? [];
+    // Resumed deliveries were verified by another run: let the verifier find their webhook again if need be.
+    const secrets = options.signingSecrets?.(signing.matchedLabel, state.waited ? { body: state.body, headers } : undefined) ?? [];
     if (webhookId === undefined || secrets.length === 0) return asReceived;
     const timestamp = String(Math.floor(now() / 1000));
     const signature = secrets.map((secret) => sign(webhookId, timestamp, state.body, secret)).join(' ');

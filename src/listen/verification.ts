@@ -1,5 +1,6 @@
 import type { KeySource } from '../core/jwt.js';
 import type { SecretCandidate, Verdict } from '../core/verdict.js';
+import { verifyStatic } from '../core/standard-webhooks.js';
 import { verifyDelivery } from '../core/verify.js';
 import type { DeliveryVerifier } from './session.js';
 
@@ -26,8 +27,14 @@ export type ListenVerifier = DeliveryVerifier & {
    * The currently valid secrets of the webhook whose secret (labelled `matchedLabel`) verified
    * a delivery: Gemini signs with every valid secret of a webhook, and so does a re-signed forward.
    */
-  signingSecrets(matchedLabel: string): string[];
+  signingSecrets(matchedLabel: string, delivery?: SignedDelivery): string[];
 };
+
+/** A delivery as received, for finding which of today's secrets signed it. */
+export interface SignedDelivery {
+  body: Buffer;
+  headers: ReadonlyArray<readonly [string, string]>;
+}
 
 export function createListenVerifier(options: ListenVerifierOptions): ListenVerifier {
   let secrets = options.secrets;
@@ -60,10 +67,20 @@ export function createListenVerifier(options: ListenVerifierOptions): ListenVeri
     return check(rawBody, headers, now);
   };
 
-  const signingSecrets = (matchedLabel: string): string[] => {
-    const group = secretGroup(matchedLabel);
+  const signingSecrets = (matchedLabel: string, delivery?: SignedDelivery): string[] => {
     const now = options.now();
-    return secrets.filter((c) => secretGroup(c.label) === group && (c.expiresAt === undefined || c.expiresAt > now)).map((c) => c.secret);
+    const ofGroup = (group: string) =>
+      secrets.filter((c) => secretGroup(c.label) === group && (c.expiresAt === undefined || c.expiresAt > now)).map((c) => c.secret);
+    const found = ofGroup(secretGroup(matchedLabel));
+    if (found.length > 0 || !delivery) return found;
+    // A delivery journaled by an earlier run whose secrets were labelled otherwise (--secret
+    // then, --webhook now): the secret that still verifies it, at its own time, names the webhook.
+    const headers: Record<string, string> = {};
+    for (const [name, value] of delivery.headers) headers[name.toLowerCase()] = value;
+    const sentAt = Number(headers['webhook-timestamp']) * 1000;
+    if (!Number.isFinite(sentAt)) return [];
+    const verdict = verifyStatic({ rawBody: delivery.body, headers, secrets, now: sentAt });
+    return verdict.ok && verdict.scheme === 'static' ? ofGroup(secretGroup(verdict.matched.label)) : [];
   };
   // Without a secret store to reload from, the verdict is final: no extra async step per delivery.
   const verify: DeliveryVerifier = !options.reload

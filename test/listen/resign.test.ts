@@ -157,6 +157,33 @@ describe('a forward that waited is signed afresh', () => {
     expectAllAccepted(app.received, sent);
   });
 
+  it('a resumed forward is signed afresh even when the next listen labels its secrets otherwise', async () => {
+    const app = await strictApp();
+    const clock = laggingClock();
+    const first = await startTestSession({
+      forward: [parseTarget(`127.0.0.1:${app.port}`)],
+      now: clock.now,
+      retry: { initialMs: 60_000, maxMs: 60_000 },
+      secrets: [{ secret: SECRET, label: '--secret' }],
+    });
+    let firstStopped = false;
+    cleanups.push(() => (firstStopped ? undefined : first.stop()));
+    const sent = await deliver(first, clock, 1);
+    await first.waitFor('forward_failed');
+    await first.session.stop();
+    firstStopped = true;
+
+    app.setUp(true);
+    // Now verified through the stored webhook: the journaled label "--secret" names no secret of this run.
+    const second = await startTestSession({ dir: first.dir, forward: [parseTarget(`127.0.0.1:${app.port}`)], secrets: [{ secret: SECRET, label: 'wh_test' }] });
+    cleanups.push(async () => {
+      await second.stop();
+      await first.stop();
+    });
+    await second.waitFor('forwarded', (e) => e.signature === 'resigned');
+    expectAllAccepted(app.received, sent);
+  });
+
   it('signs with every valid secret of the webhook, so an app still on the previous one accepts it', async () => {
     const app = await strictApp(OLD_SECRET);
     const clock = laggingClock();
