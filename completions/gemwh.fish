@@ -161,6 +161,7 @@ complete -c gemwh -n '__gemwh_at "listen"' -l events -x -a '(__gemwh_values batc
 complete -c gemwh -n '__gemwh_at "listen"' -l header -x -d 'add a header to every forwarded request (repeatable)'
 complete -c gemwh -n '__gemwh_at "listen"' -l forward-timeout -x -d 'time allowed for the app to answer a forward'
 complete -c gemwh -n '__gemwh_at "listen"' -l insecure -d 'forward to an https app even if its TLS certificate is untrusted (a local self-signed one)'
+complete -c gemwh -n '__gemwh_at "listen"' -l forward-as-received -d 'forward retries and resumed deliveries with their original webhook-timestamp and signature (default: signed afresh, as Gemini does)'
 complete -c gemwh -n '__gemwh_at "listen"' -l retry-initial -x -d 'first retry delay of a failed forward (doubles each time)'
 complete -c gemwh -n '__gemwh_at "listen"' -l retry-max -x -d 'longest delay between two forward retries'
 complete -c gemwh -n '__gemwh_at "listen"' -l max-body -x -d 'largest body accepted; larger ones get 413'

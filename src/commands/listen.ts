@@ -34,6 +34,7 @@ interface RawFlags {
   header?: string[];
   forwardTimeout: string;
   insecure?: boolean;
+  forwardAsReceived?: boolean;
   retryInitial: string;
   retryMax: string;
   maxBody: string;
@@ -82,6 +83,12 @@ export default function listenCommand(deps: Deps): Command {
     .addOption(new Option('--header <"K: V">', 'add a header to every forwarded request (repeatable)').argParser(collect))
     .addOption(new Option('--forward-timeout <duration>', 'time allowed for the app to answer a forward').default('30s'))
     .addOption(new Option('--insecure', "forward to an https app even if its TLS certificate is untrusted (a local self-signed one)"))
+    .addOption(
+      new Option(
+        '--forward-as-received',
+        'forward retries and resumed deliveries with their original webhook-timestamp and signature (default: signed afresh, as Gemini does)',
+      ),
+    )
     .addOption(new Option('--retry-initial <duration>', 'first retry delay of a failed forward (doubles each time)').default('1s'))
     .addOption(new Option('--retry-max <duration>', 'longest delay between two forward retries').default('60s'))
     .addOption(new Option('--max-body <size>', 'largest body accepted; larger ones get 413').default('1MiB'))
@@ -171,6 +178,7 @@ export function toListenOptions(flags: RawFlags, globals: GlobalOptions): Listen
     extraHeaders: list(flags.header).map((text) => parseOutgoingHeader(text)),
     forwardTimeoutMs: positive(parseDuration(flags.forwardTimeout, '--forward-timeout'), '--forward-timeout'),
     forwardInsecure: flags.insecure === true,
+    forwardAsReceived: flags.forwardAsReceived === true,
     retry: { initialMs: retryInitial, maxMs: retryMax },
     maxBodyBytes: parseByteSize(flags.maxBody, '--max-body'),
     journal:

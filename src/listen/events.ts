@@ -80,6 +80,12 @@ export interface ForwardedEvent {
   latencyMs: number;
   /** The first bytes of the app's answer, as text. */
   responseStart: string;
+  /** 'resigned': sent with a fresh webhook-timestamp and signature (a retry, resend or resumed forward). */
+  signature?: 'as_received' | 'resigned';
+  /** The JWT of this dynamic delivery had expired when it was sent (it cannot be re-signed). */
+  tokenExpired?: boolean;
+  /** In words, when there is something to say about how it was signed (an expired JWT). */
+  note?: string;
 }
 
 export interface ForwardFailedEvent {
@@ -95,6 +101,11 @@ export interface ForwardFailedEvent {
   responseStart?: string;
   /** Epoch ms of the next attempt; absent when no retry is scheduled. */
   nextAttemptAt?: number;
+  signature?: 'as_received' | 'resigned';
+  tokenExpired?: boolean;
+  note?: string;
+  /** The app's 4xx answer names the timestamp or the signature as what it refused. */
+  refusedFor?: 'timestamp' | 'signature';
 }
 
 /**

@@ -47,6 +47,8 @@ export interface ListenOptions {
   forwardTimeoutMs: number;
   /** Accept the app's untrusted TLS certificate (--insecure). */
   forwardInsecure?: boolean;
+  /** --forward-as-received: never re-sign a forward that waited. */
+  forwardAsReceived?: boolean;
   retry: RetryPolicy;
   maxBodyBytes: number;
   /** false: --no-journal. */
@@ -187,6 +189,8 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
       extraHeaders: options.extraHeaders,
       forwardTimeoutMs: options.forwardTimeoutMs,
       forwardInsecure: options.forwardInsecure,
+      forwardAsReceived: options.forwardAsReceived,
+      signingSecrets: verifier.signingSecrets,
       forwardConcurrency: LISTEN_DEFAULTS.forwardConcurrency,
       retry: options.retry,
       journal:
