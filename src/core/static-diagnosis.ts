@@ -1,4 +1,5 @@
 import { looksLikeJwt } from './headers.js';
+import { MAX_INSPECTED_NESTING, nestsDeeperThan } from './json-nesting.js';
 import type { ParsedSignatureHeader, SecretInspection } from './standard-webhooks.js';
 import type { HeaderBag, SecretCandidate } from './verdict.js';
 
@@ -6,7 +7,24 @@ import type { HeaderBag, SecretCandidate } from './verdict.js';
  * Plain-words findings for a static delivery that failed verification. Only runs on the failure
  * path, so it may afford to re-sign a dozen variants of the body: each one it finds names the
  * concrete mistake (re-serialised JSON, a lost newline, a renamed header) instead of "bad signature".
+ *
+ * Anyone can send a failing delivery, so the diagnosis must cost about what verifying does: every
+ * variant is made in one linear pass, the JSON re-serialisations (the only part whose cost grows
+ * with the shape of the body) are tried only up to JSON_VARIANTS_MAX_BYTES and
+ * MAX_INSPECTED_NESTING levels, and it is a generator that yields after each HMAC, so that a
+ * listener can let other requests through between the steps.
  */
+
+/** Bodies larger than this are not re-serialised as JSON by the diagnosis (the textual variants are still tried). */
+export const JSON_VARIANTS_MAX_BYTES = 64 * 1024;
+
+/** Runs a diagnosis generator to its end without yielding to anything. */
+export function runToEnd<T>(steps: Generator<void, T>): T {
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+  }
+}
 
 const EXPECTED_NAMES = 'gemwh expects webhook-id, webhook-timestamp and webhook-signature (the Standard Webhooks names Gemini sends)';
 
@@ -125,6 +143,11 @@ export interface StaticFailureContext {
 
 /** Why no signature matched: what the body or key would have had to be. */
 export function diagnoseStaticFailure(context: StaticFailureContext): string[] {
+  return runToEnd(diagnoseStaticFailureSteps(context));
+}
+
+/** diagnoseStaticFailure, yielding after each HMAC it computes. */
+export function* diagnoseStaticFailureSteps(context: StaticFailureContext): Generator<void, string[]> {
   const findings = signatureHeaderFindings(context.signatureText, context.signatures);
   const text = Buffer.isBuffer(context.rawBody)
     ? context.rawBody.toString('utf8')
@@ -139,13 +162,15 @@ export function diagnoseStaticFailure(context: StaticFailureContext): string[] {
     findings.push('The body is the text "[object Object]": a parsed object was converted to a string. Verify the raw bytes as received.');
   }
 
-  const bodyMatch = findBodyVariant(text, (variant) => keys.find((k) => context.matches(k.key, variant)));
+  const notTried: string[] = [];
+  const bodyMatch = yield* findBodyVariant(text, keys, context, notTried);
   if (bodyMatch) findings.push(bodyMatch);
 
-  const keyMatch = findKeyDerivation(context, keys);
+  const keyMatch = bodyMatch ? undefined : yield* findKeyDerivation(context, keys);
   if (keyMatch) findings.push(keyMatch);
 
   if (!bodyMatch && !keyMatch) {
+    findings.push(...notTried);
     findings.push(
       context.secrets.length === 1
         ? 'No variation of the body or key matches either: most likely this secret is not the one the sender signs with (another webhook’s secret, or an old one after a rotation), or the body, webhook-id or webhook-timestamp changed after signing.'
@@ -197,26 +222,46 @@ const JSON_FORMS: ReadonlyArray<{ name: string; options: SerializeOptions }> = [
   { name: 'JSON with ", " and ": " separators', options: { indent: 0, itemSeparator: ', ', keySeparator: ': ', sortKeys: false, asciiOnly: false } },
 ];
 
-function findBodyVariant(text: string, matchFor: (variant: string) => { candidate: SecretCandidate } | undefined): string | undefined {
+function* findBodyVariant(
+  text: string,
+  keys: ReadonlyArray<{ key: Uint8Array; candidate: SecretCandidate }>,
+  context: StaticFailureContext,
+  notTried: string[],
+): Generator<void, string | undefined> {
   const tried = new Set([text]);
-  const attempt = (variant: string, explain: (label: string) => string): string | undefined => {
+  function* attempt(variant: string, explain: (label: string) => string): Generator<void, string | undefined> {
     if (tried.has(variant)) return undefined;
     tried.add(variant);
-    const hit = matchFor(variant);
-    return hit ? explain(hit.candidate.label) : undefined;
-  };
+    for (const { key, candidate } of keys) {
+      const hit = context.matches(key, variant);
+      yield;
+      if (hit) return explain(candidate.label);
+    }
+    return undefined;
+  }
 
+  // trimEnd, not /\s+$/: the regex retries from every whitespace character, quadratic in a run of them.
   const textual: Array<[string, (label: string) => string]> = [
-    [text.replace(/\s+$/, ''), (l) => `The signature matches the body without its trailing whitespace/newline with secret ${l}: the capture gained a newline (an editor or echo adds one). Verify the exact bytes received.`],
+    [text.trimEnd(), (l) => `The signature matches the body without its trailing whitespace/newline with secret ${l}: the capture gained a newline (an editor or echo adds one). Verify the exact bytes received.`],
     [text + '\n', (l) => `The signature matches the body with a final newline with secret ${l}: the capture lost it (shell $(…) strips it). Verify the exact bytes received.`],
     [text.replace(/\r\n/g, '\n'), (l) => `The signature matches the body with LF line endings with secret ${l}: something converted line endings to CRLF.`],
-    [text.replace(/^\uFEFF/, ''), (l) => `The signature matches the body without its byte-order mark with secret ${l}: an editor added a BOM.`],
+    [text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, (l) => `The signature matches the body without its byte-order mark with secret ${l}: an editor added a BOM.`],
   ];
   for (const [variant, explain] of textual) {
-    const found = attempt(variant, explain);
+    const found = yield* attempt(variant, explain);
     if (found) return found;
   }
 
+  const start = text.trimStart().charCodeAt(0);
+  if (start !== 0x7b && start !== 0x5b) return undefined; // only objects and arrays get re-serialized
+  if (text.length > JSON_VARIANTS_MAX_BYTES) {
+    notTried.push(`The body is over ${JSON_VARIANTS_MAX_BYTES / 1024} KiB, so re-serialized forms of its JSON were not tried.`);
+    return undefined;
+  }
+  if (nestsDeeperThan(text, MAX_INSPECTED_NESTING)) {
+    notTried.push(`The body's JSON nests more than ${MAX_INSPECTED_NESTING} levels deep, so re-serialized forms of it were not tried.`);
+    return undefined;
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -224,7 +269,7 @@ function findBodyVariant(text: string, matchFor: (variant: string) => { candidat
     return undefined;
   }
   for (const form of JSON_FORMS) {
-    const found = attempt(
+    const found = yield* attempt(
       serialize(parsed, form.options),
       (l) =>
         `The body is the same JSON as what was signed, but re-serialized: with secret ${l}, the signature matches it written as ${form.name}. Verify the raw bytes, not parsed-and-restringified JSON.`,
@@ -235,10 +280,10 @@ function findBodyVariant(text: string, matchFor: (variant: string) => { candidat
 }
 
 /** The pre-launch key derivations (spec §8 item 16): the secret's text used as the key. */
-function findKeyDerivation(
+function* findKeyDerivation(
   context: StaticFailureContext,
   keys: ReadonlyArray<{ candidate: SecretCandidate }>,
-): string | undefined {
+): Generator<void, string | undefined> {
   for (const { candidate } of keys) {
     const secret = candidate.secret.trim();
     const derivations: Array<[Uint8Array, string]> = [
@@ -246,7 +291,9 @@ function findKeyDerivation(
       [Buffer.from(secret.slice('whsec_'.length), 'utf8'), 'the text after whsec_, not base64-decoded'],
     ];
     for (const [key, how] of derivations) {
-      if (context.matches(key, context.rawBody)) {
+      const hit = context.matches(key, context.rawBody);
+      yield;
+      if (hit) {
         return `The signature was made with ${how} as the HMAC key (with secret ${candidate.label}). Standard Webhooks keys are the base64-decoded bytes after whsec_; the sender derives its key the wrong way.`;
       }
     }

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Deps } from '../deps.js';
 import { GemwhError, NotFoundError, UsageError } from '../errors.js';
+import { MAX_INSPECTED_NESTING, nestsDeeperThan } from '../core/json-nesting.js';
 import type { HeaderBag, Rejected, Verdict } from '../core/verdict.js';
 import type { ListenEvent, ReadyEvent, RejectedEvent } from './events.js';
 import { ForwardQueue, createHttpSender, forwardHeaders, type AttemptReport, type HeaderPairs, type HttpSender, type RetryPolicy } from './forwarder.js';
@@ -891,6 +892,8 @@ export function peekEventType(body: Buffer): string | undefined {
 /** peekEventType, given the body already decoded as UTF-8 when it is. */
 function peekEventTypeOf(body: Buffer, text: string | undefined): string | undefined {
   if (body.length === 0 || body.length > 2 * 1024 * 1024) return undefined;
+  // Before any signature is checked: a deeply nested body would cost far more to parse than it is long.
+  if (nestsDeeperThan(body, MAX_INSPECTED_NESTING)) return undefined;
   try {
     const parsed: unknown = JSON.parse(text ?? body.toString('utf8'));
     if (typeof parsed === 'object' && parsed !== null && typeof (parsed as { type?: unknown }).type === 'string') {
