@@ -320,3 +320,12 @@ async function isRegularFile(path: string): Promise<boolean> {
 export function defaultJournalPath(stateDir: string): string {
   return join(stateDir, 'journal.ndjson');
 }
+
+/**
+ * Where `listen --emulator` journals by default. Its deliveries are signed with the emulator's
+ * secret: in the user's journal a later `listen` would resume them into the real app (which
+ * refuses them) and `replay delivery --last` would pick them.
+ */
+export function emulatorJournalPath(stateDir: string): string {
+  return join(stateDir, 'emulator-journal.ndjson');
+}
