@@ -51,6 +51,8 @@ export interface JournalDeliveryRecord {
   targets?: string[];
   /** For a duplicate: the key of the first delivery with the same webhook-id, when known. */
   duplicateOf?: string;
+  /** Verified dynamic deliveries: what besides webhookId they are deduplicated on (the JWT's jti and signature). */
+  dedupKeys?: string[];
 }
 
 /** One forward attempt (the same fields the session reports), keyed to its delivery record. */

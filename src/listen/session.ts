@@ -426,7 +426,7 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
 
   type RecordOutcome = Pick<
     JournalDeliveryRecord,
-    'status' | 'outcome' | 'truncated' | 'reason' | 'explanation' | 'eventType' | 'scheme' | 'matched' | 'targets' | 'duplicateOf'
+    'status' | 'outcome' | 'truncated' | 'reason' | 'explanation' | 'eventType' | 'scheme' | 'matched' | 'targets' | 'duplicateOf' | 'dedupKeys'
   >;
 
   /** The journal line of a request: every way a request ends shares all but the outcome fields. */
@@ -615,7 +615,9 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
     }
 
     const webhookId = verdict.webhookId ?? ctx.webhookIdHeader;
-    const seen = webhookId === undefined ? undefined : seenIds.get(webhookId);
+    const dedupOn = dedupKeys(verdict, webhookId, single(req.headers['webhook-signature']));
+    let seen: SeenId | undefined;
+    for (const key of dedupOn) if ((seen = seenIds.get(key))) break;
     if (seen && (seen.persisted === true || (await seen.persisted))) {
       const record = deliveryRecord(ctx, encodeBody(body, text ?? null), body.length, webhookId, {
         status: 200,
@@ -642,12 +644,13 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
       matched,
       // Serialized at once: the cached array is not kept by the record.
       targets: routed.hrefs as string[],
+      dedupKeys: verdict.scheme === 'dynamic' ? dedupOn.filter((key) => key !== webhookId) : undefined,
     });
     let persisted: ((ok: boolean) => void) | undefined;
     let remembered: SeenId | undefined;
-    if (webhookId !== undefined) {
+    if (dedupOn.length > 0) {
       remembered = { key: ctx.key, seq: mySeq, persisted: new Promise((resolve) => (persisted = resolve)) };
-      rememberId(webhookId, remembered);
+      for (const key of dedupOn) rememberId(key, remembered);
     }
     try {
       await journalAppend(record);
@@ -655,7 +658,7 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
       if (remembered) remembered.persisted = true;
     } catch (error) {
       persisted?.(false);
-      if (webhookId !== undefined) seenIds.delete(webhookId);
+      for (const key of dedupOn) seenIds.delete(key);
       journalFailed(error);
       // Not acknowledged: the sender will retry, and by then the disk may have room again.
       sendAnswer(res, {
@@ -869,6 +872,22 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
       enqueueForwards(state, urls, headers);
     }
   }
+}
+
+/**
+ * What a verified delivery is deduplicated on. The webhook-id header is not signed: a captured
+ * dynamic delivery re-sent under a new id would pass as new. So a JWT also counts by its `jti`
+ * (the same event re-signed for a retry keeps it) and by the token itself (one without a jti).
+ */
+function dedupKeys(verdict: Exclude<Verdict, Rejected>, webhookId: string | undefined, signatureHeader: string | undefined): string[] {
+  const keys = webhookId === undefined ? [] : [webhookId];
+  if (verdict.scheme !== 'dynamic') return keys;
+  const jti = verdict.claims.jti;
+  if (typeof jti === 'string' && jti !== '') keys.push(`jwt jti ${jti}`);
+  const token = signatureHeader?.trim() ?? '';
+  const tokenSignature = token.slice(token.lastIndexOf('.') + 1);
+  if (tokenSignature !== '') keys.push(`jwt signature ${tokenSignature}`);
+  return keys;
 }
 
 function single(value: string | string[] | undefined): string | undefined {
