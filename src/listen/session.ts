@@ -431,7 +431,7 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
 
   /** The journal line of a request: every way a request ends shares all but the outcome fields. */
   function deliveryRecord(
-    ctx: RequestContext,
+    ctx: Omit<RequestContext, 'res'>,
     encoded: { encoding: JournalDeliveryRecord['encoding']; body: string },
     bodyBytes: number,
     webhookId: string | undefined,
@@ -544,23 +544,40 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
     emit({ type: 'received', at: ctx.at, seq: ctx.seq, method: ctx.method, path: ctx.path, webhookId: ctx.webhookIdHeader, eventType, bodyBytes });
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** A request with an Expect header node:http does not understand (it handles 100-continue). */
+  async function refuseExpectation(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const ctx = requestContext(req, res);
+    received(ctx, 0);
+    await refuse(ctx, 417, 'malformed_request', `The request expects "${single(req.headers.expect)}"; only "100-continue" is understood. Send it without that Expect header.`, [], EMPTY, 0, { close: true });
+  }
+
+  function requestContext(req: IncomingMessage, res: ServerResponse): RequestContext {
     const mySeq = ++seq;
-    const at = now();
     const method = req.method ?? '';
     const path = req.url ?? '/';
     requestBySocket.set(req.socket, { seq: mySeq, method, path, res });
-    const ctx: RequestContext = {
+    return {
       res,
       seq: mySeq,
-      at,
+      at: now(),
       key: `${sessionId}.${mySeq}`,
       method,
       path,
       headers: headerPairs(req.rawHeaders),
       webhookIdHeader: single(req.headers['webhook-id']),
     };
+  }
 
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const ctx = requestContext(req, res);
+    const { seq: mySeq, method, path } = ctx;
+
+    // Node would answer this itself with a bare 400 (requireHostHeader), invisible to the user.
+    if (req.headers.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) {
+      received(ctx, 0);
+      await refuse(ctx, 400, 'malformed_request', 'The request has no Host header, which HTTP/1.1 requires.', [], EMPTY, 0, { close: true });
+      return;
+    }
     if (method !== 'POST') {
       received(ctx, 0);
       await refuse(ctx, 405, 'method_not_allowed', `Webhook deliveries are POST requests; this was ${method}.`, [], EMPTY, 0, {
@@ -685,16 +702,20 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
     if (willForward) forward(state, routed.urls, forwardHeaders(ctx.headers, options.extraHeaders));
   }
 
-  const server: Server = createServer(serverOptions(options), (req, res) => {
-    const work = handle(req, res)
+  const track = (work: Promise<void>, res: ServerResponse) => {
+    const tracked = work
       .catch((error: unknown) => {
         warn(`internal error while handling a request: ${error instanceof Error ? error.message : String(error)}`);
         sendAnswer(res, { status: 500, body: { error: 'internal', explanation: 'gemwh failed to handle this request.', diagnosis: [] } });
       })
-      .finally(() => inFlight.delete(work));
-    inFlight.add(work);
-  });
+      .finally(() => inFlight.delete(tracked));
+    inFlight.add(tracked);
+  };
+  // Every request gets a JSON answer, a journal line and events, also those node:http would
+  // answer on its own: no Host (requireHostHeader) and an Expect other than 100-continue.
+  const server: Server = createServer({ ...serverOptions(options), requireHostHeader: false }, (req, res) => track(handle(req, res), res));
   applyLimits(server, options);
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => track(refuseExpectation(req, res), res));
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
     const answer = clientErrorStatus(error);
     // The last request on this socket, unless it was answered already (then the error is about a next one).
@@ -709,6 +730,10 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
     // A request whose body never completed was not reported as received yet.
     emit({ type: 'received', at, seq: mySeq, method: current?.method ?? '', path: current?.path ?? '', bodyBytes: 0 });
     writeRawAnswer(socket, answer.status, { error: answer.reason, explanation: answer.explanation, diagnosis: [] });
+    const ctx = { seq: mySeq, at, key: `${sessionId}.${mySeq}`, method: current?.method ?? '', path: current?.path ?? '', headers: [], webhookIdHeader: undefined };
+    journalAppend(
+      deliveryRecord(ctx, { encoding: 'utf8', body: '' }, 0, undefined, { status: answer.status, outcome: 'rejected', reason: 'malformed_request', explanation: answer.explanation }),
+    ).catch(journalFailed);
     emit({ type: 'rejected', at, seq: mySeq, status: answer.status, reason: 'malformed_request', explanation: answer.explanation, diagnosis: [] });
   });
 

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sign } from '../../src/core/standard-webhooks.js';
@@ -75,5 +76,51 @@ describe('hostile bodies with a bad signature', () => {
     expect(await validAnswer).toMatch(/^HTTP\/1\.1 200/);
     expect((await hostileAnswer).status).toBe(401);
     expect(order).toEqual(['valid', 'hostile']);
+  });
+});
+
+/** Sends raw bytes and resolves with everything the server sent back before closing. */
+function rawExchange(url: string, payload: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect(Number(port), hostname, () => socket.write(payload));
+    let received = '';
+    socket.on('data', (chunk) => (received += chunk.toString('latin1')));
+    socket.on('close', () => resolve(received));
+    socket.on('error', () => resolve(received));
+  });
+}
+
+describe('requests node:http would answer on its own', () => {
+  const cases: Array<{ name: string; request: string; status: number }> = [
+    { name: 'no Host header', request: 'POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}', status: 400 },
+    { name: 'an Expect other than 100-continue', request: 'POST / HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Length: 2\r\n\r\n{}', status: 417 },
+    { name: 'a header block over 16 KiB', request: `POST / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, status: 431 },
+    { name: 'broken chunked encoding', request: 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', status: 400 },
+    { name: 'a request line that is not HTTP', request: 'HELLO\r\n\r\n', status: 400 },
+  ];
+  for (const c of cases) {
+    it(`answers ${c.name} with ${c.status} JSON, a journal line and a rejected event`, async () => {
+      const s = await session();
+      const answer = await rawExchange(s.session.url, c.request);
+      expect(answer).toMatch(new RegExp(`^HTTP/1\\.1 ${c.status} `));
+      expect(answer).toMatch(/content-type: application\/json/i);
+      const json = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { error: string; explanation: string };
+      expect(json.error).toBe('malformed_request');
+      expect(json.explanation).not.toBe('');
+      const rejected = await s.waitFor('rejected', (e) => e.status === c.status);
+      expect(rejected.reason).toBe('malformed_request');
+      await s.session.stop();
+      const lines = readFileSync(s.journalFile, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(lines).toContainEqual(expect.objectContaining({ kind: 'delivery', status: c.status, outcome: 'rejected', reason: 'malformed_request' }));
+    });
+  }
+
+  it('still accepts an HTTP/1.0 delivery without Host (HTTP/1.0 does not require it)', async () => {
+    const s = await session();
+    const raw = body();
+    const headers = Object.entries(signedHeaders(raw)).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+    const answer = await rawExchange(s.session.url, `POST / HTTP/1.0\r\nContent-Length: ${Buffer.byteLength(raw)}\r\n${headers}\r\n${raw}`);
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
   });
 });
