@@ -725,17 +725,33 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
       socket.destroy();
       return;
     }
-    const mySeq = current?.seq ?? ++seq;
-    const at = now();
     // A request whose body never completed was not reported as received yet.
-    emit({ type: 'received', at, seq: mySeq, method: current?.method ?? '', path: current?.path ?? '', bodyBytes: 0 });
-    writeRawAnswer(socket, answer.status, { error: answer.reason, explanation: answer.explanation, diagnosis: [] });
-    const ctx = { seq: mySeq, at, key: `${sessionId}.${mySeq}`, method: current?.method ?? '', path: current?.path ?? '', headers: [], webhookIdHeader: undefined };
-    journalAppend(
-      deliveryRecord(ctx, { encoding: 'utf8', body: '' }, 0, undefined, { status: answer.status, outcome: 'rejected', reason: 'malformed_request', explanation: answer.explanation }),
-    ).catch(journalFailed);
-    emit({ type: 'rejected', at, seq: mySeq, status: answer.status, reason: 'malformed_request', explanation: answer.explanation, diagnosis: [] });
+    refuseOnSocket(socket, current?.seq ?? ++seq, current?.method ?? '', current?.path ?? '', [], answer.status, 'malformed_request', answer.explanation);
   });
+  // Without a listener node:http closes a CONNECT's connection without a word.
+  server.on('connect', (req: IncomingMessage, socket: Duplex) => {
+    const explanation = 'Webhook deliveries are POST requests; this was CONNECT (this is not a proxy).';
+    refuseOnSocket(socket, ++seq, 'CONNECT', req.url ?? '', headerPairs(req.rawHeaders), 405, 'method_not_allowed', explanation);
+  });
+
+  /** refuse() for a request node:http hands over as a bare socket: answered, journaled and reported all the same. */
+  function refuseOnSocket(
+    socket: Duplex,
+    mySeq: number,
+    method: string,
+    path: string,
+    headers: Array<[string, string]>,
+    status: number,
+    reason: 'malformed_request' | 'method_not_allowed',
+    explanation: string,
+  ): void {
+    const at = now();
+    emit({ type: 'received', at, seq: mySeq, method, path, bodyBytes: 0 });
+    writeRawAnswer(socket, status, { error: reason, explanation, diagnosis: [] });
+    const ctx = { seq: mySeq, at, key: `${sessionId}.${mySeq}`, method, path, headers, webhookIdHeader: undefined };
+    journalAppend(deliveryRecord(ctx, { encoding: 'utf8', body: '' }, 0, undefined, { status, outcome: 'rejected', reason, explanation })).catch(journalFailed);
+    emit({ type: 'rejected', at, seq: mySeq, status, reason, explanation, diagnosis: [] });
+  }
 
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => reject(listenError(error, options));
