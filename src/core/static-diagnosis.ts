@@ -1,6 +1,6 @@
 import { looksLikeJwt } from './headers.js';
 import { nestsDeeperThan } from './json-nesting.js';
-import type { ParsedSignatureHeader, SecretInspection } from './standard-webhooks.js';
+import type { ParsedSignatureHeader, SecretInspection } from './signature-types.js';
 import type { HeaderBag, SecretCandidate } from './verdict.js';
 
 /**
