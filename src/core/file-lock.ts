@@ -79,7 +79,10 @@ export function tryLock(path: string, owner: LockOwner, now: number, options: Tr
 }
 
 export interface WaitForLockOptions extends TryLockOptions {
-  /** How long to wait for the holder to let go before giving up. */
+  /**
+   * How long one holder may keep the lock before this waiter gives up. Measured per holder, not
+   * in total: behind a queue of other processes that each take their turn, waiting is progress.
+   */
   waitMs: number;
   /** The error to throw when the lock could not be taken in time. */
   onTimeout(holder: LockHolder): Error;
@@ -91,7 +94,8 @@ export interface WaitForLockOptions extends TryLockOptions {
  */
 export async function withFileLock<T>(path: string, work: () => Promise<T>, options: WaitForLockOptions, owner: LockOwner = thisProcess()): Promise<T> {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const deadline = Date.now() + options.waitMs;
+  let holder = '';
+  let deadline = 0;
   for (;;) {
     const attempt = tryLock(path, owner, Date.now(), options);
     if ('release' in attempt) {
@@ -101,7 +105,13 @@ export async function withFileLock<T>(path: string, work: () => Promise<T>, opti
         attempt.release();
       }
     }
-    if (Date.now() >= deadline) throw options.onTimeout(attempt.heldBy);
+    const seen = JSON.stringify(attempt.heldBy);
+    if (seen !== holder) {
+      holder = seen;
+      deadline = Date.now() + options.waitMs;
+    } else if (Date.now() >= deadline) {
+      throw options.onTimeout(attempt.heldBy);
+    }
     await sleep(5 + Math.floor(Math.random() * 20));
   }
 }

@@ -76,9 +76,12 @@ export function createKeychainStore(options: KeychainStoreOptions): SecretStore 
   async function locked<T>(work: () => Promise<T>): Promise<T> {
     const { lockPath } = options;
     try {
+      // A holder may spend two keychain calls, each up to its deadline, before letting go.
+      const waitMs = Math.max(STORE_LOCK_OPTIONS.waitMs, 3 * timeoutMs);
       return await withFileLock(lockPath, work, {
-        ...STORE_LOCK_OPTIONS,
-        onTimeout: (holder) => storeLockTimeout(`the keychain service "${service}"`, lockPath, holder),
+        waitMs,
+        staleAfterMs: Math.max(STORE_LOCK_OPTIONS.staleAfterMs, 6 * timeoutMs),
+        onTimeout: (holder) => storeLockTimeout(`the keychain service "${service}"`, lockPath, holder, waitMs),
       });
     } catch (error) {
       if (error instanceof SecretStoreError) throw error;
@@ -111,8 +114,11 @@ export function createKeychainStore(options: KeychainStoreOptions): SecretStore 
 
     async check() {
       // Reading alone proves little: with no default collection reads succeed and writes fail.
-      await call((signal) => entry(CHECK_ACCOUNT).setPassword('ok', signal));
-      await call((signal) => entry(CHECK_ACCOUNT).deleteCredential(signal));
+      // Locked: two gemwh checking at once would delete the probe entry under each other.
+      await locked(async () => {
+        await call((signal) => entry(CHECK_ACCOUNT).setPassword('ok', signal));
+        await call((signal) => entry(CHECK_ACCOUNT).deleteCredential(signal));
+      });
     },
 
     async listWebhookIds() {
