@@ -10,7 +10,8 @@ import { UsageError, VerificationFailedError } from '../errors.js';
 import { createRemoteJwksSource, createStaticJwksSource, DEFAULT_JWKS_URL, parseJwks } from '../jwks/jwks-source.js';
 import type { UserSecretStore } from '../secrets/open-store.js';
 import { secretsFromFlags, secretsFromStore, type SecretFlags } from '../secrets/secret-flags.js';
-import { addHeader, parseHeaderFile, parseHeaderLine, type CapturedHeaders } from './capture.js';
+import { parseHeaderLine } from '../core/headers.js';
+import { addHeader, parseHeaderFile, type CapturedHeaders } from './capture.js';
 
 export interface VerifyOptions {
   /** A file path, or `-` for stdin; optional when `headersFile` is a whole HTTP message. */
