@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { Command, Option } from 'commander';
 import type { GlobalOptions } from '../api/credentials.js';
-import { isProcessAlive } from '../core/file-lock.js';
+import { isProcessAlive } from '../fs/file-lock.js';
 import { parseDuration, parseDurationSeconds } from '../core/duration.js';
 import { parseEventList } from '../core/events.js';
 import { parseOutgoingHeader } from '../core/headers.js';

@@ -1,7 +1,7 @@
 import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JWK } from 'jose';
-import { writeFileAtomic } from '../core/atomic-file.js';
+import { writeFileAtomic } from '../fs/atomic-file.js';
 import { generateSigningKey, signingKeyFromPrivateJwk, type JwtSigningKey } from '../core/jwt-sign.js';
 import type { Paths } from '../deps.js';
 import { UsageError } from '../errors.js';

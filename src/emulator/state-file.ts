@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { writeFileAtomic } from '../core/atomic-file.js';
+import { writeFileAtomic } from '../fs/atomic-file.js';
 import { UsageError } from '../errors.js';
 import type { KeyRingState } from './jwks/key-ring.js';
 import type { StoreSnapshot } from './store.js';
@@ -12,7 +12,7 @@ export interface EmulatorState extends StoreSnapshot {
 
 /**
  * `--state FILE`: the emulator's webhooks, full signing secrets (and JWT private keys) included, so the file is 0600 and
- * replaced atomically (core/atomic-file.ts): a crash mid-write leaves the previous state, never half.
+ * replaced atomically (fs/atomic-file.ts): a crash mid-write leaves the previous state, never half.
  * Writes are synchronous on purpose: each mutation is saved before its response is sent, and two
  * requests can never interleave their writes.
  */

@@ -1,10 +1,10 @@
 import { UsageError } from '../errors.js';
-import { describeHolder, tryLock, type FileLock, type LockOwner } from '../core/file-lock.js';
+import { describeHolder, tryLock, type FileLock, type LockOwner } from '../fs/file-lock.js';
 
 /**
  * One listener per journal. Two would both resume the same pending forwards (the app gets them
  * twice), interleave their group writes and rotate the file under each other. The lock is a file
- * next to the journal naming the listener that holds it, for as long as it runs (core/file-lock.ts).
+ * next to the journal naming the listener that holds it, for as long as it runs (fs/file-lock.ts).
  */
 
 export type { LockOwner };

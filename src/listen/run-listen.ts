@@ -1,4 +1,4 @@
-import { writeFileAtomic } from '../core/atomic-file.js';
+import { writeFileAtomic } from '../fs/atomic-file.js';
 import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { GlobalOptions } from '../api/credentials.js';

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { writeFileAtomic } from '../core/atomic-file.js';
+import { writeFileAtomic } from '../fs/atomic-file.js';
 import { STORE_LOCK_OPTIONS, storeLockTimeout } from './store-lock.js';
-import { withFileLock } from '../core/file-lock.js';
+import { withFileLock } from '../fs/file-lock.js';
 import { SecretStoreError } from '../errors.js';
 import { parseSecretList } from './stored-value.js';
 import type { SecretStore, StoredSecret } from './types.js';
@@ -38,7 +38,7 @@ export function fileStoreLockPath(path: string): string {
 
 /**
  * Secrets in one plain-text JSON file, readable only by its owner (0600, in a 0700 folder).
- * Every change rewrites the whole file atomically (core/atomic-file.ts), so a crash or a full
+ * Every change rewrites the whole file atomically (fs/atomic-file.ts), so a crash or a full
  * disk never leaves half a file behind, and holds a lock file next to it from the read to the
  * write: two gemwh processes changing different webhooks at once would otherwise each write back
  * the file they read, and one of them would drop the other's secret, which the API never shows again.

@@ -1,6 +1,6 @@
 import type * as Keyring from '@napi-rs/keyring';
 import { join } from 'node:path';
-import { withFileLock } from '../core/file-lock.js';
+import { withFileLock } from '../fs/file-lock.js';
 import { SecretStoreError } from '../errors.js';
 import { STORE_LOCK_OPTIONS, storeLockTimeout } from './store-lock.js';
 import { keychainError } from './keychain-errors.js';

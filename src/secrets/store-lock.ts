@@ -1,4 +1,4 @@
-import { describeHolder, type LockHolder, type WaitForLockOptions } from '../core/file-lock.js';
+import { describeHolder, type LockHolder, type WaitForLockOptions } from '../fs/file-lock.js';
 import { SecretStoreError } from '../errors.js';
 
 /**

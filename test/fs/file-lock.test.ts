@@ -2,8 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { writeFileAtomic } from '../../src/core/atomic-file.js';
-import { tryLock, withFileLock, type LockOwner } from '../../src/core/file-lock.js';
+import { writeFileAtomic } from '../../src/fs/atomic-file.js';
+import { tryLock, withFileLock, type LockOwner } from '../../src/fs/file-lock.js';
 
 const dirs: string[] = [];
 afterEach(() => {
