@@ -246,7 +246,7 @@ complete -c gemwh -n '__gemwh_at "events"' -s h -l help -d 'display help for com
 complete -c gemwh -n '__gemwh_at "events"' -a 'batch.succeeded batch.cancelled batch.expired batch.failed interaction.requires_action interaction.completed interaction.failed interaction.cancelled video.generated'
 complete -c gemwh -n '__gemwh_at "conformance"' -l secret -x -d 'the signing secret the receiver verifies with'
 complete -c gemwh -n '__gemwh_at "conformance"' -l secret-env -x -d 'read that secret from this environment variable'
-complete -c gemwh -n '__gemwh_at "conformance"' -l webhook -x -d 'use the webhook\'s current secret kept by gemwh'
+complete -c gemwh -n '__gemwh_at "conformance"' -l webhook -x -d 'sign with every current one of this webhook\'s stored secrets'
 complete -c gemwh -n '__gemwh_at "conformance"' -l dynamic -d 'test JWT (dynamic webhook) verification against a JWKS gemwh serves on loopback'
 complete -c gemwh -n '__gemwh_at "conformance"' -l audience -x -d 'with --dynamic: the aud claim the receiver expects (default: the URL)'
 complete -c gemwh -n '__gemwh_at "conformance"' -l jwks-port -x -d 'with --dynamic: serve the JWKS on this port, so the receiver is configured once'

@@ -1,4 +1,5 @@
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../fs/atomic-file.js';
+import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { GlobalOptions } from '../api/credentials.js';
 import type { WebhookApi } from '../api/types.js';
@@ -240,7 +241,7 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
     // The ready file exists before the `ready` record is printed: a script may watch either.
     if (options.readyFile) {
       const publicUrl = tunnel?.publicUrl() ?? options.publicUrl?.href;
-      await writeAtomically(options.readyFile, `${running.url}\n${publicUrl ? `${publicUrl}\n` : ''}`, deps.random.bytes(4).toString('hex'));
+      writeReadyFile(options.readyFile, `${running.url}\n${publicUrl ? `${publicUrl}\n` : ''}`);
       readyFileWritten = true;
     }
     if (printer) {
@@ -343,14 +344,11 @@ export async function connectForTempWebhook(
   return { api, cleanupApi };
 }
 
-/** Writes to a temporary name in the same folder, then renames: a reader sees all of it or nothing. */
-async function writeAtomically(path: string, content: string, unique: string): Promise<void> {
-  const temporary = `${path}.${unique}.tmp`;
+/** Written atomically: a script polling for it reads the whole URL or finds no file. */
+function writeReadyFile(path: string, content: string): void {
   try {
-    await writeFile(temporary, content, { mode: 0o644 });
-    await rename(temporary, path);
+    writeFileAtomic(path, content, { mode: 0o644 });
   } catch (error) {
-    await rm(temporary, { force: true }).catch(() => {});
     throw new UsageError(`cannot write --ready-file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
       hint: `Check that ${dirname(path)} exists and is writable.`,
     });
