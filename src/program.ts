@@ -23,6 +23,7 @@ const COMMAND_MODULES: Readonly<Record<string, () => Promise<{ default: CommandF
   auth: () => import('./commands/auth.js'),
   listen: () => import('./commands/listen.js'),
   replay: () => import('./commands/replay.js'),
+  deliveries: () => import('./commands/deliveries.js'),
   completion: () => import('./commands/completion.js'),
   verify: () => import('./commands/verify.js'),
   events: () => import('./commands/events.js'),

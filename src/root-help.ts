@@ -35,6 +35,8 @@ Commands:
                                journal, forward to your app
   replay                       send signed deliveries to a receiver: fixture
                                events, recorded deliveries, edge cases
+  deliveries                   the history \`gemwh listen\` recorded: list, show
+                               and export deliveries
   completion <shell>           print the shell completion script for bash, zsh,
                                fish or PowerShell
   verify [options]             diagnose a captured delivery offline: valid, or
