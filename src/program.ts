@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import type { Deps } from './deps.js';
+import { asInvoked } from './core/invocation.js';
 import { ExitCode, GemwhError, UsageError } from './errors.js';
 import { VERSION } from './version.js';
 
@@ -31,6 +32,8 @@ const COMMAND_MODULES: Readonly<Record<string, () => Promise<{ default: CommandF
   emulator: () => import('./commands/emulator.js'),
   trigger: () => import('./commands/trigger.js'),
 };
+
+const COMMAND_NAMES = [...Object.keys(COMMAND_MODULES), 'help'];
 
 /**
  * The command modules a run needs: only the named command's when argv starts with one (every
@@ -112,11 +115,11 @@ function reportError(error: unknown, argv: readonly string[], deps: Deps): numbe
   if (error instanceof GemwhError) {
     if (wantsJson) {
       deps.io.stderr.write(
-        JSON.stringify({ error: { code: error.code, exit_code: error.exitCode, message: error.message, hint: error.hint } }) + '\n',
+        JSON.stringify({ error: { code: error.code, exit_code: error.exitCode, message: error.message, hint: error.hint && asInvoked(error.hint, deps.env, COMMAND_NAMES) } }) + '\n',
       );
     } else {
       deps.io.stderr.write(`gemwh: ${error.message}\n`);
-      if (error.hint) deps.io.stderr.write(`${indentHint(error.hint)}\n`);
+      if (error.hint) deps.io.stderr.write(`${indentHint(asInvoked(error.hint, deps.env, COMMAND_NAMES))}\n`);
       if (error instanceof UsageError) deps.io.stderr.write('(run with --help for usage and examples)\n');
     }
     if (debug && error.stack) deps.io.stderr.write(`${error.stack}\n`);
