@@ -6,7 +6,7 @@ _gemwh_spec() {
   subs=''; opts=''; valopts=''; args=''; argfiles=0
   case "$1" in
     '')
-      subs='create list get update delete rotate ping secret auth listen replay deliveries completion verify events conformance emulator trigger help'
+      subs='create list get update delete rotate ping secret auth listen replay deliveries completion verify events conformance emulator trigger version help'
       opts='-V --version -h --help'
       ;;
     'create')
@@ -137,6 +137,9 @@ _gemwh_spec() {
       opts='--webhook --all --set --dynamic --uri --metadata --wait --wait-timeout --json -h --help'
       valopts='--webhook --set --uri --metadata --wait-timeout'
       args='batch.succeeded batch.cancelled batch.expired batch.failed interaction.requires_action interaction.completed interaction.failed interaction.cancelled video.generated'
+      ;;
+    'version')
+      opts='--json -h --help'
       ;;
   esac
   opts="$opts "'--api-key --api-root --api-version --secret-store'

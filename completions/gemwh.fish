@@ -5,7 +5,7 @@
 function __gemwh_subcommands
     switch "$argv[1]"
         case ''
-            echo 'create' 'list' 'get' 'update' 'delete' 'rotate' 'ping' 'secret' 'auth' 'listen' 'replay' 'deliveries' 'completion' 'verify' 'events' 'conformance' 'emulator' 'trigger' 'help'
+            echo 'create' 'list' 'get' 'update' 'delete' 'rotate' 'ping' 'secret' 'auth' 'listen' 'replay' 'deliveries' 'completion' 'verify' 'events' 'conformance' 'emulator' 'trigger' 'version' 'help'
         case 'secret'
             echo 'list' 'show' 'set' 'delete' 'help'
         case 'auth'
@@ -87,6 +87,7 @@ complete -c gemwh -n '__gemwh_at ""' -a 'events' -d 'list the webhook event type
 complete -c gemwh -n '__gemwh_at ""' -a 'conformance' -d 'attack your own webhook receiver with a battery of deliveries and score it'
 complete -c gemwh -n '__gemwh_at ""' -a 'emulator' -d 'run a local WebhookService (same REST API) for offline work and CI'
 complete -c gemwh -n '__gemwh_at ""' -a 'trigger' -d 'make the emulator send an event to its webhooks (or to --uri, dynamic)'
+complete -c gemwh -n '__gemwh_at ""' -a 'version' -d 'print the gemwh version (also -v, -V, --version)'
 complete -c gemwh -n '__gemwh_at ""' -a 'help' -d 'display help for command'
 complete -c gemwh -n '__gemwh_at ""' -s V -l version -d 'print the gemwh version'
 complete -c gemwh -n '__gemwh_at ""' -s h -l help -d 'display help for command'
@@ -314,3 +315,5 @@ complete -c gemwh -n '__gemwh_at "trigger"' -l wait-timeout -x -d 'how long --wa
 complete -c gemwh -n '__gemwh_at "trigger"' -l json -d 'print the deliveries as JSON'
 complete -c gemwh -n '__gemwh_at "trigger"' -s h -l help -d 'display help for command'
 complete -c gemwh -n '__gemwh_at "trigger"' -a 'batch.succeeded batch.cancelled batch.expired batch.failed interaction.requires_action interaction.completed interaction.failed interaction.cancelled video.generated'
+complete -c gemwh -n '__gemwh_at "version"' -l json -d 'print {"version", "node", "platform"} as JSON'
+complete -c gemwh -n '__gemwh_at "version"' -s h -l help -d 'display help for command'

@@ -12,7 +12,7 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
     }
     $spec = @{
         'gemwh' = @{
-            Subcommands = @(@{ n = 'create'; d = 'create a webhook and keep its signing secret in the secret store' }, @{ n = 'list'; d = 'list webhooks, with their secrets and whether gemwh holds them' }, @{ n = 'get'; d = 'show one webhook' }, @{ n = 'update'; d = 'change a webhook''s uri, events, name or state' }, @{ n = 'delete'; d = 'delete a webhook and the secrets gemwh kept for it' }, @{ n = 'rotate'; d = 'rotate the signing secret of a webhook' }, @{ n = 'ping'; d = 'ask the API to send a test delivery to a webhook' }, @{ n = 'secret'; d = 'the signing secrets gemwh keeps locally: list, show, set, delete' }, @{ n = 'auth'; d = 'store, show and remove the Gemini API key' }, @{ n = 'listen'; d = 'receive deliveries locally: verify, explain, journal, forward to your app' }, @{ n = 'replay'; d = 'send signed deliveries to a receiver: fixture events, recorded deliveries, edge cases' }, @{ n = 'deliveries'; d = 'the history `gemwh listen` recorded: list, show and export deliveries' }, @{ n = 'completion'; d = 'print the shell completion script for bash, zsh, fish or PowerShell' }, @{ n = 'verify'; d = 'diagnose a captured delivery offline: valid, or exactly why not' }, @{ n = 'events'; d = 'list the webhook event types, or print one type’s sample payload' }, @{ n = 'conformance'; d = 'attack your own webhook receiver with a battery of deliveries and score it' }, @{ n = 'emulator'; d = 'run a local WebhookService (same REST API) for offline work and CI' }, @{ n = 'trigger'; d = 'make the emulator send an event to its webhooks (or to --uri, dynamic)' }, @{ n = 'help'; d = 'display help for command' })
+            Subcommands = @(@{ n = 'create'; d = 'create a webhook and keep its signing secret in the secret store' }, @{ n = 'list'; d = 'list webhooks, with their secrets and whether gemwh holds them' }, @{ n = 'get'; d = 'show one webhook' }, @{ n = 'update'; d = 'change a webhook''s uri, events, name or state' }, @{ n = 'delete'; d = 'delete a webhook and the secrets gemwh kept for it' }, @{ n = 'rotate'; d = 'rotate the signing secret of a webhook' }, @{ n = 'ping'; d = 'ask the API to send a test delivery to a webhook' }, @{ n = 'secret'; d = 'the signing secrets gemwh keeps locally: list, show, set, delete' }, @{ n = 'auth'; d = 'store, show and remove the Gemini API key' }, @{ n = 'listen'; d = 'receive deliveries locally: verify, explain, journal, forward to your app' }, @{ n = 'replay'; d = 'send signed deliveries to a receiver: fixture events, recorded deliveries, edge cases' }, @{ n = 'deliveries'; d = 'the history `gemwh listen` recorded: list, show and export deliveries' }, @{ n = 'completion'; d = 'print the shell completion script for bash, zsh, fish or PowerShell' }, @{ n = 'verify'; d = 'diagnose a captured delivery offline: valid, or exactly why not' }, @{ n = 'events'; d = 'list the webhook event types, or print one type’s sample payload' }, @{ n = 'conformance'; d = 'attack your own webhook receiver with a battery of deliveries and score it' }, @{ n = 'emulator'; d = 'run a local WebhookService (same REST API) for offline work and CI' }, @{ n = 'trigger'; d = 'make the emulator send an event to its webhooks (or to --uri, dynamic)' }, @{ n = 'version'; d = 'print the gemwh version (also -v, -V, --version)' }, @{ n = 'help'; d = 'display help for command' })
             Options = @(@{ n = '-V'; d = 'print the gemwh version' }, @{ n = '--version'; d = 'print the gemwh version' }, @{ n = '-h'; d = 'display help for command' }, @{ n = '--help'; d = 'display help for command' })
             ValueOptions = @()
             FileOptions = @()
@@ -324,6 +324,15 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             FileOptions = @()
             OptionValues = @{  }
             Args = @('batch.succeeded', 'batch.cancelled', 'batch.expired', 'batch.failed', 'interaction.requires_action', 'interaction.completed', 'interaction.failed', 'interaction.cancelled', 'video.generated')
+            ArgFiles = $false
+        }
+        'gemwh version' = @{
+            Subcommands = @()
+            Options = @(@{ n = '--json'; d = 'print {"version", "node", "platform"} as JSON' }, @{ n = '-h'; d = 'display help for command' }, @{ n = '--help'; d = 'display help for command' })
+            ValueOptions = @()
+            FileOptions = @()
+            OptionValues = @{  }
+            Args = @()
             ArgFiles = $false
         }
     }

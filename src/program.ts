@@ -31,6 +31,7 @@ const COMMAND_MODULES: Readonly<Record<string, () => Promise<{ default: CommandF
   conformance: () => import('./commands/conformance.js'),
   emulator: () => import('./commands/emulator.js'),
   trigger: () => import('./commands/trigger.js'),
+  version: () => import('./commands/version.js'),
 };
 
 const COMMAND_NAMES = [...Object.keys(COMMAND_MODULES), 'help'];
@@ -60,8 +61,8 @@ export async function buildProgram(deps: Deps, argv?: readonly string[]): Promis
     .addHelpText(
       'after',
       '\nExamples:\n' +
+        '  $ gemwh listen --emulator --demo\n' +
         '  $ gemwh listen --forward 3000 --secret-env GEMINI_WEBHOOK_SECRET\n' +
-        '  $ gemwh replay fixture batch.succeeded --to 3000 --secret-env GEMINI_WEBHOOK_SECRET\n' +
         '  $ gemwh create --uri https://hooks.example.com/gemini --events batch.succeeded,video.generated\n',
     );
 
@@ -92,7 +93,8 @@ function applyOutputAndExit(command: Command, deps: Deps): void {
  * Runs gemwh with argv (without node and script) and returns the exit code. Errors become one
  * message plus a hint on stderr (or a JSON object with --json); stack traces only with GEMWH_DEBUG=1.
  */
-export async function runMain(argv: readonly string[], deps: Deps): Promise<number> {
+export async function runMain(given: readonly string[], deps: Deps): Promise<number> {
+  const argv = conventionalArgv(given);
   try {
     const program = await buildProgram(deps, argv);
     await program.parseAsync([...argv], { from: 'user' });
@@ -100,6 +102,16 @@ export async function runMain(argv: readonly string[], deps: Deps): Promise<numb
   } catch (error) {
     return reportError(error, argv, deps);
   }
+}
+
+/**
+ * Spellings people type that commander does not take: `gemwh help replay fixture` (commander's
+ * help command looks one level deep) is `gemwh replay fixture --help`; `-v` is `--version`.
+ */
+function conventionalArgv(argv: readonly string[]): readonly string[] {
+  if (argv.length === 1 && argv[0] === '-v') return ['--version'];
+  if (argv[0] === 'help' && argv.length > 2 && argv.slice(1).every((word) => !word.startsWith('-'))) return [...argv.slice(1), '--help'];
+  return argv;
 }
 
 function reportError(error: unknown, argv: readonly string[], deps: Deps): number {

@@ -49,11 +49,12 @@ Commands:
                                offline work and CI
   trigger [options] <type>     make the emulator send an event to its webhooks
                                (or to --uri, dynamic)
+  version [options]            print the gemwh version (also -v, -V, --version)
   help [command]               display help for command
 
 Examples:
+  $ gemwh listen --emulator --demo
   $ gemwh listen --forward 3000 --secret-env GEMINI_WEBHOOK_SECRET
-  $ gemwh replay fixture batch.succeeded --to 3000 --secret-env GEMINI_WEBHOOK_SECRET
   $ gemwh create --uri https://hooks.example.com/gemini --events batch.succeeded,video.generated
 
 `;
