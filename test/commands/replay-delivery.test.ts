@@ -111,7 +111,9 @@ describe('gemwh replay delivery', () => {
     expect(last.code).toBe(0);
     expect(last.received.map((r) => r.headers['webhook-id'])).toEqual(['msg_c']);
     const line = JSON.parse(last.stdout.trim()) as Record<string, unknown>;
-    expect(line).toMatchObject({ webhook_id: 'msg_c', status: 204, ok: true, kind: 'replay' });
+    expect(line).toMatchObject({ webhookId: 'msg_c', status: 204, ok: true, kind: 'replay', latencyMs: expect.any(Number) });
+    // gemwh's own records are camelCase throughout.
+    expect(Object.keys(line).filter((key) => key.includes('_'))).toEqual([]);
     const typed = await replay(['--last', '--type', 'interaction.*', '--to', app.url]);
     expect(typed.received.map((r) => r.headers['webhook-id'])).toEqual(['msg_b']);
   });
