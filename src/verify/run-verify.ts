@@ -9,7 +9,7 @@ import type { Deps } from '../deps.js';
 import { UsageError, VerificationFailedError } from '../errors.js';
 import { createRemoteJwksSource, createStaticJwksSource, DEFAULT_JWKS_URL, parseJwks } from '../jwks/jwks-source.js';
 import type { UserSecretStore } from '../secrets/open-store.js';
-import { secretsFromFlags, secretsFromStore, type SecretFlags } from '../secrets/secret-flags.js';
+import { secretsFromFlags, secretsFromStore, warnWeakSecrets, type SecretFlags } from '../secrets/secret-flags.js';
 import { decodeBody } from '../listen/journal.js';
 import { addHeader, parseHeaderFile, parseHeaderLine, type CapturedHeaders } from './capture.js';
 
@@ -179,5 +179,6 @@ async function secretCandidates(options: VerifyOptions, deps: Deps): Promise<Sec
     secretStore: options.secretStore,
   };
   const fromFlags = secretsFromFlags(flags, deps.env, { numbering: 'when-several', envList: true });
+  warnWeakSecrets(fromFlags, deps);
   return [...fromFlags.map((c) => ({ ...c, label: `${c.label} (${redactSecret(c.secret)})` })), ...(await secretsFromStore(flags, deps))];
 }
