@@ -1,4 +1,4 @@
-import { ROOT_HELP, ROOT_HELP_WIDTH } from './root-help.js';
+import { isPlainVersionRequest, preRenderedHelp } from './help-page.js';
 
 // The only module that touches process: it builds the real Deps, maps signals to an
 // AbortSignal that long-running commands watch, and turns the result into an exit code.
@@ -28,13 +28,13 @@ process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
 const argv = process.argv.slice(2);
-// `gemwh --help` prints a pre-rendered copy of the root help instead of loading commander and
-// every command module, which nearly doubles node's bare start-up time. The copy is generated
-// from the real program and test/help.test.ts fails when it is stale. On a terminal narrower
-// than the copy, commander renders it to fit.
-const plainRootHelp = argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h');
-if (plainRootHelp && (!process.stdout.isTTY || (process.stdout.columns ?? 0) >= ROOT_HELP_WIDTH)) {
-  process.stdout.write(ROOT_HELP);
+// `--version` and plain `--help` answer without commander or any command module (see help-page.ts).
+const helpPage = preRenderedHelp(argv, process.stdout);
+if (helpPage !== undefined) {
+  process.stdout.write(helpPage);
+} else if (isPlainVersionRequest(argv)) {
+  const { VERSION } = await import('./version.js');
+  process.stdout.write(`${VERSION}\n`);
 } else {
   const [{ createRealDeps }, { runMain }] = await Promise.all([import('./deps.js'), import('./program.js')]);
   const code = await runMain(argv, createRealDeps(controller.signal));

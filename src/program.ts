@@ -1,14 +1,9 @@
 import { Command, CommanderError, Option } from 'commander';
+import type { CommandFactory } from './commands/command-factory.js';
 import type { Deps } from './deps.js';
 import { asInvoked } from './core/invocation.js';
 import { ExitCode, GemwhError, UsageError } from './errors.js';
 import { VERSION } from './version.js';
-
-/**
- * Each command module exports a factory; adding a command means adding it here and nowhere else.
- * Factories only declare flags and call run*(): the behaviour lives below commands/.
- */
-export type CommandFactory = (deps: Deps) => Command;
 
 // Keyed by command name, in the order `gemwh --help` lists them. Command modules stay small and
 // import their heavy parts (googleapis-common, undici, jose, ink, react) lazily inside the action.
@@ -82,7 +77,7 @@ function applyOutputAndExit(command: Command, deps: Deps): void {
     // plus the --help pointer, or a JSON object with --json.
     outputError: () => {},
     // Help wraps to the width of the stream it goes to (80 when that is not a terminal), read
-    // from deps like everything else, so the pre-rendered root help (root-help.ts) can match it.
+    // from deps like everything else, so the pre-rendered help pages (help-page.ts) can match it.
     getOutHelpWidth: () => (deps.io.stdout.isTTY ? deps.io.stdout.columns : undefined) ?? 80,
     getErrHelpWidth: () => (deps.io.stderr.isTTY ? deps.io.stderr.columns : undefined) ?? 80,
   });

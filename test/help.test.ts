@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProgram } from '../src/program.js';
-import { ROOT_HELP, ROOT_HELP_WIDTH } from '../src/root-help.js';
+import { fileURLToPath } from 'node:url';
+import { HELP_PAGE_WIDTH, helpPageUrl, preRenderedHelp } from '../src/help-page.js';
 import { cleanupCompiledDist, compiledDist, REPO_ROOT } from './helpers/dist.js';
 import { makeTestDeps, runGemwh } from './helpers/deps.js';
 
@@ -49,19 +50,49 @@ describe('help', () => {
     }
   });
 
-  it('src/root-help.ts is what `gemwh --help` prints at 80 columns (UPDATE_HELP=1 rewrites it)', async () => {
-    const result = await runGemwh(['--help']);
-    expect(result.code).toBe(0);
-    if (process.env.UPDATE_HELP === '1') {
-      const file = new URL('../src/root-help.ts', import.meta.url);
-      const header = readFileSync(file, 'utf8').split('\n').slice(0, 3).join('\n');
-      // A template literal keeps the text readable in diffs.
-      const literal = result.stdout.replace(/\\/g, '\\\\').replace(/`/g, '\\`').replace(/\$\{/g, '\\${');
-      writeFileSync(file, `${header}\nexport const ROOT_HELP = \`${literal}\`;\n`);
-      return;
+  it('src/help-pages/ holds what `gemwh <command> --help` prints at 80 columns, for every command (UPDATE_HELP=1 rewrites them)', async () => {
+    const stale: string[] = [];
+    const wanted = new Set<string>();
+    for (const { path } of commands) {
+      const result = await runGemwh([...path, '--help']);
+      expect(result.code, `gemwh ${path.join(' ')} --help`).toBe(0);
+      const file = fileURLToPath(helpPageUrl(path));
+      wanted.add(file);
+      const current = existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+      if (current === result.stdout) continue;
+      if (process.env.UPDATE_HELP === '1') writeFileSync(file, result.stdout);
+      else stale.push(['gemwh', ...path].join(' '));
     }
-    expect(ROOT_HELP_WIDTH).toBe(80);
-    expect(ROOT_HELP, 'src/root-help.ts is stale: run UPDATE_HELP=1 npx vitest run --config test/vitest.config.ts test/help.test.ts').toBe(result.stdout);
+    const folder = fileURLToPath(new URL('.', helpPageUrl([])));
+    for (const name of readdirSync(folder)) {
+      const file = fileURLToPath(new URL(name, helpPageUrl([])));
+      if (wanted.has(file)) continue;
+      if (process.env.UPDATE_HELP === '1') unlinkSync(file);
+      else stale.push(`${name} (no such command)`);
+    }
+    expect(HELP_PAGE_WIDTH).toBe(80);
+    expect(stale, 'src/help-pages/ is stale: npm run build, then UPDATE_HELP=1 npx vitest run --config test/vitest.config.ts test/help.test.ts').toEqual([]);
+  });
+
+  it('help does not depend on the environment, so one pre-rendered page fits every run', async () => {
+    const env = { GEMWH_API_ROOT: 'http://127.0.0.1:1', GEMWH_SECRET_STORE: 'file', GEMWH_API_RETRIES: '0', NO_COLOR: '1', GEMINI_API_KEY: 'k' };
+    for (const { path } of commands) {
+      const plain = await runGemwh([...path, '--help']);
+      const other = await runGemwh([...path, '--help'], { env });
+      expect(other.stdout, `gemwh ${path.join(' ')} --help`).toBe(plain.stdout);
+    }
+  });
+
+  it('only a bare help request takes the pre-rendered page; flags, values, unknown words and narrow terminals go to commander', () => {
+    expect(preRenderedHelp(['replay', 'fixture', '--help'], {})).toMatch(/^Usage: gemwh replay fixture/);
+    expect(preRenderedHelp(['help', 'listen'], {})).toMatch(/^Usage: gemwh listen/);
+    expect(preRenderedHelp(['-h'], { isTTY: true, columns: 120 })).toMatch(/^Usage: gemwh \[options\]/);
+    expect(preRenderedHelp(['-h'], { isTTY: true, columns: 60 })).toBeUndefined();
+    expect(preRenderedHelp(['listen', '--port', '3000', '--help'], {})).toBeUndefined();
+    expect(preRenderedHelp(['get', 'list', '--help'], {})).toBeUndefined();
+    expect(preRenderedHelp(['../../package', '--help'], {})).toBeUndefined();
+    expect(preRenderedHelp(['listen'], {})).toBeUndefined();
+    expect(preRenderedHelp(['help', 'secret', 'list'], {})).toBeUndefined();
   });
 
   it('descriptions and option help are running prose: no hard line break inside a paragraph (commander wraps them)', () => {
@@ -211,6 +242,28 @@ process.stdout.write(JSON.stringify(Object.keys(createRequire(import.meta.url).c
     expect(short.stdout).toBe(full.stdout);
     expect(readLog(join(work, 'fast.log')).some((e) => e.specifier === 'commander')).toBe(false);
     expect(readLog(join(work, 'full.log')).some((e) => e.specifier === 'commander')).toBe(true);
+  });
+
+  it('`--version`, `help <command>` and `<command> --help` answer without commander, with what commander prints', async () => {
+    const version = await run([join(dist, 'cli.js'), '--version'], join(work, 'version.log'));
+    const versionByCommander = await run([join(dist, 'cli.js'), '--api-version', 'v1beta', '--version'], join(work, 'version-full.log'));
+    expect(version.code).toBe(0);
+    expect(version.stdout).toMatch(/^\d+\.\d+\.\d+/);
+    expect(version.stdout).toBe(versionByCommander.stdout);
+    expect(readLog(join(work, 'version.log')).some((e) => e.specifier === 'commander')).toBe(false);
+    expect(readLog(join(work, 'version-full.log')).some((e) => e.specifier === 'commander')).toBe(true);
+
+    const page = await run([join(dist, 'cli.js'), 'replay', 'fixture', '--help'], join(work, 'page.log'));
+    const byCommander = await run([join(dist, 'cli.js'), '--api-version', 'v1beta', 'replay', 'fixture', '--help'], join(work, 'page-full.log'));
+    const viaHelp = await run([join(dist, 'cli.js'), 'help', 'listen'], join(work, 'page-help.log'));
+    const viaHelpByCommander = await run([join(dist, 'cli.js'), '--api-version', 'v1beta', 'help', 'listen'], join(work, 'page-help-full.log'));
+    expect(page.code).toBe(0);
+    expect(page.stdout).toBe(byCommander.stdout);
+    expect(viaHelp.stdout).toMatch(/^Usage: gemwh listen/);
+    expect(viaHelp.stdout).toBe(viaHelpByCommander.stdout);
+    for (const log of ['page.log', 'page-help.log']) {
+      expect(readLog(join(work, log)).some((e) => e.specifier === 'commander' || e.url.includes('/commands/'))).toBe(false);
+    }
   });
 
   it('`--help` of every command loads none of them either', async () => {

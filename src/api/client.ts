@@ -79,8 +79,9 @@ interface OperationRequest {
  */
 export function createWebhookApi(options: WebhookApiOptions): WebhookApi;
 /**
- * The form commands use: the API root comes from `options.apiRoot` (the --api-root flag), else
- * GEMWH_API_ROOT in deps.env, else the real service; Ctrl-C (deps.signal) stops a request, and each
+ * The form every command uses (the one way to build the client from Deps): the API root comes from
+ * `options.apiRoot` (the --api-root flag), else GEMWH_API_ROOT in deps.env, else the real service;
+ * GEMWH_API_RETRIES in deps.env caps the retries; Ctrl-C (deps.signal) stops a request, and each
  * retry is announced on stderr.
  */
 export function createWebhookApi(deps: Pick<Deps, 'env' | 'clock' | 'signal' | 'io'>, options: WebhookApiOptions): WebhookApi;
@@ -90,6 +91,7 @@ export function createWebhookApi(
 ): WebhookApi {
   if (maybeOptions === undefined) return createClient(depsOrOptions as WebhookApiOptions);
   const deps = depsOrOptions as Pick<Deps, 'env' | 'clock' | 'signal' | 'io'>;
+  const maxRetries = retriesFromEnv(deps.env.GEMWH_API_RETRIES);
   return createClient({
     now: () => deps.clock.now(),
     signal: deps.signal,
@@ -98,8 +100,16 @@ export function createWebhookApi(
         `gemwh: ${notice.operation} failed (${notice.reason}); retry ${notice.retry} in ${formatSeconds(notice.delayMs)}\n`,
       ),
     ...maybeOptions,
+    // The user's setting wins over a caller's own retry count.
+    ...(maxRetries === undefined ? {} : { retry: { ...maybeOptions.retry, maxRetries } }),
     apiRoot: resolveApiRoot({ flag: maybeOptions.apiRoot, env: deps.env }),
   });
+}
+
+/** GEMWH_API_RETRIES=0 turns retries off: scripts that prefer failing fast, and tests of a dead server. */
+function retriesFromEnv(value: string | undefined): number | undefined {
+  if (value === undefined || !/^\d+$/.test(value.trim())) return undefined;
+  return Math.min(Number(value), 10);
 }
 
 function formatSeconds(ms: number): string {

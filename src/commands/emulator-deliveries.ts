@@ -1,9 +1,9 @@
 import { Command, Option } from 'commander';
 import { parseDuration } from '../core/duration.js';
 import type { Deps } from '../deps.js';
+import { parseRate } from '../core/flag-values.js';
 import { UsageError } from '../errors.js';
 import type { EmulatorDeliveryOptions } from '../emulator/server.js';
-import { parseRate } from './emulator.js';
 
 /**
  * The delivery side of `gemwh emulator`: its flags (time scale, duplicates, timeout, auto-disable)

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { EMULATOR_DEFAULT_HOST, EMULATOR_DEFAULT_PORT } from '../api/api-root.js';
 import { parseDuration } from '../core/duration.js';
 import type { Deps } from '../deps.js';
-import { parsePort } from '../core/flag-values.js';
+import { parsePort, parseRate } from '../core/flag-values.js';
 import { UsageError } from '../errors.js';
 import { addDeliveryCommands, addDeliveryOptions, deliveryOptionsFrom, type DeliveryFlags } from './emulator-deliveries.js';
 
@@ -56,16 +56,3 @@ export default function emulatorCommand(deps: Deps): Command {
     });
   return addDeliveryCommands(command, deps);
 }
-
-/** A share from 0 to 1 (`0.25`), or a percentage (`25%`). */
-export function parseRate(value: string, flag: string): number {
-  const text = value.trim();
-  const percent = text.endsWith('%');
-  const number = Number(percent ? text.slice(0, -1) : text);
-  const rate = percent ? number / 100 : number;
-  if (text === '' || text === '%' || !Number.isFinite(rate) || rate < 0 || rate > 1) {
-    throw new UsageError(`${flag} must be a number from 0 to 1 (or a percentage), got "${value}"`, { hint: `e.g. ${flag} 0.2 or ${flag} 20%.` });
-  }
-  return rate;
-}
-

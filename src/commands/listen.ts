@@ -3,11 +3,12 @@ import { Command, Option } from 'commander';
 import type { GlobalOptions } from '../api/credentials.js';
 import { parseDuration, parseDurationSeconds } from '../core/duration.js';
 import { parseEventList } from '../core/events.js';
+import { parseOutgoingHeader } from '../core/headers.js';
 import { parseTarget } from '../core/target.js';
 import type { Deps } from '../deps.js';
 import { UsageError } from '../errors.js';
 import { parseCount, parsePort } from '../core/flag-values.js';
-import { parseByteSize, parseForwardHeader, parsePath } from '../listen/flags.js';
+import { parseByteSize, parsePath } from '../listen/flags.js';
 import { checkPublicUrl } from '../listen/public-url.js';
 import { parseRoute } from '../listen/routing.js';
 import type { ListenFrontEnd, ListenOptions } from '../listen/run-listen.js';
@@ -144,7 +145,7 @@ export function toListenOptions(flags: RawFlags, globals: GlobalOptions): Listen
     forward: list(flags.forward).map(parseTarget),
     routes: list(flags.route).map(parseRoute),
     events,
-    extraHeaders: list(flags.header).map(parseForwardHeader),
+    extraHeaders: list(flags.header).map((text) => parseOutgoingHeader(text)),
     forwardTimeoutMs: positive(parseDuration(flags.forwardTimeout, '--forward-timeout'), '--forward-timeout'),
     forwardInsecure: flags.insecure === true,
     retry: { initialMs: retryInitial, maxMs: retryMax },

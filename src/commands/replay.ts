@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import type { Deps } from '../deps.js';
-import type { CommandFactory } from '../program.js';
+import type { CommandFactory } from './command-factory.js';
 
 // One line per subcommand, in help order; each file stays light (its action loads the rest).
 const SUBCOMMANDS: Array<{ default: CommandFactory }> = await Promise.all([

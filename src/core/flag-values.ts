@@ -20,3 +20,15 @@ export function parsePort(text: string, options: { flag?: string; min?: 0 | 1; e
   }
   return value;
 }
+
+/** A share from 0 to 1 (`0.25`), or a percentage (`25%`). */
+export function parseRate(value: string, flag: string): number {
+  const text = value.trim();
+  const percent = text.endsWith('%');
+  const number = Number(percent ? text.slice(0, -1) : text);
+  const rate = percent ? number / 100 : number;
+  if (text === '' || text === '%' || !Number.isFinite(rate) || rate < 0 || rate > 1) {
+    throw new UsageError(`${flag} must be a number from 0 to 1 (or a percentage), got "${value}"`, { hint: `e.g. ${flag} 0.2 or ${flag} 20%.` });
+  }
+  return rate;
+}

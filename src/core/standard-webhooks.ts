@@ -1,7 +1,9 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { UsageError } from '../errors.js';
+import type { ParsedSignatureHeader, SecretInspection } from './signature-types.js';
 import { formatDuration, isoSeconds } from './duration.js';
 import { getHeader } from './headers.js';
+export type { ParsedSignatureHeader, SecretInspection } from './signature-types.js';
 import { diagnoseStaticFailure, headerNameFindings, signatureHeaderFindings, timestampFindings } from './static-diagnosis.js';
 import type { HeaderBag, Rejected, SecretCandidate, StaticRejectReason, Verdict } from './verdict.js';
 
@@ -15,7 +17,6 @@ export const SECRET_PREFIX = 'whsec_';
 /** Standard Webhooks' (and Gemini's) replay window: 5 minutes either way. */
 export const DEFAULT_TOLERANCE_SEC = 300;
 
-export type SecretInspection = { ok: true; key: Buffer } | { ok: false; message: string; hint: string };
 
 const WHERE_SECRETS_COME_FROM =
   'The full signing secret (whsec_…) is shown once: in new_signing_secret when the webhook is created, or in the reply of a rotation.';
@@ -128,15 +129,6 @@ export function computeSignature(key: Uint8Array, id: string, timestamp: string,
 /** The `v1,<base64>` signature for one delivery. `rawBody` is signed byte for byte. */
 export function sign(id: string, timestamp: number | string, rawBody: string | Uint8Array, secret: string): string {
   return `v1,${computeSignature(parseSecret(secret), id, String(timestamp), rawBody).toString('base64')}`;
-}
-
-export interface ParsedSignatureHeader {
-  /** Decoded `v1` signatures: 32 bytes each. */
-  v1: Buffer[];
-  /** Versions present but not ours (`v1a` is the Standard Webhooks ed25519 scheme). */
-  otherVersions: string[];
-  /** Entries that are neither: no `version,` prefix, or a `v1` value that is not a 32-byte base64 MAC. */
-  malformed: string[];
 }
 
 const BASE64_MAC = /^[A-Za-z0-9+/]{43}=?$/;

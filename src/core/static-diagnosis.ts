@@ -1,5 +1,5 @@
 import { looksLikeJwt } from './headers.js';
-import type { ParsedSignatureHeader, SecretInspection } from './standard-webhooks.js';
+import type { ParsedSignatureHeader, SecretInspection } from './signature-types.js';
 import type { HeaderBag, SecretCandidate } from './verdict.js';
 
 /**

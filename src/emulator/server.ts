@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '../deps.js';
 import { UsageError } from '../errors.js';
+import { readBodyLimited } from '../http/read-body.js';
 import { createDeliveryEngine } from './deliveries/engine.js';
 import { addDeliveryRoutes } from './deliveries/routes.js';
 import type { DeliveryAttempt, DeliveryEngine } from './deliveries/types.js';
@@ -225,7 +226,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: HandlerCon
   try {
     const url = new URL(req.url ?? '/', 'http://emulator.invalid');
     path = url.pathname;
-    const body = await readBody(req, ctx.maxBodyBytes);
+    const read = await readBodyLimited(req, ctx.maxBodyBytes, { whenTooLarge: 'drain' });
+    // A client that hung up mid-request is gone: nothing to answer, nothing to report.
+    if (read.kind === 'aborted') return;
+    if (read.kind === 'too_large') throw new BodyTooLarge();
+    const body = read.body;
     response = await dispatch(method, url, req, body, ctx);
   } catch (error) {
     // A client that hung up mid-request is gone: nothing to answer, nothing to report.
@@ -295,22 +300,6 @@ function parseJson(body: Buffer): unknown {
 }
 
 class BodyTooLarge extends Error {}
-
-/** Reads the whole body, but keeps at most `limit` bytes: past that the rest is drained and dropped. */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) tooLarge = true;
-      if (!tooLarge) chunks.push(chunk);
-    });
-    req.on('end', () => (tooLarge ? reject(new BodyTooLarge()) : resolve(Buffer.concat(chunks))));
-    req.on('error', reject);
-  });
-}
 
 function errorResponse(error: unknown, ctx: HandlerContext): EmulatorResponse {
   if (error instanceof EmulatorHttpError) return { status: error.httpStatus, body: error.toBody() };

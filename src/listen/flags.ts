@@ -29,24 +29,6 @@ export function parseByteSize(text: string, flag: string, min = 1): number {
   return value;
 }
 
-// Derived from each forwarded request by the HTTP client; setting them would corrupt it.
-const UNSETTABLE = new Set(['content-length', 'transfer-encoding', 'host', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'expect']);
-
-/** `--header 'K: V'` for forwarded requests. */
-export function parseForwardHeader(text: string): [string, string] {
-  const colon = text.indexOf(':');
-  const name = colon > 0 ? text.slice(0, colon).trim() : '';
-  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
-    throw new UsageError(`--header "${text}" is not "Name: value"`, { hint: "Write e.g. --header 'X-Forwarded-By: gemwh'." });
-  }
-  if (UNSETTABLE.has(name.toLowerCase())) {
-    throw new UsageError(`--header cannot set ${name}: it describes the connection, and gemwh sets it for each forward`);
-  }
-  const value = text.slice(colon + 1).trim();
-  if (/[\r\n\0]/.test(value)) throw new UsageError(`--header ${name}: the value contains a line break`);
-  return [name, value];
-}
-
 /** `--path`: a request path that deliveries must use. */
 export function parsePath(text: string): string {
   const path = text.trim();

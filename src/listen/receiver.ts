@@ -48,46 +48,7 @@ export function headerPairs(rawHeaders: readonly string[]): Array<[string, strin
   return pairs;
 }
 
-export type BodyResult = { kind: 'complete'; body: Buffer } | { kind: 'too_large'; seenBytes: number; start: Buffer } | { kind: 'aborted' };
-
-/** How much of an oversized body is kept for the journal record. */
-export const OVERSIZED_START_BYTES = 4096;
-
-/**
- * Reads the request body, stopping at `max` bytes: then the caller answers 413 and closes the
- * connection, and the rest is never buffered.
- */
-export function readBodyLimited(req: IncomingMessage, max: number): Promise<BodyResult> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let settled = false;
-    const finish = (result: BodyResult) => {
-      if (settled) return;
-      settled = true;
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('close', onClose);
-      req.off('error', onClose);
-      resolve(result);
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > max) {
-        req.pause();
-        finish({ kind: 'too_large', seenBytes: size, start: Buffer.concat(chunks).subarray(0, OVERSIZED_START_BYTES) });
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => finish({ kind: 'complete', body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) });
-    const onClose = () => finish({ kind: 'aborted' });
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('close', onClose);
-    req.on('error', onClose);
-  });
-}
+export { OVERSIZED_START_BYTES, readBodyLimited, type BodyResult } from '../http/read-body.js';
 
 export interface Answer {
   status: number;

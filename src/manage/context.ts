@@ -37,19 +37,7 @@ export function createManageContext(deps: Deps, globals: GlobalOptions): ManageC
   const api = once(async () => {
     const [{ resolveApiKey }, { createWebhookApi }] = await Promise.all([import('../api/credentials.js'), import('../api/client.js')]);
     const { key } = await resolveApiKey(deps, globals, store);
-    const maxRetries = retriesFromEnv(deps.env.GEMWH_API_RETRIES);
-    return createWebhookApi({
-      apiKey: key,
-      apiRoot: apiRoot(),
-      apiVersion: globals.apiVersion,
-      signal: deps.signal,
-      now: () => deps.clock.now(),
-      ...(maxRetries === undefined ? {} : { retry: { maxRetries } }),
-      onRetry: (notice) =>
-        deps.io.stderr.write(
-          `gemwh: ${notice.operation} failed (${notice.reason}); retry ${notice.retry} in ${(notice.delayMs / 1000).toFixed(1)} s\n`,
-        ),
-    });
+    return createWebhookApi(deps, { apiKey: key, apiRoot: apiRoot(), apiVersion: globals.apiVersion });
   });
   return { deps, store, api, apiRoot };
 }
@@ -57,12 +45,6 @@ export function createManageContext(deps: Deps, globals: GlobalOptions): ManageC
 /** A context over given parts, for code (and tests) that already hold a client and a store. */
 export function manageContextOf(deps: Deps, api: WebhookApi, store: SecretStore, apiRoot = DEFAULT_API_ROOT): ManageContext {
   return { deps, store: async () => store, api: async () => api, apiRoot: () => apiRoot };
-}
-
-/** GEMWH_API_RETRIES=0 turns retries off: scripts that prefer failing fast, and tests of a dead server. */
-function retriesFromEnv(value: string | undefined): number | undefined {
-  if (value === undefined || !/^\d+$/.test(value.trim())) return undefined;
-  return Math.min(Number(value), 10);
 }
 
 function once<T>(open: () => Promise<T>): () => Promise<T> {

@@ -1,3 +1,4 @@
+import { parseHeaderLine } from '../core/headers.js';
 import { UsageError } from '../errors.js';
 
 /**
@@ -11,17 +12,6 @@ export function addHeader(headers: CapturedHeaders, name: string, value: string)
   const existing = headers[key];
   if (existing === undefined) headers[key] = value;
   else headers[key] = Array.isArray(existing) ? [...existing, value] : [existing, value];
-}
-
-/** One `name: value` line (the --header flag). */
-export function parseHeaderLine(line: string, where = '--header'): [string, string] {
-  const text = line.replace(/^[<>]\s/, '');
-  const colon = text.indexOf(':', text.startsWith(':') ? 1 : 0);
-  const name = colon > 0 ? text.slice(0, colon).trim() : '';
-  if (!name || /\s/.test(name)) {
-    throw new UsageError(`${where}: "${line}" is not a header line`, { hint: "Write it as 'name: value', e.g. --header 'webhook-id: msg_123'." });
-  }
-  return [name, text.slice(colon + 1).trim()];
 }
 
 const START_LINE = /^(?:[A-Z]+ \S+ HTTP\/\d(?:\.\d)?|HTTP\/\d(?:\.\d)? \d{3}.*)$/;

@@ -10,8 +10,9 @@ import { UsageError, VerificationFailedError } from '../errors.js';
 import { createRemoteJwksSource, createStaticJwksSource, DEFAULT_JWKS_URL, parseJwks } from '../jwks/jwks-source.js';
 import type { UserSecretStore } from '../secrets/open-store.js';
 import { secretsFromFlags, secretsFromStore, warnWeakSecrets, type SecretFlags } from '../secrets/secret-flags.js';
+import { parseHeaderLine } from '../core/headers.js';
 import { decodeBody } from '../listen/journal.js';
-import { addHeader, parseHeaderFile, parseHeaderLine, type CapturedHeaders } from './capture.js';
+import { addHeader, parseHeaderFile, type CapturedHeaders } from './capture.js';
 
 export interface VerifyOptions {
   /** A file path, or `-` for stdin; optional when `headersFile` is a whole HTTP message. */

@@ -12,6 +12,7 @@ import { makeTestDeps } from '../helpers/deps.js';
 import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
 import { startListenCli, type ListenCli, type ListenCliOptions } from '../helpers/listen-cli.js';
 import { closedPort } from '../helpers/loopback.js';
+import { startRecordingServer } from '../helpers/recording-server.js';
 import { perTest } from '../helpers/per-test.js';
 import { SECRET, body, post, signedHeaders } from '../listen/helpers.js';
 
@@ -199,6 +200,16 @@ describe('gemwh listen --public-url', () => {
     defer(() => t.cleanup());
     expect(await runMain(['listen', '--port', '0', '--public-url', 'https://tunnel.example.com/'], t.deps)).toBe(4);
     expect(emulator.store.records()).toHaveLength(0);
+  });
+
+  it('honours GEMWH_API_RETRIES like every other API command: 0 means one request, then the error', async () => {
+    const api = await startRecordingServer(() => ({ status: 503, body: JSON.stringify({ error: { code: 503, status: 'UNAVAILABLE', message: 'try later' } }) }));
+    defer(() => api.close());
+    const t = makeTestDeps({ env: { GEMWH_API_ROOT: api.url, GEMINI_API_KEY: 'test-key', GEMWH_SECRET_STORE: 'file', GEMWH_API_RETRIES: '0' } });
+    defer(() => t.cleanup());
+    expect(await runMain(['listen', '--port', '0', '--public-url', 'https://tunnel.example.com/'], t.deps)).not.toBe(0);
+    expect(api.requests).toHaveLength(1);
+    expect(t.stderr()).not.toMatch(/retry 1 in/);
   });
 });
 

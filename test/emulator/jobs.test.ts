@@ -11,6 +11,7 @@ import type { TestEmulator } from '../helpers/emulator.js';
 import { perTest } from '../helpers/per-test.js';
 import { startGemwh } from '../helpers/start-gemwh.js';
 import type { RecordedRequest, RecordingServer } from '../helpers/recording-server.js';
+import { until } from '../helpers/until.js';
 
 const { defer, ...servers } = perTest();
 const emulator = (options: StartEmulatorOptions = {}) => servers.emulator({ ...options, jobs: { delayMs: 30, ...options.jobs } });
@@ -24,16 +25,6 @@ function staticWebhook(e: TestEmulator, to: RecordingServer): { id: string; secr
 
 function sdk(e: TestEmulator): GoogleGenAI {
   return new GoogleGenAI({ apiKey: e.apiKey, httpOptions: { baseUrl: e.url } });
-}
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 function arrivals(to: RecordingServer, path: string, count = 1): Promise<RecordedRequest[]> {

@@ -1,5 +1,6 @@
 import { runMain } from '../../src/program.js';
 import { makeTestDeps, type TestDeps, type TestDepsOptions } from './deps.js';
+import { until as waitUntil } from './until.js';
 
 export interface RunningGemwh {
   t: TestDeps;
@@ -38,16 +39,8 @@ export async function startGemwh(args: readonly string[] | ((t: TestDeps) => rea
   let code: number | undefined;
   void done.then((c) => (code = c));
   const describe = () => `exit code: ${String(code)}\nstdout:\n${t.stdout()}\nstderr:\n${t.stderr()}`;
-  const until = async <T>(what: string, probe: () => T | undefined, timeoutMs = 5000): Promise<T> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = probe();
-      if (value !== undefined) return value;
-      if (code !== undefined) throw new Error(`gemwh ${argv[0]} exited before ${what}\n${describe()}`);
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${describe()}`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  };
+  const until = <T>(what: string, probe: () => T | undefined | false, timeoutMs = 5000): Promise<T> =>
+    waitUntil(what, probe, { timeoutMs, describe, giveUpIf: () => (code === undefined ? undefined : `gemwh ${argv[0]} exited`) });
   let stopped: Promise<number> | undefined;
   const stop = () =>
     (stopped ??= (async () => {

@@ -16,6 +16,7 @@ import { makeTestDeps, runGemwh } from '../helpers/deps.js';
 import { startListenCli, type Line, type ListenCli } from '../helpers/listen-cli.js';
 import { perTest } from '../helpers/per-test.js';
 import { header } from '../helpers/recording-server.js';
+import { until } from '../helpers/until.js';
 
 const { defer, ...servers } = perTest();
 
@@ -28,17 +29,7 @@ function listeningServers(): number {
  * getActiveResourcesInfo(), so allow a moment; a server left listening never goes away.
  */
 async function serversBackTo(count: number): Promise<void> {
-  await until('every server to be closed', () => (listeningServers() === count ? true : undefined), () => process.getActiveResourcesInfo().join(', '), 1000);
-}
-
-async function until<T>(what: string, probe: () => T | undefined, describe: () => string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${describe()}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await until('every server to be closed', () => listeningServers() === count, { describe: () => process.getActiveResourcesInfo().join(', '), timeoutMs: 1000 });
 }
 
 interface DemoRun extends ListenCli {
@@ -55,7 +46,7 @@ async function startDemo(args: string[]): Promise<DemoRun> {
   return {
     ...demo,
     verified,
-    waitVerified: (count, timeoutMs) => until(`${count} verified deliveries`, () => (verified().length >= count ? verified() : undefined), demo.describe, timeoutMs),
+    waitVerified: (count, timeoutMs) => until(`${count} verified deliveries`, () => (verified().length >= count ? verified() : undefined), { describe: demo.describe, timeoutMs: timeoutMs ?? 10_000 }),
     emulatorUrl: () => /emulator running at (http:\/\/127\.0\.0\.1:\d+)/.exec(demo.t.stderr())?.[1] ?? '',
   };
 }
@@ -102,14 +93,14 @@ describe('gemwh listen --emulator', () => {
     const sink = await servers.sink(() => ({ status: 200, body: 'ok' }));
     const blocker = await holdPort(EMULATOR_DEFAULT_PORT);
     const demo = await startDemo(['--demo', '--forward', `${sink.url}/hooks`]);
-    await until('the emulator URL', () => demo.emulatorUrl() || undefined, () => demo.t.stderr());
+    await until('the emulator URL', () => demo.emulatorUrl() || undefined, { describe: () => demo.t.stderr() });
     expect(demo.emulatorUrl()).not.toBe(`http://127.0.0.1:${EMULATOR_DEFAULT_PORT}`);
     await blocker();
 
     await until(
       '9 forwards',
-      () => (demo.lines().filter((line) => line.type === 'forwarded').length >= EVENT_TYPE_NAMES.length ? true : undefined),
-      () => demo.t.stderr() + demo.t.stdout(),
+      () => demo.lines().filter((line) => line.type === 'forwarded').length >= EVENT_TYPE_NAMES.length,
+      { describe: () => demo.t.stderr() + demo.t.stdout() },
     );
     expect(sink.requests).toHaveLength(EVENT_TYPE_NAMES.length);
     const received = readFileSync(demo.journal, 'utf8')
@@ -134,7 +125,7 @@ describe('gemwh listen --emulator', () => {
 
   it('an SDK app pointed at the printed emulator URL gets its jobs to the listener: static, and dynamic with its JWT checked', async () => {
     const demo = await startDemo([]);
-    const emulatorUrl = await until('the emulator URL', () => demo.emulatorUrl() || undefined, () => demo.t.stderr());
+    const emulatorUrl = await until('the emulator URL', () => demo.emulatorUrl() || undefined, { describe: () => demo.t.stderr() });
     const listenUrl = String(demo.lines()[0]!.url);
     const ai = new GoogleGenAI({ apiKey: 'any', httpOptions: { baseUrl: emulatorUrl } });
 
@@ -169,8 +160,8 @@ describe('gemwh listen --emulator', () => {
     });
     await until(
       '9 forwards',
-      () => (demo.lines().filter((line) => line.type === 'forwarded' || line.type === 'forward_failed').length >= EVENT_TYPE_NAMES.length ? true : undefined),
-      () => demo.t.stderr() + demo.t.stdout(),
+      () => demo.lines().filter((line) => line.type === 'forwarded' || line.type === 'forward_failed').length >= EVENT_TYPE_NAMES.length,
+      { describe: () => demo.t.stderr() + demo.t.stdout() },
     );
     expect(app.requests).toHaveLength(EVENT_TYPE_NAMES.length);
     expect(demo.lines().filter((line) => line.type === 'forwarded').map((line) => line.status)).toEqual(EVENT_TYPE_NAMES.map(() => 200));
@@ -195,10 +186,10 @@ describe('gemwh listen --emulator', () => {
       signal: 'SIGINT',
       env: { SECOND: second },
     });
-    await until('the emulator URL', () => /emulator running at (\S+);/.exec(demo.t.stderr())?.[1], () => demo.t.stderr());
+    await until('the emulator URL', () => /emulator running at (\S+);/.exec(demo.t.stderr())?.[1], { describe: () => demo.t.stderr() });
     const emulatorUrl = /emulator running at (\S+);/.exec(demo.t.stderr())![1]!;
     expect((await runGemwh(['trigger', 'batch.failed', '--api-root', emulatorUrl], { env: { GEMINI_API_KEY: 'any' } })).code).toBe(0);
-    await until('a forward', () => demo.lines().find((line) => line.type === 'forwarded' || line.type === 'forward_failed'), () => demo.t.stdout());
+    await until('a forward', () => demo.lines().find((line) => line.type === 'forwarded' || line.type === 'forward_failed'), { describe: () => demo.t.stdout() });
     expect(demo.lines().find((line) => line.type === 'forwarded')).toMatchObject({ status: 200 });
     expect(header(app.requests[0]!, 'webhook-signature').split(' ')).toHaveLength(2);
     expect(await demo.stop()).toBe(0);
@@ -206,8 +197,8 @@ describe('gemwh listen --emulator', () => {
 
   it('without a terminal UI, says how to send an event with gemwh trigger (not the t key), and that command works', async () => {
     const demo = await startDemo([]);
-    const emulatorUrl = await until('the emulator URL', () => demo.emulatorUrl() || undefined, () => demo.t.stderr());
-    await until('the banner', () => (demo.t.stderr().includes('GEMWH_API_ROOT=') ? true : undefined), () => demo.t.stderr());
+    const emulatorUrl = await until('the emulator URL', () => demo.emulatorUrl() || undefined, { describe: () => demo.t.stderr() });
+    await until('the banner', () => demo.t.stderr().includes('GEMWH_API_ROOT='), { describe: () => demo.t.stderr() });
     const stderr = demo.t.stderr();
     expect(stderr).not.toMatch(/press t/);
     expect(stderr).toContain(`gemwh trigger TYPE --api-root ${emulatorUrl}`);
@@ -296,7 +287,7 @@ describe('runListenWithEmulator', () => {
           session.on((event) => seen.push(event));
           await offered!.trigger('batch.expired');
           await offered!.trigger('interaction.requires_action');
-          await until('2 verified', () => (seen.filter((e) => e.type === 'verified').length >= 2 ? true : undefined), () => JSON.stringify(seen));
+          await until('2 verified', () => seen.filter((e) => e.type === 'verified').length >= 2, { describe: () => JSON.stringify(seen) });
         },
       },
       (ready) => (info = ready),

@@ -8,6 +8,7 @@ import { parseTarget } from '../../src/core/target.js';
 import type { JournalRecord } from '../../src/listen/journal.js';
 import { parseRoute } from '../../src/listen/routing.js';
 import { closedPort, startRecordingServer, type RecordingServer } from '../helpers/recording-server.js';
+import { until } from '../helpers/until.js';
 import { OLD_SECRET, SECRET, body, newId, post, signedHeaders, startTestSession, type TestSession } from './helpers.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -32,14 +33,6 @@ function journal(file: string): JournalRecord[] {
     .split('\n')
     .filter((line) => line !== '')
     .map((line) => JSON.parse(line) as JournalRecord);
-}
-
-async function until(test: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!test()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** Sends raw bytes on a TCP connection and resolves with everything the server sent back. */
@@ -342,7 +335,7 @@ describe('forwarding', () => {
     expect(forwarded.attempt).toBeGreaterThan(1);
     expect(app.requests).toHaveLength(1);
     // Forward records are appended after the event; give the write a moment.
-    await until(() => journal(s.journalFile).some((r) => r.kind === 'forward' && r.ok));
+    await until('a forward in the journal', () => journal(s.journalFile).some((r) => r.kind === 'forward' && r.ok));
     const forwards = journal(s.journalFile).filter((r) => r.kind === 'forward');
     expect(forwards.at(-1)).toMatchObject({ ok: true, final: true });
     expect(forwards.slice(0, -1).every((r) => r.kind === 'forward' && !r.ok && !r.final)).toBe(true);
@@ -422,7 +415,7 @@ describe('forward backlog', () => {
     expect(attempted.size).toBeLessThanOrEqual(3);
 
     const app = await sink(undefined, port);
-    await until(() => app.requests.length >= ids.length, 5000);
+    await until('every delivery at the app', () => app.requests.length >= ids.length, { timeoutMs: 5000 });
     await new Promise((r) => setTimeout(r, 150));
     const received = app.requests.map((r) => r.headers['webhook-id']);
     expect([...received].sort()).toEqual([...ids].sort());
@@ -451,7 +444,7 @@ describe('forward backlog', () => {
 
     const app = await sink(undefined, port);
     await session({ dir, forward: [parseTarget(String(port))], forwardBacklogBytes: budget });
-    await until(() => app.requests.length >= ids.length, 5000);
+    await until('every delivery at the app', () => app.requests.length >= ids.length, { timeoutMs: 5000 });
     await new Promise((r) => setTimeout(r, 150));
     expect(app.requests.map((r) => r.headers['webhook-id']).sort()).toEqual([...ids].sort());
   });
@@ -481,7 +474,7 @@ describe('forward backlog', () => {
     const s = await session({ forward: [parseTarget(app.url)], forwardBacklogBytes: 50 });
     const raw = body('batch.succeeded', 'a-body-larger-than-the-budget');
     await post(s.session.url, raw, signedHeaders(raw, { id: 'msg_huge' }));
-    await until(() => app.requests.length === 1, 3000);
+    await until('one delivery at the app', () => app.requests.length === 1, { timeoutMs: 3000 });
     expect(app.requests[0]!.body.toString()).toBe(raw);
   });
 
@@ -495,7 +488,7 @@ describe('forward backlog', () => {
     }
     expect((await s.waitFor('warning', (e) => /not keeping up/.test(e.message))).message).toMatch(/no journal/);
     const app = await sink(undefined, port);
-    await until(() => app.requests.length >= ids.length, 5000);
+    await until('every delivery at the app', () => app.requests.length >= ids.length, { timeoutMs: 5000 });
     expect(app.requests.map((r) => r.headers['webhook-id']).sort()).toEqual([...ids].sort());
   });
 });
@@ -558,7 +551,7 @@ describe('restart', () => {
     const first = await startTestSession({ dir, forward: [parseTarget(app.url)], stopGraceMs: 200 });
     const raw = body();
     await post(first.session.url, raw, signedHeaders(raw, { id: 'msg_inflight' }));
-    await until(() => app.requests.length === 1);
+    await until('one delivery at the app', () => app.requests.length === 1);
     await first.stop();
     const aborted = first.events.find((e) => e.type === 'forward_failed');
     expect(aborted).toMatchObject({ error: expect.stringMatching(/stopping/) });

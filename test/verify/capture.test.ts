@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseHeaderFile, parseHeaderLine } from '../../src/verify/capture.js';
+import { parseHeaderLine } from '../../src/core/headers.js';
+import { parseHeaderFile } from '../../src/verify/capture.js';
 import { UsageError } from '../../src/errors.js';
 
 describe('parseHeaderFile', () => {

@@ -1,6 +1,7 @@
 import { Argument, Command, Option } from 'commander';
 import { completeWith } from '../../completion/hints.js';
 import { parsePositiveDuration } from '../../core/duration.js';
+import { parseOutgoingHeader } from '../../core/headers.js';
 import { parseSetAssignment } from '../../core/set-path.js';
 import { parseTarget } from '../../core/target.js';
 import type { Deps } from '../../deps.js';
@@ -96,7 +97,9 @@ export function toReplayFixtureOptions(source: string, flags: RawFlags): ReplayF
     sets: (flags.set ?? []).map(parseSetAssignment),
     count: parseCount(flags.count, '--count', 1, MAX_COUNT, `e.g. --count ${Math.min(MAX_COUNT, 10)}`),
     concurrency: parseCount(flags.concurrency, '--concurrency', 1, MAX_CONCURRENCY, `e.g. --concurrency ${Math.min(MAX_CONCURRENCY, 10)}`),
-    headers: (flags.header ?? []).map(parseHeader),
+    headers: (flags.header ?? []).map((text) =>
+      parseOutgoingHeader(text, { example: 'X-Trace: abc123', setByTheSenderHint: 'Drop this header; to test a malformed request use --tamper.' }),
+    ),
     repeatId: flags.repeatId === true,
     rotationHeader: flags.rotationHeader === true,
     tamper: flags.tamper,
@@ -117,21 +120,3 @@ function parseWebhookId(text: string): string {
   return text;
 }
 
-// The sender computes these from the body; letting them be overridden would send a broken request.
-const RESERVED_HEADERS = new Set(['content-length', 'transfer-encoding', 'host', 'connection']);
-
-function parseHeader(text: string): [string, string] {
-  const colon = text.indexOf(':');
-  const name = colon > 0 ? text.slice(0, colon).trim() : '';
-  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
-    throw new UsageError(`--header "${text}" is not "Name: value"`, { hint: "Write e.g. --header 'X-Trace: abc123'." });
-  }
-  if (RESERVED_HEADERS.has(name.toLowerCase())) {
-    throw new UsageError(`--header cannot set ${name}: gemwh sets it from the body it sends`, {
-      hint: 'Drop this header; to test a malformed request use --tamper.',
-    });
-  }
-  const value = text.slice(colon + 1).trim();
-  if (/[\r\n]/.test(value)) throw new UsageError(`--header ${name}: the value contains a line break`);
-  return [name, value];
-}

@@ -1,0 +1,235 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+
+// The layering rules of src/ (src/README.md explains them), written as data and checked against a
+// static scan of every import. Each rule is also run against a made-up import that breaks it, so
+// a rule that can no longer fail is caught too.
+
+const SRC = fileURLToPath(new URL('../src/', import.meta.url));
+
+/** One import: `from` and `to` are paths relative to src/ (a package name for packages). */
+interface Edge {
+  from: string;
+  to: string;
+  /** `static` loads with the importing module; `dynamic` is `await import()`; `type` is erased at build. */
+  kind: 'static' | 'dynamic' | 'type';
+}
+
+interface Module {
+  path: string;
+  edges: Edge[];
+  /** Uses the `process` global (not the node:process module, which is an import and checked as one). */
+  usesProcess: boolean;
+}
+
+const HEAVY_PACKAGES = ['ink', 'react', 'googleapis-common', 'undici', 'jose'];
+
+const packageName = (specifier: string) =>
+  specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!;
+const isPackage = (to: string) => !to.endsWith('.ts') && !to.endsWith('.tsx');
+const isHeavy = (to: string) => isPackage(to) && HEAVY_PACKAGES.includes(packageName(to));
+const under = (folder: string) => (path: string) => path.startsWith(`${folder}/`);
+
+interface Rule {
+  name: string;
+  /** The modules the rule speaks about. */
+  appliesTo: (path: string) => boolean;
+  /** An import the rule forbids from those modules. */
+  forbids?: (edge: Edge) => boolean;
+  /** Whether using the `process` global is forbidden in those modules. */
+  forbidsProcess?: boolean;
+  /** A module and an import that break the rule, to prove it can fail. */
+  counterexample: { module: Module };
+}
+
+const edge = (from: string, to: string, kind: Edge['kind'] = 'static'): Module => ({ path: from, edges: [{ from, to, kind }], usesProcess: false });
+
+const RULES: Rule[] = [
+  {
+    name: 'core/ is pure: it imports only core/, errors.ts (a leaf), node:crypto and jose — no node:http, no ink/react',
+    appliesTo: under('core'),
+    forbids: ({ to }) => (isPackage(to) ? !['node:crypto', 'jose'].includes(packageName(to)) : !under('core')(to) && to !== 'errors.ts'),
+    counterexample: { module: edge('core/x.ts', 'node:http') },
+  },
+  {
+    name: 'core/ does not use the process global (time, env and streams are passed in)',
+    appliesTo: under('core'),
+    forbidsProcess: true,
+    counterexample: { module: { path: 'core/x.ts', edges: [], usesProcess: true } },
+  },
+  {
+    name: 'errors.ts (the exit-code table) imports nothing, so every layer may use it',
+    appliesTo: (path) => path === 'errors.ts',
+    forbids: () => true,
+    counterexample: { module: edge('errors.ts', 'core/verdict.ts', 'type') },
+  },
+  {
+    name: 'only ui/ imports ink and react',
+    appliesTo: (path) => !under('ui')(path),
+    forbids: ({ to }) => isPackage(to) && ['ink', 'react'].includes(packageName(to)),
+    counterexample: { module: edge('listen/x.ts', 'ink', 'dynamic') },
+  },
+  {
+    name: 'outside ui/, only a command module imports ui/, and only lazily (await import())',
+    appliesTo: (path) => !under('ui')(path),
+    forbids: ({ from, to, kind }) => under('ui')(to) && !(under('commands')(from) && kind !== 'static'),
+    counterexample: { module: edge('commands/x.ts', 'ui/index.ts') },
+  },
+  {
+    name: 'nothing below commands/ imports from commands/ (only program.ts lists them)',
+    appliesTo: (path) => !under('commands')(path) && path !== 'program.ts',
+    forbids: ({ to }) => under('commands')(to),
+    counterexample: { module: edge('listen/x.ts', 'commands/listen.ts', 'type') },
+  },
+];
+
+function scan(): Map<string, Module> {
+  const modules = new Map<string, Module>();
+  const files = (readdirSync(SRC, { recursive: true }) as string[]).filter((name) => /\.tsx?$/.test(name) && !name.endsWith('.d.ts'));
+  for (const name of files) {
+    const path = name.split('\\').join('/');
+    const text = readFileSync(join(SRC, path), 'utf8');
+    const source = ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true, path.endsWith('.tsx') ? ts.ScriptKind.TSX : ts.ScriptKind.TS);
+    const module: Module = { path, edges: [], usesProcess: false };
+    const add = (specifier: string, kind: Edge['kind']) => module.edges.push({ from: path, to: resolveSpecifier(path, specifier), kind });
+    const visit = (node: ts.Node): void => {
+      if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
+        const clause = node.importClause;
+        const typeOnly =
+          clause !== undefined &&
+          (clause.isTypeOnly ||
+            (clause.name === undefined &&
+              clause.namedBindings !== undefined &&
+              ts.isNamedImports(clause.namedBindings) &&
+              clause.namedBindings.elements.length > 0 &&
+              clause.namedBindings.elements.every((element) => element.isTypeOnly)));
+        add(node.moduleSpecifier.text, typeOnly ? 'type' : 'static');
+      } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+        add(node.moduleSpecifier.text, node.isTypeOnly ? 'type' : 'static');
+      } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
+        const [argument] = node.arguments;
+        if (argument && ts.isStringLiteralLike(argument)) add(argument.text, 'dynamic');
+        else throw new Error(`${path}: import() of a computed specifier cannot be checked; use a string literal`);
+      } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
+        add(node.argument.literal.text, 'type');
+      } else if (ts.isIdentifier(node) && node.text === 'process' && !isPropertyName(node)) {
+        module.usesProcess = true;
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(source);
+    modules.set(path, module);
+  }
+  return modules;
+}
+
+// `x.process` and `{ process: … }` name a property, not the global.
+function isPropertyName(node: ts.Identifier): boolean {
+  const parent = node.parent;
+  return (ts.isPropertyAccessExpression(parent) && parent.name === node) || (ts.isPropertyAssignment(parent) && parent.name === node);
+}
+
+function resolveSpecifier(from: string, specifier: string): string {
+  if (!specifier.startsWith('.')) return specifier;
+  const target = relative(SRC, resolve(SRC, dirname(from), specifier)).split('\\').join('/');
+  // NodeNext specifiers name the built file: ./x.js is src/x.ts or src/x.tsx.
+  if (target.endsWith('.js')) {
+    const base = target.slice(0, -'.js'.length);
+    return modulesOnDisk.has(`${base}.tsx`) ? `${base}.tsx` : `${base}.ts`;
+  }
+  return target;
+}
+
+const modulesOnDisk = new Set(
+  (readdirSync(SRC, { recursive: true }) as string[]).filter((name) => /\.tsx?$/.test(name)).map((name) => name.split('\\').join('/')),
+);
+
+function ruleViolations(rule: Rule, modules: Iterable<Module>): string[] {
+  const found: string[] = [];
+  for (const module of modules) {
+    if (!rule.appliesTo(module.path)) continue;
+    if (rule.forbidsProcess && module.usesProcess) found.push(`${module.path} uses process`);
+    for (const e of module.edges) if (rule.forbids?.(e)) found.push(`${e.from} -> ${e.to} (${e.kind})`);
+  }
+  return found;
+}
+
+/** Every cycle through the import graph (all kinds of import), each as `a -> b -> a`. */
+function findCycles(modules: Map<string, Module>): string[] {
+  const cycles: string[] = [];
+  const state = new Map<string, 'open' | 'done'>();
+  const stack: string[] = [];
+  const visit = (path: string) => {
+    state.set(path, 'open');
+    stack.push(path);
+    for (const { to } of modules.get(path)?.edges ?? []) {
+      if (!modules.has(to)) continue;
+      if (state.get(to) === 'open') cycles.push([...stack.slice(stack.indexOf(to)), to].join(' -> '));
+      else if (!state.has(to)) visit(to);
+    }
+    stack.pop();
+    state.set(path, 'done');
+  };
+  for (const path of [...modules.keys()].sort()) if (!state.has(path)) visit(path);
+  return cycles;
+}
+
+/** Heavy packages a start-up module loads through static imports alone, with the chain that loads them. */
+function heavyLoadedEagerly(modules: Map<string, Module>, entry: string): string[] {
+  const found: string[] = [];
+  const seen = new Set<string>();
+  const walk = (path: string, chain: string[]) => {
+    if (seen.has(path)) return;
+    seen.add(path);
+    for (const e of modules.get(path)?.edges ?? []) {
+      if (e.kind !== 'static') continue;
+      if (isHeavy(e.to)) found.push([...chain, path, e.to].join(' -> '));
+      else if (modules.has(e.to)) walk(e.to, [...chain, path]);
+    }
+  };
+  walk(entry, []);
+  return found;
+}
+
+/** cli.ts, program.ts and every command module load at start-up, before any action runs. */
+const isStartUpModule = (path: string) => path === 'cli.ts' || path === 'program.ts' || under('commands')(path);
+
+const modules = scan();
+
+describe('architecture of src/', () => {
+  it('the scan sees the imports it has to judge', () => {
+    const edges = [...modules.values()].flatMap((m) => m.edges);
+    expect(modules.size).toBeGreaterThan(100);
+    expect(edges.some((e) => e.from === 'cli.ts' && e.to === 'program.ts' && e.kind === 'dynamic')).toBe(true);
+    expect(edges.some((e) => e.from === 'commands/listen.ts' && e.to === 'ui/index.ts' && e.kind === 'dynamic')).toBe(true);
+    expect(edges.some((e) => e.to === 'ink' && e.kind === 'static')).toBe(true);
+    expect(edges.some((e) => e.kind === 'type')).toBe(true);
+    expect(edges.filter((e) => !isPackage(e.to) && !modules.has(e.to))).toEqual([]);
+  });
+
+  for (const rule of RULES) {
+    it(rule.name, () => {
+      expect(ruleViolations(rule, [rule.counterexample.module]), 'the counterexample must break the rule').not.toEqual([]);
+      expect(ruleViolations(rule, modules.values())).toEqual([]);
+    });
+  }
+
+  it('no import cycles (type-only and lazy imports count: they tie the modules together all the same)', () => {
+    const made = new Map(modules);
+    made.set('core/a.ts', edge('core/a.ts', 'core/b.ts', 'type'));
+    made.set('core/b.ts', edge('core/b.ts', 'core/a.ts', 'dynamic'));
+    expect(findCycles(made)).toContain('core/a.ts -> core/b.ts -> core/a.ts');
+    expect(findCycles(modules)).toEqual([]);
+  });
+
+  it(`start-up modules (cli.ts, program.ts, commands/) load none of ${HEAVY_PACKAGES.join(', ')} without await import()`, () => {
+    const made = new Map(modules);
+    made.set('commands/x.ts', edge('commands/x.ts', 'core/jwt.ts'));
+    expect(heavyLoadedEagerly(made, 'commands/x.ts')).toEqual(['commands/x.ts -> core/jwt.ts -> jose']);
+    const found = [...modules.keys()].filter(isStartUpModule).flatMap((path) => heavyLoadedEagerly(modules, path));
+    expect(found).toEqual([]);
+  });
+});
