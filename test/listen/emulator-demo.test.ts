@@ -232,8 +232,8 @@ describe('gemwh listen --emulator', () => {
     });
     await until(
       '9 forwards',
-      () => (demo.lines().filter((line) => line.type === 'forwarded' || line.type === 'forward_failed').length >= EVENT_TYPE_NAMES.length ? true : undefined),
-      () => demo.t.stderr() + demo.t.stdout(),
+      () => demo.lines().filter((line) => line.type === 'forwarded' || line.type === 'forward_failed').length >= EVENT_TYPE_NAMES.length,
+      { describe: () => demo.t.stderr() + demo.t.stdout(), timeoutMs: 10_000 },
     );
     expect(demo.lines().filter((line) => line.type === 'forward_failed')).toEqual([]);
     expect(demo.t.stderr()).toContain(`Your webhook signing secret is ${secret} (kept in ${file}, the same on every run)`);
@@ -243,7 +243,7 @@ describe('gemwh listen --emulator', () => {
     expect(await demo.stop()).toBe(0);
     // Closed here, not after the test: the next test counts listening servers when it starts.
     await app.close();
-    await until('every server to be closed', () => (listeningServers() <= serversBefore ? true : undefined), () => process.getActiveResourcesInfo().join(', '), 1000);
+    await until('every server to be closed', () => listeningServers() <= serversBefore, { describe: () => process.getActiveResourcesInfo().join(', '), timeoutMs: 1000 });
   });
 
   it('refuses a malformed --secret before starting anything', async () => {
