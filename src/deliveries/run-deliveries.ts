@@ -15,11 +15,17 @@ import {
   type HistoryEntry,
   type HistoryFilter,
 } from '../listen/journal-history.js';
-import { MAX_BODY_CHARS } from '../ui/detail-lines.js';
-import { errorDetail, printable } from '../ui/format.js';
+import { printable } from '../core/printable.js';
 import { toCurlCommand, toFixture, toHttpMessage, type ExportFormat } from './export-formats.js';
 
 /** `gemwh deliveries list|show|export`: the listen journal read as a history. */
+
+/** Pretty-printing a multi-megabyte body would flood the terminal; --json and export have all of it. */
+const MAX_BODY_CHARS = 64 * 1024;
+
+function errorDetail(error: string | undefined): string {
+  return error ? printable(error) : 'failed';
+}
 
 export interface ListOptions extends JournalChoice {
   filter: HistoryFilter;
