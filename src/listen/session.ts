@@ -140,7 +140,7 @@ interface SeenId {
  * Starts a listen session: opens the journal and resumes what an earlier run left pending, binds
  * the port, emits `ready`. Reusable for any front end (the CLI, `listen --emulator`, tests).
  */
-export async function startListenSession(options: ListenSessionOptions, deps: Pick<Deps, 'clock' | 'random'>): Promise<ListenSession> {
+export async function startListenSession(options: ListenSessionOptions, deps: Pick<Deps, 'clock' | 'random' | 'scheduler'>): Promise<ListenSession> {
   const now = () => deps.clock.now();
   const sessionId = `${now().toString(36)}-${deps.random.bytes(3).toString('hex')}`;
   const listeners = new Set<(event: ListenEvent) => void>();
@@ -258,6 +258,7 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
       retry: options.retry,
       concurrency: options.forwardConcurrency,
       now,
+      scheduler: deps.scheduler,
       onAttempt: (report) => {
         const { result } = report;
         // An attempt cut short by stop() is not final: the next start resumes it.
