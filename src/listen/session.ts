@@ -17,7 +17,8 @@ import {
   type PreparedSend,
   type RetryPolicy,
 } from './forwarder.js';
-import { JOURNAL_FORMAT_VERSION, Journal, encodeBody, decodeBody, type JournalDeliveryRecord, type JournalOptions } from './journal.js';
+import { Journal } from './journal.js';
+import { JOURNAL_FORMAT_VERSION, encodeBody, decodeBody, type JournalDeliveryRecord, type JournalOptions } from './journal-records.js';
 import { makeJournalFolder } from './journal-check.js';
 import { lockJournal, type JournalLock, type LockOwner } from './journal-lock.js';
 import { scanJournal, type PendingForward } from './journal-scan.js';
