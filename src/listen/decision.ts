@@ -1,3 +1,4 @@
+import { MAX_INSPECTED_NESTING, nestsDeeperThan } from '../core/json-nesting.js';
 import type { Rejected, Verdict } from '../core/verdict.js';
 import type { DeliveryState } from './delivery-cache.js';
 import type { SeenId } from './dedup.js';
@@ -72,8 +73,8 @@ export interface Outcome {
    * journalUnavailable: set for a new delivery, which is acknowledged only once it is on disk.
    */
   needsJournal: boolean;
-  /** A new delivery's webhook-id, claimed in dedup while its line is written. */
-  claims?: string;
+  /** A new delivery's dedup keys, claimed while its line is written. */
+  claims: readonly string[];
   keep?: DeliveryState;
   event: RejectedEvent | VerifiedEvent | DuplicateEvent;
   forwards: readonly URL[];
@@ -81,8 +82,19 @@ export interface Outcome {
 
 const EMPTY_BODY: BodyFacts = { body: Buffer.alloc(0), bytes: 0 };
 
-/** A refusal decided before the body is read: wrong method, wrong path, or a declared size past the limit. */
-export function refusalBeforeBody(facts: RequestFacts, declaredLength: number, limits: { path?: string; maxBodyBytes: number }): { refusal: Refusal; body: BodyFacts } | undefined {
+/** What the request line and headers say beyond RequestFacts, for the checks made before the body is read. */
+export interface Preamble {
+  /** content-length, NaN when absent. */
+  declaredLength: number;
+  /** An HTTP/1.1 request without a Host header (node:http would answer it with a bare 400 of its own). */
+  hostMissing: boolean;
+}
+
+/** A refusal decided before the body is read: no Host, wrong method, wrong path, or a declared size past the limit. */
+export function refusalBeforeBody(facts: RequestFacts, preamble: Preamble, limits: { path?: string; maxBodyBytes: number }): { refusal: Refusal; body: BodyFacts } | undefined {
+  if (preamble.hostMissing) {
+    return { refusal: { status: 400, reason: 'malformed_request', explanation: 'The request has no Host header, which HTTP/1.1 requires.', diagnosis: [], close: true }, body: EMPTY_BODY };
+  }
   if (facts.method !== 'POST') {
     return {
       refusal: { status: 405, reason: 'method_not_allowed', explanation: `Webhook deliveries are POST requests; this was ${facts.method}.`, diagnosis: [], headers: { allow: 'POST' }, close: true },
@@ -96,11 +108,38 @@ export function refusalBeforeBody(facts: RequestFacts, declaredLength: number, l
       body: EMPTY_BODY,
     };
   }
-  if (Number.isFinite(declaredLength) && declaredLength > limits.maxBodyBytes) {
-    return { refusal: tooLarge(limits.maxBodyBytes), body: { body: Buffer.alloc(0), bytes: declaredLength, truncated: true } };
+  if (Number.isFinite(preamble.declaredLength) && preamble.declaredLength > limits.maxBodyBytes) {
+    return { refusal: tooLarge(limits.maxBodyBytes), body: { body: EMPTY_BODY.body, bytes: preamble.declaredLength, truncated: true } };
   }
   return undefined;
 }
+
+/** A request with an Expect header node:http does not understand (it handles 100-continue itself). */
+export function unmetExpectation(expect: string | undefined): Refusal {
+  return {
+    status: 417,
+    reason: 'malformed_request',
+    explanation: `The request expects "${expect}"; only "100-continue" is understood. Send it without that Expect header.`,
+    diagnosis: [],
+    close: true,
+  };
+}
+
+/** A request node:http could not parse (or that was too slow), answered on the bare socket. */
+export function clientErrorRefusal(answer: { status: number; explanation: string }): Refusal {
+  return { status: answer.status, reason: 'malformed_request', explanation: answer.explanation, diagnosis: [] };
+}
+
+/** A CONNECT request: node:http would close its connection without a word. */
+export const CONNECT_REFUSAL: Refusal = {
+  status: 405,
+  reason: 'method_not_allowed',
+  explanation: 'Webhook deliveries are POST requests; this was CONNECT (this is not a proxy).',
+  diagnosis: [],
+};
+
+export const NO_BODY: BodyFacts = EMPTY_BODY;
+export const NO_ROUTES: Routes = { urls: [], hrefs: [] };
 
 export function tooLarge(maxBodyBytes: number): Refusal {
   return { status: 413, reason: 'body_too_large', explanation: `The body is larger than ${maxBodyBytes} bytes (--max-body); the rest was not read.`, diagnosis: [], close: true };
@@ -116,11 +155,16 @@ export function verificationFailed(verdict: Rejected): Refusal {
   return { status: statusForReason(verdict.reason), reason: verdict.reason, explanation: verdict.explanation, diagnosis: verdict.diagnosis, verdict };
 }
 
-/**
- * The outcome of one request. `firstWithId` is the earlier delivery with the same webhook-id
- * whose journal line is written (a duplicate); `routes` where a new delivery goes.
- */
-export function decide(facts: RequestFacts, body: BodyFacts, judgement: Judgement, firstWithId: SeenId | undefined, routes: Routes, now: number): Outcome {
+/** What dedup says of a verified delivery: the keys it is known by, and the earlier delivery that had one of them (written to the journal). */
+export interface DedupFacts {
+  keys: readonly string[];
+  first?: SeenId;
+}
+
+const NOT_CHECKED: DedupFacts = { keys: [] };
+
+/** The outcome of one request; `routes`: where a new delivery goes. */
+export function decide(facts: RequestFacts, body: BodyFacts, judgement: Judgement, dedup: DedupFacts = NOT_CHECKED, routes: Routes = NO_ROUTES, now = facts.at): Outcome {
   const key = `${facts.session}.${facts.seq}`;
   if ('refused' in judgement) {
     const { status, reason, explanation, diagnosis, verdict } = judgement.refused;
@@ -138,6 +182,7 @@ export function decide(facts: RequestFacts, body: BodyFacts, judgement: Judgemen
         scheme: verdict?.scheme,
       }),
       needsJournal: false,
+      claims: [],
       keep: kept(facts, key, body, false, webhookId, status, { kind: 'rejected', reason, verdict, explanation, diagnosis }, []),
       event: { type: 'rejected', at: now, seq: facts.seq, status, reason, explanation, diagnosis, webhookId, eventType: body.eventType },
       forwards: [],
@@ -146,12 +191,14 @@ export function decide(facts: RequestFacts, body: BodyFacts, judgement: Judgemen
   const verdict = judgement.verified;
   const webhookId = verdict.webhookId ?? facts.webhookIdHeader;
   const eventType = body.eventType;
+  const firstWithId = dedup.first;
   if (firstWithId) {
     return {
       status: 200,
       answer: 'duplicate',
       record: deliveryRecord(facts, key, body, webhookId, { status: 200, outcome: 'duplicate', eventType, scheme: verdict.scheme, duplicateOf: firstWithId.key }),
       needsJournal: false,
+      claims: [],
       keep: kept(facts, key, body, true, webhookId, 200, { kind: 'duplicate', firstSeq: firstWithId.seq }, []),
       event: { type: 'duplicate', at: now, seq: facts.seq, webhookId: webhookId!, eventType, firstSeq: firstWithId.seq },
       forwards: [],
@@ -172,9 +219,10 @@ export function decide(facts: RequestFacts, body: BodyFacts, judgement: Judgemen
       matched,
       // Serialized at once: the record does not keep the array.
       targets: routes.hrefs as string[],
+      dedupKeys: verdict.scheme === 'dynamic' ? dedup.keys.filter((k) => k !== webhookId) : undefined,
     }),
     needsJournal: true,
-    claims: webhookId,
+    claims: dedup.keys,
     keep: state,
     event: { type: 'verified', at: now, seq: facts.seq, webhookId, eventType, scheme: verdict.scheme, matched, willForward },
     forwards: routes.urls,
@@ -191,6 +239,7 @@ export function journalUnavailable(facts: RequestFacts, outcome: Outcome, now: n
       body: { error: 'journal_unavailable', explanation: 'gemwh could not record this delivery, so it does not acknowledge it.', diagnosis: [] },
     },
     needsJournal: false,
+    claims: [],
     event: {
       type: 'rejected',
       at: now,
@@ -236,6 +285,8 @@ export function statusForReason(reason: Rejected['reason']): number {
 /** The unverified `type` of a JSON body, for display and routing; undefined when there is none. */
 export function peekEventType(body: Buffer, text?: string): string | undefined {
   if (body.length === 0 || body.length > 2 * 1024 * 1024) return undefined;
+  // Before any signature is checked: a deeply nested body would cost far more to parse than it is long.
+  if (nestsDeeperThan(body, MAX_INSPECTED_NESTING)) return undefined;
   try {
     const parsed: unknown = JSON.parse(text ?? body.toString('utf8'));
     if (typeof parsed === 'object' && parsed !== null && typeof (parsed as { type?: unknown }).type === 'string') {
@@ -260,7 +311,7 @@ function signingOf(verdict: Verdict & { ok: true }): DeliverySigning {
 
 type RecordOutcome = Pick<
   JournalDeliveryRecord,
-  'status' | 'outcome' | 'truncated' | 'reason' | 'explanation' | 'eventType' | 'scheme' | 'matched' | 'targets' | 'duplicateOf'
+  'status' | 'outcome' | 'truncated' | 'reason' | 'explanation' | 'eventType' | 'scheme' | 'matched' | 'targets' | 'duplicateOf' | 'dedupKeys'
 >;
 
 /** The journal line of a request: every way a request ends shares all but the outcome fields. */

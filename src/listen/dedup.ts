@@ -1,6 +1,9 @@
+import type { Rejected, Verdict } from '../core/verdict.js';
+
 /**
- * The webhook-ids a session has taken, most recent last, bounded: a delivery whose id is here
- * is a duplicate. Seeded from the journal at start, so that a restart does not forward twice.
+ * What a session has taken, by dedup key (webhook-ids, and a JWT's jti and token), most recent
+ * last, bounded: a delivery with a key here is a duplicate. Seeded from the journal at start, so
+ * that a restart does not forward twice.
  */
 export interface SeenId {
   /** Journal key of the first delivery with this id. */
@@ -19,39 +22,53 @@ export class SeenIds {
 
   constructor(private readonly capacity: number) {}
 
-  get(webhookId: string): SeenId | undefined {
-    return this.ids.get(webhookId);
-  }
-
-  remember(webhookId: string, entry: SeenId): void {
-    this.ids.delete(webhookId);
-    this.ids.set(webhookId, entry);
+  remember(dedupKey: string, entry: SeenId): void {
+    this.ids.delete(dedupKey);
+    this.ids.set(dedupKey, entry);
     if (this.ids.size > this.capacity) this.ids.delete(this.ids.keys().next().value!);
   }
 
   /**
-   * Remembers `webhookId` as taken by a delivery whose journal line is being written; the
-   * returned function settles that: written (`true`), or not (`false`: the id is forgotten,
+   * Remembers `dedupKeys` as taken by a delivery whose journal line is being written; the
+   * returned function settles that: written (`true`), or not (`false`: the keys are forgotten,
    * so that the sender's retry is taken as new).
    */
-  claim(webhookId: string, key: string, seq: number): (written: boolean) => void {
+  claim(dedupKeys: readonly string[], key: string, seq: number): (written: boolean) => void {
     let settle!: (written: boolean) => void;
     const entry: SeenId = { key, seq, persisted: new Promise<boolean>((resolve) => (settle = resolve)) };
-    this.remember(webhookId, entry);
+    for (const dedupKey of dedupKeys) this.remember(dedupKey, entry);
     return (written) => {
       settle(written);
       if (written) entry.persisted = true;
-      else if (this.ids.get(webhookId) === entry) this.ids.delete(webhookId);
+      else for (const dedupKey of dedupKeys) if (this.ids.get(dedupKey) === entry) this.ids.delete(dedupKey);
     };
   }
 
   /**
-   * The first delivery with this id, once its journal line is written; undefined when the id is
-   * new or that write failed. Synchronous unless that write is still under way.
+   * The first delivery with any of these keys, once its journal line is written; undefined when
+   * they are new or that write failed. Synchronous unless that write is still under way.
    */
-  duplicateOf(webhookId: string | undefined): SeenId | undefined | Promise<SeenId | undefined> {
-    const seen = webhookId === undefined ? undefined : this.ids.get(webhookId);
+  firstOf(dedupKeys: readonly string[]): SeenId | undefined | Promise<SeenId | undefined> {
+    let seen: SeenId | undefined;
+    for (const dedupKey of dedupKeys) if ((seen = this.ids.get(dedupKey))) break;
     if (!seen || seen.persisted === true) return seen;
-    return seen.persisted.then((written) => (written ? seen : undefined));
+    const found = seen;
+    return seen.persisted.then((written) => (written ? found : undefined));
   }
+}
+
+/**
+ * What a verified delivery is deduplicated on. The webhook-id header is not signed: a captured
+ * dynamic delivery re-sent under a new id would pass as new. So a JWT also counts by its `jti`
+ * (the same event re-signed for a retry keeps it) and by the token itself (one without a jti).
+ */
+export function dedupKeys(verdict: Exclude<Verdict, Rejected>, webhookId: string | undefined, signatureHeader: string | undefined): string[] {
+  const keys = webhookId === undefined ? [] : [webhookId];
+  if (verdict.scheme !== 'dynamic') return keys;
+  const jti = verdict.claims.jti;
+  if (typeof jti === 'string' && jti !== '') keys.push(`jwt jti ${jti}`);
+  const token = signatureHeader?.trim() ?? '';
+  const tokenSignature = token.slice(token.lastIndexOf('.') + 1);
+  if (tokenSignature !== '') keys.push(`jwt signature ${tokenSignature}`);
+  return keys;
 }

@@ -1,5 +1,5 @@
 import type { Scheduler } from '../deps.js';
-import { NotFoundError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import type { ListenEvent } from './events.js';
 import { ForwardBacklog } from './forward-backlog.js';
 import { refusalCause } from './forward-notes.js';
@@ -83,12 +83,9 @@ export class Forwarding {
   }
 
   /** A resend asked for by the user: ignores --events and the backlog; a waiting retry is sent now instead. */
-  resend(seq: number): void {
-    const state = this.deps.deliveries.get(seq);
-    if (!state) throw new NotFoundError(`no delivery #${seq} in this session`, { hint: 'Only recent deliveries are kept in memory; use `gemwh replay delivery` for older ones.' });
-    if (!state.forwardable) throw new UsageError(`delivery #${seq} was rejected, so it is not forwarded`);
+  resend(state: DeliveryState): void {
     const urls = this.options.route(state.details.eventType, state.details.path, true);
-    if (urls.length === 0) throw new UsageError('there is no forward target', { hint: 'Start listen with --forward TARGET (or --route).' });
+    if (urls.length === 0) throw noForwardTarget();
     // A forward already on its way (in flight or waiting for a slot) is not sent twice.
     const due = urls.filter((url) => this.queue.holds(state.key, url, true) !== 'queued');
     this.enqueue(state, due, forwardHeaders(state.details.headers, this.options.extraHeaders));
@@ -98,13 +95,7 @@ export class Forwarding {
   resume(pending: readonly PendingForward[]): void {
     const unmatched: string[] = [];
     for (const one of pending) this.fromJournal(one, undefined, unmatched);
-    if (unmatched.length > 0) {
-      const targets = [...new Set(unmatched)];
-      this.deps.warn(
-        `${unmatched.length} journaled forward(s) never reached ${targets.slice(0, 3).join(', ')}${targets.length > 3 ? ', …' : ''}, which this run does not forward to; ` +
-          'run listen with that --forward again, or re-send them with `gemwh replay delivery`',
-      );
-    }
+    if (unmatched.length > 0) this.deps.warn(unreachedTargets(unmatched));
   }
 
   /** Stops retries, lets what is in flight finish within the grace, closes the connections. */
@@ -266,4 +257,17 @@ export class Forwarding {
     if (this.backlog.mustPark(state.body.length * urls.length)) this.backlog.park(state.key, seq);
     else this.enqueue(state, urls, headers);
   }
+}
+
+export function noForwardTarget(): UsageError {
+  return new UsageError('there is no forward target', { hint: 'Start listen with --forward TARGET (or --route).' });
+}
+
+/** The warning about journaled forwards to targets this run does not forward to (one entry per forward). */
+export function unreachedTargets(unmatched: readonly string[]): string {
+  const targets = [...new Set(unmatched)];
+  return (
+    `${unmatched.length} journaled forward(s) never reached ${targets.slice(0, 3).join(', ')}${targets.length > 3 ? ', …' : ''}, which this run does not forward to; ` +
+    'run listen with that --forward again, or re-send them with `gemwh replay delivery`'
+  );
 }
