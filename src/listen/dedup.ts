@@ -11,10 +11,11 @@ export interface SeenId {
   /** Its seq in this session (absent when an earlier run took it). */
   seq?: number;
   /**
-   * Settles once the first delivery's journal line is written: a duplicate is acknowledged only
-   * after that. `true` once it is (the promise is not kept for the tens of thousands remembered).
+   * `true` once the first delivery's journal line is written: a duplicate is acknowledged only
+   * after that. Until then, the duplicates waiting for it (none, nearly always: no promise is
+   * made per delivery).
    */
-  persisted: Promise<boolean> | true;
+  persisted: true | Array<(written: boolean) => void>;
 }
 
 export class SeenIds {
@@ -28,20 +29,19 @@ export class SeenIds {
     if (this.ids.size > this.capacity) this.ids.delete(this.ids.keys().next().value!);
   }
 
-  /**
-   * Remembers `dedupKeys` as taken by a delivery whose journal line is being written; the
-   * returned function settles that: written (`true`), or not (`false`: the keys are forgotten,
-   * so that the sender's retry is taken as new).
-   */
-  claim(dedupKeys: readonly string[], key: string, seq: number): (written: boolean) => void {
-    let settle!: (written: boolean) => void;
-    const entry: SeenId = { key, seq, persisted: new Promise<boolean>((resolve) => (settle = resolve)) };
-    for (const dedupKey of dedupKeys) this.remember(dedupKey, entry);
-    return (written) => {
-      settle(written);
-      if (written) entry.persisted = true;
-      else for (const dedupKey of dedupKeys) if (this.ids.get(dedupKey) === entry) this.ids.delete(dedupKey);
-    };
+  /** Remembers `dedupKeys` as taken by a delivery whose journal line is being written; settle() says how that went. */
+  claim(dedupKeys: readonly string[], key: string, seq: number): SeenId {
+    const entry: SeenId = { key, seq, persisted: [] };
+    for (let i = 0; i < dedupKeys.length; i++) this.remember(dedupKeys[i]!, entry);
+    return entry;
+  }
+
+  /** Settles a claim: its journal line was written (`true`), or not (its keys are forgotten, so that the sender's retry is taken as new). */
+  settle(entry: SeenId, dedupKeys: readonly string[], written: boolean): void {
+    const waiting = entry.persisted;
+    if (written) entry.persisted = true;
+    else for (const dedupKey of dedupKeys) if (this.ids.get(dedupKey) === entry) this.ids.delete(dedupKey);
+    if (waiting !== true) for (const wake of waiting) wake(written);
   }
 
   /**
@@ -53,7 +53,8 @@ export class SeenIds {
     for (const dedupKey of dedupKeys) if ((seen = this.ids.get(dedupKey))) break;
     if (!seen || seen.persisted === true) return seen;
     const found = seen;
-    return seen.persisted.then((written) => (written ? found : undefined));
+    const waiting = seen.persisted;
+    return new Promise((resolve) => waiting.push((written) => resolve(written ? found : undefined)));
   }
 }
 

@@ -176,12 +176,13 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
   async function settle(facts: RequestFacts, decided: Outcome, answer: (outcome: Outcome) => void): Promise<void> {
     let outcome = decided;
     if (outcome.record) {
-      const written = outcome.claims.length > 0 ? seen.claim(outcome.claims, outcome.record.key, facts.seq) : undefined;
+      const claims = outcome.claims;
+      const claim = claims.length > 0 ? seen.claim(claims, outcome.record.key, facts.seq) : undefined;
       try {
         await journal.append(outcome.record);
-        written?.(true);
+        if (claim) seen.settle(claim, claims, true);
       } catch (error) {
-        written?.(false);
+        if (claim) seen.settle(claim, claims, false);
         journal.failed(error);
         // Not acknowledged: the sender will retry, and by then the disk may have room again.
         if (outcome.needsJournal) outcome = journalUnavailable(facts, outcome, now());

@@ -143,16 +143,16 @@ describe('peekEventType', () => {
 describe('SeenIds', () => {
   it('answers a duplicate only once the first one is written, and forgets keys whose write failed', async () => {
     const seen = new SeenIds(10);
-    const written = seen.claim(['a', 'jwt jti 1'], 's.1', 1);
+    const first = seen.claim(['a', 'jwt jti 1'], 's.1', 1);
     const waiting = seen.firstOf(['jwt jti 1']);
     expect(waiting).toBeInstanceOf(Promise);
-    written(true);
+    seen.settle(first, ['a', 'jwt jti 1'], true);
     expect(await waiting).toMatchObject({ key: 's.1', seq: 1 });
     expect(seen.firstOf(['a'])).toMatchObject({ key: 's.1', persisted: true });
 
     const failed = seen.claim(['b'], 's.2', 2);
     const pending = seen.firstOf(['b']);
-    failed(false);
+    seen.settle(failed, ['b'], false);
     expect(await pending).toBeUndefined();
     expect(seen.firstOf(['b'])).toBeUndefined();
   });
