@@ -15,19 +15,10 @@ import type { DeliveryDetails } from './session-types.js';
  * session.ts applies an outcome (settle); every way a request can end goes through here.
  */
 
-/** What is known about a request before its body is read. */
-export interface RequestFacts {
-  /** The listen run, for journal keys. */
-  session: string;
-  seq: number;
-  /** Epoch ms when it arrived. */
-  at: number;
-  method: string;
-  /** Path and query, as requested. */
-  path: string;
-  headers: Array<[string, string]>;
+/** What is known about a request before its body is read: the journal line's first fields. */
+export type RequestFacts = Pick<JournalDeliveryRecord, 'session' | 'seq' | 'at' | 'method' | 'path' | 'headers'> & {
   webhookIdHeader: string | undefined;
-}
+};
 
 /** The body as read (or its start, when it was too large). */
 export interface BodyFacts {

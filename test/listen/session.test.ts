@@ -396,13 +396,19 @@ describe('forwarding', () => {
 });
 
 describe('resend while a retry waits', () => {
-  it('replaces the scheduled retry: the app gets the delivery once more, not twice', async () => {
+  /** A session whose retries wait a minute on a manual clock, and a delivery whose first forward the app answers 503. */
+  async function firstForwardFails() {
     let answered = 0;
     const app = await sink(() => (answered++ === 0 ? { status: 503 } : { status: 204 }));
     const time = manualTime();
     const s = await session({ forward: [parseTarget(app.url)], retry: { initialMs: 60_000, maxMs: 60_000 }, scheduler: time.scheduler });
     const raw = body();
     await post(s.session.url, raw, signedHeaders(raw));
+    return { app, time, s };
+  }
+
+  it('replaces the scheduled retry: the app gets the delivery once more, not twice', async () => {
+    const { app, time, s } = await firstForwardFails();
     const failed = await s.waitFor('forward_failed', (e) => e.nextAttemptAt !== undefined);
     expect(time.waiting).toBe(1);
     await s.session.resend(failed.seq);
@@ -417,12 +423,7 @@ describe('resend while a retry waits', () => {
   });
 
   it('retries a failed forward when its backoff is over, not before', async () => {
-    let answered = 0;
-    const app = await sink(() => (answered++ === 0 ? { status: 503 } : { status: 204 }));
-    const time = manualTime();
-    const s = await session({ forward: [parseTarget(app.url)], retry: { initialMs: 60_000, maxMs: 60_000 }, scheduler: time.scheduler });
-    const raw = body();
-    await post(s.session.url, raw, signedHeaders(raw));
+    const { app, time, s } = await firstForwardFails();
     await s.waitFor('forward_failed');
     time.advance(59_999);
     expect(app.requests).toHaveLength(1);
