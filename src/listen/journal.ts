@@ -1,6 +1,9 @@
 import { closeSync, fdatasync, fstatSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { rotatedJournalPath, type JournalOptions, type JournalRecord } from './journal-records.js';
 
+// The record shapes and readers live in journal-records.ts; re-exported for imports written before the split.
+export * from './journal-records.js';
+
 /**
  * The listen journal's writer (the records are in journal-records.ts): one NDJSON line per request (accepted or not) and one per forward attempt,
  * appended, never rewritten. It is what `replay delivery` re-sends and what a restarted listener
