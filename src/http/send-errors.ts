@@ -95,7 +95,7 @@ export function timedOut(context: FailureContext): SendFailure {
   return {
     kind: 'timeout',
     message: `timed out: no answer within ${formatMs(context.timeoutMs)}`,
-    hint: 'The receiver took the connection but did not answer in time: acknowledge first and do the work afterwards, or raise the timeout.',
+    hint: 'The receiver took the connection but did not answer in time: acknowledge first and do the work afterwards, or raise --timeout.',
   };
 }
 

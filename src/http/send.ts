@@ -154,9 +154,10 @@ class Exchange implements Dispatcher.DispatchHandler {
   abort(failure: SendFailure): void {
     if (this.settled) return;
     this.stopReason ??= new Error(failure.message);
-    this.controller?.abort(this.stopReason);
-    // Whether or not undici has started it (a queued one is aborted once it starts), the outcome is known now.
+    // Whether or not undici has started it (a queued one is aborted once it starts), the outcome
+    // is known now; settled first, so the error undici reports for the abort is not taken for it.
     this.settle({ latencyMs: this.elapsed(), responseStart: '', error: failure });
+    this.controller?.abort(this.stopReason);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
