@@ -158,6 +158,7 @@ complete -c gemwh -n '__gemwh_at "listen"' -l tolerance -x -d 'allowed clock ske
 complete -c gemwh -n '__gemwh_at "listen"' -l forward -x -d 'forward verified deliveries here: PORT, HOST:PORT[/PATH] or URL (repeatable)'
 complete -c gemwh -n '__gemwh_at "listen"' -l route -x -d 'forward these event types elsewhere, e.g. \'batch.*=localhost:3000/batch\' (repeatable)'
 complete -c gemwh -n '__gemwh_at "listen"' -l events -x -a '(__gemwh_values batch.succeeded batch.cancelled batch.expired batch.failed interaction.requires_action interaction.completed interaction.failed interaction.cancelled video.generated)' -d 'forward only these event types (globs like batch.*; comma-separated or repeated)'
+complete -c gemwh -n '__gemwh_at "listen"' -l allow-unknown-events -d 'accept event types gemwh\'s catalog does not know in --events and --route (the API\'s enum is open)'
 complete -c gemwh -n '__gemwh_at "listen"' -l header -x -d 'add a header to every forwarded request (repeatable)'
 complete -c gemwh -n '__gemwh_at "listen"' -l forward-timeout -x -d 'time allowed for the app to answer a forward'
 complete -c gemwh -n '__gemwh_at "listen"' -l insecure -d 'forward to an https app even if its TLS certificate is untrusted (a local self-signed one)'

@@ -13,7 +13,7 @@ import { loadVerificationSecrets } from '../secrets/current-secrets.js';
 import type { SecretStore } from '../secrets/types.js';
 import type { ListenEvent } from './events.js';
 import type { HeaderPairs, RetryPolicy } from './forwarder.js';
-import { defaultJournalPath } from './journal.js';
+import { defaultJournalPath, emulatorJournalPath } from './journal.js';
 import { checkJournalFile } from './journal-check.js';
 import { createLinePrinter, createNdjsonPrinter, type EventPrinter } from './output.js';
 import type { TempWebhook, TempWebhookOwner } from './public-url.js';
@@ -53,6 +53,8 @@ export interface ListenOptions {
   maxBodyBytes: number;
   /** false: --no-journal. */
   journal: false | { file?: string; maxBytes: number; keep: number; fsync: boolean };
+  /** Deliveries come from `--emulator`: without --journal they go to the emulator's own journal. */
+  emulatorJournal?: boolean;
   json: boolean;
   quiet: boolean;
   readyFile?: string;
@@ -100,7 +102,10 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
   if (deps.signal.aborted) throw new InterruptedError('stopped while listen was starting', { hint: 'Nothing is listening; run the command again to start it.' });
   const explicit = secretsFromFlags({ secrets: options.secrets, secretEnv: options.secretEnv }, deps.env);
   // Files first: an unusable journal or JWKS file is a usage error before anything is created.
-  const journalFile = options.journal === false ? undefined : (options.journal.file ?? defaultJournalPath(deps.paths.state));
+  const journalFile =
+    options.journal === false
+      ? undefined
+      : (options.journal.file ?? (options.emulatorJournal ? emulatorJournalPath : defaultJournalPath)(deps.paths.state));
   if (options.journal !== false && journalFile !== undefined) {
     await starting(checkJournalFile(journalFile, { given: options.journal.file !== undefined }));
   }
