@@ -3,11 +3,12 @@ import { newWebhookId } from '../../core/webhook-id.js';
 import type { Clock } from '../../deps.js';
 import { GemwhError } from '../../errors.js';
 import { fixtureBody, loadFixture, type WebhookEventPayload } from '../../fixtures/fixtures.js';
-import { EmulatorHttpError, errorInfo, invalidArgument, TRIGGER_REFUSAL } from '../google-error.js';
+import { EmulatorHttpError, invalidArgument } from '../google-error.js';
 import type { EmulatorKeyRing } from '../jwks/key-ring.js';
 import type { RandomSource, WebhookChange, WebhookStore } from '../store.js';
 import { AttemptSender } from './attempt.js';
 import { AttemptLog } from './attempt-log.js';
+import { checkDynamicUri, WebhookDirectory } from './webhook-directory.js';
 import {
   DEFAULT_DELIVERY_TIMEOUT_MS,
   DEFAULT_DISABLE_AFTER_FAILURES,
@@ -71,15 +72,6 @@ interface Delivery {
   last?: DeliveryAttempt;
 }
 
-/** What deliveries need of a webhook, taken from the store's records. */
-interface WebhookView {
-  id: string;
-  uri: string;
-  state: string;
-  subscribedEvents: string[];
-  secrets: Array<{ secret: string; expiresAt: number }>;
-}
-
 interface Job {
   delivery: Delivery;
   duplicate: boolean;
@@ -116,31 +108,13 @@ export function createDeliveryEngine(options: DeliveryEngineOptions): DeliveryEn
   const idleWaiters: Array<{ resolve: () => void; retriesToo: boolean }> = [];
   let stopped = false;
   let stopping: Promise<void> | undefined;
-  // The store hands out deep copies; a view rebuilt only when it announces a change keeps them
-  // off the per-delivery path.
-  let view: Map<string, WebhookView> | undefined;
+  const directory = new WebhookDirectory(store, clock);
   const ids = pooledRandom(random);
 
   const unsubscribe = store.onChange(onStoreChange);
 
-  function webhooks(): Map<string, WebhookView> {
-    view ??= new Map(
-      store.records().map((record) => [
-        record.id,
-        {
-          id: record.id,
-          uri: record.uri,
-          state: record.state,
-          subscribedEvents: record.subscribed_events,
-          secrets: record.secrets.map((s) => ({ secret: s.secret, expiresAt: s.expire_time === undefined ? Infinity : Date.parse(s.expire_time) })),
-        },
-      ]),
-    );
-    return view;
-  }
-
   function onStoreChange(change: WebhookChange): void {
-    view = undefined;
+    directory.invalidate();
     const webhook = change.webhook;
     if (change.type === 'pinged') {
       ping(webhook.id);
@@ -175,47 +149,18 @@ export function createDeliveryEngine(options: DeliveryEngineOptions): DeliveryEn
     if (request.dynamic) {
       const uris = request.dynamic.uris;
       if (uris.length === 0) throw invalidArgument('webhook_config.uris is empty: give at least one URI.');
-      for (const uri of uris) checkUri(uri);
+      for (const uri of uris) checkDynamicUri(uri);
       return {
         deliveries: uris.map((uri) => schedule1({ scheme: 'dynamic', eventType: request.type, body, target: uri, isPing: false })),
       };
     }
 
-    const targets = staticTargets(request);
+    const targets = directory.staticTargets(request);
     return {
       deliveries: targets.map((webhook) =>
         schedule1({ scheme: 'static', eventType: request.type, body, target: webhook.uri, webhookId: webhook.id, isPing: false }),
       ),
     };
-  }
-
-  function staticTargets(request: EmitRequest): WebhookView[] {
-    if (request.webhookIds === undefined) {
-      const found: WebhookView[] = [];
-      for (const w of webhooks().values()) {
-        if (w.state === 'enabled' && (request.ignoreSubscriptions || w.subscribedEvents.includes(request.type))) found.push(w);
-      }
-      return found;
-    }
-    return request.webhookIds.map((id) => {
-      const webhook = webhooks().get(id);
-      if (!webhook) throw new EmulatorHttpError('NOT_FOUND', `Webhook "${id}" was not found.`);
-      if (webhook.state !== 'enabled') {
-        throw new EmulatorHttpError(
-          'FAILED_PRECONDITION',
-          `Webhook "${id}" is ${webhook.state}, so it receives no events. Re-enable it with UpdateWebhook (state: enabled).`,
-          [errorInfo(TRIGGER_REFUSAL.disabled)],
-        );
-      }
-      if (!request.ignoreSubscriptions && !webhook.subscribedEvents.includes(request.type)) {
-        throw new EmulatorHttpError(
-          'FAILED_PRECONDITION',
-          `Webhook "${id}" is not subscribed to ${request.type} (it subscribes to ${webhook.subscribedEvents.join(', ') || 'nothing'}).`,
-          [errorInfo(TRIGGER_REFUSAL.notSubscribed)],
-        );
-      }
-      return webhook;
-    });
   }
 
   function ping(webhookId: string): EmitResult {
@@ -292,7 +237,7 @@ export function createDeliveryEngine(options: DeliveryEngineOptions): DeliveryEn
     let target = delivery.target;
     let secrets: string[] = [];
     if (delivery.scheme === 'static') {
-      const webhook = currentWebhook(delivery.webhookId as string);
+      const webhook = directory.current(delivery.webhookId as string);
       if (!webhook || (webhook.state !== 'enabled' && !delivery.isPing)) {
         giveUp(delivery, webhook?.state === 'disabled_due_to_failed_deliveries' ? 'webhook_auto_disabled' : 'webhook_unavailable');
         return;
@@ -349,7 +294,7 @@ export function createDeliveryEngine(options: DeliveryEngineOptions): DeliveryEn
       consecutiveFailures.set(webhookId, failures);
       if (failures >= disableAfter) autoDisable(webhookId);
     }
-    const webhook = webhookId ? currentWebhook(webhookId) : undefined;
+    const webhook = webhookId ? directory.current(webhookId) : undefined;
     if (delivery.isPing) {
       record.gaveUp = 'not_retried';
     } else if (webhookId && webhook?.state !== 'enabled') {
@@ -374,7 +319,7 @@ export function createDeliveryEngine(options: DeliveryEngineOptions): DeliveryEn
   }
 
   function autoDisable(webhookId: string): void {
-    const webhook = currentWebhook(webhookId);
+    const webhook = directory.current(webhookId);
     if (webhook?.state !== 'enabled') return;
     // The store announces the change; onStoreChange then drops this webhook's pending retries.
     store.update(webhookId, { state: 'disabled_due_to_failed_deliveries' }, ['state']);
@@ -386,16 +331,6 @@ export function createDeliveryEngine(options: DeliveryEngineOptions): DeliveryEn
       delete delivery.last.nextRetryAt;
       delete delivery.last.nextRetryDelayMs;
     }
-  }
-
-  function currentWebhook(id: string): { uri: string; state: string; secrets: string[] } | undefined {
-    const webhook = webhooks().get(id);
-    if (!webhook) return undefined;
-    // A secret's 24 h grace ends by the clock, without a store change to announce it.
-    const now = clock.now();
-    const secrets: string[] = [];
-    for (const s of webhook.secrets) if (s.expiresAt > now) secrets.push(s.secret);
-    return { uri: webhook.uri, state: webhook.state, secrets };
   }
 
   function randomUnit(): number {
@@ -451,19 +386,6 @@ export function createDeliveryEngine(options: DeliveryEngineOptions): DeliveryEn
       return stopping;
     },
   };
-}
-
-function checkUri(uri: string): void {
-  let url: URL;
-  try {
-    url = new URL(uri);
-  } catch {
-    throw invalidArgument(`webhook_config.uris: "${uri}" is not an absolute URL.`);
-  }
-  // Gemini presumably wants https; the emulator also takes http so local receivers work.
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw invalidArgument(`webhook_config.uris: "${uri}" must be an http or https URL.`);
-  }
 }
 
 /**
