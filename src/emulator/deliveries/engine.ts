@@ -6,7 +6,7 @@ import { fixtureBody, loadFixture, type WebhookEventPayload } from '../../fixtur
 import { EmulatorHttpError, invalidArgument } from '../google-error.js';
 import type { EmulatorKeyRing } from '../jwks/key-ring.js';
 import type { RandomSource, WebhookChange, WebhookStore } from '../store.js';
-import { AttemptSender } from './attempt.js';
+import { AttemptSender, type AttemptResult } from './attempt.js';
 import { AttemptLog } from './attempt-log.js';
 import { checkDynamicUri, WebhookDirectory } from './webhook-directory.js';
 import {
@@ -268,9 +268,9 @@ export function createDeliveryEngine(options: DeliveryEngineOptions): DeliveryEn
     finish(job, record, result);
   }
 
-  function finish(job: Job, record: DeliveryAttempt, result: { status?: number; error?: string; latencyMs?: number }): void {
+  function finish(job: Job, record: DeliveryAttempt, result: AttemptResult): void {
     const { delivery } = job;
-    if (result.latencyMs !== undefined) record.latencyMs = Math.round(result.latencyMs * 10) / 10;
+    if (result.latencyMs !== undefined) record.latencyMs = result.latencyMs;
     if (result.status !== undefined) record.status = result.status;
     const ok = result.status !== undefined && result.status >= 200 && result.status < 300;
     record.outcome = ok ? 'delivered' : 'failed';
