@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { Command, Option } from 'commander';
 import type { GlobalOptions } from '../api/credentials.js';
+import { isProcessAlive } from '../fs/file-lock.js';
 import { parseDuration, parseDurationSeconds } from '../core/duration.js';
 import { parseEventList } from '../core/events.js';
 import { parseOutgoingHeader } from '../core/headers.js';
@@ -230,16 +231,6 @@ function tunnelSettings(flags: RawFlags): TunnelSettings | undefined {
 function positive(ms: number, flag: string): number {
   if (ms <= 0) throw new UsageError(`${flag} must be longer than zero`);
   return ms;
-}
-
-/** Signal 0 checks that a process exists without touching it; EPERM means it exists under another user. */
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function nonEmptyAudience(value: string): string {
