@@ -79,6 +79,12 @@ const RULES: Rule[] = [
     counterexample: { module: edge('commands/x.ts', 'ui/index.ts') },
   },
   {
+    name: 'only http/ imports undici: every delivery goes out through the one sender (http/send.ts)',
+    appliesTo: (path) => !under('http')(path),
+    forbids: ({ to }) => isPackage(to) && packageName(to) === 'undici',
+    counterexample: { module: edge('emulator/x.ts', 'undici', 'type') },
+  },
+  {
     name: 'nothing below commands/ imports from commands/ (only program.ts lists them)',
     appliesTo: (path) => !under('commands')(path) && path !== 'program.ts',
     forbids: ({ to }) => under('commands')(to),

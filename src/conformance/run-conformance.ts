@@ -69,7 +69,7 @@ export async function runConformance(options: ConformanceOptions, deps: Deps): P
   await checkReachable(options.url, options.timeoutMs, options.insecure);
 
   let jwksServer: JwksServer | undefined;
-  const sender = createSender(options.url, { timeoutMs: options.timeoutMs, signal: deps.signal, insecure: options.insecure });
+  const sender = await createSender(options.url, { timeoutMs: options.timeoutMs, signal: deps.signal, insecure: options.insecure });
   try {
     let dynamic: { audience: string; key: JwtSigningKey; otherKey: JwtSigningKey } | undefined;
     if (mode === 'dynamic') {
@@ -158,7 +158,7 @@ export async function runConformance(options: ConformanceOptions, deps: Deps): P
     }
     return report;
   } finally {
-    sender.close();
+    await sender.close();
     await jwksServer?.close();
   }
 }

@@ -7,6 +7,7 @@ import { UsageError } from '../errors.js';
 import { readBodyLimited } from '../http/read-body.js';
 import { createDeliveryEngine } from './deliveries/engine.js';
 import { addDeliveryRoutes } from './deliveries/routes.js';
+import type { Scheduler } from './deliveries/scheduler.js';
 import type { DeliveryAttempt, DeliveryEngine } from './deliveries/types.js';
 import { EmulatorHttpError, googleErrorBody, invalidArgument } from './google-error.js';
 import { JobManager, DEFAULT_JOB_DELAY_MS, type Job } from './jobs/job-manager.js';
@@ -79,6 +80,8 @@ export interface EmulatorDeliveryOptions {
   concurrency?: number;
   /** Told about every finished delivery attempt. */
   onAttempt?: (attempt: DeliveryAttempt) => void;
+  /** When delivery retries run; default real time (tests advance their own). */
+  scheduler?: Scheduler;
 }
 
 export interface RunningEmulator {

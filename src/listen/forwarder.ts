@@ -1,13 +1,9 @@
 import { realScheduler, type Scheduler } from '../deps.js';
-import { isUntrustedCertificate, PLAIN_HTTP_WORDS, speaksPlainHttp } from '../core/tls-errors.js';
-// How much of the app's answer is kept for display and the journal: the same as replay shows.
-import { RESPONSE_START_BYTES } from '../replay/http-post.js';
+import { createSender } from '../http/send.js';
 
 /**
  * Sends deliveries on to the user's app: the body byte for byte, the original headers (the
  * signature headers included, so the app can verify on its own) minus the hop-by-hop ones.
- * Redirects are not followed: a webhook receiver that redirects is misconfigured, and following
- * would re-post the body somewhere the user did not name.
  */
 
 /** Headers that describe one connection, not the message (RFC 9110 §7.6.1), plus the ones undici derives itself. */
@@ -72,207 +68,31 @@ export interface HttpSenderOptions {
   concurrency: number;
   /** Accept a target's untrusted TLS certificate. */
   insecure?: boolean;
-  now?: () => number;
 }
 
-/**
- * Loads undici on first use, so that `gemwh --help` and commands that never forward do not pay for it.
- *
- * Each forward is one `dispatch` with a small handler, not `request()`: the higher-level API
- * costs an AsyncResource, an AbortSignal with its listener and a Readable for the answer per
- * request, which made a forward cost several times what the app's side of it does (listen bench).
- */
+/** Forwards on the one sender (src/http/send.ts), in the words listen shows and journals. */
 export async function createHttpSender(options: HttpSenderOptions): Promise<HttpSender> {
-  const { Agent } = await import('undici');
-  const agent = new Agent({
-    connections: options.concurrency,
-    pipelining: 1,
-    // Our own deadline (below) covers the whole exchange; these only stop undici's larger defaults.
-    headersTimeout: options.timeoutMs,
-    bodyTimeout: options.timeoutMs,
-    connect: { timeout: Math.min(options.timeoutMs, 10_000), rejectUnauthorized: options.insecure !== true },
-  });
-  const now = options.now ?? (() => performance.now());
-  let closing = false;
-  // Aborted together by close().
-  const active = new Set<ForwardExchange>();
-  // A URL's origin and path are computed strings: the few target URLs are reused for every delivery.
-  const targets = new WeakMap<URL, { origin: string; path: string }>();
-
-  function send(url: URL, headers: readonly (readonly [string, string])[], body: Buffer): Promise<SendResult> {
-    return new Promise<SendResult>((resolve) => {
-      const exchange = new ForwardExchange(now, options.timeoutMs, () => closing, (result) => {
-        active.delete(exchange);
-        resolve(result);
-      });
-      active.add(exchange);
-      try {
-        let target = targets.get(url);
-        if (!target) targets.set(url, (target = { origin: url.origin, path: `${url.pathname}${url.search}` }));
-        const flat: string[] = [];
-        for (const [name, value] of headers) flat.push(name, value);
-        agent.dispatch({ origin: target.origin, path: target.path, method: 'POST', headers: flat, body }, exchange);
-      } catch (error) {
-        exchange.onResponseError(undefined, error as Error);
-      }
-    });
-  }
-
+  const sender = await createSender({ timeoutMs: options.timeoutMs, connections: options.concurrency, insecure: options.insecure });
   return {
-    send,
-    async close() {
-      closing = true;
-      for (const exchange of active) exchange.abort(new Error('the listener is stopping'));
-      await agent.destroy().catch(() => {});
-    },
-  };
-}
-
-/** Answers longer than this are cut off (closing that connection) instead of read to the end. */
-const DRAIN_LIMIT_BYTES = 64 * 1024;
-
-interface DispatchController {
-  abort(reason: Error): void;
-}
-
-/**
- * One forward as an undici dispatch handler: keeps the first RESPONSE_START_BYTES of the answer,
- * reads a short answer to its end (so the connection serves the next forward) and cuts off a
- * long one, and settles exactly once: on the end of the answer, an error, or the deadline.
- */
-class ForwardExchange {
-  private readonly started: number;
-  private readonly timer: NodeJS.Timeout;
-  private controller: DispatchController | undefined;
-  /** Set once the exchange must stop (deadline, close); applied as soon as undici hands a controller. */
-  private abortReason: Error | undefined;
-  private status = 0;
-  private chunks: Buffer[] = [];
-  private kept = 0;
-  private total = 0;
-  private settled = false;
-  private timedOut = false;
-
-  constructor(
-    private readonly now: () => number,
-    private readonly timeoutMs: number,
-    private readonly closing: () => boolean,
-    private readonly done: (result: SendResult) => void,
-  ) {
-    this.started = now();
-    this.timer = setTimeout(() => {
-      this.timedOut = true;
-      this.abort(new Error(`timed out after ${timeoutMs} ms`));
-    }, timeoutMs);
-  }
-
-  abort(reason: Error): void {
-    if (this.settled) return;
-    this.abortReason ??= reason;
-    this.controller?.abort(reason);
-    // Whether or not undici has started it (a queued one is aborted once it starts), the outcome is known now.
-    this.fail(reason);
-  }
-
-  onRequestStart(controller: DispatchController): void {
-    this.controller = controller;
-    if (this.abortReason) controller.abort(this.abortReason);
-  }
-
-  onResponseStart(_controller: DispatchController, statusCode: number): void {
-    // 1xx informational answers come before the real one.
-    if (statusCode >= 200) this.status = statusCode;
-  }
-
-  onResponseData(controller: DispatchController, chunk: Buffer): void {
-    if (this.settled) return;
-    if (this.kept < RESPONSE_START_BYTES) {
-      this.chunks.push(chunk);
-      this.kept += chunk.length;
-    }
-    this.total += chunk.length;
-    if (this.total > DRAIN_LIMIT_BYTES) {
-      // A huge answer is not worth reading: what is kept is enough, and undici closes the connection.
-      this.succeed();
-      controller.abort(new Error('answer cut off'));
-    }
-  }
-
-  onResponseEnd(): void {
-    this.succeed();
-  }
-
-  onResponseError(_controller: unknown, error: Error): void {
-    this.fail(error);
-  }
-
-  private succeed(): void {
-    if (this.settled) return;
-    const status = this.status;
-    const ok = status >= 200 && status < 300;
-    this.settle({
-      ok,
-      status,
-      latencyMs: round(this.now() - this.started),
-      responseStart: cutText(this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks)),
-      retryable: !ok && (status >= 500 || status === 408 || status === 425 || status === 429),
-    });
-  }
-
-  private fail(error: unknown): void {
-    if (this.settled) return;
-    this.settle({
-      ok: false,
-      error: describeSendError(error, this.timedOut, this.closing(), this.timeoutMs),
-      latencyMs: round(this.now() - this.started),
-      retryable: true,
-    });
-  }
-
-  private settle(result: SendResult): void {
-    this.settled = true;
-    clearTimeout(this.timer);
-    this.chunks = [];
-    this.done(result);
-  }
-}
-
-function cutText(bytes: Buffer): string {
-  if (bytes.length <= RESPONSE_START_BYTES) return bytes.toString('utf8');
-  // A multi-byte character cut at the end would show as U+FFFD.
-  return bytes.subarray(0, RESPONSE_START_BYTES).toString('utf8').replace(/\uFFFD+$/, '');
-}
-
-function describeSendError(error: unknown, timedOut: boolean, closing: boolean, timeoutMs: number): string {
-  if (closing) return 'aborted: the listener is stopping';
-  if (timedOut) return `timed out after ${timeoutMs} ms`;
-  const err = error as { code?: string; message?: string; cause?: { code?: string; message?: string } };
-  const code = err.cause?.code ?? err.code;
-  switch (code) {
-    case 'ECONNREFUSED':
-      return 'connection refused (is the app running?)';
-    case 'ECONNRESET':
-    case 'UND_ERR_SOCKET':
-      return 'the app closed the connection';
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return 'host not found';
-    case 'UND_ERR_CONNECT_TIMEOUT':
-      return 'connect timed out';
-    case 'UND_ERR_HEADERS_TIMEOUT':
-    case 'UND_ERR_BODY_TIMEOUT':
-      return `timed out after ${timeoutMs} ms`;
-    default:
-      if (speaksPlainHttp(err)) return PLAIN_HTTP_WORDS;
-      if (isUntrustedCertificate({ code })) {
-        return `untrusted TLS certificate (${err.cause?.message ?? err.message ?? code}): for a local app, listen --insecure accepts it`;
+    async send(url, headers, body) {
+      const result = await sender.send(url, headers, body);
+      if (result.error) {
+        const { kind, message } = result.error;
+        // listen's flag, named where it is the cure; the other hints are for commands that stop.
+        return { ok: false, error: kind === 'tls' ? `${message}: for a local app, listen --insecure accepts it` : message, latencyMs: result.latencyMs, retryable: true };
       }
-      return err.cause?.message ?? err.message ?? String(error);
-  }
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 10) / 10;
+      const status = result.status ?? 0;
+      const ok = status >= 200 && status < 300;
+      return {
+        ok,
+        status,
+        latencyMs: result.latencyMs,
+        responseStart: result.responseStart,
+        retryable: !ok && (status >= 500 || status === 408 || status === 425 || status === 429),
+      };
+    },
+    close: () => sender.close('the listener is stopping'),
+  };
 }
 
 export interface RetryPolicy {

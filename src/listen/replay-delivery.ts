@@ -6,7 +6,7 @@ import { targetUrlFor, type Target } from '../core/target.js';
 import { newWebhookId } from '../core/webhook-id.js';
 import type { Deps } from '../deps.js';
 import { NotFoundError, UsageError } from '../errors.js';
-import { createAgent, postBytes } from '../replay/http-post.js';
+import { createSender } from '../http/send.js';
 import { createSendPrinter, judgeRun, type SendRecord } from '../replay/send-deliveries.js';
 import type { UserSecretStore } from '../secrets/open-store.js';
 import { givenSecretFlags, resolveSecretFlags } from '../secrets/secret-flags.js';
@@ -90,7 +90,7 @@ export async function runReplayDelivery(options: ReplayDeliveryOptions, deps: De
   const printer = createSendPrinter(deps, { json: options.json, kinds: [resign ? 'resigned' : 'replay'], total: records.length });
   printer.start();
   const results: SendRecord[] = [];
-  const agent = createAgent(options.target.url, { maxSockets: 1, insecure: options.insecure });
+  const sender = await createSender({ timeoutMs: options.timeoutMs, connections: 1, insecure: options.insecure });
   try {
     // One at a time, oldest first: a replay should reach the receiver in the order Gemini sent.
     for (const [index, record] of records.entries()) {
@@ -108,7 +108,8 @@ export async function runReplayDelivery(options: ReplayDeliveryOptions, deps: De
         setHeader(headers, 'webhook-timestamp', String(timestamp));
         setHeader(headers, 'webhook-signature', signature);
       }
-      const result = await postBytes(url, body, headerObject(headers), { timeoutMs: options.timeoutMs, signal: deps.signal, agent });
+      // The pairs as recorded: order, case and repeated names are part of what is replayed.
+      const result = await sender.send(url, headers, body, { signal: deps.signal });
       const sent: SendRecord = {
         seq: index + 1,
         kind: resign ? 'resigned' : 'replay',
@@ -123,7 +124,7 @@ export async function runReplayDelivery(options: ReplayDeliveryOptions, deps: De
       printer.record(sent);
     }
   } finally {
-    agent.destroy();
+    await sender.close();
   }
   printer.summary(results);
   const failure = judgeRun(results, options.target.url, deps.signal, options.resign ? { scheme: 'static' } : { scheme: 'as_recorded' });
@@ -170,21 +171,4 @@ function setHeader(headers: Array<[string, string]>, name: string, value: string
   const index = headers.findIndex(([key]) => key.toLowerCase() === name);
   if (index === -1) headers.push([name, value]);
   else headers[index] = [headers[index]![0], value];
-}
-
-/** node:http takes an object; repeated names are joined as HTTP allows (RFC 9110 §5.3). */
-function headerObject(headers: readonly (readonly [string, string])[]): Record<string, string> {
-  const result: Record<string, string> = {};
-  const seen = new Map<string, string>();
-  for (const [name, value] of headers) {
-    const lower = name.toLowerCase();
-    const existing = seen.get(lower);
-    if (existing === undefined) {
-      seen.set(lower, name);
-      result[name] = value;
-    } else {
-      result[existing] = `${result[existing]}, ${value}`;
-    }
-  }
-  return result;
 }

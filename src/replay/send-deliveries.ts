@@ -1,8 +1,7 @@
 import type { Deps } from '../deps.js';
 import { CheckFailedError, type GemwhError, InterruptedError, NetworkError } from '../errors.js';
-import { plainHttpHint } from '../core/tls-errors.js';
 import { refusalCause } from '../listen/forward-notes.js';
-import { createAgent, postBytes, UNTRUSTED_CERTIFICATE_HINT, type PostResult } from './http-post.js';
+import { createSender, type SendResult } from '../http/send.js';
 import type { PreparedDelivery } from './prepare-delivery.js';
 
 /**
@@ -28,7 +27,7 @@ export interface SendRecord {
   timestamp: number;
   url: string;
   expect: PreparedDelivery['expect'];
-  result: PostResult;
+  result: SendResult;
   /** The answer is what a correct receiver gives. */
   ok: boolean;
 }
@@ -44,7 +43,7 @@ export interface SendAllOptions {
 }
 
 export async function sendAll(jobs: readonly SendJob[], options: SendAllOptions): Promise<SendRecord[]> {
-  const agent = createAgent(options.url, { maxSockets: options.concurrency, insecure: options.insecure });
+  const sender = await createSender({ timeoutMs: options.timeoutMs, connections: options.concurrency, insecure: options.insecure });
   const records: SendRecord[] = [];
   let nextJob = 0;
   let nextSeq = 1;
@@ -55,11 +54,7 @@ export async function sendAll(jobs: readonly SendJob[], options: SendAllOptions)
         if (options.signal.aborted) return;
         const seq = nextSeq++;
         const delivery = await step.prepare();
-        const result = await postBytes(options.url, delivery.body, delivery.headers, {
-          timeoutMs: options.timeoutMs,
-          signal: options.signal,
-          agent,
-        });
+        const result = await sender.send(options.url, delivery.headers, delivery.body, { signal: options.signal });
         const record: SendRecord = {
           seq,
           kind: step.kind,
@@ -78,12 +73,12 @@ export async function sendAll(jobs: readonly SendJob[], options: SendAllOptions)
   try {
     await Promise.all(Array.from({ length: Math.min(options.concurrency, jobs.length) }, worker));
   } finally {
-    agent.destroy();
+    await sender.close();
   }
   return records.sort((a, b) => a.seq - b.seq);
 }
 
-function answeredAsExpected(expect: PreparedDelivery['expect'], result: PostResult): boolean {
+function answeredAsExpected(expect: PreparedDelivery['expect'], result: SendResult): boolean {
   if (result.status === undefined) return false;
   const is2xx = result.status >= 200 && result.status < 300;
   return expect === 'accept' ? is2xx : !is2xx;
@@ -110,16 +105,7 @@ export function judgeRun(
   if (records.length > 0 && answered.length === 0) {
     const first = records[0]?.result.error;
     return new NetworkError(`cannot reach ${url.href}: ${first?.message ?? 'no answer'}`, {
-      hint:
-        first?.kind === 'timeout'
-          ? 'The receiver accepted the connection but did not answer in time; raise --timeout or check the receiver.'
-          : first?.kind === 'tls'
-            ? UNTRUSTED_CERTIFICATE_HINT
-            : first?.kind === 'plain_http'
-              ? plainHttpHint(url)
-              : first?.kind === 'dns'
-                ? 'Check the host name given to --to.'
-                : 'Is the receiver running? Check the host and port given to --to.',
+      hint: first?.hint ?? 'Is the receiver running? Check the host and port given to --to.',
     });
   }
   const problems: string[] = [];

@@ -76,10 +76,10 @@ const ERROR_WORDS: Record<string, string> = {
   EPIPE: 'reset',
 };
 
-/** The forwarder's own descriptions (forwarder.ts, describeSendError), by how they start. */
+/** The one sender's descriptions (http/send-errors.ts, as listen's forwarder words them), by how they start. */
 const SENDER_PHRASES: Array<[RegExp, string]> = [
   [/^connection refused/, 'refused'],
-  [/^the app closed the connection/, 'reset'],
+  [/^connection closed without an answer/, 'reset'],
   [/^(connect )?timed out/, 'timeout'],
   [/^host not found/, 'no such host'],
   [/^aborted: the listener is stopping/, 'stopped'],

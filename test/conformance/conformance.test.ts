@@ -168,7 +168,7 @@ describe('conformance battery, static signatures', () => {
     const hangsOnForgery: Handler = (request) =>
       request.headers['webhook-signature'] === undefined ? new Promise<number>(() => undefined) : correctStatic(SECRET)(request);
     const run = await runAgainst(() => hangsOnForgery, { only: ['reject-missing-signature'], timeoutMs: 150 });
-    expect(run.report.cases[0]).toMatchObject({ outcome: 'warn', got: 'no answer within 150 ms' });
+    expect(run.report.cases[0]).toMatchObject({ outcome: 'warn', got: 'timed out: no answer within 150 ms' });
     expect(run.report.cases[0]?.detail).toMatch(/hung instead of answering/);
     expect(run.report.passed).toBe(true);
   });
@@ -241,7 +241,7 @@ describe('response time', () => {
   it('fails a valid delivery that gets no answer within --timeout', async () => {
     const run = await runAgainst(() => correctStatic(SECRET), { only, timeoutMs: 100 }, { delayMs: 400 });
     expect(run.failing).toEqual(['accept-batch-succeeded', 'handle-response-time']);
-    expect(run.report.cases[0]?.got).toBe('no answer within 100 ms');
+    expect(run.report.cases[0]?.got).toBe('timed out: no answer within 100 ms');
     expect(run.report.cases[1]?.got).toBe('2 timed out');
   });
 });

@@ -45,7 +45,7 @@ describe('static deliveries checked by gemwh listen', () => {
       e.store.update(created.id, { uri: receiver.url }, ['uri']);
       ids.push(e.deliveries.emit({ type: 'batch.succeeded' }).deliveries[0]!.deliveryId);
       // Not idle(): the refused one is retried (5 s later, time is not scaled here).
-      while (e.deliveries.attempts().filter((a) => a.outcome !== 'in_flight').length < ids.length) await new Promise((r) => setTimeout(r, 5));
+      await e.deliveries.quiet();
     }
     const [withOld, withNew, withNeither] = receivers as [Listen, Listen, Listen];
     expect(await withOld.waitFor((ev) => ev.type === 'verified', 'verified with the old secret')).toMatchObject({

@@ -51,7 +51,7 @@ describe('createHttpSender', () => {
     const s = await sender(200);
     const started = Date.now();
     const first = await s.send(url, [['content-type', 'application/json']], Buffer.from('{}'));
-    expect(first).toMatchObject({ ok: false, error: 'timed out after 200 ms', retryable: true });
+    expect(first).toMatchObject({ ok: false, error: 'timed out: no answer within 200 ms', retryable: true });
     expect(Date.now() - started).toBeLessThan(2000);
     expect(await s.send(url, [], Buffer.from('{}'))).toMatchObject({ ok: true, status: 200, responseStart: 'late but fine' });
   });

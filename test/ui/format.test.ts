@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createHttpSender } from '../../src/listen/forwarder.js';
 import { closedPort } from '../helpers/recording-server.js';
@@ -68,6 +68,14 @@ describe('format', () => {
     try {
       const refused = await sender.send(new URL(`http://127.0.0.1:${port}/`), [], Buffer.from('{}'));
       expect(errorWords(refused.error)).toBe('refused');
+      const dropping = createNetServer((socket) => socket.once('data', () => socket.destroy()));
+      await new Promise<void>((resolve) => dropping.listen(0, '127.0.0.1', resolve));
+      try {
+        const reset = await sender.send(new URL(`http://127.0.0.1:${(dropping.address() as AddressInfo).port}/`), [], Buffer.from('{}'));
+        expect(errorWords(reset.error)).toBe('reset');
+      } finally {
+        await new Promise((resolve) => dropping.close(resolve));
+      }
       const silent = createServer(() => {});
       await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
       try {

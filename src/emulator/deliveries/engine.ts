@@ -1,15 +1,14 @@
-import type { Dispatcher } from 'undici';
-import { signJwt, webhookClaims } from '../../core/jwt-sign.js';
-import { computeSignature, parseSecret } from '../../core/standard-webhooks.js';
 import { isoSeconds } from '../../core/duration.js';
 import { newWebhookId } from '../../core/webhook-id.js';
 import type { Clock } from '../../deps.js';
 import { GemwhError } from '../../errors.js';
 import { fixtureBody, loadFixture, type WebhookEventPayload } from '../../fixtures/fixtures.js';
-import { VERSION } from '../../version.js';
-import { EmulatorHttpError, errorInfo, invalidArgument, TRIGGER_REFUSAL } from '../google-error.js';
+import { EmulatorHttpError, invalidArgument } from '../google-error.js';
 import type { EmulatorKeyRing } from '../jwks/key-ring.js';
 import type { RandomSource, WebhookChange, WebhookStore } from '../store.js';
+import { AttemptSender, type AttemptResult } from './attempt.js';
+import { AttemptLog } from './attempt-log.js';
+import { checkDynamicUri, WebhookDirectory } from './webhook-directory.js';
 import {
   DEFAULT_DELIVERY_TIMEOUT_MS,
   DEFAULT_DISABLE_AFTER_FAILURES,
@@ -17,6 +16,7 @@ import {
   retryDelayMs,
   type RetrySchedule,
 } from './schedule.js';
+import { REAL_SCHEDULER, type Scheduler } from './scheduler.js';
 import type {
   DeliveryAttempt,
   DeliveryEngine,
@@ -29,9 +29,6 @@ import type {
 
 /** The `type` of the test delivery PingWebhook sends; Gemini does not document its payload (spec §8.17). */
 export const PING_EVENT_TYPE = 'webhook.ping';
-
-/** Attempts kept for attempts() and `gemwh emulator deliveries`; older ones are forgotten. */
-export const ATTEMPTS_KEPT = 10_000;
 
 export interface DeliveryEngineOptions {
   store: WebhookStore;
@@ -55,6 +52,8 @@ export interface DeliveryEngineOptions {
   concurrency?: number;
   /** Told about every finished attempt (the emulator logs them on stderr). */
   onAttempt?: (attempt: DeliveryAttempt) => void;
+  /** When retries run; default real time. Tests pass one they advance by hand. */
+  scheduler?: Scheduler;
 }
 
 interface Delivery {
@@ -71,15 +70,6 @@ interface Delivery {
   /** Pings are sent once and never count towards auto-disable. */
   isPing: boolean;
   last?: DeliveryAttempt;
-}
-
-/** What deliveries need of a webhook, taken from the store's records. */
-interface WebhookView {
-  id: string;
-  uri: string;
-  state: string;
-  subscribedEvents: string[];
-  secrets: Array<{ secret: string; expiresAt: number }>;
 }
 
 interface Job {
@@ -101,51 +91,30 @@ export function createDeliveryEngine(options: DeliveryEngineOptions): DeliveryEn
   const schedule = options.schedule ?? DEFAULT_RETRY_SCHEDULE;
   const disableAfter = options.disableAfterFailures ?? DEFAULT_DISABLE_AFTER_FAILURES;
   const concurrency = options.concurrency ?? 64;
+  const scheduler = options.scheduler ?? REAL_SCHEDULER;
   if (!(timeScale > 0) || !Number.isFinite(timeScale)) throw new RangeError(`timeScale must be a positive number, got ${timeScale}`);
   if (!(duplicateRate >= 0 && duplicateRate <= 1)) throw new RangeError(`duplicateRate must be within 0..1, got ${duplicateRate}`);
 
-  const attemptLog: DeliveryAttempt[] = [];
-  let attemptSeq = 0;
+  const log = new AttemptLog();
+  const sender = new AttemptSender({ keys, issuer: options.issuer, jwtAudience: options.jwtAudience, timeoutMs, connections: concurrency });
   // A queue with a moving head: shift() on an array of thousands of queued jobs would copy it each time.
   let ready: Job[] = [];
   let readyHead = 0;
   // Fixture files are read once per run: the payload of an event type cannot change under a retry.
   const fixtures = new Map<string, WebhookEventPayload>();
-  const targets = new Map<string, { origin: string; path: string }>();
   let active = 0;
-  const scheduled = new Map<Delivery, NodeJS.Timeout>();
+  const scheduled = new Map<Delivery, unknown>();
   const consecutiveFailures = new Map<string, number>();
-  const idleWaiters: Array<() => void> = [];
-  const secretKeys = new Map<string, Buffer>();
+  const idleWaiters: Array<{ resolve: () => void; retriesToo: boolean }> = [];
   let stopped = false;
   let stopping: Promise<void> | undefined;
-  let agentLoading: Promise<Dispatcher & { destroy(): Promise<void> }> | undefined;
-  let agent: (Dispatcher & { destroy(): Promise<void> }) | undefined;
-  // The store hands out deep copies; a view rebuilt only when it announces a change keeps them
-  // off the per-delivery path.
-  let view: Map<string, WebhookView> | undefined;
+  const directory = new WebhookDirectory(store, clock);
   const ids = pooledRandom(random);
 
   const unsubscribe = store.onChange(onStoreChange);
 
-  function webhooks(): Map<string, WebhookView> {
-    view ??= new Map(
-      store.records().map((record) => [
-        record.id,
-        {
-          id: record.id,
-          uri: record.uri,
-          state: record.state,
-          subscribedEvents: record.subscribed_events,
-          secrets: record.secrets.map((s) => ({ secret: s.secret, expiresAt: s.expire_time === undefined ? Infinity : Date.parse(s.expire_time) })),
-        },
-      ]),
-    );
-    return view;
-  }
-
   function onStoreChange(change: WebhookChange): void {
-    view = undefined;
+    directory.invalidate();
     const webhook = change.webhook;
     if (change.type === 'pinged') {
       ping(webhook.id);
@@ -161,7 +130,7 @@ export function createDeliveryEngine(options: DeliveryEngineOptions): DeliveryEn
         change.type === 'updated' && webhook.state === 'disabled_due_to_failed_deliveries' ? 'webhook_auto_disabled' : 'webhook_unavailable';
       for (const [delivery, timer] of scheduled) {
         if (delivery.webhookId !== webhook.id) continue;
-        clearTimeout(timer);
+        scheduler.cancel(timer);
         scheduled.delete(delivery);
         giveUp(delivery, reason);
       }
@@ -180,47 +149,18 @@ export function createDeliveryEngine(options: DeliveryEngineOptions): DeliveryEn
     if (request.dynamic) {
       const uris = request.dynamic.uris;
       if (uris.length === 0) throw invalidArgument('webhook_config.uris is empty: give at least one URI.');
-      for (const uri of uris) checkUri(uri);
+      for (const uri of uris) checkDynamicUri(uri);
       return {
         deliveries: uris.map((uri) => schedule1({ scheme: 'dynamic', eventType: request.type, body, target: uri, isPing: false })),
       };
     }
 
-    const targets = staticTargets(request);
+    const targets = directory.staticTargets(request);
     return {
       deliveries: targets.map((webhook) =>
         schedule1({ scheme: 'static', eventType: request.type, body, target: webhook.uri, webhookId: webhook.id, isPing: false }),
       ),
     };
-  }
-
-  function staticTargets(request: EmitRequest): WebhookView[] {
-    if (request.webhookIds === undefined) {
-      const found: WebhookView[] = [];
-      for (const w of webhooks().values()) {
-        if (w.state === 'enabled' && (request.ignoreSubscriptions || w.subscribedEvents.includes(request.type))) found.push(w);
-      }
-      return found;
-    }
-    return request.webhookIds.map((id) => {
-      const webhook = webhooks().get(id);
-      if (!webhook) throw new EmulatorHttpError('NOT_FOUND', `Webhook "${id}" was not found.`);
-      if (webhook.state !== 'enabled') {
-        throw new EmulatorHttpError(
-          'FAILED_PRECONDITION',
-          `Webhook "${id}" is ${webhook.state}, so it receives no events. Re-enable it with UpdateWebhook (state: enabled).`,
-          [errorInfo(TRIGGER_REFUSAL.disabled)],
-        );
-      }
-      if (!request.ignoreSubscriptions && !webhook.subscribedEvents.includes(request.type)) {
-        throw new EmulatorHttpError(
-          'FAILED_PRECONDITION',
-          `Webhook "${id}" is not subscribed to ${request.type} (it subscribes to ${webhook.subscribedEvents.join(', ') || 'nothing'}).`,
-          [errorInfo(TRIGGER_REFUSAL.notSubscribed)],
-        );
-      }
-      return webhook;
-    });
   }
 
   function ping(webhookId: string): EmitResult {
@@ -297,7 +237,7 @@ export function createDeliveryEngine(options: DeliveryEngineOptions): DeliveryEn
     let target = delivery.target;
     let secrets: string[] = [];
     if (delivery.scheme === 'static') {
-      const webhook = currentWebhook(delivery.webhookId as string);
+      const webhook = directory.current(delivery.webhookId as string);
       if (!webhook || (webhook.state !== 'enabled' && !delivery.isPing)) {
         giveUp(delivery, webhook?.state === 'disabled_due_to_failed_deliveries' ? 'webhook_auto_disabled' : 'webhook_unavailable');
         return;
@@ -310,7 +250,7 @@ export function createDeliveryEngine(options: DeliveryEngineOptions): DeliveryEn
     const now = clock.now();
     const timestamp = Math.floor(now / 1000);
     const record: DeliveryAttempt = {
-      seq: ++attemptSeq,
+      seq: log.nextSeq(),
       deliveryId: delivery.id,
       eventType: delivery.eventType,
       scheme: delivery.scheme,
@@ -323,62 +263,14 @@ export function createDeliveryEngine(options: DeliveryEngineOptions): DeliveryEn
       signatures: secrets.length,
       outcome: 'in_flight',
     };
-    keep(record);
-
-    let signature: string;
-    try {
-      if (delivery.scheme === 'static') {
-        signature = secrets.map((secret) => `v1,${computeSignature(keyOf(secret), delivery.id, String(timestamp), delivery.body).toString('base64')}`).join(' ');
-      } else {
-        const key = await keys.current();
-        record.kid = key.kid;
-        const claims = webhookClaims({
-          event: JSON.parse(delivery.body) as unknown,
-          body: delivery.body,
-          webhookId: delivery.id,
-          audience: options.jwtAudience ?? target,
-          issuedAt: timestamp,
-          issuer: options.issuer(),
-        });
-        signature = await signJwt(claims, key);
-      }
-    } catch (error) {
-      finish(job, record, { error: `could not sign: ${describe(error)}` });
-      return;
-    }
-
-    const started = performance.now();
-    try {
-      const dispatcher = agent ?? (await httpAgent());
-      const { origin, path } = targetOf(target);
-      // undici's own timers, not an AbortController per request: they cost nothing extra, at the
-      // price of their granularity (they tick about every 0.5 s, so 5 s means 5 to 6 s).
-      const response = await dispatcher.request({
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-        origin,
-        path,
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': `gemwh-emulator/${VERSION}`,
-          'webhook-id': delivery.id,
-          'webhook-timestamp': String(timestamp),
-          'webhook-signature': signature,
-        },
-        body: delivery.body,
-      });
-      // Reading the answer (bounded) frees the connection for the next delivery.
-      await response.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
-      finish(job, record, { status: response.statusCode, latencyMs: performance.now() - started });
-    } catch (error) {
-      finish(job, record, { error: describe(error, timeoutMs), latencyMs: performance.now() - started });
-    }
+    log.keep(record);
+    const result = await sender.send({ deliveryId: delivery.id, body: delivery.body, scheme: delivery.scheme, target, secrets, timestamp }, record);
+    finish(job, record, result);
   }
 
-  function finish(job: Job, record: DeliveryAttempt, result: { status?: number; error?: string; latencyMs?: number }): void {
+  function finish(job: Job, record: DeliveryAttempt, result: AttemptResult): void {
     const { delivery } = job;
-    if (result.latencyMs !== undefined) record.latencyMs = Math.round(result.latencyMs * 10) / 10;
+    if (result.latencyMs !== undefined) record.latencyMs = result.latencyMs;
     if (result.status !== undefined) record.status = result.status;
     const ok = result.status !== undefined && result.status >= 200 && result.status < 300;
     record.outcome = ok ? 'delivered' : 'failed';
@@ -402,7 +294,7 @@ export function createDeliveryEngine(options: DeliveryEngineOptions): DeliveryEn
       consecutiveFailures.set(webhookId, failures);
       if (failures >= disableAfter) autoDisable(webhookId);
     }
-    const webhook = webhookId ? currentWebhook(webhookId) : undefined;
+    const webhook = webhookId ? directory.current(webhookId) : undefined;
     if (delivery.isPing) {
       record.gaveUp = 'not_retried';
     } else if (webhookId && webhook?.state !== 'enabled') {
@@ -416,10 +308,10 @@ export function createDeliveryEngine(options: DeliveryEngineOptions): DeliveryEn
         const realDelay = delay / timeScale;
         record.nextRetryDelayMs = delay;
         record.nextRetryAt = Math.round(clock.now() + realDelay);
-        const timer = setTimeout(() => {
+        const timer = scheduler.after(realDelay, () => {
           scheduled.delete(delivery);
           enqueue({ delivery, duplicate: false });
-        }, realDelay);
+        });
         scheduled.set(delivery, timer);
       }
     }
@@ -427,7 +319,7 @@ export function createDeliveryEngine(options: DeliveryEngineOptions): DeliveryEn
   }
 
   function autoDisable(webhookId: string): void {
-    const webhook = currentWebhook(webhookId);
+    const webhook = directory.current(webhookId);
     if (webhook?.state !== 'enabled') return;
     // The store announces the change; onStoreChange then drops this webhook's pending retries.
     store.update(webhookId, { state: 'disabled_due_to_failed_deliveries' }, ['state']);
@@ -441,58 +333,18 @@ export function createDeliveryEngine(options: DeliveryEngineOptions): DeliveryEn
     }
   }
 
-  function currentWebhook(id: string): { uri: string; state: string; secrets: string[] } | undefined {
-    const webhook = webhooks().get(id);
-    if (!webhook) return undefined;
-    // A secret's 24 h grace ends by the clock, without a store change to announce it.
-    const now = clock.now();
-    const secrets: string[] = [];
-    for (const s of webhook.secrets) if (s.expiresAt > now) secrets.push(s.secret);
-    return { uri: webhook.uri, state: webhook.state, secrets };
-  }
-
-  function keyOf(secret: string): Buffer {
-    let key = secretKeys.get(secret);
-    if (!key) {
-      key = parseSecret(secret);
-      secretKeys.set(secret, key);
-    }
-    return key;
-  }
-
-  function keep(record: DeliveryAttempt): void {
-    attemptLog.push(record);
-    // Trimming in chunks keeps this O(1) amortised under a flood of deliveries.
-    if (attemptLog.length > ATTEMPTS_KEPT * 1.1) attemptLog.splice(0, attemptLog.length - ATTEMPTS_KEPT);
-  }
-
   function randomUnit(): number {
     return random.bytes(4).readUInt32BE(0) / 2 ** 32;
   }
 
-  // undici is loaded with the first delivery: an emulator that never delivers does not pay for it.
-  function httpAgent(): Promise<Dispatcher & { destroy(): Promise<void> }> {
-    agentLoading ??= import('undici').then(({ Agent }) => {
-      agent = new Agent({ connections: concurrency, keepAliveTimeout: 4_000, connect: { timeout: timeoutMs } });
-      return agent;
-    });
-    return agentLoading;
-  }
-
-  function targetOf(target: string): { origin: string; path: string } {
-    let parsed = targets.get(target);
-    if (!parsed) {
-      const url = new URL(target);
-      parsed = { origin: url.origin, path: `${url.pathname}${url.search}` };
-      if (targets.size > 1000) targets.clear();
-      targets.set(target, parsed);
-    }
-    return parsed;
-  }
-
   function idle(): Promise<void> {
     if (isIdle()) return Promise.resolve();
-    return new Promise((resolve) => idleWaiters.push(resolve));
+    return new Promise((resolve) => idleWaiters.push({ resolve, retriesToo: true }));
+  }
+
+  function quiet(): Promise<void> {
+    if (active === 0 && queued() === 0) return Promise.resolve();
+    return new Promise((resolve) => idleWaiters.push({ resolve, retriesToo: false }));
   }
 
   function isIdle(): boolean {
@@ -500,53 +352,40 @@ export function createDeliveryEngine(options: DeliveryEngineOptions): DeliveryEn
   }
 
   function checkIdle(): void {
-    if (!isIdle()) return;
-    for (const wake of idleWaiters.splice(0)) wake();
+    if (active !== 0 || queued() !== 0 || idleWaiters.length === 0) return;
+    const idleNow = scheduled.size === 0;
+    const waiting = idleWaiters.splice(0);
+    for (const waiter of waiting) {
+      if (idleNow || !waiter.retriesToo) waiter.resolve();
+      else idleWaiters.push(waiter);
+    }
   }
 
   return {
     emit,
     ping,
-    attempts(filter: DeliveryFilter = {}) {
-      const start = Math.max(0, attemptLog.length - ATTEMPTS_KEPT);
-      return attemptLog
-        .slice(start)
-        .filter((a) => (filter.webhookId === undefined || a.webhookId === filter.webhookId) && (filter.deliveryId === undefined || a.deliveryId === filter.deliveryId))
-        .map((a) => ({ ...a }));
-    },
+    attempts: (filter?: DeliveryFilter) => log.list(filter),
     idle,
+    quiet,
     stop() {
       stopping ??= (async () => {
         stopped = true;
         unsubscribe();
         for (const [delivery, timer] of scheduled) {
-          clearTimeout(timer);
+          scheduler.cancel(timer);
           giveUp(delivery, 'emulator_stopped');
         }
         scheduled.clear();
         ready = [];
         readyHead = 0;
-        // Destroying the agent aborts requests in flight instead of waiting out their timeouts.
-        if (agentLoading) await (await agentLoading).destroy().catch(() => undefined);
+        // Closing the sender ends requests in flight instead of waiting out their timeouts.
+        await sender.close();
         checkIdle();
         await idle();
       })();
       return stopping;
     },
   };
-}
-
-function checkUri(uri: string): void {
-  let url: URL;
-  try {
-    url = new URL(uri);
-  } catch {
-    throw invalidArgument(`webhook_config.uris: "${uri}" is not an absolute URL.`);
-  }
-  // Gemini presumably wants https; the emulator also takes http so local receivers work.
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw invalidArgument(`webhook_config.uris: "${uri}" must be an http or https URL.`);
-  }
 }
 
 /**
@@ -565,17 +404,4 @@ function pooledRandom(random: RandomSource): (size: number) => Buffer {
     offset += size;
     return bytes;
   };
-}
-
-function describe(error: unknown, timeoutMs?: number): string {
-  if (error !== null && typeof error === 'object') {
-    const code = (error as { code?: unknown }).code;
-    const within = timeoutMs === undefined ? '' : ` within ${timeoutMs} ms`;
-    if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return `timeout: no answer${within}`;
-    if (code === 'UND_ERR_CONNECT_TIMEOUT') return `timeout: could not connect${within}`;
-    const message = error instanceof Error ? error.message : String(error);
-    if (typeof code === 'string' && code.startsWith('E')) return code;
-    return message;
-  }
-  return String(error);
 }

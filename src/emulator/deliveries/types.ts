@@ -82,7 +82,7 @@ export interface DeliveryAttempt {
   outcome: AttemptOutcome;
   /** The receiver's HTTP status, when it answered. */
   status?: number;
-  /** Why it failed: `HTTP 500`, `timeout after 5000 ms`, `ECONNREFUSED`, … */
+  /** Why it failed: `HTTP 500`, `timed out: no answer within 5 s`, `connection refused`, … (src/http/send-errors.ts) */
   error?: string;
   latencyMs?: number;
   /** Real epoch ms of the retry this failure scheduled. */
@@ -111,6 +111,8 @@ export interface DeliveryEngine {
   attempts(filter?: DeliveryFilter): DeliveryAttempt[];
   /** Resolves when nothing is in flight or scheduled (tests, benchmarks). */
   idle(): Promise<void>;
+  /** Resolves when nothing is in flight or waiting for a slot; retries may still be scheduled (tests). */
+  quiet(): Promise<void>;
   /** Cancels scheduled retries, waits for requests in flight; idempotent. */
   stop(): Promise<void>;
 }
