@@ -24,6 +24,7 @@ const COMMAND_MODULES: Readonly<Record<string, () => Promise<{ default: CommandF
   conformance: () => import('./commands/conformance.js'),
   emulator: () => import('./commands/emulator.js'),
   trigger: () => import('./commands/trigger.js'),
+  relay: () => import('./commands/relay.js'),
 };
 
 /**

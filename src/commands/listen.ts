@@ -11,6 +11,7 @@ import { parseCount, parsePort } from '../core/flag-values.js';
 import { parseByteSize, parsePath } from '../listen/flags.js';
 import { checkPublicUrl } from '../listen/public-url.js';
 import { parseRoute } from '../listen/routing.js';
+import { parseRelayFilter } from '../relay/filter.js';
 import type { ListenFrontEnd, ListenOptions } from '../listen/run-listen.js';
 import { collect } from './collect.js';
 import { secretEnvOption, secretOption, webhookOption } from './secret-options.js';
@@ -45,6 +46,9 @@ interface RawFlags {
   publicUrl?: string;
   emulator?: boolean;
   demo?: boolean;
+  relay?: string;
+  relayTokenEnv?: string;
+  relayFilter?: string[];
 }
 
 export default function listenCommand(deps: Deps): Command {
@@ -86,6 +90,9 @@ export default function listenCommand(deps: Deps): Command {
     .addOption(new Option('--quiet', 'only ready, rejected, forward_failed, warning and stopped events'))
     .addOption(new Option('--ready-file <file>', 'write the listening URL to this file once the port is open (removed on exit)'))
     .addOption(new Option('--public-url <url>', 'register a temporary webhook for this tunnel URL; deleted on exit'))
+    .addOption(new Option('--relay <url>', 'also take the deliveries of this `gemwh relay` channel (https://relay.example/c/<channel>)'))
+    .addOption(new Option('--relay-token-env <VAR>', 'with --relay: the environment variable holding the relay token').default('GEMWH_RELAY_TOKEN'))
+    .addOption(new Option('--relay-filter <term>', "with --relay: take only matching deliveries: 'type=batch.*' or KEY=VALUE of data.user_metadata (repeatable)").argParser(collect))
     .addOption(new Option('--emulator', 'demo mode: run a local emulator whose webhook (all event types) delivers here; `t` sends an event'))
     .addOption(new Option('--demo', 'with --emulator: send one event of every type at start'))
     .addHelpText(
@@ -131,7 +138,9 @@ export function toListenOptions(flags: RawFlags, globals: GlobalOptions): Listen
     throw new UsageError('--retry-initial must be above zero and --retry-max at least as long', { hint: 'e.g. --retry-initial 1s --retry-max 60s' });
   }
   const publicUrl = flags.publicUrl === undefined ? undefined : checkPublicUrl(flags.publicUrl);
+  if (flags.relay === undefined && list(flags.relayFilter).length > 0) throw new UsageError('--relay-filter needs --relay', { hint: 'e.g. --relay https://relay.example/c/<channel> --relay-filter owner=alice' });
   return {
+    relay: flags.relay === undefined ? undefined : { url: checkRelayUrl(flags.relay), tokenEnv: flags.relayTokenEnv ?? 'GEMWH_RELAY_TOKEN', filter: parseRelayFilter(list(flags.relayFilter)) },
     host: flags.host,
     port: parsePort(flags.port),
     path: flags.path === undefined ? undefined : parsePath(flags.path),
@@ -167,6 +176,21 @@ export function toListenOptions(flags: RawFlags, globals: GlobalOptions): Listen
     owner: { host: hostname(), pid: process.pid },
     isProcessAlive,
   };
+}
+
+function checkRelayUrl(text: string): URL {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || !/^\/c\/[A-Za-z0-9_-]{22}\/?$/.test(url.pathname)) {
+    throw new UsageError(`--relay ${text}: expected the channel's client URL, https://HOST/c/<channel id>`, {
+      hint: '`gemwh relay channel create` prints the ingest URL https://HOST/in/<id>; clients use https://HOST/c/<id>.',
+    });
+  }
+  return url;
 }
 
 function positive(ms: number, flag: string): number {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { GlobalOptions } from '../api/credentials.js';
@@ -11,6 +12,7 @@ import { GemwhError, InterruptedError, UsageError } from '../errors.js';
 import { secretsFromFlags, storedSecrets } from '../secrets/secret-flags.js';
 import { loadVerificationSecrets } from '../secrets/current-secrets.js';
 import type { SecretStore } from '../secrets/types.js';
+import type { RelayFilter } from '../relay/filter.js';
 import type { ListenEvent } from './events.js';
 import type { HeaderPairs, RetryPolicy } from './forwarder.js';
 import { defaultJournalPath } from './journal.js';
@@ -59,6 +61,8 @@ export interface ListenOptions {
   isProcessAlive: (pid: number) => boolean;
   /** Read webhook secrets from this store instead of the user's (listen --emulator keeps its webhook's secret in memory). */
   secretStore?: SecretStore;
+  /** --relay: also take the deliveries of this relay channel (the token is read from $tokenEnv). */
+  relay?: { url: URL; tokenEnv: string; filter: RelayFilter };
 }
 
 /** The UI's `t` key: makes a delivery of the chosen type happen (listen --emulator). */
@@ -98,6 +102,7 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
   if (options.journal !== false && journalFile !== undefined) {
     await starting(checkJournalFile(journalFile, { given: options.journal.file !== undefined }));
   }
+  const relayToken = options.relay ? relayTokenFrom(options.relay.tokenEnv, deps) : undefined;
   const keys = await starting(keySource(options, deps));
   // Named webhooks, or by default every stored one unless secrets were given.
   const named = options.webhookIds.length > 0 ? options.webhookIds : undefined;
@@ -126,6 +131,8 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
   const printer = choosePrinter(options, deps, frontEnd);
   let session: ListenSession | undefined;
   let readyFileWritten = false;
+  const relayStop = new AbortController();
+  let relayClient: { done: Promise<void> } | undefined;
 
   try {
     if (options.publicUrl) {
@@ -156,7 +163,14 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
       toleranceSec: options.toleranceSec,
       now,
     });
-    const verify = options.audience === undefined ? withAudienceNote(verifier, () => warnAudience?.()) : verifier;
+    const noted = options.audience === undefined ? withAudienceNote(verifier, () => warnAudience?.()) : verifier;
+    const relayModule = options.relay ? await import('../relay/client.js') : undefined;
+    const relayClock = relayModule?.createRelayClock();
+    // A relayed delivery may have waited at the relay while this laptop slept: its freshness is
+    // checked against the time the relay received it, which only our own relay client can vouch for.
+    const verify: typeof noted = relayClock
+      ? (input) => noted({ ...input, now: relayClock.receivedAt(input.headers, input.rawBody) ?? input.now })
+      : noted;
 
     const sessionOptions: ListenSessionOptions = {
       host: options.host,
@@ -217,6 +231,19 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
     if (options.json || !deps.io.stdout.isTTY) stderr(`listening on ${running.url}`);
     if (temp) stderr(`Gemini delivers to ${options.publicUrl!.href} → your tunnel → ${running.url}`);
     await frontEnd.onListening?.(running);
+    if (relayModule && relayClock && options.relay && relayToken !== undefined) {
+      relayClient = relayModule.startRelayClient({
+        relayUrl: options.relay.url,
+        token: relayToken,
+        filter: options.relay.filter,
+        deliverTo: running.url,
+        positionFile: journalFile === undefined ? undefined : relayPositionFile(journalFile, options.relay.url),
+        status: (message) => running.warn(message),
+        clock: relayClock,
+        signal: relayStop.signal,
+      });
+      if (journalFile === undefined) running.warn('relay: --no-journal keeps the relay position in memory only; a restart starts from the newest delivery');
+    }
 
     const onAbort = () => void running.stop(`signal ${String(deps.signal.reason ?? 'abort')}`);
     deps.signal.addEventListener('abort', onAbort, { once: true });
@@ -231,6 +258,9 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
       deps.signal.removeEventListener('abort', onAbort);
     }
   } finally {
+    // The relay client first: it must not hand a delivery to a listener that is stopping.
+    relayStop.abort();
+    await relayClient?.done;
     await session?.stop();
     printer?.flush();
     if (readyFileWritten && options.readyFile) await rm(options.readyFile, { force: true }).catch(() => {});
@@ -246,6 +276,22 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
       }
     }
   }
+}
+
+function relayTokenFrom(variable: string, deps: Deps): string {
+  const token = deps.env[variable]?.trim();
+  if (!token) {
+    throw new UsageError(`--relay-token-env ${variable}: the environment variable is not set or empty`, {
+      hint: `Export the relay token first (export ${variable}=gwr_…); the relay's admin creates one with \`gemwh relay token create\`.`,
+    });
+  }
+  return token;
+}
+
+/** Beside the journal, one per relay channel: the journal and the position move together. */
+function relayPositionFile(journalFile: string, relayUrl: URL): string {
+  const channel = createHash('sha256').update(`${relayUrl.origin}${relayUrl.pathname}`).digest('hex').slice(0, 12);
+  return `${journalFile}.relay-${channel}.position`;
 }
 
 async function openUserStore(options: ListenOptions, deps: Deps): Promise<SecretStore> {
