@@ -1,0 +1,171 @@
+import { join } from 'node:path';
+import { request } from 'undici';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { compiledDist } from '../helpers/dist.js';
+import { startListenCli, type ListenCli } from '../helpers/listen-cli.js';
+import { perTest } from '../helpers/per-test.js';
+import { header, type RecordingServer } from '../helpers/recording-server.js';
+import { until } from '../helpers/until.js';
+import { SECRET, newId, signedHeaders } from '../listen/helpers.js';
+import { relayAdmin, setUpChannel, startRelay, tempDir } from './helpers.js';
+
+/**
+ * The relay with its embedded store, as a user runs it: `gemwh relay serve` in a child process,
+ * `gemwh listen --relay` in-process, a recording app behind listen.
+ */
+
+const { defer, sink } = perTest();
+
+beforeAll(() => {
+  compiledDist();
+}, 120_000);
+
+export function payload(n: number, metadata: Record<string, string> = {}): string {
+  return JSON.stringify({ type: 'batch.succeeded', version: 'v1', timestamp: '2026-05-04T12:00:00Z', data: { id: `batches/${n}`, user_metadata: metadata } });
+}
+
+export async function deliver(ingest: string, body: string, headers = signedHeaders(body)): Promise<number> {
+  const response = await request(ingest, { method: 'POST', headers, body });
+  await response.body.text();
+  return response.statusCode;
+}
+
+export async function listenViaRelay(relayUrl: string, channel: string, token: string, app: RecordingServer, journal: string, extra: string[] = []): Promise<ListenCli> {
+  const listen = await startListenCli(
+    ['--relay', `${relayUrl}/c/${channel}`, '--secret-env', 'WEBHOOK_SECRET', '--forward', app.url, '--journal', journal, '--retry-initial', '100ms', ...extra],
+    { defer, env: { GEMWH_RELAY_TOKEN: token, WEBHOOK_SECRET: SECRET } },
+  );
+  await listen.waitFor((line) => line.type === 'warning' && String(line.message).startsWith('relay: connected'), 'the relay client to connect', 15_000);
+  return listen;
+}
+
+export function forwardedIds(app: RecordingServer): string[] {
+  return app.requests.map((r) => header(r, 'webhook-id'));
+}
+
+describe('gemwh relay with the embedded store', () => {
+  it('fans a delivery out to every client, byte-exact with its headers, and each forwards it once', async () => {
+    const store = join(tempDir(defer), 'store');
+    const { channel, token } = setUpChannel(store);
+    const relay = await startRelay(['--port', '0', '--store', store], defer);
+    const [appA, appB] = [await sink(), await sink()];
+    const home = tempDir(defer);
+    await listenViaRelay(relay.url, channel, token, appA, join(home, 'a.ndjson'));
+    await listenViaRelay(relay.url, channel, token, appB, join(home, 'b.ndjson'));
+
+    const body = payload(1) + '\n  \u00e9'; // odd bytes must survive as they are
+    const headers = { ...signedHeaders(body), 'x-custom': 'kept' };
+    expect(await deliver(`${relay.url}/in/${channel}/hooks?x=1`, body, headers)).toBe(200);
+    for (const app of [appA, appB]) {
+      await until('the app to receive the delivery', () => app.requests.length === 1 || undefined, { timeoutMs: 10_000 });
+      expect(app.requests[0]!.body.toString('utf8')).toBe(body);
+      expect(header(app.requests[0]!, 'webhook-id')).toBe(headers['webhook-id']);
+      expect(header(app.requests[0]!, 'webhook-signature')).toBe(headers['webhook-signature']);
+    }
+    // Nothing with the body or the signature in the relay's log.
+    expect(relay.stderr()).not.toContain(headers['webhook-signature']);
+  }, 60_000);
+
+  it('a client offline during a burst catches up from its saved position, each delivery once, even past the timestamp tolerance', async () => {
+    const store = join(tempDir(defer), 'store');
+    const { channel, token } = setUpChannel(store);
+    const relay = await startRelay(['--port', '0', '--store', store], defer);
+    const app = await sink();
+    const journal = join(tempDir(defer), 'journal.ndjson');
+    const first = await listenViaRelay(relay.url, channel, token, app, journal, ['--tolerance', '1s']);
+    const early = payload(0);
+    await deliver(`${relay.url}/in/${channel}`, early);
+    await until('the first delivery', () => app.requests.length === 1 || undefined, { timeoutMs: 10_000 });
+    await first.stop();
+
+    const ids: string[] = [];
+    for (let n = 1; n <= 20; n++) {
+      const headers = signedHeaders(payload(n), { id: newId() });
+      ids.push(headers['webhook-id']!);
+      expect(await deliver(`${relay.url}/in/${channel}`, payload(n), headers)).toBe(200);
+    }
+    // Older than the 1 s tolerance when listen sees them: freshness counts from the relay's receipt.
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    const second = await listenViaRelay(relay.url, channel, token, app, journal, ['--tolerance', '1s']);
+    await until('every delivery of the burst', () => app.requests.length >= 21 || undefined, { timeoutMs: 15_000, describe: () => second.t.stdout() });
+    expect(second.lines().some((l) => l.type === 'warning' && /catching up 20/.test(String(l.message)))).toBe(true);
+    expect(forwardedIds(app).slice(1)).toEqual(ids);
+    expect(second.lines().filter((l) => l.type === 'rejected')).toEqual([]);
+  }, 60_000);
+
+  it('keeps every delivery it answered 2xx when SIGKILLed mid-burst; a restarted relay delivers them all', async () => {
+    const store = join(tempDir(defer), 'store');
+    const { channel, token } = setUpChannel(store);
+    const relay = await startRelay(['--port', '0', '--store', store], defer);
+    const port = new URL(relay.url).port;
+    const app = await sink();
+    await listenViaRelay(relay.url, channel, token, app, join(tempDir(defer), 'journal.ndjson'));
+
+    const acked: string[] = [];
+    const send = (n: number) => {
+      const headers = signedHeaders(payload(n), { id: newId() });
+      return deliver(`${relay.url}/in/${channel}`, payload(n), headers).then(
+        (status) => void (status === 200 && acked.push(headers['webhook-id']!)),
+        () => {},
+      );
+    };
+    // Three batches answered, then the kill lands while the fourth is in flight.
+    for (let batch = 0; batch < 4; batch++) {
+      const sends = Array.from({ length: 10 }, (_, i) => send(batch * 10 + i));
+      if (batch === 3) relay.child.kill('SIGKILL');
+      await Promise.all(sends);
+    }
+    await relay.exited;
+    expect(acked.length).toBeGreaterThan(0);
+    await startRelay(['--port', port, '--store', store], defer);
+    await until('every acknowledged delivery at the app', () => acked.every((id) => forwardedIds(app).includes(id)) || undefined, {
+      timeoutMs: 20_000,
+      describe: () => `${acked.length} acked, ${app.requests.length} forwarded`,
+    });
+    expect(new Set(forwardedIds(app)).size).toBe(app.requests.length);
+  }, 60_000);
+
+  it('refuses a forged delivery at the edge when verification is on, and stores a genuine one', async () => {
+    const store = join(tempDir(defer), 'store');
+    const { channel } = setUpChannel(store);
+    const relay = await startRelay(['--port', '0', '--store', store, '--verify-secret-env', 'WEBHOOK_SECRET'], defer, { WEBHOOK_SECRET: SECRET });
+    const body = payload(1);
+    const forged = signedHeaders(body, { secret: 'whsec_' + Buffer.alloc(32, 9).toString('base64') });
+    expect(await deliver(`${relay.url}/in/${channel}`, body, forged)).toBe(401);
+    expect(await deliver(`${relay.url}/in/${channel}`, body, { ...signedHeaders(body), 'webhook-signature': 'v1,AAAA' })).toBe(401);
+    expect(await deliver(`${relay.url}/in/${channel}`, body)).toBe(200);
+    expect(relay.stderr()).toContain('no_matching_signature');
+    expect(relay.stderr()).not.toContain(forged['webhook-signature']);
+  }, 30_000);
+
+  it('refuses a missing, wrong or revoked token, and ends the stream of a token revoked while connected', async () => {
+    const store = join(tempDir(defer), 'store');
+    const { channel, token, tokenId } = setUpChannel(store);
+    const relay = await startRelay(['--port', '0', '--store', store], defer);
+    const subscribe = (authorization?: string) =>
+      request(`${relay.url}/c/${channel}`, { headers: authorization ? { authorization } : {} }).then(async (r) => {
+        if (r.statusCode !== 200) await r.body.text();
+        return r;
+      });
+    expect((await subscribe()).statusCode).toBe(401);
+    expect((await subscribe('Bearer gwr_wrong')).statusCode).toBe(401);
+    const open = await subscribe(`Bearer ${token}`);
+    expect(open.statusCode).toBe(200);
+    expect(relayAdmin(['token', 'revoke', tokenId, '--store', store]).code).toBe(0);
+    expect(await open.body.text()).toContain('revoked');
+    expect((await subscribe(`Bearer ${token}`)).statusCode).toBe(401);
+    expect(relayAdmin(['token', 'revoke', tokenId, '--store', store]).code).not.toBe(0);
+  }, 30_000);
+
+  it('applies --relay-filter at the relay: event type and user_metadata', async () => {
+    const store = join(tempDir(defer), 'store');
+    const { channel, token } = setUpChannel(store);
+    const relay = await startRelay(['--port', '0', '--store', store], defer);
+    const app = await sink();
+    await listenViaRelay(relay.url, channel, token, app, join(tempDir(defer), 'j.ndjson'), ['--relay-filter', 'type=batch.*', '--relay-filter', 'owner=alice']);
+    await deliver(`${relay.url}/in/${channel}`, payload(1, { owner: 'bob' }));
+    await deliver(`${relay.url}/in/${channel}`, payload(2, { owner: 'alice' }));
+    await until('alice’s delivery', () => app.requests.length === 1 || undefined, { timeoutMs: 10_000 });
+    expect(app.requests[0]!.body.toString()).toContain('alice');
+  }, 30_000);
+});
