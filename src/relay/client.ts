@@ -85,6 +85,9 @@ interface DeliveryData {
 
 class Stopped extends Error {}
 
+/** The saved position of a client that first connected to an empty channel: everything kept. */
+const FROM_START = 'start';
+
 export function startRelayClient(options: RelayClientOptions): RelayClient {
   const retryInitialMs = options.retryInitialMs ?? 500;
   const retryMaxMs = options.retryMaxMs ?? 30_000;
@@ -145,7 +148,8 @@ export function startRelayClient(options: RelayClientOptions): RelayClient {
       const url = new URL(options.relayUrl);
       filterToQuery(options.filter, url.searchParams);
       const headers: Record<string, string> = { accept: 'text/event-stream', authorization: `Bearer ${options.token}`, 'cache-control': 'no-cache' };
-      if (position !== undefined) headers['last-event-id'] = position;
+      if (position === FROM_START) url.searchParams.set('from', 'start');
+      else if (position !== undefined) headers['last-event-id'] = position;
       const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
       let settled = false;
       const finish = (result: { refused?: string }) => {
@@ -188,7 +192,10 @@ export function startRelayClient(options: RelayClientOptions): RelayClient {
     for await (const chunk of res) {
       for (const event of parser.push(chunk as Buffer)) {
         if (event.event === 'ready') {
-          const ready = JSON.parse(event.data) as { backlog?: number };
+          const ready = JSON.parse(event.data) as { backlog?: number; from?: string | null };
+          // The first connection starts at the relay's newest delivery: from then on nothing may be
+          // missed, even if this listener stops before the next one arrives.
+          if (position === undefined) await savePosition(ready.from ?? FROM_START);
           backlog = ready.backlog ?? 0;
           caughtUp = backlog === 0;
           options.status(backlog > 0 ? `relay: connected to ${where}, catching up ${backlog} deliveries` : `relay: connected to ${where}`);

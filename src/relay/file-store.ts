@@ -35,7 +35,10 @@ const SEGMENT_MAX_BYTES = 64 * 1024 * 1024;
 
 class ChannelLog {
   segments: Segment[] = [];
+  /** The last id given out; ids up to it may still be on their way to the disk. */
   lastId = 0;
+  /** The last id on disk: what readers may see. */
+  durableId = 0;
   recent: StoredDelivery[] = [];
   private handle: FileHandle | undefined;
   private handleBytes = 0;
@@ -66,6 +69,7 @@ class ChannelLog {
       await handle.close();
     }
     this.lastId = records.at(-1)?.id ?? last.first - 1;
+    this.durableId = this.lastId;
     this.recent = records.slice(-RECENT_KEPT).map(toDelivery);
   }
 
@@ -76,6 +80,7 @@ class ChannelLog {
       this.pending.push({ line: JSON.stringify(record) + '\n', resolve, reject });
       this.flushing ??= this.flush();
     }).then(() => {
+      this.durableId = Math.max(this.durableId, id);
       this.recent.push({ ...delivery, id: String(id) });
       if (this.recent.length > RECENT_KEPT) this.recent.splice(0, this.recent.length - RECENT_KEPT);
       for (const wake of this.waiters) wake();
@@ -148,7 +153,7 @@ class ChannelLog {
       if (next && next.first <= after + 1) continue;
       const text = await readFile(this.segments[i]!.file, 'utf8').catch(() => '');
       for (const record of parseLines(text.slice(0, text.lastIndexOf('\n') + 1))) {
-        if (record.id > after && record.id <= this.lastId && out.length < limit) out.push(toDelivery(record));
+        if (record.id > after && record.id <= this.durableId && out.length < limit) out.push(toDelivery(record));
       }
     }
     return out;
@@ -249,19 +254,20 @@ export class FileRelayStore implements RelayStore {
   }
 
   async tail(channel: string): Promise<string | undefined> {
-    const last = (await this.log(channel)).lastId;
+    const last = (await this.log(channel)).durableId;
     return last === 0 ? undefined : String(last);
   }
 
   async countAfter(channel: string, after: string | undefined, cap: number): Promise<number> {
     const log = await this.log(channel);
     const first = log.segments[0]?.first ?? 1;
-    return Math.min(cap, Math.max(0, log.lastId - Math.max(after === undefined ? 0 : Number(after), first - 1)));
+    return Math.min(cap, Math.max(0, log.durableId - Math.max(after === undefined ? 0 : Number(after), first - 1)));
   }
 
   async waitForNew(channel: string, after: string | undefined, maxWaitMs: number, signal: AbortSignal): Promise<void> {
     const log = await this.log(channel);
-    if (log.lastId > Number(after ?? 0) || signal.aborted) return;
+    // Only what is on disk counts: waking for an id still being written would spin the reader.
+    if (log.durableId > Number(after ?? 0) || signal.aborted) return;
     await new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);

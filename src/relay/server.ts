@@ -145,7 +145,8 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
       }
     };
     try {
-      await write(`retry: 1000\nevent: ready\ndata: ${JSON.stringify({ tail: tail ?? null, backlog })}\n\n`);
+      // `from`: where this stream starts (null: the beginning), for a client that has no position yet.
+      await write(`retry: 1000\nevent: ready\ndata: ${JSON.stringify({ tail: tail ?? null, from: after ?? null, backlog })}\n\n`);
       let lastBeat = options.now();
       let lastTokenCheck = options.now();
       while (!connection.signal.aborted) {
@@ -159,6 +160,8 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
         const page: StoredDelivery[] = await store.read(channel, after, PAGE);
         if (page.length === 0) {
           await store.waitForNew(channel, after, Math.min(heartbeatMs, 2000), connection.signal);
+          // A store that wakes early must not turn this loop into one that never yields to I/O.
+          await new Promise((resolve) => setImmediate(resolve));
           if (options.now() - lastBeat >= heartbeatMs) {
             await write(': keep-alive\n\n');
             lastBeat = options.now();

@@ -99,7 +99,9 @@ describe('gemwh relay with the embedded store', () => {
     const relay = await startRelay(['--port', '0', '--store', store], defer);
     const port = new URL(relay.url).port;
     const app = await sink();
-    await listenViaRelay(relay.url, channel, token, app, join(tempDir(defer), 'journal.ndjson'));
+    const journal = join(tempDir(defer), 'journal.ndjson');
+    // Connected once (its position saved), then offline: what it gets later comes from the disk.
+    await (await listenViaRelay(relay.url, channel, token, app, journal)).stop();
 
     const acked: string[] = [];
     const send = (n: number) => {
@@ -118,9 +120,10 @@ describe('gemwh relay with the embedded store', () => {
     await relay.exited;
     expect(acked.length).toBeGreaterThan(0);
     await startRelay(['--port', port, '--store', store], defer);
+    const listen = await listenViaRelay(relay.url, channel, token, app, journal);
     await until('every acknowledged delivery at the app', () => acked.every((id) => forwardedIds(app).includes(id)) || undefined, {
       timeoutMs: 20_000,
-      describe: () => `${acked.length} acked, ${app.requests.length} forwarded`,
+      describe: () => `${acked.length} acked, ${app.requests.length} forwarded\n${listen.t.stdout()}`,
     });
     expect(new Set(forwardedIds(app)).size).toBe(app.requests.length);
   }, 60_000);
