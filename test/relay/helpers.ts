@@ -6,7 +6,11 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { compiledDist } from '../helpers/dist.js';
 import { closedPort, listenOnLoopback } from '../helpers/loopback.js';
+import { request } from 'undici';
+import { startListenCli, type ListenCli } from '../helpers/listen-cli.js';
+import { header, type RecordingServer } from '../helpers/recording-server.js';
 import { until } from '../helpers/until.js';
+import { SECRET, signedHeaders } from '../listen/helpers.js';
 
 /** Child processes of the built CLI (`gemwh relay …`) and a real redis-server, for the relay tests. */
 
@@ -142,3 +146,27 @@ export async function startBalancer(backends: string[], defer: Defer): Promise<s
   });
   return `http://127.0.0.1:${port}`;
 }
+
+export function payload(n: number, metadata: Record<string, string> = {}): string {
+  return JSON.stringify({ type: 'batch.succeeded', version: 'v1', timestamp: '2026-05-04T12:00:00Z', data: { id: `batches/${n}`, user_metadata: metadata } });
+}
+
+export async function deliver(ingest: string, body: string, headers = signedHeaders(body)): Promise<number> {
+  const response = await request(ingest, { method: 'POST', headers, body });
+  await response.body.text();
+  return response.statusCode;
+}
+
+export async function listenViaRelay(defer: Defer, relayUrl: string, channel: string, token: string, app: RecordingServer, journal: string, extra: string[] = []): Promise<ListenCli> {
+  const listen = await startListenCli(
+    ['--relay', `${relayUrl}/c/${channel}`, '--secret-env', 'WEBHOOK_SECRET', '--forward', app.url, '--journal', journal, '--retry-initial', '100ms', ...extra],
+    { defer, env: { GEMWH_RELAY_TOKEN: token, WEBHOOK_SECRET: SECRET } },
+  );
+  await listen.waitFor((line) => line.type === 'warning' && String(line.message).startsWith('relay: connected'), 'the relay client to connect', 15_000);
+  return listen;
+}
+
+export function forwardedIds(app: RecordingServer): string[] {
+  return app.requests.map((r) => header(r, 'webhook-id'));
+}
+

@@ -2,12 +2,11 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compiledDist } from '../helpers/dist.js';
-import { startListenCli, type ListenCli } from '../helpers/listen-cli.js';
 import { perTest } from '../helpers/per-test.js';
-import { header, type RecordingServer } from '../helpers/recording-server.js';
+import { header } from '../helpers/recording-server.js';
 import { until } from '../helpers/until.js';
 import { SECRET, newId, signedHeaders } from '../listen/helpers.js';
-import { relayAdmin, setUpChannel, startRelay, tempDir } from './helpers.js';
+import { deliver, forwardedIds, listenViaRelay, payload, relayAdmin, setUpChannel, startRelay, tempDir } from './helpers.js';
 
 /**
  * The relay with its embedded store, as a user runs it: `gemwh relay serve` in a child process,
@@ -20,29 +19,6 @@ beforeAll(() => {
   compiledDist();
 }, 120_000);
 
-export function payload(n: number, metadata: Record<string, string> = {}): string {
-  return JSON.stringify({ type: 'batch.succeeded', version: 'v1', timestamp: '2026-05-04T12:00:00Z', data: { id: `batches/${n}`, user_metadata: metadata } });
-}
-
-export async function deliver(ingest: string, body: string, headers = signedHeaders(body)): Promise<number> {
-  const response = await request(ingest, { method: 'POST', headers, body });
-  await response.body.text();
-  return response.statusCode;
-}
-
-export async function listenViaRelay(relayUrl: string, channel: string, token: string, app: RecordingServer, journal: string, extra: string[] = []): Promise<ListenCli> {
-  const listen = await startListenCli(
-    ['--relay', `${relayUrl}/c/${channel}`, '--secret-env', 'WEBHOOK_SECRET', '--forward', app.url, '--journal', journal, '--retry-initial', '100ms', ...extra],
-    { defer, env: { GEMWH_RELAY_TOKEN: token, WEBHOOK_SECRET: SECRET } },
-  );
-  await listen.waitFor((line) => line.type === 'warning' && String(line.message).startsWith('relay: connected'), 'the relay client to connect', 15_000);
-  return listen;
-}
-
-export function forwardedIds(app: RecordingServer): string[] {
-  return app.requests.map((r) => header(r, 'webhook-id'));
-}
-
 describe('gemwh relay with the embedded store', () => {
   it('fans a delivery out to every client, byte-exact with its headers, and each forwards it once', async () => {
     const store = join(tempDir(defer), 'store');
@@ -50,11 +26,11 @@ describe('gemwh relay with the embedded store', () => {
     const relay = await startRelay(['--port', '0', '--store', store], defer);
     const [appA, appB] = [await sink(), await sink()];
     const home = tempDir(defer);
-    await listenViaRelay(relay.url, channel, token, appA, join(home, 'a.ndjson'));
-    await listenViaRelay(relay.url, channel, token, appB, join(home, 'b.ndjson'));
+    await listenViaRelay(defer, relay.url, channel, token, appA, join(home, 'a.ndjson'));
+    await listenViaRelay(defer, relay.url, channel, token, appB, join(home, 'b.ndjson'));
 
     const body = payload(1) + '\n  \u00e9'; // odd bytes must survive as they are
-    const headers = { ...signedHeaders(body), 'x-custom': 'kept' };
+    const headers: Record<string, string> = { ...signedHeaders(body), 'x-custom': 'kept' };
     expect(await deliver(`${relay.url}/in/${channel}/hooks?x=1`, body, headers)).toBe(200);
     for (const app of [appA, appB]) {
       await until('the app to receive the delivery', () => app.requests.length === 1 || undefined, { timeoutMs: 10_000 });
@@ -72,7 +48,7 @@ describe('gemwh relay with the embedded store', () => {
     const relay = await startRelay(['--port', '0', '--store', store], defer);
     const app = await sink();
     const journal = join(tempDir(defer), 'journal.ndjson');
-    const first = await listenViaRelay(relay.url, channel, token, app, journal, ['--tolerance', '1s']);
+    const first = await listenViaRelay(defer, relay.url, channel, token, app, journal, ['--tolerance', '1s']);
     const early = payload(0);
     await deliver(`${relay.url}/in/${channel}`, early);
     await until('the first delivery', () => app.requests.length === 1 || undefined, { timeoutMs: 10_000 });
@@ -86,7 +62,7 @@ describe('gemwh relay with the embedded store', () => {
     }
     // Older than the 1 s tolerance when listen sees them: freshness counts from the relay's receipt.
     await new Promise((resolve) => setTimeout(resolve, 2100));
-    const second = await listenViaRelay(relay.url, channel, token, app, journal, ['--tolerance', '1s']);
+    const second = await listenViaRelay(defer, relay.url, channel, token, app, journal, ['--tolerance', '1s']);
     await until('every delivery of the burst', () => app.requests.length >= 21 || undefined, { timeoutMs: 15_000, describe: () => second.t.stdout() });
     expect(second.lines().some((l) => l.type === 'warning' && /catching up 20/.test(String(l.message)))).toBe(true);
     expect(forwardedIds(app).slice(1)).toEqual(ids);
@@ -101,7 +77,7 @@ describe('gemwh relay with the embedded store', () => {
     const app = await sink();
     const journal = join(tempDir(defer), 'journal.ndjson');
     // Connected once (its position saved), then offline: what it gets later comes from the disk.
-    await (await listenViaRelay(relay.url, channel, token, app, journal)).stop();
+    await (await listenViaRelay(defer, relay.url, channel, token, app, journal)).stop();
 
     const acked: string[] = [];
     const send = (n: number) => {
@@ -120,7 +96,7 @@ describe('gemwh relay with the embedded store', () => {
     await relay.exited;
     expect(acked.length).toBeGreaterThan(0);
     await startRelay(['--port', port, '--store', store], defer);
-    const listen = await listenViaRelay(relay.url, channel, token, app, journal);
+    const listen = await listenViaRelay(defer, relay.url, channel, token, app, journal);
     await until('every acknowledged delivery at the app', () => acked.every((id) => forwardedIds(app).includes(id)) || undefined, {
       timeoutMs: 20_000,
       describe: () => `${acked.length} acked, ${app.requests.length} forwarded\n${listen.t.stdout()}`,
@@ -165,7 +141,7 @@ describe('gemwh relay with the embedded store', () => {
     const { channel, token } = setUpChannel(store);
     const relay = await startRelay(['--port', '0', '--store', store], defer);
     const app = await sink();
-    await listenViaRelay(relay.url, channel, token, app, join(tempDir(defer), 'j.ndjson'), ['--relay-filter', 'type=batch.*', '--relay-filter', 'owner=alice']);
+    await listenViaRelay(defer, relay.url, channel, token, app, join(tempDir(defer), 'j.ndjson'), ['--relay-filter', 'type=batch.*', '--relay-filter', 'owner=alice']);
     await deliver(`${relay.url}/in/${channel}`, payload(1, { owner: 'bob' }));
     await deliver(`${relay.url}/in/${channel}`, payload(2, { owner: 'alice' }));
     await until('alice’s delivery', () => app.requests.length === 1 || undefined, { timeoutMs: 10_000 });
