@@ -1,0 +1,98 @@
+import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createRelayClock, RELAY_TIME_HEADER } from '../../src/relay/client.js';
+import { FileRelayStore } from '../../src/relay/file-store.js';
+import { compileFilter, parseRelayFilter } from '../../src/relay/filter.js';
+import { SseParser } from '../../src/relay/sse.js';
+import { perTest } from '../helpers/per-test.js';
+import { tempDir } from './helpers.js';
+
+const { defer } = perTest();
+
+describe('relay filter', () => {
+  const body = (type: string, metadata?: unknown) => Buffer.from(JSON.stringify({ type, data: { user_metadata: metadata } }));
+
+  it('matches event type globs and user_metadata values, all terms together', () => {
+    const match = compileFilter(parseRelayFilter(['type=batch.*', 'owner=alice']));
+    expect(match(body('batch.succeeded', { owner: 'alice' }))).toBe(true);
+    expect(match(body('batch.succeeded', { owner: 'bob' }))).toBe(false);
+    expect(match(body('video.generated', { owner: 'alice' }))).toBe(false);
+    expect(match(body('batch.failed'))).toBe(false);
+    expect(match(Buffer.from('not json'))).toBe(false);
+    expect(compileFilter(parseRelayFilter([]))(Buffer.from('not json'))).toBe(true);
+  });
+
+  it('refuses a term without KEY=', () => {
+    expect(() => parseRelayFilter(['alice'])).toThrow(/type=PATTERN or KEY=VALUE/);
+  });
+});
+
+describe('SSE parser', () => {
+  it('joins events cut anywhere between chunks and skips comments', () => {
+    const text = ': keep-alive\n\nid: 7\nevent: delivery\ndata: {"a":1}\n\nevent: position\r\nid: 9\r\ndata: {}\r\n\r\n';
+    const parser = new SseParser();
+    const events = [...Buffer.from(text)].flatMap((byte) => parser.push(Uint8Array.of(byte)));
+    expect(events).toEqual([
+      { event: 'delivery', id: '7', data: '{"a":1}' },
+      { event: 'position', id: '9', data: '{}' },
+    ]);
+  });
+});
+
+describe('relay clock', () => {
+  it('vouches only for the receipt time it stamped itself, for that body', () => {
+    const clock = createRelayClock();
+    const body = Buffer.from('{"type":"batch.succeeded"}');
+    const stamp = clock.stamp(1_000, body);
+    expect(clock.receivedAt({ [RELAY_TIME_HEADER]: stamp }, body)).toBe(1_000);
+    expect(clock.receivedAt({ [RELAY_TIME_HEADER]: stamp }, Buffer.from('{"type":"other"}'))).toBeUndefined();
+    expect(clock.receivedAt({ [RELAY_TIME_HEADER]: stamp.replace(/^1000/, '2000') }, body)).toBeUndefined();
+    expect(createRelayClock().receivedAt({ [RELAY_TIME_HEADER]: stamp }, body)).toBeUndefined();
+    expect(clock.receivedAt({ [RELAY_TIME_HEADER]: 'garbage' }, body)).toBeUndefined();
+  });
+});
+
+describe('embedded store', () => {
+  const delivery = (n: number) => ({ receivedAt: n, path: '/in/x', headers: [['webhook-id', `msg_${n}`]] as Array<[string, string]>, body: Buffer.from(`body ${n}`) });
+
+  it('cuts a torn last line (a kill mid-write) at start and goes on numbering after the last whole record', async () => {
+    const dir = tempDir(defer);
+    const first = new FileRelayStore(dir, 3_600_000);
+    for (let n = 1; n <= 3; n++) await first.append('ch', delivery(n));
+    await first.close();
+    const segmentDir = join(dir, 'channels', 'ch');
+    const segment = join(segmentDir, readdirSync(segmentDir)[0]!);
+    appendFileSync(segment, '{"id":4,"at":4,"path":"/in/x","hea');
+
+    const second = new FileRelayStore(dir, 3_600_000);
+    expect((await second.read('ch', undefined, 10)).map((d) => d.id)).toEqual(['1', '2', '3']);
+    expect(await second.append('ch', delivery(5))).toBe('4');
+    await second.close();
+    expect(readFileSync(segment, 'utf8').split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { id: number }).id)).toEqual([1, 2, 3, 4]);
+
+    const third = new FileRelayStore(dir, 3_600_000);
+    const read = await third.read('ch', '2', 10);
+    expect(read.map((d) => [d.id, d.body.toString()])).toEqual([
+      ['3', 'body 3'],
+      ['4', 'body 5'],
+    ]);
+    expect(await third.countAfter('ch', '1', 100)).toBe(3);
+    await third.close();
+  });
+
+  it('keeps channels and token hashes in relay.json, and a deleted channel takes its deliveries along', async () => {
+    const dir = tempDir(defer);
+    const store = new FileRelayStore(dir, 3_600_000);
+    await store.createChannel({ id: 'ch', name: 'team', createdAt: 1 });
+    await store.append('ch', delivery(1));
+    await store.createToken({ id: 'tok_1', name: 'alice', createdAt: 1, hash: 'ab'.repeat(32) });
+    expect(await store.findTokenByHash('ab'.repeat(32))).toMatchObject({ id: 'tok_1' });
+    expect(await store.getChannel('toString')).toBeUndefined();
+    expect(await store.deleteChannel('ch')).toBe(true);
+    expect(readdirSync(join(dir, 'channels'))).toEqual([]);
+    expect(await store.revokeToken('tok_1')).toBe(true);
+    expect(await store.findTokenByHash('ab'.repeat(32))).toBeUndefined();
+    await store.close();
+  });
+});
