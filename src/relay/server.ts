@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { HeaderBag, Verdict } from '../core/verdict.js';
 import { readBodyLimited } from '../http/read-body.js';
+import { headerPairs } from '../listen/receiver.js';
 import { compileFilter, filterFromQuery } from './filter.js';
 import type { RelayStore, StoredDelivery } from './types.js';
 
@@ -47,17 +48,12 @@ function json(res: ServerResponse, status: number, body: unknown): void {
   res.end(payload);
 }
 
-function headerPairs(raw: readonly string[]): Array<[string, string]> {
-  const pairs: Array<[string, string]> = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) pairs.push([raw[i]!, raw[i + 1]!]);
-  return pairs;
-}
-
 export async function startRelayServer(options: RelayServerOptions): Promise<RelayServer> {
   const { store } = options;
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const ingesting = new Set<Promise<unknown>>();
-  const streams = new AbortController();
+  // One per open stream, ended at shutdown (a Set, not listeners on one signal: clients are many).
+  const streams = new Set<AbortController>();
   let clients = 0;
   let closing = false;
 
@@ -102,6 +98,7 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
       return json(res, 401, { error: 'unauthorized', message: 'A valid relay token is required: Authorization: Bearer <token> (gemwh relay token create).' });
     }
     if (!(await store.getChannel(channel))) return json(res, 404, { error: 'unknown_channel', message: 'No such channel on this relay.' });
+    if (closing) return json(res, 503, { error: 'shutting_down', message: 'The relay is stopping; retry.' });
     let filter;
     try {
       filter = compileFilter(filterFromQuery(query));
@@ -119,7 +116,7 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
 
     const connection = new AbortController();
     const stop = () => connection.abort();
-    streams.signal.addEventListener('abort', stop, { once: true });
+    streams.add(connection);
     req.on('close', stop);
     res.on('error', stop);
     clients++;
@@ -187,7 +184,7 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
       options.log(`a stream of channel ${channel} ended: ${(error as Error).message}`);
     } finally {
       clients--;
-      streams.signal.removeEventListener('abort', stop);
+      streams.delete(connection);
       res.end();
     }
   };
@@ -239,7 +236,7 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
         closing = true;
         clearInterval(prune);
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-        streams.abort();
+        for (const connection of streams) connection.abort();
         server.closeIdleConnections();
         while (ingesting.size > 0) await Promise.allSettled([...ingesting]);
         await store.close();
