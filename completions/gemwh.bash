@@ -6,7 +6,7 @@ _gemwh_spec() {
   subs=''; opts=''; valopts=''; args=''; argfiles=0
   case "$1" in
     '')
-      subs='create list get update delete rotate ping secret auth listen replay completion verify events conformance emulator trigger relay help'
+      subs='create list get update delete rotate ping secret auth listen replay completion verify events conformance emulator trigger relay doctor help'
       opts='-V --version -h --help'
       ;;
     'create')
@@ -64,8 +64,8 @@ _gemwh_spec() {
       opts='--json -h --help'
       ;;
     'listen')
-      opts='--host --port --path --webhook --secret --secret-env --jwks-url --jwks-file --audience --tolerance --forward --route --events --header --forward-timeout --insecure --retry-initial --retry-max --max-body --journal --no-journal --journal-max-size --journal-keep --fsync --json --quiet --ready-file --public-url --relay --relay-token-env --relay-filter --emulator --demo -h --help'
-      valopts='--host --port --path --webhook --secret --secret-env --jwks-url --jwks-file --audience --tolerance --forward --route --events --header --forward-timeout --retry-initial --retry-max --max-body --journal --journal-max-size --journal-keep --ready-file --public-url --relay --relay-token-env --relay-filter'
+      opts='--host --port --path --webhook --secret --secret-env --jwks-url --jwks-file --audience --tolerance --forward --route --events --header --forward-timeout --insecure --forward-as-received --retry-initial --retry-max --max-body --journal --no-journal --journal-max-size --journal-keep --fsync --json --quiet --ready-file --public-url --tunnel --tunnel-command --tunnel-url-pattern --tunnel-check-interval --tunnel-timeout --relay --relay-token-env --relay-filter --emulator --demo -h --help'
+      valopts='--host --port --path --webhook --secret --secret-env --jwks-url --jwks-file --audience --tolerance --forward --route --events --header --forward-timeout --retry-initial --retry-max --max-body --journal --journal-max-size --journal-keep --ready-file --public-url --tunnel --tunnel-command --tunnel-url-pattern --tunnel-check-interval --tunnel-timeout --relay --relay-token-env --relay-filter'
       ;;
     'replay')
       subs='fixture delivery jwks help'
@@ -103,8 +103,8 @@ _gemwh_spec() {
       ;;
     'emulator')
       subs='deliveries jwks'
-      opts='--host --port --state --api-key --job-delay --fail-rate --time-scale --duplicate-rate --delivery-timeout --disable-after --quiet --json -h --help'
-      valopts='--host --port --state --api-key --job-delay --fail-rate --time-scale --duplicate-rate --delivery-timeout --disable-after'
+      opts='--host --port --state --api-key --job-delay --fail-rate --update-mask --jwt-audience --jwt-issuer --time-scale --duplicate-rate --delivery-timeout --disable-after --quiet --json -h --help'
+      valopts='--host --port --state --api-key --job-delay --fail-rate --update-mask --jwt-audience --jwt-issuer --time-scale --duplicate-rate --delivery-timeout --disable-after'
       ;;
     'emulator deliveries')
       opts='--webhook --delivery --json -h --help'
@@ -162,6 +162,9 @@ _gemwh_spec() {
       opts='--store --public-url --json -h --help'
       valopts='--store --public-url'
       ;;
+    'doctor')
+      opts='--json -h --help'
+      ;;
   esac
   opts="$opts "'--api-key --api-root --api-version --secret-store'
   valopts="$valopts "'--api-key --api-root --api-version --secret-store'
@@ -181,6 +184,7 @@ _gemwh_values() {
     'update|--state') vals='enabled disabled' ;;
     'rotate|--grace') vals='24h 0' ;;
     'listen|--events') vals='batch.succeeded batch.cancelled batch.expired batch.failed interaction.requires_action interaction.completed interaction.failed interaction.cancelled video.generated' ;;
+    'listen|--tunnel') vals='cloudflared ngrok auto' ;;
     'replay fixture|--tamper') vals='body signature timestamp-old timestamp-future missing-id missing-timestamp missing-signature' ;;
     'replay delivery|--type') vals='batch.succeeded batch.cancelled batch.expired batch.failed interaction.requires_action interaction.completed interaction.failed interaction.cancelled video.generated' ;;
     'replay jwks|--jwks-out') files=1 ;;
@@ -188,6 +192,7 @@ _gemwh_values() {
     'verify|--headers') files=1 ;;
     'verify|--jwks-file') files=1 ;;
     'conformance|--report') files=1 ;;
+    'emulator|--update-mask') vals='ignore honor' ;;
   esac
 }
 

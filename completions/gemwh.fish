@@ -5,7 +5,7 @@
 function __gemwh_subcommands
     switch "$argv[1]"
         case ''
-            echo 'create' 'list' 'get' 'update' 'delete' 'rotate' 'ping' 'secret' 'auth' 'listen' 'replay' 'completion' 'verify' 'events' 'conformance' 'emulator' 'trigger' 'relay' 'help'
+            echo 'create' 'list' 'get' 'update' 'delete' 'rotate' 'ping' 'secret' 'auth' 'listen' 'replay' 'completion' 'verify' 'events' 'conformance' 'emulator' 'trigger' 'relay' 'doctor' 'help'
         case 'secret'
             echo 'list' 'show' 'set' 'delete' 'help'
         case 'auth'
@@ -28,7 +28,7 @@ end
 # True when option $argv[2] takes a value in command path $argv[1].
 function __gemwh_takes_value
     switch "$argv[1]|$argv[2]"
-        case '*|--api-key' '*|--api-root' '*|--api-version' '*|--secret-store' 'create|--uri' 'create|--events' 'create|--name' 'list|--page-size' 'update|--uri' 'update|--events' 'update|--add-events' 'update|--remove-events' 'update|--name' 'update|--state' 'rotate|--grace' 'listen|--host' 'listen|--port' 'listen|--path' 'listen|--webhook' 'listen|--secret' 'listen|--secret-env' 'listen|--jwks-url' 'listen|--jwks-file' 'listen|--audience' 'listen|--tolerance' 'listen|--forward' 'listen|--route' 'listen|--events' 'listen|--header' 'listen|--forward-timeout' 'listen|--retry-initial' 'listen|--retry-max' 'listen|--max-body' 'listen|--journal' 'listen|--journal-max-size' 'listen|--journal-keep' 'listen|--ready-file' 'listen|--public-url' 'listen|--relay' 'listen|--relay-token-env' 'listen|--relay-filter' 'replay fixture|--to' 'replay fixture|--secret' 'replay fixture|--secret-env' 'replay fixture|--webhook' 'replay fixture|--audience' 'replay fixture|--id' 'replay fixture|--timestamp' 'replay fixture|--set' 'replay fixture|--count' 'replay fixture|--concurrency' 'replay fixture|--header' 'replay fixture|--tamper' 'replay fixture|--timeout' 'replay delivery|--since' 'replay delivery|--type' 'replay delivery|--to' 'replay delivery|--secret' 'replay delivery|--secret-env' 'replay delivery|--webhook' 'replay delivery|--journal' 'replay delivery|--timeout' 'replay jwks|--jwks-out' 'verify|--body' 'verify|--header' 'verify|--headers' 'verify|--secret' 'verify|--secret-env' 'verify|--webhook' 'verify|--jwks-url' 'verify|--jwks-file' 'verify|--audience' 'verify|--issuer' 'verify|--now' 'verify|--tolerance' 'conformance|--secret' 'conformance|--secret-env' 'conformance|--webhook' 'conformance|--audience' 'conformance|--jwks-port' 'conformance|--only' 'conformance|--report' 'conformance|--timeout' 'emulator|--host' 'emulator|--port' 'emulator|--state' 'emulator|--api-key' 'emulator|--job-delay' 'emulator|--fail-rate' 'emulator|--time-scale' 'emulator|--duplicate-rate' 'emulator|--delivery-timeout' 'emulator|--disable-after' 'emulator deliveries|--webhook' 'emulator deliveries|--delivery' 'trigger|--webhook' 'trigger|--set' 'trigger|--uri' 'trigger|--metadata' 'trigger|--wait-timeout' 'relay serve|--host' 'relay serve|--port' 'relay serve|--store' 'relay serve|--retention' 'relay serve|--max-body' 'relay serve|--verify-secret-env' 'relay serve|--jwks-url' 'relay serve|--tolerance' 'relay serve|--ready-file' 'relay channel create|--name' 'relay channel create|--store' 'relay channel create|--public-url' 'relay channel list|--store' 'relay channel list|--public-url' 'relay channel delete|--store' 'relay channel delete|--public-url' 'relay token create|--name' 'relay token create|--store' 'relay token create|--public-url' 'relay token list|--store' 'relay token list|--public-url' 'relay token revoke|--store' 'relay token revoke|--public-url'
+        case '*|--api-key' '*|--api-root' '*|--api-version' '*|--secret-store' 'create|--uri' 'create|--events' 'create|--name' 'list|--page-size' 'update|--uri' 'update|--events' 'update|--add-events' 'update|--remove-events' 'update|--name' 'update|--state' 'rotate|--grace' 'listen|--host' 'listen|--port' 'listen|--path' 'listen|--webhook' 'listen|--secret' 'listen|--secret-env' 'listen|--jwks-url' 'listen|--jwks-file' 'listen|--audience' 'listen|--tolerance' 'listen|--forward' 'listen|--route' 'listen|--events' 'listen|--header' 'listen|--forward-timeout' 'listen|--retry-initial' 'listen|--retry-max' 'listen|--max-body' 'listen|--journal' 'listen|--journal-max-size' 'listen|--journal-keep' 'listen|--ready-file' 'listen|--public-url' 'listen|--tunnel' 'listen|--tunnel-command' 'listen|--tunnel-url-pattern' 'listen|--tunnel-check-interval' 'listen|--tunnel-timeout' 'listen|--relay' 'listen|--relay-token-env' 'listen|--relay-filter' 'replay fixture|--to' 'replay fixture|--secret' 'replay fixture|--secret-env' 'replay fixture|--webhook' 'replay fixture|--audience' 'replay fixture|--id' 'replay fixture|--timestamp' 'replay fixture|--set' 'replay fixture|--count' 'replay fixture|--concurrency' 'replay fixture|--header' 'replay fixture|--tamper' 'replay fixture|--timeout' 'replay delivery|--since' 'replay delivery|--type' 'replay delivery|--to' 'replay delivery|--secret' 'replay delivery|--secret-env' 'replay delivery|--webhook' 'replay delivery|--journal' 'replay delivery|--timeout' 'replay jwks|--jwks-out' 'verify|--body' 'verify|--header' 'verify|--headers' 'verify|--secret' 'verify|--secret-env' 'verify|--webhook' 'verify|--jwks-url' 'verify|--jwks-file' 'verify|--audience' 'verify|--issuer' 'verify|--now' 'verify|--tolerance' 'conformance|--secret' 'conformance|--secret-env' 'conformance|--webhook' 'conformance|--audience' 'conformance|--jwks-port' 'conformance|--only' 'conformance|--report' 'conformance|--timeout' 'emulator|--host' 'emulator|--port' 'emulator|--state' 'emulator|--api-key' 'emulator|--job-delay' 'emulator|--fail-rate' 'emulator|--update-mask' 'emulator|--jwt-audience' 'emulator|--jwt-issuer' 'emulator|--time-scale' 'emulator|--duplicate-rate' 'emulator|--delivery-timeout' 'emulator|--disable-after' 'emulator deliveries|--webhook' 'emulator deliveries|--delivery' 'trigger|--webhook' 'trigger|--set' 'trigger|--uri' 'trigger|--metadata' 'trigger|--wait-timeout' 'relay serve|--host' 'relay serve|--port' 'relay serve|--store' 'relay serve|--retention' 'relay serve|--max-body' 'relay serve|--verify-secret-env' 'relay serve|--jwks-url' 'relay serve|--tolerance' 'relay serve|--ready-file' 'relay channel create|--name' 'relay channel create|--store' 'relay channel create|--public-url' 'relay channel list|--store' 'relay channel list|--public-url' 'relay channel delete|--store' 'relay channel delete|--public-url' 'relay token create|--name' 'relay token create|--store' 'relay token create|--public-url' 'relay token list|--store' 'relay token list|--public-url' 'relay token revoke|--store' 'relay token revoke|--public-url'
             return 0
     end
     return 1
@@ -71,7 +71,7 @@ end
 complete -c gemwh -f
 complete -c gemwh -l api-key -x -d 'Gemini API key (default: $GEMINI_API_KEY, $GOOGLE_API_KEY, then the secret store)'
 complete -c gemwh -l api-root -x -d 'API server to talk to, e.g. the emulator (env: GEMWH_API_ROOT)'
-complete -c gemwh -l api-version -x -d 'API version in request paths'
+complete -c gemwh -l api-version -x -d 'API version in request paths (v1beta also works)'
 complete -c gemwh -l secret-store -x -a '(__gemwh_values keychain file)' -d 'where signing secrets live (env: GEMWH_SECRET_STORE)'
 complete -c gemwh -n '__gemwh_at ""' -a 'create' -d 'create a webhook and keep its signing secret in the secret store'
 complete -c gemwh -n '__gemwh_at ""' -a 'list' -d 'list webhooks, with their secrets and whether gemwh holds them'
@@ -91,6 +91,7 @@ complete -c gemwh -n '__gemwh_at ""' -a 'conformance' -d 'attack your own webhoo
 complete -c gemwh -n '__gemwh_at ""' -a 'emulator' -d 'run a local WebhookService (same REST API) for offline work and CI'
 complete -c gemwh -n '__gemwh_at ""' -a 'trigger' -d 'make the emulator send an event to its webhooks (or to --uri, dynamic)'
 complete -c gemwh -n '__gemwh_at ""' -a 'relay' -d 'one public endpoint for a team, fanned out to every developer\'s `gemwh listen`'
+complete -c gemwh -n '__gemwh_at ""' -a 'doctor' -d 'check what listen --tunnel and the API commands need, with the fix for each'
 complete -c gemwh -n '__gemwh_at ""' -a 'help' -d 'display help for command'
 complete -c gemwh -n '__gemwh_at ""' -s V -l version -d 'print the gemwh version'
 complete -c gemwh -n '__gemwh_at ""' -s h -l help -d 'display help for command'
@@ -159,7 +160,7 @@ complete -c gemwh -n '__gemwh_at "listen"' -l secret -x -d 'verify with this sig
 complete -c gemwh -n '__gemwh_at "listen"' -l secret-env -x -d 'verify with the secret in this environment variable (repeatable)'
 complete -c gemwh -n '__gemwh_at "listen"' -l jwks-url -x -d 'dynamic webhooks: JWKS to fetch keys from (default: Google\'s)'
 complete -c gemwh -n '__gemwh_at "listen"' -l jwks-file -x -d 'dynamic webhooks: a local JWKS file instead'
-complete -c gemwh -n '__gemwh_at "listen"' -l audience -x -d 'dynamic webhooks: require this JWT aud claim'
+complete -c gemwh -n '__gemwh_at "listen"' -l audience -x -d 'dynamic webhooks: require this JWT aud claim (repeatable: any one will do)'
 complete -c gemwh -n '__gemwh_at "listen"' -l tolerance -x -d 'allowed clock skew of webhook-timestamp / JWT times'
 complete -c gemwh -n '__gemwh_at "listen"' -l forward -x -d 'forward verified deliveries here: PORT, HOST:PORT[/PATH] or URL (repeatable)'
 complete -c gemwh -n '__gemwh_at "listen"' -l route -x -d 'forward these event types elsewhere, e.g. \'batch.*=localhost:3000/batch\' (repeatable)'
@@ -167,6 +168,7 @@ complete -c gemwh -n '__gemwh_at "listen"' -l events -x -a '(__gemwh_values batc
 complete -c gemwh -n '__gemwh_at "listen"' -l header -x -d 'add a header to every forwarded request (repeatable)'
 complete -c gemwh -n '__gemwh_at "listen"' -l forward-timeout -x -d 'time allowed for the app to answer a forward'
 complete -c gemwh -n '__gemwh_at "listen"' -l insecure -d 'forward to an https app even if its TLS certificate is untrusted (a local self-signed one)'
+complete -c gemwh -n '__gemwh_at "listen"' -l forward-as-received -d 'forward retries and resumed deliveries with their original webhook-timestamp and signature (default: signed afresh, as Gemini does)'
 complete -c gemwh -n '__gemwh_at "listen"' -l retry-initial -x -d 'first retry delay of a failed forward (doubles each time)'
 complete -c gemwh -n '__gemwh_at "listen"' -l retry-max -x -d 'longest delay between two forward retries'
 complete -c gemwh -n '__gemwh_at "listen"' -l max-body -x -d 'largest body accepted; larger ones get 413'
@@ -179,6 +181,11 @@ complete -c gemwh -n '__gemwh_at "listen"' -l json -d 'NDJSON events on stdout, 
 complete -c gemwh -n '__gemwh_at "listen"' -l quiet -d 'only ready, rejected, forward_failed, warning and stopped events'
 complete -c gemwh -n '__gemwh_at "listen"' -l ready-file -x -d 'write the listening URL to this file once the port is open (removed on exit)'
 complete -c gemwh -n '__gemwh_at "listen"' -l public-url -x -d 'register a temporary webhook for this tunnel URL; deleted on exit'
+complete -c gemwh -n '__gemwh_at "listen"' -l tunnel -x -a '(__gemwh_values cloudflared ngrok auto)' -d 'start a tunnel (cloudflared, ngrok, or auto: whichever is installed) and register a temporary webhook for its URL'
+complete -c gemwh -n '__gemwh_at "listen"' -l tunnel-command -x -d 'start this tunnel command instead ({port} is the listener\'s port); its first https URL is used'
+complete -c gemwh -n '__gemwh_at "listen"' -l tunnel-url-pattern -x -d 'with --tunnel-command: the URL is the first match of this pattern (its first group, if any)'
+complete -c gemwh -n '__gemwh_at "listen"' -l tunnel-check-interval -x -d 'how often the running tunnel is probed; two failed probes restart it'
+complete -c gemwh -n '__gemwh_at "listen"' -l tunnel-timeout -x -d 'time allowed for a new tunnel URL to reach the listener'
 complete -c gemwh -n '__gemwh_at "listen"' -l relay -x -d 'also take the deliveries of this `gemwh relay` channel (https://relay.example/c/<channel>)'
 complete -c gemwh -n '__gemwh_at "listen"' -l relay-token-env -x -d 'with --relay: the environment variable holding the relay token'
 complete -c gemwh -n '__gemwh_at "listen"' -l relay-filter -x -d 'with --relay: take only matching deliveries: \'type=batch.*\' or KEY=VALUE of data.user_metadata (repeatable)'
@@ -266,6 +273,9 @@ complete -c gemwh -n '__gemwh_at "emulator"' -l state -x -d 'keep webhooks, thei
 complete -c gemwh -n '__gemwh_at "emulator"' -l api-key -x -d 'require exactly this API key (default: any non-empty key)'
 complete -c gemwh -n '__gemwh_at "emulator"' -l job-delay -x -d 'emulated time before an interaction, batch or video job ends and sends its event'
 complete -c gemwh -n '__gemwh_at "emulator"' -l fail-rate -x -d 'share (0..1) of interactions and batches that end in *.failed instead'
+complete -c gemwh -n '__gemwh_at "emulator"' -l update-mask -x -a '(__gemwh_values ignore honor)' -d 'PATCH: \'ignore\' update_mask and apply the body\'s fields (as observed on the live API) or \'honor\' it (as the reference reads)'
+complete -c gemwh -n '__gemwh_at "emulator"' -l jwt-audience -x -d 'the aud claim of dynamic deliveries\' JWTs (default: the URI each is sent to, a guess)'
+complete -c gemwh -n '__gemwh_at "emulator"' -l jwt-issuer -x -d 'the iss claim of dynamic deliveries\' JWTs (default: the emulator\'s base URL, a guess)'
 complete -c gemwh -n '__gemwh_at "emulator"' -l time-scale -x -d 'run emulated time K times faster (retry delays, job delays, JWKS key retirement)'
 complete -c gemwh -n '__gemwh_at "emulator"' -l duplicate-rate -x -d 'share (0..1) of deliveries sent twice on purpose, with the same webhook-id'
 complete -c gemwh -n '__gemwh_at "emulator"' -l delivery-timeout -x -d 'a receiver slower than this (real time) counts as failed'
@@ -346,3 +356,5 @@ complete -c gemwh -n '__gemwh_at "relay token revoke"' -l store -x -d 'where del
 complete -c gemwh -n '__gemwh_at "relay token revoke"' -l public-url -x -d 'the relay\'s public base URL, to print full URLs (env: GEMWH_RELAY_PUBLIC_URL)'
 complete -c gemwh -n '__gemwh_at "relay token revoke"' -l json -d 'print JSON'
 complete -c gemwh -n '__gemwh_at "relay token revoke"' -s h -l help -d 'display help for command'
+complete -c gemwh -n '__gemwh_at "doctor"' -l json -d 'print {"ok", "checks": [{"name", "status", "detail", "fix"}]} as JSON'
+complete -c gemwh -n '__gemwh_at "doctor"' -s h -l help -d 'display help for command'

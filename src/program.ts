@@ -25,6 +25,7 @@ const COMMAND_MODULES: Readonly<Record<string, () => Promise<{ default: CommandF
   emulator: () => import('./commands/emulator.js'),
   trigger: () => import('./commands/trigger.js'),
   relay: () => import('./commands/relay.js'),
+  doctor: () => import('./commands/doctor.js'),
 };
 
 /**
@@ -44,7 +45,7 @@ export async function buildProgram(deps: Deps, argv?: readonly string[]): Promis
     .version(VERSION, '-V, --version', 'print the gemwh version')
     .addOption(new Option('--api-key <key>', 'Gemini API key (default: $GEMINI_API_KEY, $GOOGLE_API_KEY, then the secret store)'))
     .addOption(new Option('--api-root <url>', 'API server to talk to, e.g. the emulator (env: GEMWH_API_ROOT)'))
-    .addOption(new Option('--api-version <version>', 'API version in request paths').default('v1beta'))
+    .addOption(new Option('--api-version <version>', 'API version in request paths (v1beta also works)').default('v1'))
     .addOption(
       new Option('--secret-store <store>', 'where signing secrets live (env: GEMWH_SECRET_STORE)').choices(['keychain', 'file']),
     )

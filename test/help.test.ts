@@ -8,6 +8,7 @@ import { buildProgram } from '../src/program.js';
 import { fileURLToPath } from 'node:url';
 import { HELP_PAGE_WIDTH, helpPageUrl, preRenderedHelp } from '../src/help-page.js';
 import { cleanupCompiledDist, compiledDist, REPO_ROOT } from './helpers/dist.js';
+import { createLoadRecorder, type LoadRecorder } from './helpers/load-recorder.js';
 import { makeTestDeps, runGemwh } from './helpers/deps.js';
 
 /** Packages that cost start-up time and must only load inside an action, never for --help. */
@@ -138,22 +139,12 @@ describe('help', () => {
 describe('--help start-up cost', () => {
   let dist: string;
   let work: string;
+  let recorder: LoadRecorder;
 
   beforeAll(() => {
     dist = compiledDist();
-    work = mkdtempSync(join(tmpdir(), 'gemwh-help-'));
-    // Records every module specifier resolved through the ESM loader, with its resolved URL.
-    writeFileSync(
-      join(work, 'hooks.mjs'),
-      `import { appendFileSync } from 'node:fs';
-export async function resolve(specifier, context, next) {
-  const result = await next(specifier, context);
-  appendFileSync(process.env.GEMWH_LOAD_LOG, JSON.stringify({ specifier, url: result.url }) + '\\n');
-  return result;
-}
-`,
-    );
-    writeFileSync(join(work, 'register.mjs'), `import { register } from 'node:module';\nregister(new URL('./hooks.mjs', import.meta.url));\n`);
+    recorder = createLoadRecorder('gemwh-help-');
+    work = recorder.work;
     // Runs --help for many commands in one process; CommonJS modules show up in require.cache.
     writeFileSync(
       join(work, 'sweep.mjs'),
@@ -176,24 +167,11 @@ process.stdout.write(JSON.stringify(Object.keys(createRequire(import.meta.url).c
   });
 
   afterAll(() => {
-    rmSync(work, { recursive: true, force: true });
+    recorder.cleanup();
     cleanupCompiledDist();
   });
 
-  function run(args: string[], log: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', join(work, 'register.mjs'), ...args], {
-        cwd: REPO_ROOT,
-        env: { ...process.env, GEMWH_LOAD_LOG: log, NO_COLOR: '1' },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
-  }
+  const run = (args: string[], log: string) => recorder.run(args, log, { NO_COLOR: '1' });
 
   function heavyLoads(entries: Array<{ specifier: string; url: string }>, cjsPaths: string[] = []): string[] {
     const bySpecifier = new RegExp(`^(?:${HEAVY_PACKAGES.join('|')})(?:/|$)`);
@@ -204,11 +182,7 @@ process.stdout.write(JSON.stringify(Object.keys(createRequire(import.meta.url).c
     ];
   }
 
-  const readLog = (log: string) =>
-    readFileSync(log, 'utf8')
-      .split('\n')
-      .filter((line) => line !== '')
-      .map((line) => JSON.parse(line) as { specifier: string; url: string });
+  const readLog = (log: string) => recorder.readLog(log);
 
   it('the recorder sees a heavy package when one is imported (so the checks below can fail)', async () => {
     const log = join(work, 'control.log');

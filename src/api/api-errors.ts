@@ -81,7 +81,7 @@ export function errorFromResponse(
   if (status === 404) {
     return new ApiError(`The server has no webhooks endpoint at ${request.url} (${label}: ${message})`, {
       ...options,
-      hint: 'Check --api-root / GEMWH_API_ROOT and --api-version (default v1beta).',
+      hint: 'Check --api-root / GEMWH_API_ROOT and --api-version (default v1; v1beta also works).',
     });
   }
   if (status === 400) {

@@ -5,7 +5,7 @@ import { UsageError } from '../errors.js';
  * level for free: the client pulls in googleapis-common, which costs real start-up time.
  */
 export const DEFAULT_API_ROOT = 'https://generativelanguage.googleapis.com';
-export const DEFAULT_API_VERSION = 'v1beta';
+export const DEFAULT_API_VERSION = 'v1';
 /** `gemwh emulator` listens here unless told otherwise; error hints name it. */
 export const EMULATOR_DEFAULT_PORT = 8790;
 export const EMULATOR_DEFAULT_HOST = '127.0.0.1';

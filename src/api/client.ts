@@ -26,7 +26,7 @@ export interface WebhookApiOptions {
   apiKey: string;
   /** Default https://generativelanguage.googleapis.com; see resolveApiRoot for flag > env > default. */
   apiRoot?: string;
-  /** Default v1beta. */
+  /** Default v1 (what @google/genai 3.1+ and the guide use); v1beta works too. */
   apiVersion?: string;
   /** Prepended to the User-Agent; default `gemwh/<version>`. */
   userAgent?: string;

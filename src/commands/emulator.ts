@@ -4,6 +4,7 @@ import { parseDuration } from '../core/duration.js';
 import type { Deps } from '../deps.js';
 import { parsePort, parseRate } from '../core/flag-values.js';
 import { UsageError } from '../errors.js';
+import { renderGuesses, UPDATE_MASK_MODES, type UpdateMaskMode } from '../emulator/fidelity.js';
 import { addDeliveryCommands, addDeliveryOptions, deliveryOptionsFrom, type DeliveryFlags } from './emulator-deliveries.js';
 
 export default function emulatorCommand(deps: Deps): Command {
@@ -11,7 +12,8 @@ export default function emulatorCommand(deps: Deps): Command {
     .summary('run a local WebhookService (same REST API) for offline work and CI')
     .description(
       'Run a local emulator of the Gemini WebhookService: create, list, get, update, delete, ping and ' +
-        'rotateSigningSecret under /v1beta/webhooks (and /v1/), with Google-shaped errors. Prints its base ' +
+        'rotateSigningSecret under /v1/webhooks (and /v1beta/), as strict as the live API was seen to be, with ' +
+        'Google-shaped errors. Prints its base ' +
         'URL on stdout when ready and runs until Ctrl-C. Point gemwh at it with --api-root URL or ' +
         'GEMWH_API_ROOT=URL. Apps using @google/genai with httpOptions.baseUrl set to it can run background ' +
         'interactions, batches and generateVideos: each ends after --job-delay and sends its webhook.',
@@ -21,14 +23,23 @@ export default function emulatorCommand(deps: Deps): Command {
     .addOption(new Option('--state <file>', 'keep webhooks, their secrets and the JWT keys in this file (0600) across restarts'))
     .addOption(new Option('--api-key <key>', 'require exactly this API key (default: any non-empty key)'))
     .addOption(new Option('--job-delay <duration>', 'emulated time before an interaction, batch or video job ends and sends its event').default('2s'))
-    .addOption(new Option('--fail-rate <r>', 'share (0..1) of interactions and batches that end in *.failed instead').default('0'));
+    .addOption(new Option('--fail-rate <r>', 'share (0..1) of interactions and batches that end in *.failed instead').default('0'))
+    .addOption(
+      new Option('--update-mask <mode>', "PATCH: 'ignore' update_mask and apply the body's fields (as observed on the live API) or 'honor' it (as the reference reads)")
+        .choices(UPDATE_MASK_MODES)
+        .default('ignore'),
+    )
+    .addOption(new Option('--jwt-audience <aud>', "the aud claim of dynamic deliveries' JWTs (default: the URI each is sent to, a guess)"))
+    .addOption(new Option('--jwt-issuer <iss>', "the iss claim of dynamic deliveries' JWTs (default: the emulator's base URL, a guess)"));
   addDeliveryOptions(command);
   command
     .addOption(new Option('--quiet', 'do not log each request on stderr'))
     .addOption(new Option('--json', 'print {"url": ...} on stdout when ready'))
     .addHelpText(
       'after',
-      '\nExamples:\n' +
+      "\nWhere Google documents nothing and nothing was observed, the emulator guesses\n(the README's fidelity table lists every behaviour and its source):\n" +
+        renderGuesses() +
+        '\n\nExamples:\n' +
         '  $ gemwh emulator\n' +
         '  $ gemwh emulator --port 0 --state ./emulator-state.json --json\n' +
         '  $ GEMWH_API_ROOT=http://127.0.0.1:8790 GEMINI_API_KEY=dev gemwh list\n',
@@ -44,15 +55,29 @@ export default function emulatorCommand(deps: Deps): Command {
         quiet?: boolean;
         jobDelay: string;
         failRate: string;
+        updateMask: UpdateMaskMode;
+        jwtAudience?: string;
+        jwtIssuer?: string;
       }>();
       const jobs = { delayMs: parseDuration(opts.jobDelay, '--job-delay'), failRate: parseRate(opts.failRate, '--fail-rate') };
-      const delivery = deliveryOptionsFrom(opts, opts.quiet ? undefined : (line) => deps.io.stderr.write(`${line}\n`));
+      const delivery = {
+        ...deliveryOptionsFrom(opts, opts.quiet ? undefined : (line) => deps.io.stderr.write(`${line}\n`)),
+        jwtAudience: nonEmpty(opts.jwtAudience, '--jwt-audience'),
+        jwtIssuer: nonEmpty(opts.jwtIssuer, '--jwt-issuer'),
+      };
       const { runEmulator } = await import('../emulator/run-emulator.js');
       await runEmulator(
         { host: opts.host, port: opts.port, stateFile: opts.state, apiKey: opts.apiKey, json: opts.json === true, quiet: opts.quiet === true, jobs },
         deps,
-        { delivery },
+        { delivery, updateMask: opts.updateMask },
       );
     });
   return addDeliveryCommands(command, deps);
 }
+
+function nonEmpty(value: string | undefined, flag: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (value.trim() === '') throw new UsageError(`${flag} must not be empty`, { hint: `e.g. ${flag} https://hooks.example.com/gemini, or leave it out.` });
+  return value;
+}
+

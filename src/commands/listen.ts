@@ -13,6 +13,8 @@ import { checkPublicUrl } from '../listen/public-url.js';
 import { parseRoute } from '../listen/routing.js';
 import { parseRelayFilter } from '../relay/filter.js';
 import type { ListenFrontEnd, ListenOptions } from '../listen/run-listen.js';
+import { parseTunnelTool, parseUrlPattern, TUNNEL_DEFAULTS, type TunnelChoice, type TunnelSettings } from '../tunnel/tools.js';
+import { completeWith } from '../completion/hints.js';
 import { collect } from './collect.js';
 import { secretEnvOption, secretOption, webhookOption } from './secret-options.js';
 
@@ -25,7 +27,7 @@ interface RawFlags {
   secretEnv?: string[];
   jwksUrl?: string;
   jwksFile?: string;
-  audience?: string;
+  audience?: string[];
   tolerance: string;
   forward?: string[];
   route?: string[];
@@ -33,6 +35,7 @@ interface RawFlags {
   header?: string[];
   forwardTimeout: string;
   insecure?: boolean;
+  forwardAsReceived?: boolean;
   retryInitial: string;
   retryMax: string;
   maxBody: string;
@@ -44,6 +47,12 @@ interface RawFlags {
   quiet?: boolean;
   readyFile?: string;
   publicUrl?: string;
+  tunnel?: string;
+  tunnelCommand?: string;
+  tunnelUrlPattern?: string;
+  /** Optional here: only meaningful with --tunnel (commander always fills in the default). */
+  tunnelCheckInterval?: string;
+  tunnelTimeout?: string;
   emulator?: boolean;
   demo?: boolean;
   relay?: string;
@@ -70,7 +79,7 @@ export default function listenCommand(deps: Deps): Command {
     .addOption(secretEnvOption('verify with'))
     .addOption(new Option('--jwks-url <url>', "dynamic webhooks: JWKS to fetch keys from (default: Google's)"))
     .addOption(new Option('--jwks-file <file>', 'dynamic webhooks: a local JWKS file instead'))
-    .addOption(new Option('--audience <aud>', 'dynamic webhooks: require this JWT aud claim'))
+    .addOption(new Option('--audience <aud>', 'dynamic webhooks: require this JWT aud claim (repeatable: any one will do)').argParser(collect))
     .addOption(new Option('--tolerance <duration>', 'allowed clock skew of webhook-timestamp / JWT times').default('5m'))
     .addOption(new Option('--forward <target>', 'forward verified deliveries here: PORT, HOST:PORT[/PATH] or URL (repeatable)').argParser(collect))
     .addOption(new Option('--route <pattern=target>', "forward these event types elsewhere, e.g. 'batch.*=localhost:3000/batch' (repeatable)").argParser(collect))
@@ -78,6 +87,12 @@ export default function listenCommand(deps: Deps): Command {
     .addOption(new Option('--header <"K: V">', 'add a header to every forwarded request (repeatable)').argParser(collect))
     .addOption(new Option('--forward-timeout <duration>', 'time allowed for the app to answer a forward').default('30s'))
     .addOption(new Option('--insecure', "forward to an https app even if its TLS certificate is untrusted (a local self-signed one)"))
+    .addOption(
+      new Option(
+        '--forward-as-received',
+        'forward retries and resumed deliveries with their original webhook-timestamp and signature (default: signed afresh, as Gemini does)',
+      ),
+    )
     .addOption(new Option('--retry-initial <duration>', 'first retry delay of a failed forward (doubles each time)').default('1s'))
     .addOption(new Option('--retry-max <duration>', 'longest delay between two forward retries').default('60s'))
     .addOption(new Option('--max-body <size>', 'largest body accepted; larger ones get 413').default('1MiB'))
@@ -90,6 +105,12 @@ export default function listenCommand(deps: Deps): Command {
     .addOption(new Option('--quiet', 'only ready, rejected, forward_failed, warning and stopped events'))
     .addOption(new Option('--ready-file <file>', 'write the listening URL to this file once the port is open (removed on exit)'))
     .addOption(new Option('--public-url <url>', 'register a temporary webhook for this tunnel URL; deleted on exit'))
+    // Not .choices(): the refusal of another tool's name should point at --tunnel-command.
+    .addOption(completeWith(new Option('--tunnel <tool>', 'start a tunnel (cloudflared, ngrok, or auto: whichever is installed) and register a temporary webhook for its URL'), { values: ['cloudflared', 'ngrok', 'auto'] }))
+    .addOption(new Option('--tunnel-command <cmd>', "start this tunnel command instead ({port} is the listener's port); its first https URL is used"))
+    .addOption(new Option('--tunnel-url-pattern <regex>', "with --tunnel-command: the URL is the first match of this pattern (its first group, if any)"))
+    .addOption(new Option('--tunnel-check-interval <duration>', 'how often the running tunnel is probed; two failed probes restart it').default('15s'))
+    .addOption(new Option('--tunnel-timeout <duration>', 'time allowed for a new tunnel URL to reach the listener').default('60s'))
     .addOption(new Option('--relay <url>', 'also take the deliveries of this `gemwh relay` channel (https://relay.example/c/<channel>)'))
     .addOption(new Option('--relay-token-env <VAR>', 'with --relay: the environment variable holding the relay token').default('GEMWH_RELAY_TOKEN'))
     .addOption(new Option('--relay-filter <term>', "with --relay: take only matching deliveries: 'type=batch.*' or KEY=VALUE of data.user_metadata (repeatable)").argParser(collect))
@@ -100,7 +121,7 @@ export default function listenCommand(deps: Deps): Command {
       '\nExamples:\n' +
         '  $ gemwh listen --emulator --demo --forward 3000\n' +
         "  $ gemwh listen --secret-env GEMINI_WEBHOOK_SECRET --route 'batch.*=localhost:3000/batch' --forward localhost:3000/hooks --json\n" +
-        '  $ gemwh listen --public-url https://abc.trycloudflare.com --events video.generated --forward 8080\n',
+        '  $ gemwh listen --tunnel auto --events video.generated --forward 8080\n',
     )
     .action(async (_flags: RawFlags, command: Command) => {
       const flags = command.optsWithGlobals<RawFlags & Record<string, unknown>>();
@@ -119,6 +140,9 @@ export default function listenCommand(deps: Deps): Command {
           });
         },
       };
+      if (flags.emulator && options.tunnel) {
+        throw new UsageError('--emulator and --tunnel are alternatives', { hint: '--emulator sends the events itself; --tunnel is for real Gemini deliveries.' });
+      }
       if (flags.demo && !flags.emulator) throw new UsageError('--demo needs --emulator', { hint: 'e.g. gemwh listen --emulator --demo' });
       if (flags.emulator) {
         const { runListenWithEmulator } = await import('../listen/emulator-demo.js');
@@ -138,6 +162,12 @@ export function toListenOptions(flags: RawFlags, globals: GlobalOptions): Listen
     throw new UsageError('--retry-initial must be above zero and --retry-max at least as long', { hint: 'e.g. --retry-initial 1s --retry-max 60s' });
   }
   const publicUrl = flags.publicUrl === undefined ? undefined : checkPublicUrl(flags.publicUrl);
+  const tunnel = tunnelSettings(flags);
+  if (tunnel && publicUrl) {
+    throw new UsageError('--public-url and --tunnel/--tunnel-command are alternatives', {
+      hint: 'Give --public-url for a tunnel you run yourself, or --tunnel to let gemwh start one.',
+    });
+  }
   if (flags.relay === undefined && list(flags.relayFilter).length > 0) throw new UsageError('--relay-filter needs --relay', { hint: 'e.g. --relay https://relay.example/c/<channel> --relay-filter owner=alice' });
   return {
     relay: flags.relay === undefined ? undefined : { url: checkRelayUrl(flags.relay), tokenEnv: flags.relayTokenEnv ?? 'GEMWH_RELAY_TOKEN', filter: parseRelayFilter(list(flags.relayFilter)) },
@@ -149,7 +179,7 @@ export function toListenOptions(flags: RawFlags, globals: GlobalOptions): Listen
     secretEnv: list(flags.secretEnv),
     jwksUrl: flags.jwksUrl,
     jwksFile: flags.jwksFile,
-    audience: flags.audience,
+    audience: list(flags.audience).map((aud) => nonEmptyAudience(aud)),
     toleranceSec: parseDurationSeconds(flags.tolerance, '--tolerance'),
     forward: list(flags.forward).map(parseTarget),
     routes: list(flags.route).map(parseRoute),
@@ -157,6 +187,7 @@ export function toListenOptions(flags: RawFlags, globals: GlobalOptions): Listen
     extraHeaders: list(flags.header).map((text) => parseOutgoingHeader(text)),
     forwardTimeoutMs: positive(parseDuration(flags.forwardTimeout, '--forward-timeout'), '--forward-timeout'),
     forwardInsecure: flags.insecure === true,
+    forwardAsReceived: flags.forwardAsReceived === true,
     retry: { initialMs: retryInitial, maxMs: retryMax },
     maxBodyBytes: parseByteSize(flags.maxBody, '--max-body'),
     journal:
@@ -172,9 +203,32 @@ export function toListenOptions(flags: RawFlags, globals: GlobalOptions): Listen
     quiet: flags.quiet === true,
     readyFile: flags.readyFile,
     publicUrl,
+    ...(tunnel ? { tunnel } : {}),
     globals,
     owner: { host: hostname(), pid: process.pid },
     isProcessAlive,
+  };
+}
+
+function tunnelSettings(flags: RawFlags): TunnelSettings | undefined {
+  if (flags.tunnelUrlPattern !== undefined && flags.tunnelCommand === undefined) {
+    throw new UsageError('--tunnel-url-pattern needs --tunnel-command', { hint: "e.g. --tunnel-command 'lt --port {port}' --tunnel-url-pattern 'https://\\S+\\.loca\\.lt'" });
+  }
+  if (flags.tunnel !== undefined && flags.tunnelCommand !== undefined) {
+    throw new UsageError('--tunnel and --tunnel-command are alternatives', { hint: 'Give --tunnel cloudflared|ngrok|auto, or your own command with --tunnel-command.' });
+  }
+  let choice: TunnelChoice;
+  if (flags.tunnel !== undefined) choice = parseTunnelTool(flags.tunnel);
+  else if (flags.tunnelCommand !== undefined) {
+    if (flags.tunnelCommand.trim() === '') throw new UsageError('--tunnel-command is empty', { hint: "e.g. --tunnel-command 'lt --port {port}'" });
+    choice = { kind: 'command', command: flags.tunnelCommand, ...(flags.tunnelUrlPattern !== undefined ? { urlPattern: parseUrlPattern(flags.tunnelUrlPattern) } : {}) };
+  } else return undefined;
+  return {
+    choice,
+    urlTimeoutMs: TUNNEL_DEFAULTS.urlTimeoutMs,
+    reachTimeoutMs: positive(parseDuration(flags.tunnelTimeout ?? '60s', '--tunnel-timeout'), '--tunnel-timeout'),
+    checkIntervalMs: positive(parseDuration(flags.tunnelCheckInterval ?? '15s', '--tunnel-check-interval'), '--tunnel-check-interval'),
+    backoff: TUNNEL_DEFAULTS.backoff,
   };
 }
 
@@ -206,4 +260,9 @@ function isProcessAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+function nonEmptyAudience(value: string): string {
+  if (value.trim() === '') throw new UsageError('--audience must not be empty', { hint: 'Give the aud claim your deliveries carry, e.g. --audience https://hooks.example.com/gemini.' });
+  return value;
 }

@@ -1,6 +1,6 @@
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { isUntrustedCertificate } from '../core/tls-errors.js';
+import { isUntrustedCertificate, PLAIN_HTTP_WORDS, plainHttpHint, speaksPlainHttp } from '../core/tls-errors.js';
 import { NetworkError } from '../errors.js';
 import { createAgent, postBytes, UNTRUSTED_CERTIFICATE_HINT, type PostErrorKind } from '../replay/http-post.js';
 import { VERSION } from '../version.js';
@@ -89,14 +89,32 @@ export async function checkReachable(url: URL, timeoutMs: number, insecure = fal
     }
     socket.on('error', (error) => done(error));
   }).catch((error: NodeJS.ErrnoException) => {
-    const what = error.code === 'ECONNREFUSED' ? 'connection refused' : error.message;
-    throw new NetworkError(`cannot reach the receiver at ${url.href}: ${what}`, {
-      hint: isUntrustedCertificate(error)
-        ? UNTRUSTED_CERTIFICATE_HINT
-        : `Start your webhook receiver first (it must listen on ${url.host}), then run gemwh conformance again.`,
-      cause: error,
-    });
+    const failure = unreachable(error, url);
+    throw new NetworkError(`cannot reach the receiver at ${url.href}: ${failure.what}`, { hint: failure.hint, cause: error });
   });
+}
+
+/**
+ * Why a connection to a receiver failed, and what to do: "start your receiver" only when nothing
+ * listens there (a receiver that is running but speaks another protocol, or is behind a name
+ * that does not resolve, needs another fix).
+ */
+function unreachable(error: NodeJS.ErrnoException, url: URL): { what: string; hint: string } {
+  const code = error.code ?? (error as { errors?: NodeJS.ErrnoException[] }).errors?.[0]?.code;
+  if (code === 'ECONNREFUSED') {
+    return { what: 'connection refused', hint: `Start your webhook receiver first (it must listen on ${url.host}), then run gemwh conformance again.` };
+  }
+  if (speaksPlainHttp(error)) return { what: PLAIN_HTTP_WORDS, hint: plainHttpHint(url) };
+  if (isUntrustedCertificate(error)) return { what: `untrusted TLS certificate (${error.message})`, hint: UNTRUSTED_CERTIFICATE_HINT };
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { what: `host not found (${url.hostname})`, hint: 'Check the host name in the receiver URL.' };
+  const what = error.message || code || 'unknown error';
+  if (/^no connection within/.test(what)) {
+    return { what, hint: `Nothing accepted a connection at ${url.host}: check the host and port (and any firewall in between).` };
+  }
+  return {
+    what,
+    hint: `Something at ${url.host} took the connection but the exchange failed: check that it is your webhook receiver and that it speaks ${url.protocol === 'https:' ? 'HTTPS' : 'HTTP'}.`,
+  };
 }
 
 export function formatMs(ms: number): string {

@@ -35,8 +35,8 @@ export interface VerifyDynamicInput {
   now: number;
   /** Clock skew allowed on exp/nbf/iat. */
   toleranceSec?: number;
-  /** Checked only when given: Gemini's `aud`/`iss` values are not documented. */
-  audience?: string;
+  /** Checked only when given (any one of several will do): Gemini's `aud`/`iss` values are not documented. */
+  audience?: string | readonly string[];
   issuer?: string;
   keys: KeySource;
 }
@@ -199,13 +199,14 @@ function checkTimeClaims(claims: Record<string, unknown>, nowSec: number, tolera
 }
 
 function checkIdentityClaims(claims: Record<string, unknown>, input: VerifyDynamicInput): ClaimProblem | undefined {
-  if (input.audience !== undefined) {
+  const expected = typeof input.audience === 'string' ? [input.audience] : (input.audience ?? []);
+  if (expected.length > 0) {
     const aud = claims.aud;
     const audiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud.filter((a): a is string => typeof a === 'string') : [];
-    if (!audiences.includes(input.audience)) {
+    if (!audiences.some((a) => expected.includes(a))) {
       return {
         reason: 'jwt_claim_mismatch',
-        explanation: `the JWT's audience is ${aud === undefined ? 'missing' : JSON.stringify(aud)}, expected "${input.audience}"`,
+        explanation: `the JWT's audience is ${aud === undefined ? 'missing' : JSON.stringify(aud)}, expected ${expected.map((a) => `"${a}"`).join(' or ')}`,
         diagnosis: ['Gemini does not document the aud value; compare it with the aud of a delivery you trust.'],
       };
     }

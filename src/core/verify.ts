@@ -28,7 +28,7 @@ export interface VerifyDeliveryInput {
   secrets?: readonly SecretCandidate[];
   /** For dynamic deliveries, with the optional claim checks. */
   keys?: KeySource;
-  audience?: string;
+  audience?: string | readonly string[];
   issuer?: string;
 }
 

@@ -5,14 +5,15 @@ import {
   parseWebhookInput,
   parseWebhookUpdate,
 } from './request-validation.js';
+import type { UpdateMaskMode } from './fidelity.js';
 import type { Router } from './router.js';
 import type { WebhookStore } from './store.js';
 
 /**
- * The WebhookService surface (spec §1), mounted once per API version prefix. The real service's
- * reference uses /v1beta; the guide's REST samples use /v1, so the emulator answers both by default.
+ * The WebhookService surface (spec §1), mounted once per API version prefix: /v1 (the guide's REST
+ * samples, @google/genai 3.1+) and /v1beta (the reference, older SDKs) by default.
  */
-export function addManagementRoutes(router: Router, store: WebhookStore, apiVersions: readonly string[]): void {
+export function addManagementRoutes(router: Router, store: WebhookStore, apiVersions: readonly string[], updateMask: UpdateMaskMode = 'ignore'): void {
   for (const version of apiVersions) {
     const base = `/${version}/webhooks`;
     router.add('POST', base, (req) => ({ status: 200, body: store.create(parseWebhookInput(req.json())) }));
@@ -24,7 +25,7 @@ export function addManagementRoutes(router: Router, store: WebhookStore, apiVers
     router.add('GET', `${base}/{id}`, (req) => ({ status: 200, body: store.get(id(req.params)) }));
     router.add('PATCH', `${base}/{id}`, (req) => {
       const webhookId = id(req.params);
-      const { changes, fields } = parseWebhookUpdate(req.json(), req.query.get('update_mask') ?? req.query.get('updateMask'));
+      const { changes, fields } = parseWebhookUpdate(req.json(), req.query.get('update_mask') ?? req.query.get('updateMask'), updateMask);
       return { status: 200, body: store.update(webhookId, changes, fields) };
     });
     router.add('DELETE', `${base}/{id}`, (req) => {

@@ -1,6 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Clock } from '../deps.js';
 import { UsageError } from '../errors.js';
 import { readBodyLimited } from '../http/read-body.js';
@@ -13,11 +14,12 @@ import { addJobRoutes } from './jobs/job-routes.js';
 import { EmulatorKeyRing } from './jwks/key-ring.js';
 import { addManagementRoutes } from './management-routes.js';
 import { Router, type EmulatorRequest, type EmulatorResponse } from './router.js';
+import type { UpdateMaskMode } from './fidelity.js';
 import { loadStateFile, saveStateFile } from './state-file.js';
 import { WebhookStore, type RandomSource } from './store.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
-export const EMULATOR_API_VERSIONS = ['v1beta', 'v1'] as const;
+export const EMULATOR_API_VERSIONS = ['v1', 'v1beta'] as const;
 
 export interface RequestLogEntry {
   method: string;
@@ -39,6 +41,8 @@ export interface StartEmulatorOptions {
   clock?: Clock;
   random?: RandomSource;
   apiVersions?: readonly string[];
+  /** PATCH and update_mask: `ignore` as observed on the live API (default), `honor` as the reference reads. */
+  updateMask?: UpdateMaskMode;
   maxBodyBytes?: number;
   onRequest?: (entry: RequestLogEntry) => void;
   /** Called with anything a route threw that was not an EmulatorHttpError (answered as 500). */
@@ -65,6 +69,10 @@ export interface EmulatorDeliveryOptions {
   duplicateRate?: number;
   /** Real ms a receiver has to answer. Default 5000. */
   timeoutMs?: number;
+  /** The `aud` of dynamic deliveries' JWTs. Default: the URI each delivery is sent to (a guess). */
+  jwtAudience?: string;
+  /** The `iss` of dynamic deliveries' JWTs. Default: the emulator's base URL (a guess). */
+  jwtIssuer?: string;
   /** Consecutive failed attempts that disable a webhook. Default 20. */
   disableAfterFailures?: number;
   /** Requests in flight at most. Default 64. */
@@ -126,9 +134,9 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   }
 
   const router = new Router();
-  addManagementRoutes(router, store, options.apiVersions ?? EMULATOR_API_VERSIONS);
+  addManagementRoutes(router, store, options.apiVersions ?? EMULATOR_API_VERSIONS, options.updateMask);
   let baseUrl = '';
-  const deliveries = createDeliveryEngine({ store, keys, clock, random, issuer: () => baseUrl, ...delivery });
+  const deliveries = createDeliveryEngine({ store, keys, clock, random, ...delivery, issuer: () => delivery.jwtIssuer ?? baseUrl });
   addDeliveryRoutes(router, deliveries, keys);
   const jobs = new JobManager({
     clock,
@@ -142,9 +150,12 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   addJobRoutes(router, jobs, options.apiVersions ?? EMULATOR_API_VERSIONS);
 
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const server = createServer((req, res) => {
+  // Routing never reads Host, so a request without one is answered like any other rather than
+  // with Node's bare 400.
+  const server = createServer({ requireHostHeader: false }, (req, res) => {
     void handle(req, res, { router, apiKey: options.apiKey, maxBodyBytes, onRequest: options.onRequest, onInternalError: options.onInternalError });
   });
+  server.on('clientError', answerClientError);
 
   const host = options.host ?? '127.0.0.1';
   try {
@@ -224,7 +235,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: HandlerCon
   let path = '/';
   let response: EmulatorResponse;
   try {
-    const url = new URL(req.url ?? '/', 'http://emulator.invalid');
+    const url = requestUrl(req.url ?? '/');
     path = url.pathname;
     const read = await readBodyLimited(req, ctx.maxBodyBytes, { whenTooLarge: 'drain' });
     // A client that hung up mid-request is gone: nothing to answer, nothing to report.
@@ -239,6 +250,19 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: HandlerCon
   }
   send(res, response);
   ctx.onRequest?.({ method, path, status: response.status, durationMs: performance.now() - started });
+}
+
+/**
+ * The request target as a URL. An origin-form target (`/v1/webhooks`) is only ever a path and a
+ * query, even when it starts with `//x:y` (which `new URL(target, base)` would read as a host and
+ * throw on); an absolute-form target that does not parse is the client's mistake, a 400.
+ */
+function requestUrl(target: string): URL {
+  try {
+    return target.startsWith('/') ? new URL(`http://emulator.invalid${target}`) : new URL(target);
+  } catch {
+    throw invalidArgument('The request target is not a valid URL: send a path such as /v1/webhooks.');
+  }
 }
 
 async function dispatch(method: string, url: URL, req: IncomingMessage, body: Buffer, ctx: HandlerContext): Promise<EmulatorResponse> {
@@ -311,6 +335,28 @@ function errorResponse(error: unknown, ctx: HandlerContext): EmulatorResponse {
   }
   ctx.onInternalError?.(error);
   return { status: 500, body: googleErrorBody(500, 'INTERNAL', 'Internal error encountered.') };
+}
+
+/**
+ * Malformed HTTP (a broken request line or chunk, headers over Node's limit) never reaches a
+ * route: Node would answer it with a bare status line. The emulator answers in Google's shape.
+ */
+function answerClientError(error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex): void {
+  if (!socket.writable || (error.code === 'ECONNRESET' && socket.destroyed)) {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? 431 : 400;
+  const payload = JSON.stringify(
+    googleErrorBody(status, 'INVALID_ARGUMENT', tooLarge ? 'Request headers are too large.' : `The request is not valid HTTP: ${error.code ?? error.message}.`),
+  );
+  // An answer to HEAD has no body, or the client reads it as the start of the next response.
+  const head = error.rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';
+  socket.end(
+    `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+      `content-type: application/json; charset=UTF-8\r\ncontent-length: ${Buffer.byteLength(payload)}\r\nconnection: close\r\n\r\n${head ? '' : payload}`,
+  );
 }
 
 function send(res: ServerResponse, response: EmulatorResponse): void {

@@ -301,8 +301,7 @@ export function toPublicWebhook(record: WebhookRecord): Webhook {
       truncated_secret: truncateSecret(s.secret),
       ...(s.expire_time ? { expire_time: s.expire_time } : {}),
     })),
-    create_time: record.create_time,
-    update_time: record.update_time,
+    // The live API was never seen to return create_time / update_time (src/emulator/fidelity.ts).
   };
 }
 
@@ -323,7 +322,7 @@ export function generateSigningSecret(random: RandomSource): string {
   return `whsec_${random.bytes(32).toString('base64')}`;
 }
 
-/** `whsec_...` + the last four characters, the masked form the API lists (e.g. `whsec_...3frh`). */
+/** `whsec_...` + the last four characters, padding left out: the masked form the API lists (e.g. `whsec_...3frh`). */
 export function truncateSecret(secret: string): string {
-  return `whsec_...${secret.slice(-4)}`;
+  return `whsec_...${secret.replace(/=+$/, '').slice(-4)}`;
 }

@@ -1,10 +1,13 @@
 import { EMULATOR_DEFAULT_HOST, EMULATOR_DEFAULT_PORT } from '../api/api-root.js';
-import { EVENT_TYPE_NAMES } from '../core/events.js';
+import { API_EVENT_TYPES } from '../core/events.js';
 import { redactSecret } from '../core/redact.js';
 import type { Deps } from '../deps.js';
 import { UsageError } from '../errors.js';
 import type { ListenFrontEnd, ListenOptions, ListenTrigger } from './run-listen.js';
 import type { ListenSession } from './session-types.js';
+
+/** The JWT aud of the demo emulator's dynamic deliveries when no --audience is given. */
+export const LISTEN_EMULATOR_AUDIENCE = 'gemwh-listen-emulator';
 
 export interface ListenEmulatorOptions {
   /** --demo: send one event of every catalog type as soon as the listener is up. */
@@ -58,14 +61,18 @@ export async function runListenWithEmulator(
   const userSecrets = secretsFromFlags({ secrets: options.secrets, secretEnv: options.secretEnv }, deps.env);
   // The usual emulator port when it is free, so an app configured for `gemwh emulator` works
   // unchanged; any free port otherwise (the banner prints it).
-  const start = (port: number) => startEmulator({ host: EMULATOR_DEFAULT_HOST, port, clock: deps.clock, random: deps.random });
+  // The emulator signs dynamic deliveries for a known audience (the first --audience, else its
+  // own name), so this listener checks the aud of every token it gets instead of warning.
+  const audience = options.audience.length > 0 ? options.audience : [LISTEN_EMULATOR_AUDIENCE];
+  const start = (port: number) =>
+    startEmulator({ host: EMULATOR_DEFAULT_HOST, port, clock: deps.clock, random: deps.random, delivery: { jwtAudience: audience[0] } });
   const emulator = await start(EMULATOR_DEFAULT_PORT).catch((error: unknown) => {
     if (error instanceof UsageError && (error.cause as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE') return start(0);
     throw error;
   });
   try {
     const webhook = emulator.store.create(
-      { name: 'gemwh listen --emulator', uri: PLACEHOLDER_URI, subscribed_events: [...EVENT_TYPE_NAMES] },
+      { name: 'gemwh listen --emulator', uri: PLACEHOLDER_URI, subscribed_events: [...API_EVENT_TYPES] },
       { signingSecrets: userSecrets.map((c) => c.secret) },
     );
     const signing = emulator.store.activeSecrets(webhook.id).map((s) => freshSecret(s.secret, deps.clock.now()));
@@ -73,7 +80,7 @@ export async function runListenWithEmulator(
     // Without a UI there is no `t` key: say how else to send an event.
     const hasUi = frontEnd.renderUi !== undefined && !options.json && deps.io.stdout.isTTY === true;
     const trigger: ListenTrigger = {
-      eventTypes: EVENT_TYPE_NAMES,
+      eventTypes: API_EVENT_TYPES,
       trigger: async (type) => {
         emulator.deliveries.emit({ type, webhookIds: [webhook.id] });
       },
@@ -88,6 +95,7 @@ export async function runListenWithEmulator(
         secrets: [],
         secretEnv: [],
         secretStore,
+        audience,
         // Dynamic deliveries (jobs with webhook_config.uris pointing here) are signed by the
         // emulator's keys, not Google's.
         jwksUrl: options.jwksFile ? undefined : (options.jwksUrl ?? `${emulator.url}/.well-known/jwks.json`),
@@ -101,7 +109,7 @@ export async function runListenWithEmulator(
           for (const line of banner({ emulatorUrl: emulator.url, webhookId: webhook.id, listenUrl: session.url, demo: demo.demo, hasUi, signedWith })) stderr(line);
           onReady?.({ emulatorUrl: emulator.url, webhookId: webhook.id, listenUrl: session.url });
           await frontEnd.onListening?.(session);
-          if (demo.demo) for (const type of EVENT_TYPE_NAMES) await trigger.trigger(type);
+          if (demo.demo) for (const type of API_EVENT_TYPES) await trigger.trigger(type);
         },
       },
     );
@@ -130,7 +138,7 @@ function banner(facts: BannerFacts): string[] {
     : `${demo ? 'sending one event of each type (--demo); send more' : 'send an event'} with: ` +
       `GEMINI_API_KEY=any gemwh trigger TYPE --api-root ${emulatorUrl} (TYPE: gemwh events lists them)`;
   return [
-    `emulator running at ${emulatorUrl}; webhook ${webhookId} delivers all ${EVENT_TYPE_NAMES.length} event types to ${listenUrl}`,
+    `emulator running at ${emulatorUrl}; webhook ${webhookId} delivers all ${API_EVENT_TYPES.length} event types to ${listenUrl}`,
     signedWith.length > 0
       ? `the webhook signs with ${signedWith.join(' and ')}: an app behind --forward can verify each delivery with ${signedWith.length > 1 ? 'either' : 'it'}`
       : 'the webhook signs with a random secret kept in memory; pass --secret-env VAR (or --secret) to make it sign with the secret your app verifies with',

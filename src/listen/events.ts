@@ -11,6 +11,8 @@ export interface ReadyEvent {
   at: number;
   /** e.g. http://127.0.0.1:8787/webhook */
   url: string;
+  /** Where Gemini delivers to (--public-url, --tunnel): the tunnel's URL that leads here. */
+  publicUrl?: string;
   forwardTargets: string[];
   /** What deliveries are verified against, already redacted (`whsec_…ab12`, webhook ids, JWKS URL). */
   verifying: { webhookIds: string[]; secrets: string[]; jwks?: string };
@@ -78,6 +80,12 @@ export interface ForwardedEvent {
   latencyMs: number;
   /** The first bytes of the app's answer, as text. */
   responseStart: string;
+  /** 'resigned': sent with a fresh webhook-timestamp and signature (a retry, resend or resumed forward). */
+  signature?: 'as_received' | 'resigned';
+  /** The JWT of this dynamic delivery had expired when it was sent (it cannot be re-signed). */
+  tokenExpired?: boolean;
+  /** In words, when there is something to say about how it was signed (an expired JWT). */
+  note?: string;
 }
 
 export interface ForwardFailedEvent {
@@ -93,6 +101,11 @@ export interface ForwardFailedEvent {
   responseStart?: string;
   /** Epoch ms of the next attempt; absent when no retry is scheduled. */
   nextAttemptAt?: number;
+  signature?: 'as_received' | 'resigned';
+  tokenExpired?: boolean;
+  note?: string;
+  /** The app's 4xx answer names the timestamp or the signature as what it refused. */
+  refusedFor?: 'timestamp' | 'signature';
 }
 
 /**

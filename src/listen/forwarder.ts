@@ -1,4 +1,4 @@
-import { isUntrustedCertificate } from '../core/tls-errors.js';
+import { isUntrustedCertificate, PLAIN_HTTP_WORDS, speaksPlainHttp } from '../core/tls-errors.js';
 // How much of the app's answer is kept for display and the journal: the same as replay shows.
 import { RESPONSE_START_BYTES } from '../replay/http-post.js';
 
@@ -262,6 +262,7 @@ function describeSendError(error: unknown, timedOut: boolean, closing: boolean, 
     case 'UND_ERR_BODY_TIMEOUT':
       return `timed out after ${timeoutMs} ms`;
     default:
+      if (speaksPlainHttp(err)) return PLAIN_HTTP_WORDS;
       if (isUntrustedCertificate({ code })) {
         return `untrusted TLS certificate (${err.cause?.message ?? err.message ?? code}): for a local app, listen --insecure accepts it`;
       }
@@ -297,6 +298,22 @@ export interface ForwardJob {
   body: Buffer;
   /** Number of the next attempt (1 for a fresh delivery; continues for resends and resumes). */
   attempt: number;
+  /**
+   * The headers of one attempt, made when it starts (a re-signed retry carries the time it is
+   * sent); without it every attempt sends `headers`.
+   */
+  prepare?: (attempt: number) => PreparedSend;
+}
+
+/** What one attempt sends, and what the journal and the events say about its signature. */
+export interface PreparedSend {
+  headers: HeaderPairs;
+  /** How the signature headers went out: as received, or signed afresh with a current timestamp. */
+  signature?: 'as_received' | 'resigned';
+  /** The webhook-timestamp sent. */
+  timestamp?: string;
+  /** A dynamic delivery whose JWT had expired when it was sent: it cannot be signed afresh. */
+  tokenExpired?: boolean;
 }
 
 export interface AttemptReport {
@@ -307,6 +324,8 @@ export interface AttemptReport {
   result: SendResult;
   /** Epoch ms of the retry, when one is scheduled. */
   nextAttemptAt?: number;
+  /** What was sent, when the job prepares its attempts. */
+  sent?: Omit<PreparedSend, 'headers'>;
 }
 
 export interface ForwardQueueOptions {
@@ -325,8 +344,10 @@ export interface ForwardQueueOptions {
  * forward record, so the next start resumes it.
  */
 export class ForwardQueue {
-  /** Retries waiting for their time, with the body bytes each holds. */
-  private readonly timers = new Map<NodeJS.Timeout, number>();
+  /** Retries waiting for their time, with the job each will run. */
+  private readonly timers = new Map<NodeJS.Timeout, ForwardJob>();
+  /** Jobs in flight. */
+  private readonly runningJobs = new Set<ForwardJob>();
   /** Jobs waiting for a slot: a FIFO read from `head` (Array#shift would copy a long backlog each time). */
   private waiting: ForwardJob[] = [];
   private head = 0;
@@ -373,9 +394,9 @@ export class ForwardQueue {
    */
   async stop(graceMs: number): Promise<void> {
     this.stopped = true;
-    for (const [timer, bytes] of this.timers) {
+    for (const [timer, job] of this.timers) {
       clearTimeout(timer);
-      this.held -= bytes;
+      this.held -= job.body.length;
     }
     this.timers.clear();
     if (this.running > 0) {
@@ -388,6 +409,28 @@ export class ForwardQueue {
     this.head = 0;
   }
 
+  /**
+   * What the queue holds of delivery `key` for `url`: 'retry' (a retry is scheduled), 'queued'
+   * (in flight or waiting for a slot), or undefined. A scheduled retry is cancelled when
+   * `cancelRetry` is set, so that a resend asked for meanwhile replaces it instead of adding a
+   * second send. Looked up only on a user's resend: a scan is fine.
+   */
+  holds(key: string, url: URL, cancelRetry = false): 'retry' | 'queued' | undefined {
+    const same = (job: ForwardJob) => job.key === key && job.url.href === url.href;
+    for (const job of this.runningJobs) if (same(job)) return 'queued';
+    for (let i = this.head; i < this.waiting.length; i++) if (same(this.waiting[i]!)) return 'queued';
+    for (const [timer, job] of this.timers) {
+      if (!same(job)) continue;
+      if (cancelRetry) {
+        clearTimeout(timer);
+        this.timers.delete(timer);
+        this.held -= job.body.length;
+      }
+      return 'retry';
+    }
+    return undefined;
+  }
+
   /** Settles once no attempt is in flight. */
   async idle(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
@@ -395,8 +438,10 @@ export class ForwardQueue {
 
   private start(job: ForwardJob): void {
     this.running += 1;
+    this.runningJobs.add(job);
     const run = this.run(job).finally(() => {
       this.inFlight.delete(run);
+      this.runningJobs.delete(job);
       this.running -= 1;
       this.next();
     });
@@ -425,19 +470,28 @@ export class ForwardQueue {
   private async run(job: ForwardJob): Promise<void> {
     const attempt = job.attempt;
     const at = this.options.now();
-    const result = await this.options.sender.send(job.url, job.headers, job.body);
+    const prepared = job.prepare?.(attempt);
+    const result = await this.options.sender.send(job.url, prepared?.headers ?? job.headers, job.body);
     let nextAttemptAt: number | undefined;
     if (!result.ok && result.retryable && !this.stopped) {
       const delay = retryDelay(this.options.retry, attempt);
       nextAttemptAt = this.options.now() + delay;
+      const retry = { ...job, attempt: attempt + 1 };
       const timer = setTimeout(() => {
         this.timers.delete(timer);
-        if (!this.stopped) this.schedule({ ...job, attempt: attempt + 1 });
+        if (!this.stopped) this.schedule(retry);
       }, delay);
-      this.timers.set(timer, job.body.length);
+      this.timers.set(timer, retry);
     } else {
       this.held -= job.body.length;
     }
-    this.options.onAttempt({ job, attempt, at, result, nextAttemptAt });
+    const report: AttemptReport = { job, attempt, at, result, nextAttemptAt };
+    if (prepared) {
+      const { headers: _headers, ...sent } = prepared;
+      report.sent = sent;
+    }
+    // Its outcome is known: a resend asked for from here on is a new send, not this one.
+    this.runningJobs.delete(job);
+    this.options.onAttempt(report);
   }
 }

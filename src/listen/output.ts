@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { ListenEvent } from './events.js';
+import { TOKEN_EXPIRED_WORDS, refusalWords } from './forward-notes.js';
 
 /**
  * The two non-interactive consumers of a session's events: NDJSON for scripts and CI, and plain
@@ -64,6 +65,7 @@ export function formatEventLine(event: ListenEvent): string | undefined {
     case 'ready':
       return [
         `${time}  listening on ${event.url}`,
+        ...(event.publicUrl ? [`          public URL ${event.publicUrl}`] : []),
         ...(event.forwardTargets.length > 0 ? [`          forwarding to ${event.forwardTargets.join(', ')}`] : []),
         ...(event.journal ? [`          journal ${event.journal}`] : []),
       ].join('\n');
@@ -80,15 +82,21 @@ export function formatEventLine(event: ListenEvent): string | undefined {
     case 'resumed':
       return `${time}  ${seq}  ${what(event.eventType, event.webhookId)}  resumed from the journal (received ${new Date(event.receivedAt).toISOString()})`;
     case 'forwarded':
-      return `${time}  ${seq}  → ${event.target}  ${event.status}  ${event.latencyMs} ms${event.attempt > 1 ? `  (attempt ${event.attempt})` : ''}`;
+      return `${time}  ${seq}  → ${event.target}  ${event.status}  ${event.latencyMs} ms${event.attempt > 1 ? `  (attempt ${event.attempt})` : ''}${signingWords(event)}`;
     case 'forward_failed': {
       const answer = event.status !== undefined ? `${event.status}` : (event.error ?? 'failed');
       const retry = event.nextAttemptAt !== undefined ? `, retry in ${Math.max(0, Math.round((event.nextAttemptAt - event.at) / 1000))} s` : ', not retried';
-      return `${time}  ${seq}  → ${event.target}  ${answer}  (attempt ${event.attempt}${retry})`;
+      const cause = event.refusedFor ? `: ${refusalWords(event.refusedFor)}` : '';
+      return `${time}  ${seq}  → ${event.target}  ${answer}  (attempt ${event.attempt}${retry})${signingWords(event)}${cause}`;
     }
     case 'warning':
       return `${time}  warning: ${event.message}`;
     case 'stopped':
       return `${time}  stopped (${event.reason})`;
   }
+}
+
+function signingWords(event: { signature?: 'as_received' | 'resigned'; tokenExpired?: boolean }): string {
+  if (event.tokenExpired) return `  ${TOKEN_EXPIRED_WORDS}`;
+  return event.signature === 'resigned' ? '  re-signed' : '';
 }

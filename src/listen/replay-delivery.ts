@@ -127,7 +127,7 @@ export async function runReplayDelivery(options: ReplayDeliveryOptions, deps: De
     agent.destroy();
   }
   printer.summary(results);
-  const failure = judgeRun(results, options.target.url, deps.signal);
+  const failure = judgeRun(results, options.target.url, deps.signal, options.resign ? { scheme: 'static' } : { scheme: 'as_recorded' });
   if (failure) throw failure;
   return results;
 }

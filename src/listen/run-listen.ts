@@ -25,6 +25,7 @@ import { LISTEN_DEFAULTS, startListenSession, type ListenSessionOptions } from '
 import type { ListenSession } from './session-types.js';
 import { AUDIENCE_WARNING, loadJwksFile, untilAborted, withAudienceNote } from './start-up.js';
 import { createListenVerifier } from './verification.js';
+import type { TunnelSettings } from '../tunnel/tools.js';
 
 export interface ListenOptions {
   host: string;
@@ -38,7 +39,8 @@ export interface ListenOptions {
   secretEnv: string[];
   jwksUrl?: string;
   jwksFile?: string;
-  audience?: string;
+  /** --audience values: a dynamic delivery's aud must be one of them; empty: not checked. */
+  audience: string[];
   toleranceSec: number;
   forward: Target[];
   routes: Route[];
@@ -47,6 +49,8 @@ export interface ListenOptions {
   forwardTimeoutMs: number;
   /** Accept the app's untrusted TLS certificate (--insecure). */
   forwardInsecure?: boolean;
+  /** --forward-as-received: never re-sign a forward that waited. */
+  forwardAsReceived?: boolean;
   retry: RetryPolicy;
   maxBodyBytes: number;
   /** false: --no-journal. */
@@ -55,6 +59,8 @@ export interface ListenOptions {
   quiet: boolean;
   readyFile?: string;
   publicUrl?: URL;
+  /** --tunnel / --tunnel-command: start a tunnel to the port and use its URL as the public URL. */
+  tunnel?: TunnelSettings;
   globals: GlobalOptions;
   /** Who owns temporary --public-url webhooks (this host and process). */
   owner: TempWebhookOwner;
@@ -106,7 +112,7 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
   const keys = await starting(keySource(options, deps));
   // Named webhooks, or by default every stored one unless secrets were given.
   const named = options.webhookIds.length > 0 ? options.webhookIds : undefined;
-  const needsStore = named !== undefined || (explicit.length === 0 && !options.publicUrl);
+  const needsStore = named !== undefined || (explicit.length === 0 && !options.publicUrl && !options.tunnel);
 
   let store: SecretStore | undefined;
   let stored: SecretCandidate[] = [];
@@ -128,6 +134,7 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
 
   let temp: TempWebhook | undefined;
   let cleanupApi: WebhookApi | undefined;
+  let tunnel: Awaited<ReturnType<typeof import('../tunnel/run-tunnel.js').prepareTunnel>> | undefined;
   const printer = choosePrinter(options, deps, frontEnd);
   let session: ListenSession | undefined;
   let readyFileWritten = false;
@@ -142,7 +149,15 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
       // Not raced: the webhook must be known to be deleted. The finally below deletes it.
       if (deps.signal.aborted) throw new InterruptedError('stopped while listen was starting', { hint: 'Nothing is listening; run the command again to start it.' });
     }
+    if (options.tunnel) {
+      const { prepareTunnel } = await import('../tunnel/run-tunnel.js');
+      // Checked before the port opens: a missing tool or API key fails at once, creating nothing.
+      tunnel = await starting(prepareTunnel(options.tunnel, options, deps, stderr));
+      cleanupApi = tunnel.cleanupApi;
+    }
 
+    // With --tunnel the temporary webhook (and its secret) comes once the tunnel is up: the
+    // verifier reads these arrays at each delivery, so the secret is pushed into them then.
     const tempCandidates: SecretCandidate[] = temp ? [{ secret: temp.secret, label: temp.webhook.id }] : [];
     const candidates = [...explicit, ...stored, ...tempCandidates];
     if (candidates.length === 0 && needsStore) {
@@ -163,7 +178,7 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
       toleranceSec: options.toleranceSec,
       now,
     });
-    const noted = options.audience === undefined ? withAudienceNote(verifier, () => warnAudience?.()) : verifier;
+    const noted = options.audience.length === 0 ? withAudienceNote(verifier, () => warnAudience?.()) : verifier;
     const relayModule = options.relay ? await import('../relay/client.js') : undefined;
     const relayClock = relayModule?.createRelayClock();
     // A relayed delivery may have waited at the relay while this laptop slept: its freshness is
@@ -188,6 +203,8 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
       extraHeaders: options.extraHeaders,
       forwardTimeoutMs: options.forwardTimeoutMs,
       forwardInsecure: options.forwardInsecure,
+      forwardAsReceived: options.forwardAsReceived,
+      signingSecrets: verifier.signingSecrets,
       forwardConcurrency: LISTEN_DEFAULTS.forwardConcurrency,
       retry: options.retry,
       journal:
@@ -206,21 +223,33 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
       resume: LISTEN_DEFAULTS.resume,
       stopGraceMs: LISTEN_DEFAULTS.stopGraceMs,
       journalOwner: { host: options.owner.host, pid: options.owner.pid, isProcessAlive: options.isProcessAlive },
+      ...(options.publicUrl ? { beforeReady: async () => ({ publicUrl: options.publicUrl!.href }) } : {}),
+      ...(tunnel
+        ? {
+            intercept: tunnel.intercept,
+            beforeReady: async (url: string) => {
+              const up = await tunnel!.start(url, (message) => session?.warn(message));
+              temp = up.temp;
+              const candidate = { secret: up.temp.secret, label: up.temp.webhook.id };
+              tempCandidates.push(candidate);
+              candidates.push(candidate);
+              return { publicUrl: up.publicUrl, webhookIds: [up.temp.webhook.id] };
+            },
+          }
+        : {}),
     };
     const started = await starting(startListenSession(sessionOptions, deps), (late) => late.stop('interrupted while starting'));
     session = started;
     const running = session;
     const warn = (message: string) => running.warn(message);
-    if (options.audience === undefined) {
-      // An explicit JWKS means dynamic deliveries are expected: say it at start. With Google's
-      // default JWKS most sessions are static-only, so it is said at the first dynamic delivery.
-      if (options.jwksUrl !== undefined || options.jwksFile !== undefined) warn(AUDIENCE_WARNING);
-      else warnAudience = () => warn(AUDIENCE_WARNING);
-    }
+    // Said once, when the first dynamic delivery is accepted unchecked (a warning event: the live
+    // view and NDJSON both show it), not at start: most sessions never see a dynamic delivery.
+    if (options.audience.length === 0) warnAudience = () => warn(AUDIENCE_WARNING);
 
     // The ready file exists before the `ready` record is printed: a script may watch either.
     if (options.readyFile) {
-      await writeAtomically(options.readyFile, `${running.url}\n`, deps.random.bytes(4).toString('hex'));
+      const publicUrl = tunnel?.publicUrl() ?? options.publicUrl?.href;
+      await writeAtomically(options.readyFile, `${running.url}\n${publicUrl ? `${publicUrl}\n` : ''}`, deps.random.bytes(4).toString('hex'));
       readyFileWritten = true;
     }
     if (printer) {
@@ -229,7 +258,7 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
       running.on((event: ListenEvent) => printer.write(event));
     }
     if (options.json || !deps.io.stdout.isTTY) stderr(`listening on ${running.url}`);
-    if (temp) stderr(`Gemini delivers to ${options.publicUrl!.href} → your tunnel → ${running.url}`);
+    if (temp && options.publicUrl) stderr(`Gemini delivers to ${options.publicUrl.href} → your tunnel → ${running.url}`);
     await frontEnd.onListening?.(running);
     if (relayModule && relayClock && options.relay && relayToken !== undefined) {
       relayClient = relayModule.startRelayClient({
@@ -275,6 +304,8 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
         );
       }
     }
+    // After the webhook is gone: nothing should still be sent to the tunnel's URL.
+    await tunnel?.stop();
   }
 }
 
@@ -317,6 +348,26 @@ async function setUpPublicUrl(
   deps: Deps,
   stderr: (line: string) => void,
 ): Promise<{ temp: TempWebhook; cleanupApi: WebhookApi }> {
+  const [{ api, cleanupApi }, { createTempWebhook }] = await Promise.all([connectForTempWebhook(options, deps, stderr), import('./public-url.js')]);
+  const temp = await createTempWebhook(api, {
+    publicUrl: options.publicUrl!,
+    events: options.events,
+    owner: options.owner,
+    now: deps.clock.now(),
+  });
+  stderr(`created the temporary webhook ${temp.webhook.id} (${temp.webhook.name}) for ${temp.webhook.uri}; it is deleted when listen stops`);
+  return { temp, cleanupApi };
+}
+
+/**
+ * The API clients a temporary webhook needs (the API key is required: a missing one fails here,
+ * before anything is created), after removing the temporary webhooks earlier listens left behind.
+ */
+export async function connectForTempWebhook(
+  options: Pick<ListenOptions, 'globals' | 'owner' | 'isProcessAlive'>,
+  deps: Deps,
+  stderr: (line: string) => void,
+): Promise<{ api: WebhookApi; cleanupApi: WebhookApi }> {
   const [{ resolveApiKey }, { createWebhookApi }, publicUrl] = await Promise.all([
     import('../api/credentials.js'),
     import('../api/client.js'),
@@ -330,14 +381,7 @@ async function setUpPublicUrl(
 
   const removed = await publicUrl.removeLeftoverWebhooks(api, options.owner, options.isProcessAlive);
   for (const webhook of removed) stderr(`removed ${webhook.id} (${webhook.name}), a temporary webhook left behind by an earlier listen`);
-  const temp = await publicUrl.createTempWebhook(api, {
-    publicUrl: options.publicUrl!,
-    events: options.events,
-    owner: options.owner,
-    now: deps.clock.now(),
-  });
-  stderr(`created the temporary webhook ${temp.webhook.id} (${temp.webhook.name}) for ${temp.webhook.uri}; it is deleted when listen stops`);
-  return { temp, cleanupApi };
+  return { api, cleanupApi };
 }
 
 /** Writes to a temporary name in the same folder, then renames: a reader sees all of it or nothing. */

@@ -69,7 +69,18 @@ export interface ForwardAttempt {
   latencyMs: number;
   /** The first bytes of the app's answer, as text. */
   responseStart?: string;
+  /** How the signature headers went out (absent: as received, before re-signing existed or was possible). */
+  signature?: 'as_received' | 'resigned';
+  /** The webhook-timestamp sent with this attempt. */
+  timestamp?: string;
+  /** A dynamic delivery whose JWT had expired when this attempt was sent: it cannot be re-signed, so the app will likely refuse it. */
+  tokenExpired?: boolean;
+  /** A 4xx answer that names the timestamp or the signature: what the app refused. */
+  refusedFor?: RefusalCause;
 }
+
+/** What an app's 4xx answer points at, when it says. */
+export type RefusalCause = 'timestamp' | 'signature';
 
 export interface DeliveryDetails {
   seq: number;

@@ -6,7 +6,17 @@ import type { Deps } from '../deps.js';
 import { GemwhError, NotFoundError, UsageError } from '../errors.js';
 import type { HeaderBag, Rejected, Verdict } from '../core/verdict.js';
 import type { ListenEvent, ReadyEvent, RejectedEvent } from './events.js';
-import { ForwardQueue, createHttpSender, forwardHeaders, type AttemptReport, type HeaderPairs, type HttpSender, type RetryPolicy } from './forwarder.js';
+import { sign } from '../core/standard-webhooks.js';
+import {
+  ForwardQueue,
+  createHttpSender,
+  forwardHeaders,
+  type AttemptReport,
+  type HeaderPairs,
+  type HttpSender,
+  type PreparedSend,
+  type RetryPolicy,
+} from './forwarder.js';
 import { JOURNAL_FORMAT_VERSION, Journal, encodeBody, decodeBody, type JournalDeliveryRecord, type JournalOptions } from './journal.js';
 import { makeJournalFolder } from './journal-check.js';
 import { lockJournal, type JournalLock, type LockOwner } from './journal-lock.js';
@@ -24,6 +34,7 @@ import {
   type ReceiverLimits,
 } from './receiver.js';
 import { createRouter, describeTargets, hasTargets, type RoutingOptions } from './routing.js';
+import { TOKEN_EXPIRED_WORDS, refusalCause } from './forward-notes.js';
 import { DELIVERY_DETAILS_KEPT, type DeliveryDetails, type ForwardAttempt, type ListenSession } from './session-types.js';
 
 /** Checks one delivery. Static and dynamic verification (and the JWKS behind it) hide behind this. */
@@ -58,6 +69,21 @@ export interface ListenSessionOptions extends RoutingOptions, ReceiverLimits {
   forwardBacklogBytes?: number;
   /** Who locks the journal against a second listener (the CLI passes its process); no lock without. */
   journalOwner?: LockOwner;
+  /** Answers requests that are not deliveries (a tunnel's reachability probe) before anything else sees them. */
+  intercept?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /**
+   * Runs once the port is open, before `ready`: e.g. a tunnel started towards the port. What it
+   * returns goes into `ready`; when it throws, the session closes and the start fails with it.
+   */
+  beforeReady?: (url: string) => Promise<Pick<ReadyEvent, 'publicUrl'> & { webhookIds?: string[] }>;
+  /**
+   * The currently valid secrets of the webhook a static delivery was verified with (by its
+   * matched label): a forward that waited (a retry, a resend, a resumed or parked one) is signed
+   * afresh with them, so an app that checks the timestamp still takes it. Without: as received.
+   */
+  signingSecrets?: (matchedLabel: string, delivery?: { body: Buffer; headers: HeaderPairs }) => readonly string[];
+  /** --forward-as-received: every attempt carries the headers as received, even when re-signing is possible. */
+  forwardAsReceived?: boolean;
 }
 
 export const LISTEN_DEFAULTS = {
@@ -89,7 +115,16 @@ interface DeliveryState {
   forwardable: boolean;
   /** Attempts made so far per target URL, so that retries and resends count on; made on the first forward. */
   attempts?: Map<string, number>;
+  /** How the delivery was signed, for signing a forward that waited afresh (or saying why it cannot be). */
+  signing?: DeliverySigning;
+  /** Forwarded after waiting (resumed from the journal, or parked and read back): even its first attempt is re-signed. */
+  waited?: boolean;
 }
+
+type DeliverySigning =
+  | { scheme: 'static'; matchedLabel: string }
+  /** Epoch ms when the JWT expires, when it says. */
+  | { scheme: 'dynamic'; expiresAt?: number };
 
 interface SeenId {
   key: string;
@@ -200,22 +235,10 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
     return journal.append(record);
   }
 
-  function journalForward(report: AttemptReport, final: boolean): void {
-    journalAppend({
-      kind: 'forward',
-      v: JOURNAL_FORMAT_VERSION,
-      key: report.job.key,
-      webhookId: report.job.webhookId,
-      target: report.job.url.href,
-      attempt: report.attempt,
-      at: report.at,
-      ok: report.result.ok,
-      status: report.result.status,
-      error: report.result.error,
-      latencyMs: report.result.latencyMs,
-      responseStart: report.result.responseStart,
-      final,
-    }).catch((error: unknown) => journalFailed(error));
+  function journalForward(job: AttemptReport['job'], attempt: ForwardAttempt, final: boolean): void {
+    journalAppend({ kind: 'forward', v: JOURNAL_FORMAT_VERSION, key: job.key, webhookId: job.webhookId, ...attempt, final }).catch((error: unknown) =>
+      journalFailed(error),
+    );
   }
 
   function journalFailed(error: unknown): void {
@@ -239,7 +262,6 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
         const { result } = report;
         // An attempt cut short by stop() is not final: the next start resumes it.
         const final = result.ok || !result.retryable;
-        journalForward(report, final);
         const attempt: ForwardAttempt = {
           target: report.job.url.href,
           attempt: report.attempt,
@@ -249,7 +271,11 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
           error: result.error,
           latencyMs: result.latencyMs,
           responseStart: result.responseStart,
+          ...report.sent,
         };
+        const refusedFor = result.ok ? undefined : refusalCause(result.status, result.responseStart);
+        if (refusedFor) attempt.refusedFor = refusedFor;
+        journalForward(report.job, attempt, final);
         const state = deliveries.get(report.job.seq);
         if (state) {
           state.details.forwards.push(attempt);
@@ -269,6 +295,7 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
             status: result.status!,
             latencyMs: result.latencyMs,
             responseStart: result.responseStart ?? '',
+            ...signingNote(attempt),
           });
         } else {
           emit({
@@ -282,6 +309,8 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
             latencyMs: result.latencyMs,
             responseStart: result.responseStart,
             nextAttemptAt: report.nextAttemptAt,
+            ...signingNote(attempt),
+            ...(refusedFor ? { refusedFor } : {}),
           });
         }
       },
@@ -405,8 +434,39 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
       const attempts = (state.attempts ??= new Map());
       const attempt = (attempts.get(url.href) ?? 0) + 1;
       attempts.set(url.href, attempt);
-      queue.enqueue({ key: state.key, seq: state.details.seq, webhookId: state.details.webhookId, url, headers, body: state.body, attempt });
+      queue.enqueue({
+        key: state.key,
+        seq: state.details.seq,
+        webhookId: state.details.webhookId,
+        url,
+        headers,
+        body: state.body,
+        attempt,
+        prepare: (n) => prepareAttempt(state, headers, n),
+      });
     }
+  }
+
+  /**
+   * The headers of one forward attempt. A static delivery that waited (any attempt after the
+   * first, or one resumed or read back from the backlog) gets a fresh webhook-timestamp and one
+   * v1 signature per valid secret, as Gemini signs its own retries: an app that checks the
+   * timestamp would otherwise refuse it for good once it is older than its tolerance.
+   */
+  function prepareAttempt(state: DeliveryState, headers: HeaderPairs, attempt: number): PreparedSend {
+    const signing = state.signing;
+    if (signing?.scheme === 'dynamic') {
+      return signing.expiresAt !== undefined && signing.expiresAt <= now() ? { headers, tokenExpired: true } : { headers };
+    }
+    const asReceived: PreparedSend = { headers, signature: 'as_received', timestamp: headerValue(headers, 'webhook-timestamp') };
+    if (signing === undefined || options.forwardAsReceived || (attempt === 1 && !state.waited)) return asReceived;
+    const webhookId = headerValue(headers, 'webhook-id');
+    // Resumed deliveries were verified by another run: let the verifier find their webhook again if need be.
+    const secrets = options.signingSecrets?.(signing.matchedLabel, state.waited ? { body: state.body, headers } : undefined) ?? [];
+    if (webhookId === undefined || secrets.length === 0) return asReceived;
+    const timestamp = String(Math.floor(now() / 1000));
+    const signature = secrets.map((secret) => sign(webhookId, timestamp, state.body, secret)).join(' ');
+    return { headers: withSignature(headers, timestamp, signature), signature: 'resigned', timestamp };
   }
 
   // --- receiving ------------------------------------------------------------------------------
@@ -675,6 +735,10 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
       return;
     }
     const state = requestState(ctx, body, body.length, true, webhookId, eventType, 200, { kind: 'verified', verdict, willForward }, routed.hrefs.slice());
+    state.signing =
+      verdict.scheme === 'static'
+        ? { scheme: 'static', matchedLabel: verdict.matched.label }
+        : { scheme: 'dynamic', expiresAt: typeof verdict.claims.exp === 'number' ? verdict.claims.exp * 1000 : undefined };
     keep(state);
     sendOk(res, false);
     emit({ type: 'verified', at: now(), seq: mySeq, webhookId, eventType, scheme: verdict.scheme, matched, willForward });
@@ -682,6 +746,7 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
   }
 
   const server: Server = createServer(serverOptions(options), (req, res) => {
+    if (options.intercept?.(req, res)) return;
     const work = handle(req, res)
       .catch((error: unknown) => {
         warn(`internal error while handling a request: ${error instanceof Error ? error.message : String(error)}`);
@@ -778,18 +843,31 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
       if (!state.forwardable) throw new UsageError(`delivery #${wanted} was rejected, so it is not forwarded`);
       const urls = route(state.details.eventType, state.details.path, true);
       if (urls.length === 0) throw new UsageError('there is no forward target', { hint: 'Start listen with --forward TARGET (or --route).' });
+      // A forward already on its way (in flight or waiting for a slot) is not sent twice; one
+      // waiting for a retry is sent now instead of then.
+      const due = urls.filter((url) => queue?.holds(state.key, url, true) !== 'queued');
       // Asked for by the user, one delivery: never parked.
-      enqueueForwards(state, urls, forwardHeaders(state.details.headers, options.extraHeaders));
+      enqueueForwards(state, due, forwardHeaders(state.details.headers, options.extraHeaders));
     },
     stop,
   };
 
+  let extras: Awaited<ReturnType<NonNullable<ListenSessionOptions['beforeReady']>>> = {};
+  if (options.beforeReady) {
+    try {
+      extras = await options.beforeReady(url);
+    } catch (error) {
+      await stop('start-up failed');
+      throw error;
+    }
+  }
   emit({
     type: 'ready',
     at: now(),
     url,
+    ...(extras.publicUrl ? { publicUrl: extras.publicUrl } : {}),
     forwardTargets: describeTargets(options),
-    verifying: options.verifying,
+    verifying: extras.webhookIds ? { ...options.verifying, webhookIds: [...options.verifying.webhookIds, ...extras.webhookIds] } : options.verifying,
     journal: options.journal?.file,
   });
 
@@ -827,6 +905,7 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
     const headers = forwardHeaders(record.headers, options.extraHeaders);
     const kept = parkedSeq === undefined ? undefined : deliveries.get(parkedSeq);
     if (kept && kept.key === record.key) {
+      kept.waited = true;
       enqueueForwards(kept, urls, headers);
       return;
     }
@@ -838,6 +917,8 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
       bodyBytes: body.length,
       forwardable: true,
       attempts: new Map([...pending.targets].filter(([t]) => current.has(t))),
+      signing: journaledSigning(record),
+      waited: true,
       details: {
         seq: mySeq,
         receivedAt: record.at,
@@ -868,6 +949,41 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
       enqueueForwards(state, urls, headers);
     }
   }
+}
+
+/** How a journaled delivery was signed: the secret that matched (static), or when its JWT expires (dynamic). */
+function journaledSigning(record: JournalDeliveryRecord): DeliverySigning | undefined {
+  if (record.scheme === 'static') return record.matched ? { scheme: 'static', matchedLabel: record.matched.label } : undefined;
+  if (record.scheme !== 'dynamic') return undefined;
+  const token = record.headers.find(([name]) => name.toLowerCase() === 'webhook-signature')?.[1];
+  try {
+    const claims: unknown = JSON.parse(Buffer.from(token?.trim().split('.')[1] ?? '', 'base64url').toString('utf8'));
+    const exp = (claims as { exp?: unknown }).exp;
+    return { scheme: 'dynamic', expiresAt: typeof exp === 'number' ? exp * 1000 : undefined };
+  } catch {
+    return { scheme: 'dynamic' };
+  }
+}
+
+/** The signature note of a forward event: present only when it says something. */
+function signingNote(attempt: ForwardAttempt): { signature?: 'resigned'; tokenExpired?: true; note?: string } {
+  if (attempt.tokenExpired) return { tokenExpired: true, note: TOKEN_EXPIRED_WORDS };
+  return attempt.signature === 'resigned' ? { signature: 'resigned' } : {};
+}
+
+function headerValue(headers: HeaderPairs, lowerName: string): string | undefined {
+  for (const [name, value] of headers) if (name.length === lowerName.length && name.toLowerCase() === lowerName) return value;
+  return undefined;
+}
+
+/** The headers with webhook-timestamp and webhook-signature replaced in place (the order and the other headers kept). */
+function withSignature(headers: HeaderPairs, timestamp: string, signature: string): HeaderPairs {
+  return headers.map(([name, value]): [string, string] => {
+    const lower = name.toLowerCase();
+    if (lower === 'webhook-timestamp') return [name, timestamp];
+    if (lower === 'webhook-signature') return [name, signature];
+    return [name, value];
+  });
 }
 
 function single(value: string | string[] | undefined): string | undefined {

@@ -1,5 +1,6 @@
 import type { KeySource } from '../core/jwt.js';
 import type { SecretCandidate, Verdict } from '../core/verdict.js';
+import { verifyStatic } from '../core/standard-webhooks.js';
 import { verifyDelivery } from '../core/verify.js';
 import type { DeliveryVerifier } from './session.js';
 
@@ -14,13 +15,29 @@ export interface ListenVerifierOptions {
   reload?: () => Promise<readonly SecretCandidate[]>;
   reloadIntervalMs?: number;
   keys?: KeySource;
-  audience?: string;
+  /** Any one of them will do; empty or undefined: not checked. */
+  audience?: readonly string[];
   toleranceSec: number;
   /** Epoch ms. */
   now: () => number;
 }
 
-export function createListenVerifier(options: ListenVerifierOptions): DeliveryVerifier {
+/** The verifier, and the secrets a forward that waited is signed afresh with. */
+export type ListenVerifier = DeliveryVerifier & {
+  /**
+   * The currently valid secrets of the webhook whose secret (labelled `matchedLabel`) verified
+   * a delivery: Gemini signs with every valid secret of a webhook, and so does a re-signed forward.
+   */
+  signingSecrets(matchedLabel: string, delivery?: SignedDelivery): string[];
+};
+
+/** A delivery as received, for finding which of today's secrets signed it. */
+export interface SignedDelivery {
+  body: Buffer;
+  headers: ReadonlyArray<readonly [string, string]>;
+}
+
+export function createListenVerifier(options: ListenVerifierOptions): ListenVerifier {
   let secrets = options.secrets;
   let lastReload = -Infinity;
   const interval = options.reloadIntervalMs ?? 10_000;
@@ -51,7 +68,34 @@ export function createListenVerifier(options: ListenVerifierOptions): DeliveryVe
     return check(rawBody, headers, now);
   };
 
+  const signingSecrets = (matchedLabel: string, delivery?: SignedDelivery): string[] => {
+    const now = options.now();
+    const ofGroup = (group: string) =>
+      secrets.filter((c) => secretGroup(c.label) === group && (c.expiresAt === undefined || c.expiresAt > now)).map((c) => c.secret);
+    const found = ofGroup(secretGroup(matchedLabel));
+    if (found.length > 0 || !delivery) return found;
+    // A delivery journaled by an earlier run whose secrets were labelled otherwise (--secret
+    // then, --webhook now): the secret that still verifies it, at its own time, names the webhook.
+    const headers: Record<string, string> = {};
+    for (const [name, value] of delivery.headers) headers[name.toLowerCase()] = value;
+    const sentAt = Number(headers['webhook-timestamp']) * 1000;
+    if (!Number.isFinite(sentAt)) return [];
+    const verdict = verifyStatic({ rawBody: delivery.body, headers, secrets, now: sentAt });
+    return verdict.ok && verdict.scheme === 'static' ? ofGroup(secretGroup(verdict.matched.label)) : [];
+  };
   // Without a secret store to reload from, the verdict is final: no extra async step per delivery.
-  if (!options.reload) return ({ rawBody, headers, now }) => check(rawBody, headers, now);
-  return ({ rawBody, headers, now }) => check(rawBody, headers, now).then((verdict) => afterCheck(rawBody, headers, now, verdict));
+  const verify: DeliveryVerifier = !options.reload
+    ? ({ rawBody, headers, now }) => check(rawBody, headers, now)
+    : ({ rawBody, headers, now }) => check(rawBody, headers, now).then((verdict) => afterCheck(rawBody, headers, now, verdict));
+  return Object.assign(verify, { signingSecrets });
+}
+
+/**
+ * Which webhook a secret belongs to, from its label: a stored one is labelled with its webhook
+ * id (plus " (previous)" in its rotation grace period); secrets given as flags (--secret, --secret-env $NAME) are taken as one
+ * webhook's, as a user passes old and new together during a rotation.
+ */
+function secretGroup(label: string): string {
+  if (label.startsWith('--secret') || label.startsWith('$')) return 'flags';
+  return label.endsWith(' (previous)') ? label.slice(0, -' (previous)'.length) : label;
 }

@@ -85,8 +85,9 @@ export function formatWebhookDetails(row: WebhookRow, style: OutputStyle, storeL
     ['events', (webhook.subscribed_events ?? []).join(', ') || '-'],
     ['secrets', formatSigningSecrets(webhook, style)],
     ['local secret', local],
-    ['created', formatTime(webhook.create_time, style)],
-    ['updated', formatTime(webhook.update_time, style)],
+    // The live API was never seen to return these: shown only when a server sends them.
+    ...(webhook.create_time ? [['created', formatTime(webhook.create_time, style)] as [string, string]] : []),
+    ...(webhook.update_time ? [['updated', formatTime(webhook.update_time, style)] as [string, string]] : []),
   ];
   const columns: Array<Column<[string, string]>> = [
     { header: 'FIELD', value: (f) => f[0] },

@@ -1,5 +1,5 @@
 import { isGoogleApiRoot } from '../api/api-root.js';
-import { eventTypeInfo, parseEventList } from '../core/events.js';
+import { API_EVENT_TYPES, eventTypeInfo, parseEventList } from '../core/events.js';
 import type { Deps } from '../deps.js';
 import { UsageError } from '../errors.js';
 
@@ -25,8 +25,10 @@ export function parseWebhookUri(text: string, deps: Pick<Deps, 'io'>, options: {
 }
 
 /**
- * Event types for subscribed_events: names from the catalog, or (with allowUnknown) any
- * `a.b` name, since the API's enum is open. Types the API enum does not list get a warning.
+ * Event types for subscribed_events: the API's 7 enum values. The live API refuses anything else
+ * with a 400, the guide's `batch.cancelled` / `interaction.cancelled` included, so those are
+ * refused here with that explanation. --allow-unknown-events (allowUnknown) sends any `a.b` name
+ * anyway, with a warning, for types Google adds later.
  */
 export function parseSubscribedEvents(
   input: string | readonly string[],
@@ -38,11 +40,19 @@ export function parseSubscribedEvents(
   if (options.warn === false) return events;
   for (const type of events) {
     const info = eventTypeInfo(type);
-    if (!info) {
-      deps.io.stderr.write(`gemwh: warning: ${flag}: "${type}" is not a known event type; sending it anyway (--allow-unknown-events)\n`);
-    } else if (!info.inApiEnum) {
-      deps.io.stderr.write(`gemwh: warning: ${flag}: "${type}" is named in Gemini's guide but not in the API's enum; the API may reject it\n`);
+    if (info?.inApiEnum) continue;
+    if (info && !options.allowUnknown) {
+      throw new UsageError(
+        `${flag}: "${type}" cannot be subscribed to: the API accepts only its 7 event types and answers 400 to this one, ` +
+          'although the guide names it',
+        { hint: `Subscribe to: ${API_EVENT_TYPES.join(', ')}. (Whether a cancelled job sends an event to its own webhook_config URIs is not known.)` },
+      );
     }
+    deps.io.stderr.write(
+      info
+        ? `gemwh: warning: ${flag}: "${type}" was refused by the live API (it accepts only its 7 event types); sending it anyway (--allow-unknown-events)\n`
+        : `gemwh: warning: ${flag}: "${type}" is not a known event type; sending it anyway (--allow-unknown-events)\n`,
+    );
   }
   return events;
 }

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
+import { isUntrustedCertificate, PLAIN_HTTP_WORDS, speaksPlainHttp } from '../core/tls-errors.js';
 
 /**
  * One POST of exact bytes, the way a webhook sender does it: no redirects followed (a 3xx is an
@@ -10,7 +11,8 @@ import { performance } from 'node:perf_hooks';
 
 export const RESPONSE_START_BYTES = 1024;
 
-export type PostErrorKind = 'refused' | 'timeout' | 'dns' | 'tls' | 'reset' | 'aborted' | 'other';
+/** `tls`: the receiver's certificate is not trusted here; `plain_http`: an https:// URL for a plain-HTTP receiver. */
+export type PostErrorKind = 'refused' | 'timeout' | 'dns' | 'tls' | 'plain_http' | 'reset' | 'aborted' | 'other';
 
 export interface PostResult {
   /** Absent when no HTTP answer arrived. */
@@ -125,8 +127,11 @@ function classify(error: NodeJS.ErrnoException): { kind: PostErrorKind; message:
     case 'ETIMEDOUT':
       return { kind: 'timeout', message: detail };
     default:
-      if (error.code?.startsWith('ERR_TLS') || /certificate|SSL|TLS/i.test(error.message)) {
-        return { kind: 'tls', message: `TLS failed (${detail})` };
+      // Only an untrusted certificate is 'tls': its hint is --insecure, which cures nothing else.
+      if (speaksPlainHttp(error)) return { kind: 'plain_http', message: PLAIN_HTTP_WORDS };
+      if (isUntrustedCertificate(error)) return { kind: 'tls', message: `untrusted TLS certificate (${detail})` };
+      if (error.code?.startsWith('ERR_TLS') || error.code?.startsWith('ERR_SSL') || /certificate|SSL|TLS/i.test(error.message)) {
+        return { kind: 'other', message: `TLS failed (${detail})` };
       }
       return { kind: 'other', message: detail };
   }

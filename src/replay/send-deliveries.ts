@@ -1,5 +1,7 @@
 import type { Deps } from '../deps.js';
 import { CheckFailedError, type GemwhError, InterruptedError, NetworkError } from '../errors.js';
+import { plainHttpHint } from '../core/tls-errors.js';
+import { refusalCause } from '../listen/forward-notes.js';
 import { createAgent, postBytes, UNTRUSTED_CERTIFICATE_HINT, type PostResult } from './http-post.js';
 import type { PreparedDelivery } from './prepare-delivery.js';
 
@@ -88,7 +90,11 @@ function answeredAsExpected(expect: PreparedDelivery['expect'], result: PostResu
 }
 
 /** How the deliveries were signed, so the hint for a refused valid delivery names the right suspect. */
-export type RunSigning = { scheme: 'static' } | { scheme: 'dynamic'; audience: string };
+export type RunSigning =
+  | { scheme: 'static' }
+  | { scheme: 'dynamic'; audience: string }
+  /** `replay delivery` without --resign: the recorded headers, timestamp and all. */
+  | { scheme: 'as_recorded' };
 
 /** The error that ends the run, if any. Returned, not thrown, so the caller prints first. */
 export function judgeRun(
@@ -109,7 +115,11 @@ export function judgeRun(
           ? 'The receiver accepted the connection but did not answer in time; raise --timeout or check the receiver.'
           : first?.kind === 'tls'
             ? UNTRUSTED_CERTIFICATE_HINT
-            : 'Is the receiver running? Check the host and port given to --to.',
+            : first?.kind === 'plain_http'
+              ? plainHttpHint(url)
+              : first?.kind === 'dns'
+                ? 'Check the host name given to --to.'
+                : 'Is the receiver running? Check the host and port given to --to.',
     });
   }
   const problems: string[] = [];
@@ -126,8 +136,13 @@ export function judgeRun(
     if (validFailed.some((r) => r.kind === 'repeat')) {
       hints.push('A repeated webhook-id is a retry: acknowledge it with 2xx (and skip the work), or the sender keeps retrying.');
     }
+    const causes = new Set(validFailed.map((r) => refusalCause(r.result.status, r.result.responseStart)));
     hints.push(
-      signing.scheme === 'dynamic'
+      signing.scheme === 'as_recorded'
+        ? `They were sent as recorded, with the original webhook-timestamp and signature${causes.has('timestamp') ? ' (the receiver refused the timestamp)' : causes.has('signature') ? ' (the receiver refused the signature)' : ''}: ` +
+            'an app that checks the timestamp refuses a delivery older than its tolerance (5 minutes in Standard Webhooks libraries). ' +
+            'Add --resign (with --webhook ID or --secret) to sign them afresh with the current time.'
+        : signing.scheme === 'dynamic'
         ? // A JWT delivery has no shared secret: what can disagree is the key set and the audience.
           `Check that the receiver trusts gemwh's development JWKS (\`gemwh replay jwks\`) and expects aud "${signing.audience}" (set another with --audience), and that it hashes the raw body bytes for body_sha256.`
         : 'Check the secret the receiver verifies with, and that it verifies the raw body bytes.',

@@ -15,7 +15,7 @@ export function headerHeight(state: ListenUiState): number {
 
 export function Header({ state, theme }: HeaderProps) {
   const { info, counters } = state;
-  const title = state.stopped ? `stopped: ${state.stopped.reason}` : info ? `listening on ${info.url}` : 'starting…';
+  const title = state.stopped ? `stopped: ${state.stopped.reason}` : info ? `listening on ${info.url}${info.publicUrl ? ` via ${info.publicUrl}` : ''}` : 'starting…';
   const targets = info && info.forwardTargets.length > 0 ? `→ ${info.forwardTargets.join(', ')}` : '→ no forward target';
   const lastWarning = state.warnings[state.warnings.length - 1];
   const extras = extrasText(info);

@@ -1,4 +1,5 @@
 import type { DeliveryDetails } from '../listen/session-types.js';
+import { TOKEN_EXPIRED_WORDS, refusalWords } from '../listen/forward-notes.js';
 import { errorDetail, formatClock, formatMs, wrapLines, type Tone } from './format.js';
 
 /**
@@ -49,6 +50,9 @@ export function detailLines(details: DeliveryDetails, width: number): DetailLine
       attempt.ok ? 'ok' : 'bad',
       2,
     );
+    if (attempt.tokenExpired) add(TOKEN_EXPIRED_WORDS, 'warn', 4);
+    else if (attempt.signature === 'resigned') add(`re-signed: webhook-timestamp ${attempt.timestamp ?? ''}, a signature per current secret`.trimEnd(), 'dim', 4);
+    if (attempt.refusedFor) add(refusalWords(attempt.refusedFor), 'bad', 4);
     if (attempt.responseStart) add(attempt.responseStart, 'dim', 4);
   }
 

@@ -89,6 +89,7 @@ const SENDER_PHRASES: Array<[RegExp, string]> = [
   [/^host not found/, 'no such host'],
   [/^aborted: the listener is stopping/, 'stopped'],
   [/^untrusted TLS certificate/, 'untrusted certificate'],
+  [/^the target speaks plain HTTP/, 'plain HTTP: use http://'],
 ];
 
 function codeWords(error: string): string | undefined {
@@ -116,7 +117,8 @@ export function errorDetail(error: string | undefined): string {
 
 export function targetText(t: TargetForward): string {
   if (t.kind === 'ok') return `${t.status} ${formatMs(t.latencyMs)}`;
-  const what = t.status === undefined ? `✗ ${errorWords(t.error)}` : `✗ ${t.status} ${formatMs(t.latencyMs)}`;
+  const why = t.tokenExpired ? ' JWT expired' : t.refusedFor ? ` bad ${t.refusedFor}` : '';
+  const what = t.status === undefined ? `✗ ${errorWords(t.error)}` : `✗ ${t.status}${why || ` ${formatMs(t.latencyMs)}`}`;
   return t.retryInMs === undefined ? what : `${what}, retrying in ${formatDelay(t.retryInMs)}`;
 }
 

@@ -35,6 +35,10 @@ export type TargetForward =
       latencyMs: number;
       /** Delay until the next attempt, measured when the failure was reported; absent: given up. */
       retryInMs?: number;
+      /** What the app's 4xx answer says it refused. */
+      refusedFor?: 'timestamp' | 'signature';
+      /** A dynamic delivery sent after its JWT expired. */
+      tokenExpired?: boolean;
     };
 
 export type RowForward =
@@ -62,11 +66,11 @@ export interface Counters {
   verified: number;
   rejected: number;
   duplicates: number;
-  /** Successful forward attempts. */
+  /** Deliveries that reached their target (once each per target, however many attempts or resends it took). */
   forwarded: number;
-  /** Forwards that failed with no retry left. */
+  /** Deliveries whose forward failed with no retry left (and has not succeeded since). */
   failed: number;
-  /** Failed attempts that will be retried. */
+  /** Deliveries whose forward needed a retry. */
   retrying: number;
   /** Deliveries from an earlier run's journal forwarded again by this one. */
   resumed: number;
@@ -199,8 +203,11 @@ class Draft {
           forward: row.forward.kind === 'reported' ? row.forward : action.targets.length > 0 ? { kind: 'pending' } : { kind: 'none' },
         }));
         return;
-      case 'forwarded':
-        this.counters.forwarded++;
+      case 'forwarded': {
+        const before = this.targetBefore(action.seq, action.target);
+        // Counted per delivery: a resend of one that got through already is not a second one.
+        if (before?.kind !== 'ok') this.counters.forwarded++;
+        if (before?.kind === 'failed' && before.retryInMs === undefined) this.counters.failed = Math.max(0, this.counters.failed - 1);
         this.upsert(action.seq, action.at, (row) => ({
           ...row,
           forward: withTarget(row.forward, {
@@ -212,10 +219,19 @@ class Draft {
           }),
         }));
         return;
+      }
       case 'forward_failed': {
         const retryInMs = action.nextAttemptAt === undefined ? undefined : Math.max(0, action.nextAttemptAt - action.at);
-        if (retryInMs === undefined) this.counters.failed++;
-        else this.counters.retrying++;
+        const before = this.targetBefore(action.seq, action.target);
+        const givenUpBefore = before?.kind === 'failed' && before.retryInMs === undefined;
+        if (retryInMs === undefined) {
+          if (!givenUpBefore) this.counters.failed++;
+        } else if (before?.kind !== 'failed') {
+          this.counters.retrying++;
+        } else if (givenUpBefore) {
+          // A resend of a failed delivery is being retried: it no longer counts as given up.
+          this.counters.failed = Math.max(0, this.counters.failed - 1);
+        }
         this.upsert(action.seq, action.at, (row) => ({
           ...row,
           forward: withTarget(row.forward, {
@@ -226,6 +242,8 @@ class Draft {
             ...(action.status === undefined ? {} : { status: action.status }),
             ...(action.error === undefined ? {} : { error: action.error }),
             ...(retryInMs === undefined ? {} : { retryInMs }),
+            ...(action.refusedFor === undefined ? {} : { refusedFor: action.refusedFor }),
+            ...(action.tokenExpired ? { tokenExpired: true } : {}),
           }),
         }));
         return;
@@ -287,6 +305,13 @@ class Draft {
     if (current[index] === eventType) return;
     const types = (this.eventTypes ??= [...this.base.eventTypes]);
     types.splice(index, 0, eventType);
+  }
+
+  /** The latest word about this delivery's forward to `target`, while its row is kept. */
+  private targetBefore(seq: number, target: string): TargetForward | undefined {
+    const rows = this.rows ?? this.base.rows;
+    const row = rows[indexOfSeq(rows, seq)];
+    return row?.forward.kind === 'reported' ? row.forward.targets.find((t) => t.target === target) : undefined;
   }
 
   private mutableRows(): DeliveryRow[] {

@@ -24,8 +24,9 @@ describe('resolveApiRoot', () => {
 });
 
 describe('resolveApiVersion', () => {
-  it('defaults to v1beta and allows only one path segment', () => {
-    expect(resolveApiVersion()).toBe('v1beta');
+  it('defaults to v1 (as @google/genai 3.1+ and the guide) and allows only one path segment', () => {
+    expect(resolveApiVersion()).toBe('v1');
+    expect(resolveApiVersion('v1beta')).toBe('v1beta');
     expect(resolveApiVersion('v1')).toBe('v1');
     expect(() => resolveApiVersion('v1/../x')).toThrow(UsageError);
   });

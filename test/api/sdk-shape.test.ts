@@ -9,6 +9,8 @@ import { startRecordingServer, type RecordedRequest, type RecordingServer } from
  * gemwh's client puts the same requests on the wire as the SDK does.
  */
 
+const API_VERSIONS = ['v1', 'v1beta'] as const;
+
 const input = { uri: 'https://hooks.example.com/gemini', subscribed_events: ['batch.succeeded', 'interaction.completed'] };
 
 describe('@google/genai against the emulator', () => {
@@ -20,8 +22,9 @@ describe('@google/genai against the emulator', () => {
     await emulator.stop();
   });
 
-  it('succeeds on all seven ai.webhooks methods', async () => {
-    const ai = new GoogleGenAI({ apiKey: TEST_API_KEY, httpOptions: { baseUrl: emulator.url } });
+  // @google/genai 2.x talks to /v1beta by default, 3.1+ to /v1: the emulator serves both.
+  it.each(API_VERSIONS)('succeeds on all seven ai.webhooks methods under /%s', async (apiVersion) => {
+    const ai = new GoogleGenAI({ apiKey: TEST_API_KEY, httpOptions: { baseUrl: emulator.url, apiVersion } });
     const created = await ai.webhooks.create({ ...input, name: 'sdk' });
     expect(created.id).toMatch(/^[a-z0-9]{36}$/);
     expect(created.new_signing_secret).toMatch(/^whsec_/);
@@ -45,6 +48,7 @@ describe('@google/genai against the emulator', () => {
 
     await ai.webhooks.delete(created.id!);
     await expect(ai.webhooks.get(created.id!)).rejects.toThrow();
+    expect(emulator.store.records()).toEqual([]);
   });
 });
 
@@ -84,10 +88,10 @@ describe('gemwh client and @google/genai send the same requests', () => {
     await recorder.close();
   });
 
-  it('for every operation: method, path, query, JSON body and x-goog-api-key', async () => {
+  it.each(API_VERSIONS)('for every operation under /%s: method, path, query, JSON body and x-goog-api-key', async (apiVersion) => {
     const key = 'same-key-for-both';
-    const ours = createWebhookApi({ apiKey: key, apiRoot: recorder.url });
-    const ai = new GoogleGenAI({ apiKey: key, httpOptions: { baseUrl: recorder.url } });
+    const ours = createWebhookApi({ apiKey: key, apiRoot: recorder.url, apiVersion });
+    const ai = new GoogleGenAI({ apiKey: key, httpOptions: { baseUrl: recorder.url, apiVersion } });
 
     const scenario: Array<{ label: string; gemwh: () => Promise<unknown>; sdk: () => Promise<unknown> }> = [
       { label: 'create', gemwh: () => ours.create({ ...input, name: 'n' }), sdk: () => ai.webhooks.create({ ...input, name: 'n' }) },
@@ -132,6 +136,13 @@ describe('gemwh client and @google/genai send the same requests', () => {
       expect(mine, step.label).toEqual(theirs);
       expect(mine!.apiKey, step.label).toBe(key);
       expect(mine!.jsonContentType, step.label).toBe(true);
+      expect(mine!.path.startsWith(`/${apiVersion}/webhooks`), step.label).toBe(true);
     }
+  });
+
+  it('uses /v1 when no version is given, as @google/genai 3.1+ does', async () => {
+    const before = recorder.requests.length;
+    await createWebhookApi({ apiKey: 'k', apiRoot: recorder.url }).list();
+    expect(toWire(recorder.requests[before]!).path).toBe('/v1/webhooks');
   });
 });

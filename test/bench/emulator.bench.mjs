@@ -55,7 +55,7 @@ const sample = await (async () => {
   return emulator.deliveries.attempts().at(-1);
 })();
 if (sample?.outcome !== 'delivered') throw new Error(`the sink did not accept the emulator's delivery: ${JSON.stringify(sample)}`);
-const rawBody = JSON.stringify({ type: 'batch.succeeded', version: 'v1', timestamp: '2026-05-04T12:00:00Z', data: { id: 'batch_123456', output_file_uri: 'gs://my-bucket/results.jsonl' } });
+const rawBody = JSON.stringify({ type: 'batch.succeeded', version: 'v1', timestamp: '2026-05-04T12:00:00Z', data: { id: 'batches/123456', output_file_uri: 'gs://my-bucket/results.jsonl' } });
 const rawHeaders = {
   'content-type': 'application/json',
   'webhook-id': 'msg_p5jXN8AQM9LWM0D4loKWxJek',

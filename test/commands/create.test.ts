@@ -75,11 +75,26 @@ describe('gemwh create', () => {
     expect(session.emulator.store.list({}).webhooks?.length ?? 0).toBe(before);
   });
 
-  it('passes unknown event types through with --allow-unknown-events, with a warning', async () => {
-    const result = await session.run(['create', '--uri', 'https://hooks.example.com/f', '--events', 'model.tuned', '--allow-unknown-events', '--json']);
-    expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout).subscribed_events).toEqual(['model.tuned']);
+  it('sends unknown event types with --allow-unknown-events, with a warning, and reports the API refusing them', async () => {
+    const result = await session.run(['create', '--uri', 'https://hooks.example.com/f', '--events', 'model.tuned', '--allow-unknown-events']);
     expect(result.stderr).toMatch(/warning: --events: "model.tuned" is not a known event type/);
+    // The emulator is as strict as the live API: outside the 7 values, a 400 that lists them.
+    expect(result.code).toBe(ExitCode.API);
+    expect(result.stderr).toMatch(/Allowed values: batch\.succeeded, .*video\.generated/);
+  });
+
+  it('refuses the guide-only cancelled types before sending anything, saying the API refuses them', async () => {
+    const before = session.emulator.store.records().length;
+    for (const type of ['batch.cancelled', 'interaction.cancelled']) {
+      const result = await session.run(['create', '--uri', 'https://hooks.example.com/c', '--events', `batch.succeeded,${type}`]);
+      expect(result.code).toBe(ExitCode.USAGE);
+      expect(result.stderr).toContain(`--events: "${type}" cannot be subscribed to: the API accepts only its 7 event types`);
+      expect(result.stderr).toMatch(/Subscribe to: batch\.succeeded, batch\.expired/);
+    }
+    expect(session.emulator.store.records()).toHaveLength(before);
+    const forced = await session.run(['create', '--uri', 'https://hooks.example.com/c', '--events', 'batch.cancelled', '--allow-unknown-events']);
+    expect(forced.stderr).toMatch(/warning: --events: "batch.cancelled" was refused by the live API/);
+    expect(forced.code).toBe(ExitCode.API);
   });
 
   it('refuses a uri that is not an http(s) URL', async () => {

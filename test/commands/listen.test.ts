@@ -311,21 +311,37 @@ describe('gemwh listen: --jwks-file is read at start', () => {
 });
 
 describe('gemwh listen: the JWT audience', () => {
-  it('without --audience, warns at start when dynamic deliveries are configured; with it, does not', async () => {
+  it('without --audience, warns once, at the first dynamic delivery (in NDJSON too), not at start; with it, never', async () => {
     const t = makeTestDeps();
     defer(() => t.cleanup());
     const key = await generateSigningKey();
     const jwks = join(t.home, 'jwks.json');
     writeFileSync(jwks, JSON.stringify(toJwks([key])));
+    const deliver = async (url: string, id: string, audience: string) => {
+      const raw = body('interaction.completed');
+      const claims = webhookClaims({ event: JSON.parse(raw), body: raw, webhookId: id, audience, issuedAt: Math.floor(Date.now() / 1000) });
+      return post(url, raw, { 'content-type': 'application/json', 'webhook-id': id, 'webhook-signature': await signJwt(claims, key) });
+    };
 
     const unchecked = await startListen(['--secret', SECRET, '--jwks-file', jwks]);
+    expect(unchecked.lines().filter((line) => line.type === 'warning')).toEqual([]);
+    expect((await deliver(unchecked.url, 'msg_aud_w1', 'https://a.example/h')).status).toBe(200);
     expect(await unchecked.waitFor((line) => line.type === 'warning', 'the audience warning')).toMatchObject({
-      message: expect.stringMatching(/^JWT audience is not checked.*Pass --audience/),
+      message: expect.stringMatching(/^JWT audience not checked: pass --audience/),
     });
-    expect(unchecked.lines()[0]!.type).toBe('ready');
+    expect((await deliver(unchecked.url, 'msg_aud_w2', 'https://b.example/h')).status).toBe(200);
+    await unchecked.waitFor((line) => line.type === 'verified' && line.webhookId === 'msg_aud_w2', 'the second delivery');
     await unchecked.stop();
+    const warnings = unchecked.lines().filter((line) => line.type === 'warning');
+    expect(warnings).toHaveLength(1);
+    // One line of the live view's header at 80 columns, with its "! " prefix.
+    expect(String(warnings[0]!.message).length + 2).toBeLessThanOrEqual(80);
 
-    const checked = await startListen(['--secret', SECRET, '--jwks-file', jwks, '--audience', 'https://hooks.example.com/gemini']);
+    // Repeatable: a token for either audience passes, another is refused.
+    const checked = await startListen(['--secret', SECRET, '--jwks-file', jwks, '--audience', 'https://a.example/h', '--audience', 'client-id-2']);
+    expect((await deliver(checked.url, 'msg_aud_c1', 'https://a.example/h')).status).toBe(200);
+    expect((await deliver(checked.url, 'msg_aud_c2', 'client-id-2')).status).toBe(200);
+    expect((await deliver(checked.url, 'msg_aud_c3', 'https://someone-else.example/h')).status).toBe(401);
     await checked.stop();
     expect(checked.lines().filter((line) => line.type === 'warning')).toEqual([]);
   });

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Paths } from '../../src/deps.js';
+import type { StartEmulatorOptions } from '../../src/emulator/server.js';
 import { runMain } from '../../src/program.js';
 import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
 import { makeTestDeps, type RunResult, type TestDepsOptions } from '../helpers/deps.js';
@@ -19,8 +20,8 @@ export interface ManageSession {
   stop(): Promise<void>;
 }
 
-export async function startManageSession(extraEnv: Record<string, string> = {}): Promise<ManageSession> {
-  const emulator = await startTestEmulator();
+export async function startManageSession(extraEnv: Record<string, string> = {}, emulatorOptions: StartEmulatorOptions = {}): Promise<ManageSession> {
+  const emulator = await startTestEmulator(emulatorOptions);
   const home = mkdtempSync(join(tmpdir(), 'gemwh-manage-'));
   const paths: Paths = { config: join(home, 'config'), state: join(home, 'state'), cache: join(home, 'cache') };
   const env = { ...emulator.env, GEMWH_SECRET_STORE: 'file', GEMWH_API_RETRIES: '0', ...extraEnv };

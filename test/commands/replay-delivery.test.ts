@@ -130,6 +130,9 @@ describe('gemwh replay delivery', () => {
   it('--resign gives an old delivery a fresh timestamp and signature the receiver accepts', async () => {
     const plain = await replay(['msg_old', '--to', app.url]);
     expect(plain.code).toBe(9);
+    // The app answered "too_old": the hint says why and names the way out.
+    expect(plain.stderr).toMatch(/refused the timestamp/);
+    expect(plain.stderr).toMatch(/Add --resign/);
     const resigned = await replay(['msg_old', '--to', app.url, '--resign', '--secret', SECRET, '--json']);
     expect(resigned.code).toBe(0);
     const got = resigned.received[0]!;

@@ -56,4 +56,30 @@ describe('targetUrlFor', () => {
   it('cannot be steered to another host by a protocol-relative path', () => {
     expect(targetUrlFor(parseTarget('3000'), '//evil.example/x').href).toBe('http://localhost:3000/evil.example/x');
   });
+  it.each([
+    '/\\127.0.0.1:9/x',
+    '\\\\127.0.0.1:9/x',
+    '/\\\\127.0.0.1:9/x',
+    '//127.0.0.1:9/x',
+    '/%2f%2f127.0.0.1:9/x',
+    '/%5c127.0.0.1:9/x',
+    '/@127.0.0.1:9/x',
+    '/x@127.0.0.1:9/',
+    '/../../127.0.0.1:9/x',
+    '/%2e%2e/%2e%2e/x',
+    '/.%2e/x',
+    'http://127.0.0.1:9/x',
+    'HTTP://user@127.0.0.1:9/x?q=1',
+    '//127.0.0.1:9\\@localhost:3000/x',
+    'http://[/',
+    '?//127.0.0.1:9/',
+    '/x#//127.0.0.1:9/',
+  ])('keeps the target origin whatever the request line holds: %s', (incoming) => {
+    const url = targetUrlFor(parseTarget('3000'), incoming);
+    expect(url.origin).toBe('http://localhost:3000');
+    expect(url.username).toBe('');
+  });
+  it('takes only the path and query of an absolute-form request target', () => {
+    expect(targetUrlFor(parseTarget('3000'), 'http://elsewhere.example/hook?x=1').href).toBe('http://localhost:3000/hook?x=1');
+  });
 });

@@ -58,6 +58,25 @@ describe('gemwh emulator', () => {
     await done;
   });
 
+  it('--update-mask honor and --jwt-audience/--jwt-issuer reach the running emulator; bad values exit 2', async () => {
+    const { abort, done, firstLine } = await startCommand(['--port', '0', '--quiet', '--update-mask', 'honor', '--jwt-audience', 'my-client-id', '--jwt-issuer', 'https://iss.example']);
+    const headers = { 'x-goog-api-key': 'k', 'content-type': 'application/json' };
+    const created = (await (
+      await fetch(`${firstLine}/v1/webhooks`, { method: 'POST', headers, body: JSON.stringify({ uri: 'https://h.example/x', subscribed_events: ['batch.failed'], name: 'a' }) })
+    ).json()) as { id: string };
+    const patched = await fetch(`${firstLine}/v1/webhooks/${created.id}?update_mask=name`, { method: 'PATCH', headers, body: JSON.stringify({ name: 'b', uri: 'https://h.example/y' }) });
+    expect(await patched.json()).toMatchObject({ name: 'b', uri: 'https://h.example/x' });
+    abort();
+    await done;
+
+    const badMode = await runGemwh(['emulator', '--update-mask', 'sometimes']);
+    expect(badMode.code).toBe(ExitCode.USAGE);
+    expect(badMode.stderr).toMatch(/--update-mask.*sometimes.*ignore, honor|Allowed choices are ignore, honor/);
+    const emptyAudience = await runGemwh(['emulator', '--jwt-audience', ' ']);
+    expect(emptyAudience.code).toBe(ExitCode.USAGE);
+    expect(emptyAudience.stderr).toMatch(/--jwt-audience must not be empty/);
+  });
+
   it('exits 2 with a hint when the port is taken or invalid', async () => {
     const blocker = createServer();
     const port = await listenOnLoopback(blocker);

@@ -24,7 +24,7 @@ beforeAll(async () => {
   writeFileSync(jwksFile, JSON.stringify(toJwks([key])));
   const now = () => Date.now();
   s = await startTestSession({
-    verify: createListenVerifier({ secrets: [], keys: createFileJwksSource(jwksFile), audience: AUDIENCE, toleranceSec: 300, now }),
+    verify: createListenVerifier({ secrets: [], keys: createFileJwksSource(jwksFile), audience: [AUDIENCE], toleranceSec: 300, now }),
   });
   missing = await startTestSession({
     verify: createListenVerifier({ secrets: [], keys: createFileJwksSource(join(dir, 'nope.json')), toleranceSec: 300, now }),

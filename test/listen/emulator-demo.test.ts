@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import { GoogleGenAI } from '@google/genai';
 import { describe, expect, it } from 'vitest';
 import { EMULATOR_DEFAULT_PORT } from '../../src/api/api-root.js';
-import { EVENT_TYPE_NAMES } from '../../src/core/events.js';
+import { API_EVENT_TYPES } from '../../src/core/events.js';
 import { redactSecret } from '../../src/core/redact.js';
 import { verifyStatic } from '../../src/core/standard-webhooks.js';
 import type { JournalDeliveryRecord } from '../../src/listen/journal.js';
@@ -63,12 +63,12 @@ async function holdPort(port: number): Promise<() => Promise<void>> {
 }
 
 describe('gemwh listen --emulator', () => {
-  it('--demo --json: one verified delivery of each of the 9 event types, no API key or keychain, and a clean stop', async () => {
+  it('--demo --json: one verified delivery of each of the 7 event types the API accepts, no API key or keychain, and a clean stop', async () => {
     const serversBefore = listeningServers();
     const demo = await startDemo(['--demo']);
 
-    const verified = await demo.waitVerified(EVENT_TYPE_NAMES.length);
-    expect(verified.map((line) => line.eventType).sort()).toEqual([...EVENT_TYPE_NAMES].sort());
+    const verified = await demo.waitVerified(API_EVENT_TYPES.length);
+    expect(verified.map((line) => line.eventType).sort()).toEqual([...API_EVENT_TYPES].sort());
     const ready = demo.lines()[0]!;
     expect(ready).toMatchObject({ type: 'ready' });
     const webhookId = (ready.verifying as { webhookIds: string[] }).webhookIds[0];
@@ -98,16 +98,16 @@ describe('gemwh listen --emulator', () => {
 
     await until(
       '9 forwards',
-      () => demo.lines().filter((line) => line.type === 'forwarded').length >= EVENT_TYPE_NAMES.length,
+      () => demo.lines().filter((line) => line.type === 'forwarded').length >= API_EVENT_TYPES.length,
       { describe: () => demo.t.stderr() + demo.t.stdout() },
     );
-    expect(sink.requests).toHaveLength(EVENT_TYPE_NAMES.length);
+    expect(sink.requests).toHaveLength(API_EVENT_TYPES.length);
     const received = readFileSync(demo.journal, 'utf8')
       .split('\n')
       .filter((line) => line !== '')
       .map((line) => JSON.parse(line) as JournalDeliveryRecord)
       .filter((record) => record.kind === 'delivery');
-    expect(received).toHaveLength(EVENT_TYPE_NAMES.length);
+    expect(received).toHaveLength(API_EVENT_TYPES.length);
     for (const forwarded of sink.requests) {
       expect(forwarded.url).toBe('/hooks');
       const original = received.find((record) => record.headers.some(([name, value]) => name.toLowerCase() === 'webhook-id' && value === header(forwarded, 'webhook-id')));
@@ -118,7 +118,7 @@ describe('gemwh listen --emulator', () => {
         expect(header(forwarded, name)).toBe(original!.headers.find(([n]) => n.toLowerCase() === name)?.[1]);
       }
     }
-    expect(new Set(sink.requests.map((r) => (JSON.parse(r.body.toString()) as { type: string }).type))).toEqual(new Set(EVENT_TYPE_NAMES));
+    expect(new Set(sink.requests.map((r) => (JSON.parse(r.body.toString()) as { type: string }).type))).toEqual(new Set(API_EVENT_TYPES));
     expect(await demo.stop()).toBe(0);
   });
 
@@ -142,6 +142,10 @@ describe('gemwh listen --emulator', () => {
     ]);
     expect((await ai.interactions.get(toStatic.id)).status).toBe('completed');
     expect((await ai.interactions.get(toDynamic.id)).status).toBe('completed');
+    // The listener knows the audience its emulator signs with: checked, so no warning about it.
+    const dynamic = verified.find((line) => line.scheme === 'dynamic')!;
+    expect(String(dynamic.explanation ?? '')).not.toMatch(/audience was not checked/);
+    expect(demo.lines().filter((line) => line.type === 'warning')).toEqual([]);
     expect(await demo.stop()).toBe(0);
   });
 
@@ -159,11 +163,11 @@ describe('gemwh listen --emulator', () => {
     });
     await until(
       '9 forwards',
-      () => demo.lines().filter((line) => line.type === 'forwarded' || line.type === 'forward_failed').length >= EVENT_TYPE_NAMES.length,
+      () => demo.lines().filter((line) => line.type === 'forwarded' || line.type === 'forward_failed').length >= API_EVENT_TYPES.length,
       { describe: () => demo.t.stderr() + demo.t.stdout() },
     );
-    expect(app.requests).toHaveLength(EVENT_TYPE_NAMES.length);
-    expect(demo.lines().filter((line) => line.type === 'forwarded').map((line) => line.status)).toEqual(EVENT_TYPE_NAMES.map(() => 200));
+    expect(app.requests).toHaveLength(API_EVENT_TYPES.length);
+    expect(demo.lines().filter((line) => line.type === 'forwarded').map((line) => line.status)).toEqual(API_EVENT_TYPES.map(() => 200));
     expect(demo.lines().filter((line) => line.type === 'forward_failed')).toEqual([]);
     // The listener verified them with the same secret, under the webhook's name.
     const webhookId = (demo.lines()[0]!.verifying as { webhookIds: string[] }).webhookIds[0];
@@ -258,7 +262,7 @@ describe('runListenWithEmulator', () => {
       (ready) => (info = ready),
     );
 
-    expect(offered?.eventTypes).toEqual(EVENT_TYPE_NAMES);
+    expect(offered?.eventTypes).toEqual(API_EVENT_TYPES);
     expect(seen.filter((e) => e.type === 'verified').map((e) => (e as { eventType?: string }).eventType)).toEqual(['batch.expired', 'interaction.requires_action']);
     expect(info).toMatchObject({ webhookId: expect.stringMatching(/^[a-z0-9]{36}$/), listenUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/$/) });
     await serversBackTo(serversBefore);
@@ -274,6 +278,7 @@ function listenOptions(overrides: Partial<ListenOptions>): ListenOptions {
     webhookIds: [],
     secrets: [],
     secretEnv: [],
+    audience: [],
     toleranceSec: 300,
     forward: [],
     routes: [],

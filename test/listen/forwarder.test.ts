@@ -32,6 +32,14 @@ async function sender(timeoutMs = 5000): Promise<HttpSender> {
 }
 
 describe('createHttpSender', () => {
+  it.each([false, true])('says an https target on a plain-HTTP port speaks plain HTTP (insecure %s)', async (insecure) => {
+    const url = await app((req, res) => req.resume().on('end', () => res.end('ok')));
+    const s = await createHttpSender({ timeoutMs: 5000, concurrency: 1, insecure });
+    cleanups.push(() => s.close());
+    const result = await s.send(new URL(url.href.replace(/^http:/, 'https:')), [], Buffer.from('{}'));
+    expect(result.error).toBe('the target speaks plain HTTP: use http://');
+  });
+
   it('gives up at the deadline, and the next forward on the same target still works', async () => {
     let calls = 0;
     const url = await app((req, res) => {

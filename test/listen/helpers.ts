@@ -72,14 +72,16 @@ export interface TestSessionOptions extends Partial<ListenSessionOptions> {
   /** Reuse a folder (and its journal) from an earlier session. */
   dir?: string;
   noJournal?: boolean;
+  /** The session's (and its verifier's) clock, epoch ms; default Date.now. */
+  now?: () => number;
 }
 
 /** A session on 127.0.0.1:0 with a journal in a temp folder and fast retries. Always stop() it. */
 export async function startTestSession(options: TestSessionOptions = {}): Promise<TestSession> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'gemwh-listen-'));
   const journalFile = join(dir, 'journal.ndjson');
-  const now = () => Date.now();
-  const { secrets, dir: _dir, noJournal, ...rest } = options;
+  const { secrets, dir: _dir, noJournal, now = () => Date.now(), ...rest } = options;
+  const verifier = createListenVerifier({ secrets: secrets ?? [{ secret: SECRET, label: 'wh_test' }], toleranceSec: 300, now });
   const removeDir = () => {
     if (!options.dir) rmSync(dir, { recursive: true, force: true });
   };
@@ -88,7 +90,8 @@ export async function startTestSession(options: TestSessionOptions = {}): Promis
       ...DEFAULT_LIMITS,
       host: '127.0.0.1',
       port: 0,
-      verify: createListenVerifier({ secrets: secrets ?? [{ secret: SECRET, label: 'wh_test' }], toleranceSec: 300, now }),
+      verify: verifier,
+      signingSecrets: verifier.signingSecrets,
       verifying: { webhookIds: ['wh_test'], secrets: [] },
       forward: [],
       routes: [],

@@ -394,6 +394,37 @@ describe('forwarding', () => {
   });
 });
 
+describe('resend while a retry waits', () => {
+  it('replaces the scheduled retry: the app gets the delivery once more, not twice', async () => {
+    let answered = 0;
+    const app = await sink(() => (answered++ === 0 ? { status: 503 } : { status: 204 }));
+    const retryMs = 300;
+    const s = await session({ forward: [parseTarget(app.url)], retry: { initialMs: retryMs, maxMs: retryMs } });
+    const raw = body();
+    await post(s.session.url, raw, signedHeaders(raw));
+    const failed = await s.waitFor('forward_failed', (e) => e.nextAttemptAt !== undefined);
+    await s.session.resend(failed.seq);
+    const forwarded = await s.waitFor('forwarded', (e) => e.seq === failed.seq);
+    expect(forwarded.attempt).toBe(2);
+    // Past the time the cancelled retry was due: it must not have sent the delivery a third time.
+    await new Promise((resolve) => setTimeout(resolve, retryMs * 3));
+    expect(app.requests).toHaveLength(2);
+    expect(s.events.filter((e) => e.type === 'forwarded')).toHaveLength(1);
+  });
+
+  it('does not send again a forward that is already on its way', async () => {
+    const app = await sink(() => ({ status: 204, delayMs: 200 }));
+    const s = await session({ forward: [parseTarget(app.url)] });
+    const raw = body();
+    await post(s.session.url, raw, signedHeaders(raw));
+    const verified = await s.waitFor('verified');
+    await s.session.resend(verified.seq);
+    await s.waitFor('forwarded');
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(app.requests).toHaveLength(1);
+  });
+});
+
 describe('forward backlog', () => {
   // Each test body is ~100 bytes: a 300-byte budget holds three deliveries in memory.
   const budget = 300;
@@ -426,6 +457,10 @@ describe('forward backlog', () => {
     const verified = new Map(s.events.flatMap((e) => (e.type === 'verified' ? [[e.seq, e.webhookId]] : [])));
     const forwardedSeqs = s.events.flatMap((e) => (e.type === 'forwarded' ? [e.seq] : []));
     expect(forwardedSeqs.map((seq) => verified.get(seq)).sort()).toEqual([...ids].sort());
+    // A parked delivery waited: even its first attempt is signed afresh.
+    const parkedFirst = s.events.filter((e) => e.type === 'forwarded' && e.attempt === 1 && !attempted.has(e.seq));
+    expect(parkedFirst.length).toBeGreaterThan(0);
+    expect(parkedFirst.every((e) => e.type === 'forwarded' && e.signature === 'resigned')).toBe(true);
   });
 
   it('leaves parked deliveries pending in the journal at stop, and the next start forwards them', async () => {

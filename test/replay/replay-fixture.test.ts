@@ -234,12 +234,23 @@ describe('gemwh replay fixture', () => {
       expect(s.url).toMatch(/^https:/);
       const refused = await runGemwh(['replay', 'fixture', 'batch.succeeded', '--to', s.url, '--secret', SECRET]);
       expect(refused.code).toBe(ExitCode.NETWORK);
-      expect(refused.stderr).toMatch(/TLS failed/);
+      expect(refused.stderr).toMatch(/untrusted TLS certificate/);
       expect(refused.stderr).toMatch(/self-signed certificate add --insecure/);
       expect(s.requests).toHaveLength(0);
       const accepted = await runGemwh(['replay', 'fixture', 'batch.succeeded', '--to', s.url, '--secret', SECRET, '--insecure']);
       expect(accepted.code).toBe(ExitCode.OK);
       expect(s.requests).toHaveLength(1);
+    });
+  });
+
+  describe('an https:// URL for a plain-HTTP receiver', () => {
+    it.each([[[]], [['--insecure']]])('says to use http://, not --insecure (%j)', async (extra) => {
+      const s = await start(verifyingAnswer());
+      const url = s.url.replace(/^http:/, 'https:');
+      const result = await runGemwh(['replay', 'fixture', 'batch.succeeded', '--to', url, '--secret', SECRET, ...extra]);
+      expect(result.code).toBe(ExitCode.NETWORK);
+      expect(result.stderr).toMatch(/speaks plain HTTP: use http:\/\//);
+      expect(result.stderr).not.toMatch(/add --insecure|wrong version number/);
     });
   });
 

@@ -139,6 +139,29 @@ describe('reduce', () => {
     expect(s2.counters).toMatchObject({ failed: 1, retrying: 1 });
   });
 
+  it('counts deliveries, not attempts: a retry and a resend of a forwarded delivery count once', () => {
+    const [received1, verified1, ok1] = deliveredEvents(1) as ListenEvent[];
+    const [received2, verified2] = deliveredEvents(2) as ListenEvent[];
+    const seq2 = 2;
+    const failed: ListenEvent = {
+      type: 'forward_failed',
+      at: 2,
+      seq: seq2,
+      target: 'http://localhost:3000/hook',
+      attempt: 1,
+      status: 503,
+      latencyMs: 1,
+      nextAttemptAt: 1000,
+    };
+    const again = (attempt: number): ListenEvent => ({ type: 'forwarded', at: 3, seq: seq2, target: 'http://localhost:3000/hook', attempt, status: 200, latencyMs: 1, responseStart: '' });
+    const state = fold([READY, received1!, verified1!, ok1!, received2!, verified2!, failed, again(2), again(3)]);
+    expect(state.counters).toMatchObject({ forwarded: 2, retrying: 1, failed: 0 });
+    const givenUp = fold([READY, received2!, verified2!, { ...failed, nextAttemptAt: undefined } as ListenEvent]);
+    expect(givenUp.counters).toMatchObject({ failed: 1 });
+    // A resend that gets through: the delivery is forwarded, no longer failed.
+    expect(reduce(givenUp, again(2)).counters).toMatchObject({ forwarded: 1, failed: 0 });
+  });
+
   it('keeps one entry per forward target, the latest attempt winning', () => {
     const [received, verified] = deliveredEvents(1) as [ListenEvent, ListenEvent];
     const ok = (target: string, attempt: number): ListenEvent => ({

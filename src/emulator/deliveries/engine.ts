@@ -39,8 +39,10 @@ export interface DeliveryEngineOptions {
   /** Wall time: `webhook-timestamp`, JWT `iat`, attempt times. */
   clock: Clock;
   random: RandomSource;
-  /** The emulator's base URL, the JWT `iss` (known only once the server listens). */
+  /** The JWT `iss`: the emulator's base URL (known only once the server listens) unless set. */
   issuer: () => string;
+  /** The JWT `aud` of every dynamic delivery; undefined: the URI it is sent to. */
+  jwtAudience?: string;
   /** Emulated time runs this many times faster: retry delays are divided by it. Default 1. */
   timeScale?: number;
   /** 0..1: the share of successful deliveries sent a second time on purpose (same webhook-id). */
@@ -334,7 +336,7 @@ export function createDeliveryEngine(options: DeliveryEngineOptions): DeliveryEn
           event: JSON.parse(delivery.body) as unknown,
           body: delivery.body,
           webhookId: delivery.id,
-          audience: target,
+          audience: options.jwtAudience ?? target,
           issuedAt: timestamp,
           issuer: options.issuer(),
         });
