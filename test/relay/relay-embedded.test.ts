@@ -104,6 +104,34 @@ describe('gemwh relay with the embedded store', () => {
     expect(new Set(forwardedIds(app)).size).toBe(app.requests.length);
   }, 60_000);
 
+  it('SIGTERM finishes the deliveries being stored: each one answered 200 reaches a client later', async () => {
+    const store = join(tempDir(defer), 'store');
+    const { channel, token } = setUpChannel(store);
+    const relay = await startRelay(['--port', '0', '--store', store], defer);
+    const app = await sink();
+    const journal = join(tempDir(defer), 'journal.ndjson');
+    await (await listenViaRelay(defer, relay.url, channel, token, app, journal)).stop();
+    const acked: string[] = [];
+    const sends = Array.from({ length: 30 }, (_, n) => {
+      const headers = signedHeaders(payload(n), { id: newId() });
+      return deliver(`${relay.url}/in/${channel}`, payload(n), headers).then(
+        (status) => void (status === 200 && acked.push(headers['webhook-id']!)),
+        () => {},
+      );
+    });
+    await until('a first delivery stored', () => acked.length > 0 || undefined, { timeoutMs: 10_000 });
+    const port = new URL(relay.url).port;
+    const code = await relay.kill('SIGTERM');
+    await Promise.all(sends);
+    expect(relay.stderr()).toContain('stopping');
+    expect(code).not.toBeNull();
+    // The same URL: a client's position belongs to the relay it came from.
+    const again = await startRelay(['--port', port, '--store', store], defer);
+    await listenViaRelay(defer, again.url, channel, token, app, journal);
+    await until('every acknowledged delivery at the app', () => acked.every((id) => forwardedIds(app).includes(id)) || undefined, { timeoutMs: 20_000 });
+    expect(new Set(forwardedIds(app)).size).toBe(app.requests.length);
+  }, 60_000);
+
   it('refuses a forged delivery at the edge when verification is on, and stores a genuine one', async () => {
     const store = join(tempDir(defer), 'store');
     const { channel } = setUpChannel(store);

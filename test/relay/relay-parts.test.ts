@@ -96,3 +96,40 @@ describe('embedded store', () => {
     await store.close();
   });
 });
+
+describe('relay commands: bad input', () => {
+  it('says what is wrong and what to do, with the usage or not-found exit code', async () => {
+    const { runGemwh } = await import('../helpers/deps.js');
+    const store = join(tempDir(defer), 'store');
+    const cases: Array<[string[], Record<string, string>, number, RegExp]> = [
+      [['relay', 'serve', '--port', '0'], {}, 2, /--store is required/],
+      [['relay', 'serve', '--store', 'ftp://x', '--port', '0'], {}, 2, /expected a directory or a redis:\/\/ URL/],
+      [['relay', 'serve', '--store', store, '--retention', 'soon'], {}, 2, /--retention/],
+      [['relay', 'channel', 'delete', 'nope', '--store', store], {}, 5, /no channel nope/],
+      [['relay', 'token', 'revoke', 'tok_nope', '--store', store], {}, 5, /no token tok_nope/],
+      [['relay', 'channel', 'create', '--store', store, '--public-url', 'relay.example'], {}, 2, /public base URL/],
+      [['listen', '--relay', 'https://relay.example/in/AAAAAAAAAAAAAAAAAAAAAA'], {}, 2, /client URL/],
+      [['listen', '--relay', 'https://relay.example/c/AAAAAAAAAAAAAAAAAAAAAA', '--no-journal', '--port', '0'], {}, 2, /GEMWH_RELAY_TOKEN: the environment variable is not set/],
+      [['listen', '--relay-filter', 'owner=alice'], {}, 2, /--relay-filter needs --relay/],
+      [['listen', '--relay', 'https://relay.example/c/AAAAAAAAAAAAAAAAAAAAAA', '--relay-filter', 'alice'], { GEMWH_RELAY_TOKEN: 't' }, 2, /KEY=VALUE/],
+    ];
+    for (const [args, env, code, message] of cases) {
+      const result = await runGemwh(args, { env });
+      expect({ args, code: result.code }).toEqual({ args, code });
+      expect(result.stderr).toMatch(message);
+      expect(result.stderr).not.toMatch(/at .*\.js:\d+/);
+    }
+  });
+
+  it('channel create prints the ingest URL on stdout, and the JSON form has both URLs', async () => {
+    const { runGemwh } = await import('../helpers/deps.js');
+    const store = join(tempDir(defer), 'store');
+    const plain = await runGemwh(['relay', 'channel', 'create', '--store', store, '--public-url', 'https://relay.example.com/']);
+    expect(plain.stdout).toMatch(/^https:\/\/relay\.example\.com\/in\/[A-Za-z0-9_-]{22}\n$/);
+    const json = JSON.parse((await runGemwh(['relay', 'channel', 'create', '--store', store, '--name', 'ml', '--json'], { env: { GEMWH_RELAY_PUBLIC_URL: 'https://r.example' } })).stdout) as Record<string, string>;
+    expect(json.ingest_url).toBe(`https://r.example/in/${json.id}`);
+    expect(json.relay_url).toBe(`https://r.example/c/${json.id}`);
+    const list = await runGemwh(['relay', 'channel', 'list', '--store', store, '--json']);
+    expect((JSON.parse(list.stdout) as unknown[]).length).toBe(2);
+  });
+});
