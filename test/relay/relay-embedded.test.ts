@@ -141,6 +141,9 @@ describe('gemwh relay with the embedded store', () => {
     expect(await deliver(`${relay.url}/in/${channel}`, body, forged)).toBe(401);
     expect(await deliver(`${relay.url}/in/${channel}`, body, { ...signedHeaders(body), 'webhook-signature': 'v1,AAAA' })).toBe(401);
     expect(await deliver(`${relay.url}/in/${channel}`, body)).toBe(200);
+    expect(await deliver(`${relay.url}/in/AAAAAAAAAAAAAAAAAAAAAA`, body)).toBe(404);
+    const health = await request(`${relay.url}/healthz`);
+    expect({ status: health.statusCode, body: await health.body.json() }).toEqual({ status: 200, body: { ok: true, store: 'dir', clients: 0 } });
     expect(relay.stderr()).toContain('no_matching_signature');
     expect(relay.stderr()).not.toContain(forged['webhook-signature']);
   }, 30_000);

@@ -81,6 +81,28 @@ describe('embedded store', () => {
     await third.close();
   });
 
+  it('rotates segments as time passes and deletes those wholly older than the retention', async () => {
+    const dir = tempDir(defer);
+    let now = 0;
+    const minute = 60_000;
+    const store = new FileRelayStore(dir, 10 * minute, () => now);
+    for (const at of [0, 2 * minute, 4 * minute]) {
+      now = at;
+      await store.append('ch', delivery(at));
+    }
+    const segments = () => readdirSync(join(dir, 'channels', 'ch')).length;
+    expect(segments()).toBe(3);
+    await store.prune(12 * minute + 1); // cutoff just past 2 min: only the first segment is wholly older
+    expect(segments()).toBe(2);
+    await store.prune(13 * minute);
+    expect(segments()).toBe(2);
+    await store.close();
+    const reopened = new FileRelayStore(dir, 10 * minute, () => now);
+    expect((await reopened.read('ch', undefined, 10)).map((d) => d.id)).toEqual(['2', '3']);
+    expect(await reopened.countAfter('ch', undefined, 10)).toBe(2);
+    await reopened.close();
+  });
+
   it('keeps channels and token hashes in relay.json, and a deleted channel takes its deliveries along', async () => {
     const dir = tempDir(defer);
     const store = new FileRelayStore(dir, 3_600_000);
