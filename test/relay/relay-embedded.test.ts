@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { request } from 'undici';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { generateSigningKey, signJwt, toJwks, webhookClaims } from '../../src/core/jwt-sign.js';
 import { compiledDist } from '../helpers/dist.js';
+import { startJwksServer } from '../helpers/jwks-server.js';
 import { perTest } from '../helpers/per-test.js';
 import { header } from '../helpers/recording-server.js';
 import { until } from '../helpers/until.js';
@@ -146,6 +148,23 @@ describe('gemwh relay with the embedded store', () => {
     expect({ status: health.statusCode, body: await health.body.json() }).toEqual({ status: 200, body: { ok: true, store: 'dir', clients: 0 } });
     expect(relay.stderr()).toContain('no_matching_signature');
     expect(relay.stderr()).not.toContain(forged['webhook-signature']);
+  }, 30_000);
+
+  it('with --jwks-url, refuses a dynamic delivery whose JWT the keys do not verify', async () => {
+    const [key, otherKey] = await Promise.all([generateSigningKey(), generateSigningKey()]);
+    const jwks = await startJwksServer(toJwks([key]));
+    defer(() => jwks.close());
+    const store = join(tempDir(defer), 'store');
+    const { channel } = setUpChannel(store);
+    const relay = await startRelay(['--port', '0', '--store', store, '--jwks-url', jwks.url], defer);
+    const body = JSON.stringify({ type: 'interaction.completed', version: 'v1', timestamp: '2026-05-04T12:00:00Z', data: { id: 'interactions/1' } });
+    const headers = async (signer: typeof key) => {
+      const id = newId();
+      const claims = webhookClaims({ event: JSON.parse(body), body, webhookId: id, audience: 'https://hooks.example.com/gemini', issuedAt: Math.floor(Date.now() / 1000) });
+      return { 'content-type': 'application/json', 'webhook-id': id, 'webhook-signature': await signJwt(claims, signer) };
+    };
+    expect(await deliver(`${relay.url}/in/${channel}`, body, await headers(otherKey))).toBe(401);
+    expect(await deliver(`${relay.url}/in/${channel}`, body, await headers(key))).toBe(200);
   }, 30_000);
 
   it('refuses a missing, wrong or revoked token, and ends the stream of a token revoked while connected', async () => {
