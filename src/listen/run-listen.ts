@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../fs/atomic-file.js';
+import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { GlobalOptions } from '../api/credentials.js';
 import type { WebhookApi } from '../api/types.js';
@@ -15,7 +16,7 @@ import type { SecretStore } from '../secrets/types.js';
 import type { RelayFilter } from '../relay/filter.js';
 import type { ListenEvent } from './events.js';
 import type { HeaderPairs, RetryPolicy } from './forwarder.js';
-import { defaultJournalPath } from './journal.js';
+import { defaultJournalPath, emulatorJournalPath } from './journal.js';
 import { checkJournalFile } from './journal-check.js';
 import { createLinePrinter, createNdjsonPrinter, type EventPrinter } from './output.js';
 import type { TempWebhook, TempWebhookOwner } from './public-url.js';
@@ -25,6 +26,7 @@ import { LISTEN_DEFAULTS, startListenSession, type ListenSessionOptions } from '
 import type { ListenSession } from './session-types.js';
 import { AUDIENCE_WARNING, loadJwksFile, untilAborted, withAudienceNote } from './start-up.js';
 import { createListenVerifier } from './verification.js';
+import { connectForTempWebhook } from './temp-webhook-api.js';
 import type { TunnelSettings } from '../tunnel/tools.js';
 
 export interface ListenOptions {
@@ -55,6 +57,8 @@ export interface ListenOptions {
   maxBodyBytes: number;
   /** false: --no-journal. */
   journal: false | { file?: string; maxBytes: number; keep: number; fsync: boolean };
+  /** Deliveries come from `--emulator`: without --journal they go to the emulator's own journal. */
+  emulatorJournal?: boolean;
   json: boolean;
   quiet: boolean;
   readyFile?: string;
@@ -104,7 +108,10 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
   if (deps.signal.aborted) throw new InterruptedError('stopped while listen was starting', { hint: 'Nothing is listening; run the command again to start it.' });
   const explicit = secretsFromFlags({ secrets: options.secrets, secretEnv: options.secretEnv }, deps.env);
   // Files first: an unusable journal or JWKS file is a usage error before anything is created.
-  const journalFile = options.journal === false ? undefined : (options.journal.file ?? defaultJournalPath(deps.paths.state));
+  const journalFile =
+    options.journal === false
+      ? undefined
+      : (options.journal.file ?? (options.emulatorJournal ? emulatorJournalPath : defaultJournalPath)(deps.paths.state));
   if (options.journal !== false && journalFile !== undefined) {
     await starting(checkJournalFile(journalFile, { given: options.journal.file !== undefined }));
   }
@@ -249,7 +256,7 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
     // The ready file exists before the `ready` record is printed: a script may watch either.
     if (options.readyFile) {
       const publicUrl = tunnel?.publicUrl() ?? options.publicUrl?.href;
-      await writeAtomically(options.readyFile, `${running.url}\n${publicUrl ? `${publicUrl}\n` : ''}`, deps.random.bytes(4).toString('hex'));
+      writeReadyFile(options.readyFile, `${running.url}\n${publicUrl ? `${publicUrl}\n` : ''}`);
       readyFileWritten = true;
     }
     if (printer) {
@@ -359,39 +366,11 @@ async function setUpPublicUrl(
   return { temp, cleanupApi };
 }
 
-/**
- * The API clients a temporary webhook needs (the API key is required: a missing one fails here,
- * before anything is created), after removing the temporary webhooks earlier listens left behind.
- */
-export async function connectForTempWebhook(
-  options: Pick<ListenOptions, 'globals' | 'owner' | 'isProcessAlive'>,
-  deps: Deps,
-  stderr: (line: string) => void,
-): Promise<{ api: WebhookApi; cleanupApi: WebhookApi }> {
-  const [{ resolveApiKey }, { createWebhookApi }, publicUrl] = await Promise.all([
-    import('../api/credentials.js'),
-    import('../api/client.js'),
-    import('./public-url.js'),
-  ]);
-  const { key } = await resolveApiKey(deps, options.globals);
-  const apiOptions = { apiKey: key, apiRoot: options.globals.apiRoot, apiVersion: options.globals.apiVersion };
-  const api = createWebhookApi(deps, apiOptions);
-  // The delete at exit runs after Ctrl-C has aborted deps.signal: it needs a client of its own.
-  const cleanupApi = createWebhookApi({ ...deps, signal: new AbortController().signal }, { ...apiOptions, timeoutMs: 10_000, retry: { maxRetries: 1 } });
-
-  const removed = await publicUrl.removeLeftoverWebhooks(api, options.owner, options.isProcessAlive);
-  for (const webhook of removed) stderr(`removed ${webhook.id} (${webhook.name}), a temporary webhook left behind by an earlier listen`);
-  return { api, cleanupApi };
-}
-
-/** Writes to a temporary name in the same folder, then renames: a reader sees all of it or nothing. */
-async function writeAtomically(path: string, content: string, unique: string): Promise<void> {
-  const temporary = `${path}.${unique}.tmp`;
+/** Written atomically: a script polling for it reads the whole URL or finds no file. */
+function writeReadyFile(path: string, content: string): void {
   try {
-    await writeFile(temporary, content, { mode: 0o644 });
-    await rename(temporary, path);
+    writeFileAtomic(path, content, { mode: 0o644 });
   } catch (error) {
-    await rm(temporary, { force: true }).catch(() => {});
     throw new UsageError(`cannot write --ready-file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
       hint: `Check that ${dirname(path)} exists and is writable.`,
     });

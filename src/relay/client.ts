@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { HeaderBag } from '../core/verdict.js';
-import { writeFileAtomically } from './atomic-file.js';
+import { writeFileAtomicAsync } from '../fs/atomic-file.js';
 import { filterToQuery, type RelayFilter } from './filter.js';
 import { SseParser } from './sse.js';
 
@@ -135,9 +135,28 @@ export function startRelayClient(options: RelayClientOptions): RelayClient {
     }
   };
 
-  const savePosition = async (id: string) => {
+  // The position file trails the deliveries by at most one write: while one is being fsynced the
+  // newest id waits, and the stream goes on. A crash in that window re-sends a few deliveries,
+  // which the listener's dedup acknowledges without forwarding them again.
+  let writing: Promise<void> | undefined;
+  let unsaved: string | undefined;
+  const persist = async (file: string) => {
+    while (unsaved !== undefined) {
+      const id = unsaved;
+      unsaved = undefined;
+      try {
+        await writeFileAtomicAsync(file, `${id}\n`, { mode: 0o600 });
+      } catch (error) {
+        options.status(`relay: cannot save the resume position in ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      }
+    }
+    writing = undefined;
+  };
+  const savePosition = (id: string) => {
     position = id;
-    if (options.positionFile) await writeFileAtomically(options.positionFile, `${id}\n`);
+    if (!options.positionFile) return;
+    unsaved = id;
+    writing ??= persist(options.positionFile);
   };
 
   let position: string | undefined;
@@ -195,20 +214,20 @@ export function startRelayClient(options: RelayClientOptions): RelayClient {
           const ready = JSON.parse(event.data) as { backlog?: number; from?: string | null };
           // The first connection starts at the relay's newest delivery: from then on nothing may be
           // missed, even if this listener stops before the next one arrives.
-          if (position === undefined) await savePosition(ready.from ?? FROM_START);
+          if (position === undefined) savePosition(ready.from ?? FROM_START);
           backlog = ready.backlog ?? 0;
           caughtUp = backlog === 0;
           options.status(backlog > 0 ? `relay: connected to ${where}, catching up ${backlog} deliveries` : `relay: connected to ${where}`);
         } else if (event.event === 'delivery' && event.id !== undefined) {
           await handOver(JSON.parse(event.data) as DeliveryData);
-          await savePosition(event.id);
+          savePosition(event.id);
           handed++;
           if (!caughtUp && handed >= backlog) {
             caughtUp = true;
             options.status(`relay: caught up (${handed} deliveries)`);
           }
         } else if (event.event === 'position' && event.id !== undefined) {
-          await savePosition(event.id);
+          savePosition(event.id);
         } else if (event.event === 'error') {
           const error = JSON.parse(event.data) as { message?: string };
           return { refused: error.message ?? 'the relay ended the stream' };
@@ -237,6 +256,7 @@ export function startRelayClient(options: RelayClientOptions): RelayClient {
       await sleep(delay);
       retry = Math.min(retry * 2, retryMaxMs);
     }
+    await writing;
     agent.destroy();
   };
 

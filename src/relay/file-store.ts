@@ -1,6 +1,6 @@
 import { mkdir, open, readdir, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomically } from './atomic-file.js';
+import { writeFileAtomicAsync } from '../fs/atomic-file.js';
 import type { ChannelInfo, NewDelivery, RelayStore, StoredDelivery, TokenInfo } from './types.js';
 
 /**
@@ -228,7 +228,7 @@ export class FileRelayStore implements RelayStore {
     const meta = structuredClone(await this.readMeta());
     const changed = edit(meta);
     if (changed) {
-      await writeFileAtomically(this.metaFile, JSON.stringify(meta, null, 2) + '\n');
+      await writeFileAtomicAsync(this.metaFile, JSON.stringify(meta, null, 2) + '\n', { mode: 0o600 });
       this.meta = undefined;
     }
     return changed;

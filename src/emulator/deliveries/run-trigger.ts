@@ -78,6 +78,13 @@ export async function runTrigger(options: TriggerOptions, deps: Deps, control?: 
     });
   }
 
+  if (options.wait) {
+    // Said before waiting: from here on the delivery is the emulator's, whatever the user does next.
+    const n = reply.deliveries.length;
+    deps.io.stderr.write(
+      `The emulator queued ${n} deliver${n === 1 ? 'y' : 'ies'} of ${options.eventType} (${reply.deliveries.map((d) => d.delivery_id).join(', ')}); waiting up to ${Math.round(options.waitTimeoutMs / 1000)} s for the first attempt${n === 1 ? '' : 's'} (Ctrl-C stops waiting, not the delivery).\n`,
+    );
+  }
   const reported: Reported[] = options.wait ? await waitForFirstAttempts(api, options.eventType, reply.deliveries, options.waitTimeoutMs, deps) : reply.deliveries;
   const out = deps.io.stdout;
   if (options.json) {
@@ -120,7 +127,7 @@ async function sendTrigger(api: EmulatorControl, eventType: string, body: Record
 export async function openControl(command: string, globals: GlobalOptions, deps: Deps): Promise<EmulatorControl> {
   const root = resolveEmulatorRoot(command, globals.apiRoot, deps.env);
   const { resolveApiKey } = await import('../../api/credentials.js');
-  const { key } = await resolveApiKey(deps, globals);
+  const { key } = await resolveApiKey(deps, { ...globals, apiRoot: root });
   return createEmulatorControl({ root, apiKey: key, signal: deps.signal });
 }
 
