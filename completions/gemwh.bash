@@ -6,7 +6,7 @@ _gemwh_spec() {
   subs=''; opts=''; valopts=''; args=''; argfiles=0
   case "$1" in
     '')
-      subs='create list get update delete rotate ping secret auth listen replay deliveries completion verify events conformance emulator trigger doctor version help'
+      subs='create list get update delete rotate ping secret auth listen replay deliveries completion verify events conformance emulator trigger relay doctor version help'
       opts='-V --version -h --help'
       ;;
     'create')
@@ -64,8 +64,8 @@ _gemwh_spec() {
       opts='--json -h --help'
       ;;
     'listen')
-      opts='--host --port --path --webhook --secret --secret-env --jwks-url --jwks-file --audience --tolerance --forward --route --events --allow-unknown-events --header --forward-timeout --insecure --forward-as-received --retry-initial --retry-max --max-body --journal --no-journal --journal-max-size --journal-keep --fsync --json --quiet --ready-file --public-url --tunnel --tunnel-command --tunnel-url-pattern --tunnel-check-interval --tunnel-timeout --emulator --demo -h --help'
-      valopts='--host --port --path --webhook --secret --secret-env --jwks-url --jwks-file --audience --tolerance --forward --route --events --header --forward-timeout --retry-initial --retry-max --max-body --journal --journal-max-size --journal-keep --ready-file --public-url --tunnel --tunnel-command --tunnel-url-pattern --tunnel-check-interval --tunnel-timeout'
+      opts='--host --port --path --webhook --secret --secret-env --jwks-url --jwks-file --audience --tolerance --forward --route --events --allow-unknown-events --header --forward-timeout --insecure --forward-as-received --retry-initial --retry-max --max-body --journal --no-journal --journal-max-size --journal-keep --fsync --json --quiet --ready-file --public-url --tunnel --tunnel-command --tunnel-url-pattern --tunnel-check-interval --tunnel-timeout --relay --relay-token-env --relay-filter --emulator --demo -h --help'
+      valopts='--host --port --path --webhook --secret --secret-env --jwks-url --jwks-file --audience --tolerance --forward --route --events --header --forward-timeout --retry-initial --retry-max --max-body --journal --journal-max-size --journal-keep --ready-file --public-url --tunnel --tunnel-command --tunnel-url-pattern --tunnel-check-interval --tunnel-timeout --relay --relay-token-env --relay-filter'
       ;;
     'replay')
       subs='fixture delivery jwks help'
@@ -137,6 +137,46 @@ _gemwh_spec() {
       opts='--webhook --all --set --dynamic --uri --metadata --wait --wait-timeout --json -h --help'
       valopts='--webhook --set --uri --metadata --wait-timeout'
       args='batch.succeeded batch.cancelled batch.expired batch.failed interaction.requires_action interaction.completed interaction.failed interaction.cancelled video.generated'
+      ;;
+    'relay')
+      subs='serve channel token help'
+      opts='-h --help'
+      ;;
+    'relay serve')
+      opts='--host --port --store --retention --max-body --verify-secret-env --jwks-url --tolerance --ready-file --json -h --help'
+      valopts='--host --port --store --retention --max-body --verify-secret-env --jwks-url --tolerance --ready-file'
+      ;;
+    'relay channel')
+      subs='create list delete help'
+      opts='-h --help'
+      ;;
+    'relay channel create')
+      opts='--name --store --public-url --json -h --help'
+      valopts='--name --store --public-url'
+      ;;
+    'relay channel list')
+      opts='--store --public-url --json -h --help'
+      valopts='--store --public-url'
+      ;;
+    'relay channel delete')
+      opts='--store --public-url --json -h --help'
+      valopts='--store --public-url'
+      ;;
+    'relay token')
+      subs='create list revoke help'
+      opts='-h --help'
+      ;;
+    'relay token create')
+      opts='--name --store --public-url --json -h --help'
+      valopts='--name --store --public-url'
+      ;;
+    'relay token list')
+      opts='--store --public-url --json -h --help'
+      valopts='--store --public-url'
+      ;;
+    'relay token revoke')
+      opts='--store --public-url --json -h --help'
+      valopts='--store --public-url'
       ;;
     'doctor')
       opts='--json -h --help'

@@ -12,7 +12,7 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
     }
     $spec = @{
         'gemwh' = @{
-            Subcommands = @(@{ n = 'create'; d = 'create a webhook and keep its signing secret in the secret store' }, @{ n = 'list'; d = 'list webhooks, with their secrets and whether gemwh holds them' }, @{ n = 'get'; d = 'show one webhook' }, @{ n = 'update'; d = 'change a webhook''s uri, events, name or state' }, @{ n = 'delete'; d = 'delete a webhook and the secrets gemwh kept for it' }, @{ n = 'rotate'; d = 'rotate the signing secret of a webhook' }, @{ n = 'ping'; d = 'ask the API to send a test delivery to a webhook' }, @{ n = 'secret'; d = 'the signing secrets gemwh keeps locally: list, show, set, delete' }, @{ n = 'auth'; d = 'store, show and remove the Gemini API key' }, @{ n = 'listen'; d = 'receive deliveries locally: verify, explain, journal, forward to your app' }, @{ n = 'replay'; d = 'send signed deliveries to a receiver: fixture events, recorded deliveries, edge cases' }, @{ n = 'deliveries'; d = 'the history `gemwh listen` recorded: list, show and export deliveries' }, @{ n = 'completion'; d = 'print the shell completion script for bash, zsh, fish or PowerShell' }, @{ n = 'verify'; d = 'diagnose a captured delivery offline: valid, or exactly why not' }, @{ n = 'events'; d = 'list the webhook event types, or print one type’s sample payload' }, @{ n = 'conformance'; d = 'attack your own webhook receiver with a battery of deliveries and score it' }, @{ n = 'emulator'; d = 'run a local WebhookService (same REST API) for offline work and CI' }, @{ n = 'trigger'; d = 'make the emulator send an event to its webhooks (or to --uri, dynamic)' }, @{ n = 'doctor'; d = 'check what listen --tunnel and the API commands need, with the fix for each' }, @{ n = 'version'; d = 'print the gemwh version (also -v, -V, --version)' }, @{ n = 'help'; d = 'display help for command' })
+            Subcommands = @(@{ n = 'create'; d = 'create a webhook and keep its signing secret in the secret store' }, @{ n = 'list'; d = 'list webhooks, with their secrets and whether gemwh holds them' }, @{ n = 'get'; d = 'show one webhook' }, @{ n = 'update'; d = 'change a webhook''s uri, events, name or state' }, @{ n = 'delete'; d = 'delete a webhook and the secrets gemwh kept for it' }, @{ n = 'rotate'; d = 'rotate the signing secret of a webhook' }, @{ n = 'ping'; d = 'ask the API to send a test delivery to a webhook' }, @{ n = 'secret'; d = 'the signing secrets gemwh keeps locally: list, show, set, delete' }, @{ n = 'auth'; d = 'store, show and remove the Gemini API key' }, @{ n = 'listen'; d = 'receive deliveries locally: verify, explain, journal, forward to your app' }, @{ n = 'replay'; d = 'send signed deliveries to a receiver: fixture events, recorded deliveries, edge cases' }, @{ n = 'deliveries'; d = 'the history `gemwh listen` recorded: list, show and export deliveries' }, @{ n = 'completion'; d = 'print the shell completion script for bash, zsh, fish or PowerShell' }, @{ n = 'verify'; d = 'diagnose a captured delivery offline: valid, or exactly why not' }, @{ n = 'events'; d = 'list the webhook event types, or print one type’s sample payload' }, @{ n = 'conformance'; d = 'attack your own webhook receiver with a battery of deliveries and score it' }, @{ n = 'emulator'; d = 'run a local WebhookService (same REST API) for offline work and CI' }, @{ n = 'trigger'; d = 'make the emulator send an event to its webhooks (or to --uri, dynamic)' }, @{ n = 'relay'; d = 'one public endpoint for a team, fanned out to every developer''s `gemwh listen`' }, @{ n = 'doctor'; d = 'check what listen --tunnel and the API commands need, with the fix for each' }, @{ n = 'version'; d = 'print the gemwh version (also -v, -V, --version)' }, @{ n = 'help'; d = 'display help for command' })
             Options = @(@{ n = '-V'; d = 'print the gemwh version' }, @{ n = '--version'; d = 'print the gemwh version' }, @{ n = '-h'; d = 'display help for command' }, @{ n = '--help'; d = 'display help for command' })
             ValueOptions = @()
             FileOptions = @()
@@ -166,8 +166,8 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
         }
         'gemwh listen' = @{
             Subcommands = @()
-            Options = @(@{ n = '--host'; d = 'address to listen on' }, @{ n = '--port'; d = 'port to listen on (0: any free port)' }, @{ n = '--path'; d = 'accept deliveries only on this path (default: any path)' }, @{ n = '--webhook'; d = 'verify with this webhook''s stored secrets (repeatable; default: every stored webhook)' }, @{ n = '--secret'; d = 'verify with this signing secret (repeatable)' }, @{ n = '--secret-env'; d = 'verify with the secret in this environment variable (repeatable)' }, @{ n = '--jwks-url'; d = 'dynamic webhooks: JWKS to fetch keys from (default: Google''s)' }, @{ n = '--jwks-file'; d = 'dynamic webhooks: a local JWKS file instead' }, @{ n = '--audience'; d = 'dynamic webhooks: require this JWT aud claim (repeatable: any one will do)' }, @{ n = '--tolerance'; d = 'allowed clock skew of webhook-timestamp / JWT times' }, @{ n = '--forward'; d = 'forward verified deliveries here: PORT, HOST:PORT[/PATH] or URL (repeatable)' }, @{ n = '--route'; d = 'forward these event types elsewhere, e.g. ''batch.*=localhost:3000/batch'' (repeatable)' }, @{ n = '--events'; d = 'forward only these event types (globs like batch.*; comma-separated or repeated)' }, @{ n = '--allow-unknown-events'; d = 'accept event types gemwh''s catalog does not know in --events and --route (the API''s enum is open)' }, @{ n = '--header'; d = 'add a header to every forwarded request (repeatable)' }, @{ n = '--forward-timeout'; d = 'time allowed for the app to answer a forward' }, @{ n = '--insecure'; d = 'forward to an https app even if its TLS certificate is untrusted (a local self-signed one)' }, @{ n = '--forward-as-received'; d = 'forward retries and resumed deliveries with their original webhook-timestamp and signature (default: signed afresh, as Gemini does)' }, @{ n = '--retry-initial'; d = 'first retry delay of a failed forward (doubles each time)' }, @{ n = '--retry-max'; d = 'longest delay between two forward retries' }, @{ n = '--max-body'; d = 'largest body accepted; larger ones get 413' }, @{ n = '--journal'; d = 'journal file (default: $XDG_STATE_HOME/gemwh/journal.ndjson)' }, @{ n = '--no-journal'; d = 'keep no journal: no crash safety, no resumed forwards, no `replay delivery`' }, @{ n = '--journal-max-size'; d = 'rotate the journal at this size' }, @{ n = '--journal-keep'; d = 'rotated journal files to keep (FILE.1 … FILE.N)' }, @{ n = '--fsync'; d = 'fsync the journal before each acknowledgement (survives power loss; slower)' }, @{ n = '--json'; d = 'NDJSON events on stdout, even on a terminal' }, @{ n = '--quiet'; d = 'only ready, rejected, forward_failed, warning and stopped events' }, @{ n = '--ready-file'; d = 'write the listening URL to this file once the port is open (removed on exit)' }, @{ n = '--public-url'; d = 'register a temporary webhook for this tunnel URL; deleted on exit' }, @{ n = '--tunnel'; d = 'start a tunnel (cloudflared, ngrok, or auto: whichever is installed) and register a temporary webhook for its URL' }, @{ n = '--tunnel-command'; d = 'start this tunnel command instead ({port} is the listener''s port); its first https URL is used' }, @{ n = '--tunnel-url-pattern'; d = 'with --tunnel-command: the URL is the first match of this pattern (its first group, if any)' }, @{ n = '--tunnel-check-interval'; d = 'how often the running tunnel is probed; two failed probes restart it' }, @{ n = '--tunnel-timeout'; d = 'time allowed for a new tunnel URL to reach the listener' }, @{ n = '--emulator'; d = 'demo mode: run a local emulator whose webhook (all event types) delivers here; `t` sends an event' }, @{ n = '--demo'; d = 'with --emulator: send one event of every type at start' }, @{ n = '-h'; d = 'display help for command' }, @{ n = '--help'; d = 'display help for command' })
-            ValueOptions = @('--host', '--port', '--path', '--webhook', '--secret', '--secret-env', '--jwks-url', '--jwks-file', '--audience', '--tolerance', '--forward', '--route', '--events', '--header', '--forward-timeout', '--retry-initial', '--retry-max', '--max-body', '--journal', '--journal-max-size', '--journal-keep', '--ready-file', '--public-url', '--tunnel', '--tunnel-command', '--tunnel-url-pattern', '--tunnel-check-interval', '--tunnel-timeout')
+            Options = @(@{ n = '--host'; d = 'address to listen on' }, @{ n = '--port'; d = 'port to listen on (0: any free port)' }, @{ n = '--path'; d = 'accept deliveries only on this path (default: any path)' }, @{ n = '--webhook'; d = 'verify with this webhook''s stored secrets (repeatable; default: every stored webhook)' }, @{ n = '--secret'; d = 'verify with this signing secret (repeatable)' }, @{ n = '--secret-env'; d = 'verify with the secret in this environment variable (repeatable)' }, @{ n = '--jwks-url'; d = 'dynamic webhooks: JWKS to fetch keys from (default: Google''s)' }, @{ n = '--jwks-file'; d = 'dynamic webhooks: a local JWKS file instead' }, @{ n = '--audience'; d = 'dynamic webhooks: require this JWT aud claim (repeatable: any one will do)' }, @{ n = '--tolerance'; d = 'allowed clock skew of webhook-timestamp / JWT times' }, @{ n = '--forward'; d = 'forward verified deliveries here: PORT, HOST:PORT[/PATH] or URL (repeatable)' }, @{ n = '--route'; d = 'forward these event types elsewhere, e.g. ''batch.*=localhost:3000/batch'' (repeatable)' }, @{ n = '--events'; d = 'forward only these event types (globs like batch.*; comma-separated or repeated)' }, @{ n = '--allow-unknown-events'; d = 'accept event types gemwh''s catalog does not know in --events and --route (the API''s enum is open)' }, @{ n = '--header'; d = 'add a header to every forwarded request (repeatable)' }, @{ n = '--forward-timeout'; d = 'time allowed for the app to answer a forward' }, @{ n = '--insecure'; d = 'forward to an https app even if its TLS certificate is untrusted (a local self-signed one)' }, @{ n = '--forward-as-received'; d = 'forward retries and resumed deliveries with their original webhook-timestamp and signature (default: signed afresh, as Gemini does)' }, @{ n = '--retry-initial'; d = 'first retry delay of a failed forward (doubles each time)' }, @{ n = '--retry-max'; d = 'longest delay between two forward retries' }, @{ n = '--max-body'; d = 'largest body accepted; larger ones get 413' }, @{ n = '--journal'; d = 'journal file (default: $XDG_STATE_HOME/gemwh/journal.ndjson)' }, @{ n = '--no-journal'; d = 'keep no journal: no crash safety, no resumed forwards, no `replay delivery`' }, @{ n = '--journal-max-size'; d = 'rotate the journal at this size' }, @{ n = '--journal-keep'; d = 'rotated journal files to keep (FILE.1 … FILE.N)' }, @{ n = '--fsync'; d = 'fsync the journal before each acknowledgement (survives power loss; slower)' }, @{ n = '--json'; d = 'NDJSON events on stdout, even on a terminal' }, @{ n = '--quiet'; d = 'only ready, rejected, forward_failed, warning and stopped events' }, @{ n = '--ready-file'; d = 'write the listening URL to this file once the port is open (removed on exit)' }, @{ n = '--public-url'; d = 'register a temporary webhook for this tunnel URL; deleted on exit' }, @{ n = '--tunnel'; d = 'start a tunnel (cloudflared, ngrok, or auto: whichever is installed) and register a temporary webhook for its URL' }, @{ n = '--tunnel-command'; d = 'start this tunnel command instead ({port} is the listener''s port); its first https URL is used' }, @{ n = '--tunnel-url-pattern'; d = 'with --tunnel-command: the URL is the first match of this pattern (its first group, if any)' }, @{ n = '--tunnel-check-interval'; d = 'how often the running tunnel is probed; two failed probes restart it' }, @{ n = '--tunnel-timeout'; d = 'time allowed for a new tunnel URL to reach the listener' }, @{ n = '--relay'; d = 'also take the deliveries of this `gemwh relay` channel (https://relay.example/c/<channel>)' }, @{ n = '--relay-token-env'; d = 'with --relay: the environment variable holding the relay token' }, @{ n = '--relay-filter'; d = 'with --relay: take only matching deliveries: ''type=batch.*'' or KEY=VALUE of data.user_metadata (repeatable)' }, @{ n = '--emulator'; d = 'demo mode: run a local emulator whose webhook (all event types) delivers here; `t` sends an event' }, @{ n = '--demo'; d = 'with --emulator: send one event of every type at start' }, @{ n = '-h'; d = 'display help for command' }, @{ n = '--help'; d = 'display help for command' })
+            ValueOptions = @('--host', '--port', '--path', '--webhook', '--secret', '--secret-env', '--jwks-url', '--jwks-file', '--audience', '--tolerance', '--forward', '--route', '--events', '--header', '--forward-timeout', '--retry-initial', '--retry-max', '--max-body', '--journal', '--journal-max-size', '--journal-keep', '--ready-file', '--public-url', '--tunnel', '--tunnel-command', '--tunnel-url-pattern', '--tunnel-check-interval', '--tunnel-timeout', '--relay', '--relay-token-env', '--relay-filter')
             FileOptions = @()
             OptionValues = @{ '--events' = @('batch.succeeded', 'batch.cancelled', 'batch.expired', 'batch.failed', 'interaction.requires_action', 'interaction.completed', 'interaction.failed', 'interaction.cancelled', 'video.generated'); '--tunnel' = @('cloudflared', 'ngrok', 'auto') }
             Args = @()
@@ -324,6 +324,96 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             FileOptions = @()
             OptionValues = @{  }
             Args = @('batch.succeeded', 'batch.cancelled', 'batch.expired', 'batch.failed', 'interaction.requires_action', 'interaction.completed', 'interaction.failed', 'interaction.cancelled', 'video.generated')
+            ArgFiles = $false
+        }
+        'gemwh relay' = @{
+            Subcommands = @(@{ n = 'serve'; d = 'run the relay server' }, @{ n = 'channel'; d = 'create, list and delete channels (one ingest URL each)' }, @{ n = 'token'; d = 'create, list and revoke the tokens clients subscribe with' }, @{ n = 'help'; d = 'display help for command' })
+            Options = @(@{ n = '-h'; d = 'display help for command' }, @{ n = '--help'; d = 'display help for command' })
+            ValueOptions = @()
+            FileOptions = @()
+            OptionValues = @{  }
+            Args = @()
+            ArgFiles = $false
+        }
+        'gemwh relay serve' = @{
+            Subcommands = @()
+            Options = @(@{ n = '--host'; d = 'address to listen on' }, @{ n = '--port'; d = 'port to listen on (0: any free port)' }, @{ n = '--store'; d = 'where deliveries, channels and token hashes live: a directory, or redis://… (env: GEMWH_RELAY_STORE)' }, @{ n = '--retention'; d = 'how long deliveries are kept for clients that were offline' }, @{ n = '--max-body'; d = 'largest delivery accepted' }, @{ n = '--verify-secret-env'; d = 'refuse deliveries not signed with the secret in $VAR (repeatable: rotation)' }, @{ n = '--jwks-url'; d = 'refuse dynamic-webhook deliveries whose JWT these keys do not verify' }, @{ n = '--tolerance'; d = 'allowed clock skew of webhook-timestamp / JWT times (edge verification)' }, @{ n = '--ready-file'; d = 'write the URL to this file once listening' }, @{ n = '--json'; d = 'print {"url": …} on stdout when ready' }, @{ n = '-h'; d = 'display help for command' }, @{ n = '--help'; d = 'display help for command' })
+            ValueOptions = @('--host', '--port', '--store', '--retention', '--max-body', '--verify-secret-env', '--jwks-url', '--tolerance', '--ready-file')
+            FileOptions = @()
+            OptionValues = @{  }
+            Args = @()
+            ArgFiles = $false
+        }
+        'gemwh relay channel' = @{
+            Subcommands = @(@{ n = 'create'; d = 'create a channel and print its ingest URL' }, @{ n = 'list'; d = 'list the channels' }, @{ n = 'delete'; d = 'delete a channel and the deliveries kept for it' }, @{ n = 'help'; d = 'display help for command' })
+            Options = @(@{ n = '-h'; d = 'display help for command' }, @{ n = '--help'; d = 'display help for command' })
+            ValueOptions = @()
+            FileOptions = @()
+            OptionValues = @{  }
+            Args = @()
+            ArgFiles = $false
+        }
+        'gemwh relay channel create' = @{
+            Subcommands = @()
+            Options = @(@{ n = '--name'; d = 'a name for people' }, @{ n = '--store'; d = 'where deliveries, channels and token hashes live: a directory, or redis://… (env: GEMWH_RELAY_STORE)' }, @{ n = '--public-url'; d = 'the relay''s public base URL, to print full URLs (env: GEMWH_RELAY_PUBLIC_URL)' }, @{ n = '--json'; d = 'print JSON' }, @{ n = '-h'; d = 'display help for command' }, @{ n = '--help'; d = 'display help for command' })
+            ValueOptions = @('--name', '--store', '--public-url')
+            FileOptions = @()
+            OptionValues = @{  }
+            Args = @()
+            ArgFiles = $false
+        }
+        'gemwh relay channel list' = @{
+            Subcommands = @()
+            Options = @(@{ n = '--store'; d = 'where deliveries, channels and token hashes live: a directory, or redis://… (env: GEMWH_RELAY_STORE)' }, @{ n = '--public-url'; d = 'the relay''s public base URL, to print full URLs (env: GEMWH_RELAY_PUBLIC_URL)' }, @{ n = '--json'; d = 'print JSON' }, @{ n = '-h'; d = 'display help for command' }, @{ n = '--help'; d = 'display help for command' })
+            ValueOptions = @('--store', '--public-url')
+            FileOptions = @()
+            OptionValues = @{  }
+            Args = @()
+            ArgFiles = $false
+        }
+        'gemwh relay channel delete' = @{
+            Subcommands = @()
+            Options = @(@{ n = '--store'; d = 'where deliveries, channels and token hashes live: a directory, or redis://… (env: GEMWH_RELAY_STORE)' }, @{ n = '--public-url'; d = 'the relay''s public base URL, to print full URLs (env: GEMWH_RELAY_PUBLIC_URL)' }, @{ n = '--json'; d = 'print JSON' }, @{ n = '-h'; d = 'display help for command' }, @{ n = '--help'; d = 'display help for command' })
+            ValueOptions = @('--store', '--public-url')
+            FileOptions = @()
+            OptionValues = @{  }
+            Args = @()
+            ArgFiles = $false
+        }
+        'gemwh relay token' = @{
+            Subcommands = @(@{ n = 'create'; d = 'create a token (printed once; the relay keeps only its hash)' }, @{ n = 'list'; d = 'list the tokens (ids and names, never the tokens)' }, @{ n = 'revoke'; d = 'revoke a token; its clients are disconnected' }, @{ n = 'help'; d = 'display help for command' })
+            Options = @(@{ n = '-h'; d = 'display help for command' }, @{ n = '--help'; d = 'display help for command' })
+            ValueOptions = @()
+            FileOptions = @()
+            OptionValues = @{  }
+            Args = @()
+            ArgFiles = $false
+        }
+        'gemwh relay token create' = @{
+            Subcommands = @()
+            Options = @(@{ n = '--name'; d = 'whose token this is' }, @{ n = '--store'; d = 'where deliveries, channels and token hashes live: a directory, or redis://… (env: GEMWH_RELAY_STORE)' }, @{ n = '--public-url'; d = 'the relay''s public base URL, to print full URLs (env: GEMWH_RELAY_PUBLIC_URL)' }, @{ n = '--json'; d = 'print JSON' }, @{ n = '-h'; d = 'display help for command' }, @{ n = '--help'; d = 'display help for command' })
+            ValueOptions = @('--name', '--store', '--public-url')
+            FileOptions = @()
+            OptionValues = @{  }
+            Args = @()
+            ArgFiles = $false
+        }
+        'gemwh relay token list' = @{
+            Subcommands = @()
+            Options = @(@{ n = '--store'; d = 'where deliveries, channels and token hashes live: a directory, or redis://… (env: GEMWH_RELAY_STORE)' }, @{ n = '--public-url'; d = 'the relay''s public base URL, to print full URLs (env: GEMWH_RELAY_PUBLIC_URL)' }, @{ n = '--json'; d = 'print JSON' }, @{ n = '-h'; d = 'display help for command' }, @{ n = '--help'; d = 'display help for command' })
+            ValueOptions = @('--store', '--public-url')
+            FileOptions = @()
+            OptionValues = @{  }
+            Args = @()
+            ArgFiles = $false
+        }
+        'gemwh relay token revoke' = @{
+            Subcommands = @()
+            Options = @(@{ n = '--store'; d = 'where deliveries, channels and token hashes live: a directory, or redis://… (env: GEMWH_RELAY_STORE)' }, @{ n = '--public-url'; d = 'the relay''s public base URL, to print full URLs (env: GEMWH_RELAY_PUBLIC_URL)' }, @{ n = '--json'; d = 'print JSON' }, @{ n = '-h'; d = 'display help for command' }, @{ n = '--help'; d = 'display help for command' })
+            ValueOptions = @('--store', '--public-url')
+            FileOptions = @()
+            OptionValues = @{  }
+            Args = @()
             ArgFiles = $false
         }
         'gemwh doctor' = @{

@@ -26,6 +26,7 @@ const COMMAND_MODULES: Readonly<Record<string, () => Promise<{ default: CommandF
   conformance: () => import('./commands/conformance.js'),
   emulator: () => import('./commands/emulator.js'),
   trigger: () => import('./commands/trigger.js'),
+  relay: () => import('./commands/relay.js'),
   doctor: () => import('./commands/doctor.js'),
   version: () => import('./commands/version.js'),
 };

@@ -12,6 +12,7 @@ import { parseCount, parsePort } from '../core/flag-values.js';
 import { parseByteSize, parsePath } from '../listen/flags.js';
 import { checkPublicUrl } from '../listen/public-url.js';
 import { parseRoute } from '../listen/routing.js';
+import { parseRelayFilter } from '../relay/filter.js';
 import type { ListenFrontEnd, ListenOptions } from '../listen/run-listen.js';
 import { parseTunnelTool, parseUrlPattern, TUNNEL_DEFAULTS, type TunnelChoice, type TunnelSettings } from '../tunnel/tools.js';
 import { completeWith } from '../completion/hints.js';
@@ -56,6 +57,9 @@ interface RawFlags {
   tunnelTimeout?: string;
   emulator?: boolean;
   demo?: boolean;
+  relay?: string;
+  relayTokenEnv?: string;
+  relayFilter?: string[];
 }
 
 export default function listenCommand(deps: Deps): Command {
@@ -110,6 +114,9 @@ export default function listenCommand(deps: Deps): Command {
     .addOption(new Option('--tunnel-url-pattern <regex>', "with --tunnel-command: the URL is the first match of this pattern (its first group, if any)"))
     .addOption(new Option('--tunnel-check-interval <duration>', 'how often the running tunnel is probed; two failed probes restart it').default('15s'))
     .addOption(new Option('--tunnel-timeout <duration>', 'time allowed for a new tunnel URL to reach the listener').default('60s'))
+    .addOption(new Option('--relay <url>', 'also take the deliveries of this `gemwh relay` channel (https://relay.example/c/<channel>)'))
+    .addOption(new Option('--relay-token-env <VAR>', 'with --relay: the environment variable holding the relay token').default('GEMWH_RELAY_TOKEN'))
+    .addOption(new Option('--relay-filter <term>', "with --relay: take only matching deliveries: 'type=batch.*' or KEY=VALUE of data.user_metadata (repeatable)").argParser(collect))
     .addOption(new Option('--emulator', 'demo mode: run a local emulator whose webhook (all event types) delivers here; `t` sends an event'))
     .addOption(new Option('--demo', 'with --emulator: send one event of every type at start'))
     .addHelpText(
@@ -166,7 +173,9 @@ export function toListenOptions(flags: RawFlags, globals: GlobalOptions): Listen
       hint: 'Give --public-url for a tunnel you run yourself, or --tunnel to let gemwh start one.',
     });
   }
+  if (flags.relay === undefined && list(flags.relayFilter).length > 0) throw new UsageError('--relay-filter needs --relay', { hint: 'e.g. --relay https://relay.example/c/<channel> --relay-filter owner=alice' });
   return {
+    relay: flags.relay === undefined ? undefined : { url: checkRelayUrl(flags.relay), tokenEnv: flags.relayTokenEnv ?? 'GEMWH_RELAY_TOKEN', filter: parseRelayFilter(list(flags.relayFilter)) },
     host: flags.host,
     port: parsePort(flags.port),
     path: flags.path === undefined ? undefined : parsePath(flags.path),
@@ -226,6 +235,21 @@ function tunnelSettings(flags: RawFlags): TunnelSettings | undefined {
     checkIntervalMs: positive(parseDuration(flags.tunnelCheckInterval ?? '15s', '--tunnel-check-interval'), '--tunnel-check-interval'),
     backoff: TUNNEL_DEFAULTS.backoff,
   };
+}
+
+function checkRelayUrl(text: string): URL {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || !/^\/c\/[A-Za-z0-9_-]{22}\/?$/.test(url.pathname)) {
+    throw new UsageError(`--relay ${text}: expected the channel's client URL, https://HOST/c/<channel id>`, {
+      hint: '`gemwh relay channel create` prints the ingest URL https://HOST/in/<id>; clients use https://HOST/c/<id>.',
+    });
+  }
+  return url;
 }
 
 function positive(ms: number, flag: string): number {

@@ -63,3 +63,31 @@ export function fsyncFolder(folder: string): void {
     closeSync(fd);
   }
 }
+
+/**
+ * writeFileAtomic for a server's hot path (the relay client's resume position after each
+ * delivery, the relay's channel list): the same temporary file, fsync and rename, without
+ * blocking the event loop for the fsyncs. Not exclusive.
+ */
+export async function writeFileAtomicAsync(path: string, content: string, options: Pick<AtomicWriteOptions, 'mode'>): Promise<void> {
+  const { open, rename, rm } = await import('node:fs/promises');
+  const folder = dirname(path);
+  const temporary = join(folder, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    const handle = await open(temporary, 'wx', options.mode);
+    try {
+      await handle.writeFile(content);
+      await handle.chmod(options.mode);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, path);
+    const folderHandle = await open(folder, 'r').catch(() => undefined);
+    await folderHandle?.sync().catch(() => {});
+    await folderHandle?.close();
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}

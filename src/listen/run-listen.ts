@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { writeFileAtomic } from '../fs/atomic-file.js';
 import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -12,6 +13,7 @@ import { GemwhError, InterruptedError, UsageError } from '../errors.js';
 import { secretsFromFlags, storedSecrets } from '../secrets/secret-flags.js';
 import { loadVerificationSecrets } from '../secrets/current-secrets.js';
 import type { SecretStore } from '../secrets/types.js';
+import type { RelayFilter } from '../relay/filter.js';
 import type { ListenEvent } from './events.js';
 import type { HeaderPairs, RetryPolicy } from './forwarder.js';
 import { defaultJournalPath, emulatorJournalPath } from './journal-records.js';
@@ -69,6 +71,8 @@ export interface ListenOptions {
   isProcessAlive: (pid: number) => boolean;
   /** Read webhook secrets from this store instead of the user's (listen --emulator keeps its webhook's secret in memory). */
   secretStore?: SecretStore;
+  /** --relay: also take the deliveries of this relay channel (the token is read from $tokenEnv). */
+  relay?: { url: URL; tokenEnv: string; filter: RelayFilter };
 }
 
 /** The UI's `t` key: makes a delivery of the chosen type happen (listen --emulator). */
@@ -111,6 +115,7 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
   if (options.journal !== false && journalFile !== undefined) {
     await starting(checkJournalFile(journalFile, { given: options.journal.file !== undefined }));
   }
+  const relayToken = options.relay ? relayTokenFrom(options.relay.tokenEnv, deps) : undefined;
   const keys = await starting(keySource(options, deps));
   // Named webhooks, or by default every stored one unless secrets were given.
   const named = options.webhookIds.length > 0 ? options.webhookIds : undefined;
@@ -140,6 +145,8 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
   const printer = choosePrinter(options, deps, frontEnd);
   let session: ListenSession | undefined;
   let readyFileWritten = false;
+  const relayStop = new AbortController();
+  let relayClient: { done: Promise<void> } | undefined;
 
   try {
     if (options.publicUrl) {
@@ -178,7 +185,14 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
       toleranceSec: options.toleranceSec,
       now,
     });
-    const verify = options.audience.length === 0 ? withAudienceNote(verifier, () => warnAudience?.()) : verifier;
+    const noted = options.audience.length === 0 ? withAudienceNote(verifier, () => warnAudience?.()) : verifier;
+    const relayModule = options.relay ? await import('../relay/client.js') : undefined;
+    const relayClock = relayModule?.createRelayClock();
+    // A relayed delivery may have waited at the relay while this laptop slept: its freshness is
+    // checked against the time the relay received it, which only our own relay client can vouch for.
+    const verify: typeof noted = relayClock
+      ? (input) => noted({ ...input, now: relayClock.receivedAt(input.headers, input.rawBody) ?? input.now })
+      : noted;
 
     const sessionOptions: ListenSessionOptions = {
       host: options.host,
@@ -253,6 +267,19 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
     if (options.json || !deps.io.stdout.isTTY) stderr(`listening on ${running.url}`);
     if (temp && options.publicUrl) stderr(`Gemini delivers to ${options.publicUrl.href} → your tunnel → ${running.url}`);
     await frontEnd.onListening?.(running);
+    if (relayModule && relayClock && options.relay && relayToken !== undefined) {
+      relayClient = relayModule.startRelayClient({
+        relayUrl: options.relay.url,
+        token: relayToken,
+        filter: options.relay.filter,
+        deliverTo: running.url,
+        positionFile: journalFile === undefined ? undefined : relayPositionFile(journalFile, options.relay.url),
+        status: (message) => running.warn(message),
+        clock: relayClock,
+        signal: relayStop.signal,
+      });
+      if (journalFile === undefined) running.warn('relay: --no-journal keeps the relay position in memory only; a restart starts from the newest delivery');
+    }
 
     const onAbort = () => void running.stop(`signal ${String(deps.signal.reason ?? 'abort')}`);
     deps.signal.addEventListener('abort', onAbort, { once: true });
@@ -267,6 +294,9 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
       deps.signal.removeEventListener('abort', onAbort);
     }
   } finally {
+    // The relay client first: it must not hand a delivery to a listener that is stopping.
+    relayStop.abort();
+    await relayClient?.done;
     await session?.stop();
     printer?.flush();
     if (readyFileWritten && options.readyFile) await rm(options.readyFile, { force: true }).catch(() => {});
@@ -284,6 +314,22 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
     // After the webhook is gone: nothing should still be sent to the tunnel's URL.
     await tunnel?.stop();
   }
+}
+
+function relayTokenFrom(variable: string, deps: Deps): string {
+  const token = deps.env[variable]?.trim();
+  if (!token) {
+    throw new UsageError(`--relay-token-env ${variable}: the environment variable is not set or empty`, {
+      hint: `Export the relay token first (export ${variable}=gwr_…); the relay's admin creates one with \`gemwh relay token create\`.`,
+    });
+  }
+  return token;
+}
+
+/** Beside the journal, one per relay channel: the journal and the position move together. */
+function relayPositionFile(journalFile: string, relayUrl: URL): string {
+  const channel = createHash('sha256').update(`${relayUrl.origin}${relayUrl.pathname}`).digest('hex').slice(0, 12);
+  return `${journalFile}.relay-${channel}.position`;
 }
 
 async function openUserStore(options: ListenOptions, deps: Deps): Promise<SecretStore> {
