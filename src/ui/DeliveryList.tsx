@@ -33,6 +33,7 @@ interface RowLineProps {
   // The widths one by one, not as an object: memo compares props with ===.
   eventTypeWidth: number;
   seqWidth: number;
+  webhookIdWidth: number;
   verdictWidth: number;
   forwardWidth: number;
   theme: Theme;
@@ -40,13 +41,13 @@ interface RowLineProps {
 
 // Rows are immutable and keep their identity until an event touches them, so at 1,000
 // deliveries/s most rows on screen skip React's work between two frames.
-const RowLine = memo(function RowLine({ row, selected, eventTypeWidth, seqWidth, verdictWidth, forwardWidth, theme }: RowLineProps) {
-  const w = { time: 8, seq: seqWidth, eventType: eventTypeWidth, webhookId: 10, verdict: verdictWidth, forward: forwardWidth };
+const RowLine = memo(function RowLine({ row, selected, eventTypeWidth, seqWidth, webhookIdWidth, verdictWidth, forwardWidth, theme }: RowLineProps) {
+  const w = { time: 8, seq: seqWidth, eventType: eventTypeWidth, webhookId: webhookIdWidth, verdict: verdictWidth, forward: forwardWidth };
   const cells = rowCells(row);
   return (
     <Text wrap="truncate-end" {...(selected ? theme.selected : {})}>
       {selected ? '› ' : '  '}
-      {fit(cells.time, w.time)} {fit(cells.seq, w.seq)} {fit(cells.eventType, w.eventType)} {fit(cells.webhookId, w.webhookId)}{' '}
+      {fit(cells.time, w.time)} {fit(cells.seq, w.seq)} {fit(cells.eventType, w.eventType)} {w.webhookId > 0 ? `${fit(cells.webhookId, w.webhookId)} ` : ''}
       {w.forward > 0 ? (
         <>
           <Text {...theme.tone(cells.verdict.tone)}>{fit(cells.verdict.text, w.verdict)}</Text>{' '}
@@ -62,7 +63,7 @@ const RowLine = memo(function RowLine({ row, selected, eventTypeWidth, seqWidth,
 /** Widths sized to the rows on screen (see columnWidths). */
 export function listWidths(shown: readonly DeliveryRow[], width: number, showForward: boolean): ColumnWidths {
   const needs = { eventType: 5, verdict: 7, forward: 7 };
-  let maxSeq = 0;
+  let maxSeq = 999;
   for (const row of shown) {
     const cells = rowCells(row);
     needs.eventType = Math.max(needs.eventType, cellWidth(cells.eventType));
@@ -81,7 +82,7 @@ export function DeliveryList({ rows, selectedIndex, capacity, width, showForward
     <Box flexDirection="column">
       <Text wrap="truncate-end" {...theme.heading}>
         {'  '}
-        {fit('TIME', w.time)} {fit('#', w.seq)} {fit('EVENT', w.eventType)} {fit('WEBHOOK-ID', w.webhookId)} {w.forward > 0 ? `${fit('VERDICT', w.verdict)} FORWARD` : 'VERDICT'}
+        {fit('TIME', w.time)} {fit('#', w.seq)} {fit('EVENT', w.eventType)} {w.webhookId > 0 ? `${fit('WEBHOOK-ID', w.webhookId)} ` : ''}{w.forward > 0 ? `${fit('VERDICT', w.verdict)} FORWARD` : 'VERDICT'}
       </Text>
       {shown.length === 0 ? (
         <Text {...theme.tone('dim')}>
@@ -96,6 +97,7 @@ export function DeliveryList({ rows, selectedIndex, capacity, width, showForward
             selected={start + i === selectedIndex}
             eventTypeWidth={w.eventType}
             seqWidth={w.seq}
+            webhookIdWidth={w.webhookId}
             verdictWidth={w.verdict}
             forwardWidth={w.forward}
             theme={theme}

@@ -1,6 +1,6 @@
 import stringWidth from 'string-width';
 import { redactSecret } from '../core/redact.js';
-import type { DeliveryRow, RowForward, RowVerdict, TargetForward } from './listen-state.js';
+import type { DeliveryRow, ListenUiState, RowForward, RowVerdict, TargetForward } from './listen-state.js';
 
 /**
  * Plain-text pieces of the TUI, kept out of the components so they are tested as strings. Every
@@ -170,24 +170,30 @@ const DEFAULT_NEEDS: ColumnNeeds = { eventType: 27, verdict: 23, forward: 25 };
 
 /**
  * Each variable column gets what its widest cell on screen needs (so a column of ✓ is not padded
- * to the width of a rejection reason); when the terminal is too narrow for all of it, the widest
- * column gives a cell at a time until the row fits or every column is at its minimum. Without
- * forward targets there is no FORWARD column and its room goes to the event type and verdict.
- * Whatever is left over goes to the last column, which is never padded.
+ * to the width of a rejection reason). When the row is too wide, the short WEBHOOK-ID goes first
+ * (the detail view has the whole id), then the widest column gives a cell at a time until the row
+ * fits or every column is at its minimum. Without forward targets there is no FORWARD column: its
+ * room goes to the event type and the verdict. What is left over goes to the last column.
  */
 export function columnWidths(width: number, options: { forward?: boolean; needs?: Partial<ColumnNeeds>; seqDigits?: number } = {}): ColumnWidths {
   const showForward = options.forward ?? true;
   const needs = { ...DEFAULT_NEEDS, ...options.needs };
-  const seq = Math.max(5, (options.seqDigits ?? 0) + 1);
-  const fixed = 2 + 8 + 1 + seq + 1 + 10 + 1 + (showForward ? 1 : 0);
+  const seq = Math.max(2, (options.seqDigits ?? 4) + 1);
   const cols = {
-    eventType: Math.max(MIN_EVENT_TYPE_WIDTH, 5, needs.eventType),
-    verdict: Math.max(MIN_VERDICT_WIDTH, needs.verdict),
-    forward: showForward ? Math.max(MIN_FORWARD_WIDTH, needs.forward) : 0,
+    eventType: Math.max('EVENT'.length, needs.eventType),
+    verdict: Math.max('VERDICT'.length, needs.verdict),
+    forward: showForward ? Math.max('FORWARD'.length, needs.forward) : 0,
   };
-  const mins = { eventType: MIN_EVENT_TYPE_WIDTH, verdict: MIN_VERDICT_WIDTH, forward: showForward ? MIN_FORWARD_WIDTH : 0 };
+  const mins = {
+    eventType: Math.min(MIN_EVENT_TYPE_WIDTH, cols.eventType),
+    verdict: Math.min(MIN_VERDICT_WIDTH, cols.verdict),
+    forward: Math.min(MIN_FORWARD_WIDTH, cols.forward),
+  };
+  let webhookId = 10;
+  const total = () => 2 + 8 + 1 + seq + 1 + (webhookId > 0 ? webhookId + 1 : 0) + cols.eventType + 1 + cols.verdict + (showForward ? 1 + cols.forward : 0);
+  if (total() > width) webhookId = 0;
   const names = ['eventType', 'verdict', 'forward'] as const;
-  let over = fixed + cols.eventType + 1 + cols.verdict + cols.forward - width;
+  let over = total() - width;
   while (over > 0) {
     const widest = names.filter((n) => cols[n] > mins[n]).sort((a, b) => cols[b] - mins[b] - (cols[a] - mins[a]))[0];
     if (!widest) break;
@@ -197,7 +203,7 @@ export function columnWidths(width: number, options: { forward?: boolean; needs?
   const spare = Math.max(0, -over);
   if (showForward) cols.forward += spare;
   else cols.verdict += spare;
-  return { time: 8, seq, eventType: cols.eventType, webhookId: 10, verdict: cols.verdict, forward: cols.forward };
+  return { time: 8, seq, eventType: cols.eventType, webhookId, verdict: cols.verdict, forward: cols.forward };
 }
 
 /** One list row as fixed-width cells; the last cell (forward) takes whatever width is left. */
@@ -268,4 +274,20 @@ export function wrapLines(text: string, width: number): string[] {
     out.push(piece);
   }
   return out;
+}
+
+/**
+ * What is left on the terminal after the live view: the totals and where the journal is, in
+ * one line, instead of the view's last frame ("stopping…" and a key bar that no longer works).
+ */
+export function summaryLine(state: ListenUiState): string {
+  const c = state.counters;
+  const parts = [`received ${c.received}`, `verified ${c.verified}`, `rejected ${c.rejected}`];
+  if (c.duplicates > 0) parts.push(`duplicates ${c.duplicates}`);
+  parts.push(`forwarded ${c.forwarded}`);
+  if (c.failed > 0) parts.push(`failed ${c.failed}`);
+  if (c.resumed > 0) parts.push(`resumed ${c.resumed}`);
+  const journal = state.info?.journal ? `journal ${state.info.journal}` : 'no journal';
+  const why = state.stopped && !/^quit/.test(state.stopped.reason) ? ` (${state.stopped.reason})` : '';
+  return printable(`gemwh listen stopped${why}: ${parts.join(', ')}; ${journal}`);
 }

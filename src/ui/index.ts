@@ -2,6 +2,7 @@ import type { Readable, Writable } from 'node:stream';
 import { render } from 'ink';
 import { createElement } from 'react';
 import { createStateBatcher, DEFAULT_FLUSH_INTERVAL_MS } from './batcher.js';
+import { summaryLine } from './format.js';
 import { ListenApp } from './ListenApp.js';
 import { DEFAULT_MAX_ROWS, initialListenUiState } from './listen-state.js';
 import type { ListenUiSession, ListenUiTrigger } from './types.js';
@@ -50,11 +51,19 @@ export async function renderListenUi(options: RenderListenUiOptions): Promise<vo
       patchConsole: false,
     },
   );
+  let failed = false;
   try {
     await instance.waitUntilExit();
+  } catch (error) {
+    failed = true;
+    throw error;
   } finally {
     unsubscribe();
+    batcher.flush();
+    const last = batcher.current();
     batcher.close();
     instance.cleanup();
+    // After a failure the error is what matters; cli.ts prints it.
+    if (!failed) options.stdout.write(`${summaryLine(last)}\n`);
   }
 }
