@@ -48,6 +48,11 @@ function screenOf(output: string): string {
   return lines.join('\n').replace(/\n+$/, '').replace(/^\n+/, '');
 }
 
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 300 && !condition(); i++) await sleep(10);
+  expect(condition()).toBe(true);
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('renderListenUi', () => {
@@ -57,7 +62,7 @@ describe('renderListenUi', () => {
     const done = renderListenUi({ session, stdin: term.stdin, stdout: term.stdout, color: false, flushIntervalMs: 5 });
     await sleep(50);
     session.emit(...deliveredEvents(2));
-    await sleep(50);
+    await until(() => /#2 +batch\.succeeded/.test(term.text()));
     term.stdin.write('q');
     await done;
     expect(session.stopCalls).toBe(1);
@@ -75,6 +80,29 @@ describe('renderListenUi', () => {
     await session.stop('SIGTERM');
     await done;
     expect(term.screen()).toBe('gemwh listen stopped (SIGTERM): received 0, verified 0, rejected 0, forwarded 0; no journal');
+  });
+
+  it('shows how many resumed forwards are done while they run, then the total', async () => {
+    const resumed = (seq: number) => ({ type: 'resumed' as const, at: 0, seq, receivedAt: 0, targets: ['http://localhost:3000/hook'] });
+    const forwarded = (seq: number) => ({
+      type: 'forwarded' as const,
+      at: 0,
+      seq,
+      target: 'http://localhost:3000/hook',
+      attempt: 1,
+      status: 200,
+      latencyMs: 3,
+      responseStart: '',
+    });
+    const session = new FakeSession([READY, resumed(1), resumed(2), resumed(3), forwarded(1)]);
+    const term = fakeTerminal();
+    const done = renderListenUi({ session, stdin: term.stdin, stdout: term.stdout, color: false, flushIntervalMs: 5 });
+    await until(() => term.screen().includes('resuming 1/3'));
+    session.emit(forwarded(2), forwarded(3));
+    await until(() => term.screen().includes('resumed 3') && !term.screen().includes('resuming'));
+    term.stdin.write('q');
+    await done;
+    expect(term.screen()).toContain('forwarded 3, resumed 3');
   });
 
   it('replaces the live view with a one-line summary when the user quits', async () => {
