@@ -48,13 +48,14 @@ const RowLine = memo(function RowLine({ row, selected, eventTypeWidth, seqWidth,
     <Text wrap="truncate-end" {...(selected ? theme.selected : {})}>
       {selected ? '› ' : '  '}
       {fit(cells.time, w.time)} {fit(cells.seq, w.seq)} {fit(cells.eventType, w.eventType)} {w.webhookId > 0 ? `${fit(cells.webhookId, w.webhookId)} ` : ''}
-      {w.forward > 0 ? (
+      {w.forward > 0 && cells.forward.text !== '' ? (
         <>
           <Text {...theme.tone(cells.verdict.tone)}>{fit(cells.verdict.text, w.verdict)}</Text>{' '}
           <Text {...theme.tone(cells.forward.tone)}>{fit(cells.forward.text, w.forward).trimEnd()}</Text>
         </>
       ) : (
-        <Text {...theme.tone(cells.verdict.tone)}>{fit(cells.verdict.text, w.verdict).trimEnd()}</Text>
+        // A rejected or duplicate row forwards nothing: its reason may use the FORWARD column too.
+        <Text {...theme.tone(cells.verdict.tone)}>{fit(cells.verdict.text, w.forward > 0 ? w.verdict + 1 + w.forward : w.verdict).trimEnd()}</Text>
       )}
     </Text>
   );
@@ -67,7 +68,9 @@ export function listWidths(shown: readonly DeliveryRow[], width: number, showFor
   for (const row of shown) {
     const cells = rowCells(row);
     needs.eventType = Math.max(needs.eventType, cellWidth(cells.eventType));
-    needs.verdict = Math.max(needs.verdict, cellWidth(cells.verdict.text));
+    // Rows that forward nothing spill their verdict into the FORWARD column, so only rows with a
+    // forward cell need the verdict column wide.
+    if (!showForward || cells.forward.text !== '') needs.verdict = Math.max(needs.verdict, cellWidth(cells.verdict.text));
     needs.forward = Math.max(needs.forward, cellWidth(cells.forward.text));
     maxSeq = Math.max(maxSeq, row.seq);
   }

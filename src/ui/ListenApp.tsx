@@ -135,6 +135,10 @@ export function ListenApp({ batcher, session, trigger, color, columns, rows }: L
   };
 
   const resend = (seq: number) => {
+    if (stateRef.current.info?.forwardTargets.length === 0) {
+      setMessage({ text: NO_TARGET_TO_FORWARD, tone: 'warn' });
+      return;
+    }
     setMessage({ text: `forwarding #${seq} again…`, tone: 'dim' });
     session.resend(seq).then(
       () => setMessage({ text: `forwarded #${seq} again: the results appear in its row`, tone: 'ok' }),
@@ -263,6 +267,8 @@ export function ListenApp({ batcher, session, trigger, color, columns, rows }: L
 
   let body;
   let keys: Array<[string, string]>;
+  // Without a target r can only say so: it is left out of the key bar, not out of the keys.
+  const forwardAgainKey: Array<[string, string]> = state.info?.forwardTargets.length === 0 ? [] : [['r', 'forward again']];
   if (view.kind === 'detail') {
     const scroll = Math.min(view.scroll, maxDetailScroll(lines?.length ?? 0, bodyCapacity));
     body = (
@@ -276,7 +282,7 @@ export function ListenApp({ batcher, session, trigger, color, columns, rows }: L
     keys = [
       ['↑↓', 'scroll'],
       ['esc/d', 'back'],
-      ['r', 'forward again'],
+      ...forwardAgainKey,
       ['q', 'quit'],
     ];
   } else if (view.kind === 'warnings') {
@@ -328,7 +334,7 @@ export function ListenApp({ batcher, session, trigger, color, columns, rows }: L
     keys = [
       ['↑↓', 'select'],
       ['enter/d', 'detail'],
-      ['r', 'forward again'],
+      ...forwardAgainKey,
       nav.filter.kind === 'all' ? ['f', 'filter'] : ['f/esc', `filter: ${filterLabel(nav.filter)}`],
       ...(state.warnings.length > 0 ? [['w', `warnings (${state.warnings.length})`] as [string, string]] : []),
       ['c', 'clear'],
@@ -357,6 +363,7 @@ function indexForSeq(rows: readonly DeliveryRow[], seq: number | undefined): num
   return index < 0 ? rows.length - 1 : index;
 }
 
+const NO_TARGET_TO_FORWARD = 'nothing to forward to: r needs a --forward or --route target';
 const TRIGGER_UNAVAILABLE = 't sends a test event through the emulator: start with gemwh listen --emulator';
 
 /** The filters whose label contains what was typed, in the usual order. */

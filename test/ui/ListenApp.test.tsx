@@ -147,9 +147,13 @@ describe('ListenApp', () => {
           ...deliveredEvents(1, 'interaction.requires_action').slice(0, 2),
           { type: 'forward_failed', at: localTime(1), seq: 1, target: 'http://localhost:3000/hook', attempt: 1, error: 'connect ECONNREFUSED 127.0.0.1:3000', latencyMs: 1, nextAttemptAt: localTime(5) },
           ...deliveredEvents(2),
+          { type: 'received', at: localTime(3), seq: 3, method: 'POST', path: '/webhook', webhookId: 'msg_3', eventType: 'interaction.requires_action', bodyBytes: 9 },
+          { type: 'rejected', at: localTime(3), seq: 3, status: 401, reason: 'no_matching_signature', explanation: 'x', diagnosis: [], webhookId: 'msg_3', eventType: 'interaction.requires_action' },
         ]);
         const ui = mount(session, { columns });
-        const frame = await ui.waitFor((f) => f.includes('#2'));
+        const frame = await ui.waitFor((f) => f.includes('#3'));
+        // A rejected row forwards nothing, so its reason runs on into the FORWARD column.
+        expect(rowLine(frame, 3)).toMatch(/#3 +interaction\.requires_action +(msg_3 +)?✗ no_matching_signature$/);
         expect(frame).toContain('FORWARD');
         // At 80 columns the short webhook id makes way (the detail view has it whole).
         expect(rowLine(frame, 1)).toMatch(columns === 80 ? /#1 +interaction\.requires_action ✓ +✗ refused, retrying in 4s$/ : /#1 +interaction\.requires_action +msg_…bcdef ✓ +✗ refused, retrying in 4s$/);
@@ -175,6 +179,16 @@ describe('ListenApp', () => {
         expect(cellsBefore(frame.split('\n').find((l) => l.includes('WEBHOOK-ID')) ?? '', 'WEBHOOK-ID')).toBe(cellsBefore(ascii, 'msg_2'));
       });
     }
+
+    it('leaves r out of the key bar without a target, and says why when it is pressed', async () => {
+      const session = new FakeSession(demoEvents());
+      const ui = mount(session, { columns: 80 });
+      const frame = await ui.waitFor((f) => f.includes('#2'));
+      expect(frame).not.toContain('forward again');
+      await ui.press('r');
+      await ui.waitFor((f) => f.includes('nothing to forward to: r needs a --forward or --route target'));
+      expect(session.resent).toEqual([]);
+    });
 
     it('shows every warning whole with w, however narrow the terminal', async () => {
       const long = 'the app at http://localhost:3000/hook answered 401 to a delivery signed with the current secret; check its clock and secret (this sentence is longer than a line)';
