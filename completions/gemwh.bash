@@ -64,7 +64,7 @@ _gemwh_spec() {
       opts='--json -h --help'
       ;;
     'listen')
-      opts='--host --port --path --webhook --secret --secret-env --jwks-url --jwks-file --audience --tolerance --forward --route --events --header --forward-timeout --insecure --forward-as-received --retry-initial --retry-max --max-body --journal --no-journal --journal-max-size --journal-keep --fsync --json --quiet --ready-file --public-url --tunnel --tunnel-command --tunnel-url-pattern --tunnel-check-interval --tunnel-timeout --emulator --demo -h --help'
+      opts='--host --port --path --webhook --secret --secret-env --jwks-url --jwks-file --audience --tolerance --forward --route --events --allow-unknown-events --header --forward-timeout --insecure --forward-as-received --retry-initial --retry-max --max-body --journal --no-journal --journal-max-size --journal-keep --fsync --json --quiet --ready-file --public-url --tunnel --tunnel-command --tunnel-url-pattern --tunnel-check-interval --tunnel-timeout --emulator --demo -h --help'
       valopts='--host --port --path --webhook --secret --secret-env --jwks-url --jwks-file --audience --tolerance --forward --route --events --header --forward-timeout --retry-initial --retry-max --max-body --journal --journal-max-size --journal-keep --ready-file --public-url --tunnel --tunnel-command --tunnel-url-pattern --tunnel-check-interval --tunnel-timeout'
       ;;
     'replay')

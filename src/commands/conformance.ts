@@ -1,4 +1,5 @@
 import { Argument, Command, Option } from 'commander';
+import { webhookOption } from './secret-options.js';
 import { completeWith } from '../completion/hints.js';
 import { parsePositiveDuration } from '../core/duration.js';
 import { parseTarget } from '../core/target.js';
@@ -35,7 +36,7 @@ export default function conformanceCommand(deps: Deps): Command {
     .addArgument(new Argument('<url>', 'the receiver: PORT, HOST:PORT/PATH or a full URL'))
     .addOption(new Option('--secret <whsec>', 'the signing secret the receiver verifies with'))
     .addOption(new Option('--secret-env <var>', 'read that secret from this environment variable'))
-    .addOption(new Option('--webhook <id>', "use the webhook's current secret kept by gemwh"))
+    .addOption(webhookOption('sign with every current one of', { repeatable: false }))
     .addOption(new Option('--dynamic', "test JWT (dynamic webhook) verification against a JWKS gemwh serves on loopback"))
     .addOption(new Option('--audience <aud>', 'with --dynamic: the aud claim the receiver expects (default: the URL)'))
     .addOption(new Option('--jwks-port <port>', 'with --dynamic: serve the JWKS on this port, so the receiver is configured once'))

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { Command, Option } from 'commander';
 import type { GlobalOptions } from '../api/credentials.js';
+import { isProcessAlive } from '../fs/file-lock.js';
 import { parseDuration, parseDurationSeconds } from '../core/duration.js';
 import { parseEventList } from '../core/events.js';
 import { parseOutgoingHeader } from '../core/headers.js';
@@ -31,6 +32,7 @@ interface RawFlags {
   forward?: string[];
   route?: string[];
   events?: string[];
+  allowUnknownEvents?: boolean;
   header?: string[];
   forwardTimeout: string;
   insecure?: boolean;
@@ -80,6 +82,7 @@ export default function listenCommand(deps: Deps): Command {
     .addOption(new Option('--forward <target>', 'forward verified deliveries here: PORT, HOST:PORT[/PATH] or URL (repeatable)').argParser(collect))
     .addOption(new Option('--route <pattern=target>', "forward these event types elsewhere, e.g. 'batch.*=localhost:3000/batch' (repeatable)").argParser(collect))
     .addOption(new Option('--events <types>', 'forward only these event types (globs like batch.*; comma-separated or repeated)').argParser(collect))
+    .addOption(new Option('--allow-unknown-events', "accept event types gemwh's catalog does not know in --events and --route (the API's enum is open)"))
     .addOption(new Option('--header <"K: V">', 'add a header to every forwarded request (repeatable)').argParser(collect))
     .addOption(new Option('--forward-timeout <duration>', 'time allowed for the app to answer a forward').default('30s'))
     .addOption(new Option('--insecure', "forward to an https app even if its TLS certificate is untrusted (a local self-signed one)"))
@@ -148,7 +151,9 @@ export default function listenCommand(deps: Deps): Command {
 
 export function toListenOptions(flags: RawFlags, globals: GlobalOptions): ListenOptions {
   const list = (values: string[] | undefined) => values ?? [];
-  const events = list(flags.events).length > 0 ? parseEventList(list(flags.events), { flag: '--events', allowPatterns: true, allowUnknown: true }) : [];
+  // Checked as create checks subscribed events: a typo would otherwise silently forward nothing of that type.
+  const allowUnknown = flags.allowUnknownEvents === true;
+  const events = list(flags.events).length > 0 ? parseEventList(list(flags.events), { flag: '--events', allowPatterns: true, allowUnknown }) : [];
   const retryInitial = parseDuration(flags.retryInitial, '--retry-initial');
   const retryMax = parseDuration(flags.retryMax, '--retry-max');
   if (retryInitial <= 0 || retryMax < retryInitial) {
@@ -173,7 +178,7 @@ export function toListenOptions(flags: RawFlags, globals: GlobalOptions): Listen
     audience: list(flags.audience).map((aud) => nonEmptyAudience(aud)),
     toleranceSec: parseDurationSeconds(flags.tolerance, '--tolerance'),
     forward: list(flags.forward).map(parseTarget),
-    routes: list(flags.route).map(parseRoute),
+    routes: list(flags.route).map((route) => parseRoute(route, { allowUnknown })),
     events,
     extraHeaders: list(flags.header).map((text) => parseOutgoingHeader(text)),
     forwardTimeoutMs: positive(parseDuration(flags.forwardTimeout, '--forward-timeout'), '--forward-timeout'),
@@ -226,16 +231,6 @@ function tunnelSettings(flags: RawFlags): TunnelSettings | undefined {
 function positive(ms: number, flag: string): number {
   if (ms <= 0) throw new UsageError(`${flag} must be longer than zero`);
   return ms;
-}
-
-/** Signal 0 checks that a process exists without touching it; EPERM means it exists under another user. */
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function nonEmptyAudience(value: string): string {

@@ -283,7 +283,8 @@ export const FIXED_CASES: readonly ConformanceCase[] = [
     risk: 'Signatures are not parsed as `v1,<base64>` entries: other schemes (v1a) or garbage may be taken for v1.',
     async build(ctx) {
       const delivery = await ctx.deliver();
-      return [toRequest(delivery, { signature: delivery.signature.replace(/^v1,/, '') })];
+      // Every entry loses it: a delivery signed with several secrets must not keep one valid entry.
+      return [toRequest(delivery, { signature: delivery.signature.split(' ').map((entry) => entry.replace(/^v1,/, '')).join(' ') })];
     },
     judge: mustReject,
   },

@@ -29,7 +29,8 @@ export interface DeliveryFields {
 }
 
 export interface StaticKit {
-  secret: string;
+  /** Every secret the webhook currently signs with, newest first. */
+  secrets: readonly string[];
   /** A secret the receiver has never seen. */
   otherSecret: string;
   /** The `v1,…` signature of a delivery with any secret. */
@@ -69,7 +70,8 @@ export interface ContextOptions {
   mode: ConformanceMode;
   now: () => number;
   randomBytes: (size: number) => Buffer;
-  static?: { secret: string };
+  /** Signed like Gemini during a rotation grace period: one `v1` entry per currently valid secret. */
+  static?: { secrets: readonly string[] };
   dynamic?: { audience: string; key: JwtSigningKey; otherKey: JwtSigningKey };
   oversizedBytes: number;
 }
@@ -87,10 +89,11 @@ export async function createCaseContext(options: ContextOptions): Promise<CaseCo
 
   if (options.mode === 'static') {
     if (!options.static) throw new Error('static mode needs a secret');
-    const secret = options.static.secret;
+    const { secrets } = options.static;
+    if (secrets.length === 0) throw new Error('static mode needs a secret');
     const signWith = (key: string, d: Pick<Delivery, 'webhookId' | 'timestamp' | 'body'>) => sign(d.webhookId, d.timestamp, d.body, key);
-    staticKit = { secret, otherSecret: `whsec_${options.randomBytes(32).toString('base64')}`, signWith };
-    signDelivery = async (d) => signWith(secret, d);
+    staticKit = { secrets, otherSecret: `whsec_${options.randomBytes(32).toString('base64')}`, signWith };
+    signDelivery = async (d) => secrets.map((secret) => signWith(secret, d)).join(' ');
   } else {
     if (!options.dynamic) throw new Error('dynamic mode needs a key');
     const { signJwt, webhookClaims } = await import('../core/jwt-sign.js');

@@ -61,7 +61,8 @@ export async function runConformance(options: ConformanceOptions, deps: Deps): P
   const cases = selectCases(battery, options.only, mode, otherMode);
   // A report path that cannot be written would only fail after the whole run, hiding its result.
   if (options.reportFile !== undefined) await checkReportWritable(options.reportFile);
-  const secret = mode === 'static' ? await resolveSecret(options, deps) : undefined;
+  const secrets = mode === 'static' ? await resolveSecrets(options, deps) : undefined;
+  const secretList = (secrets ?? []).map(redactSecret).join(', ');
 
   // The stranger key (RSA 2048) is made on the thread pool while the receiver is checked.
   const strangerKey = mode === 'dynamic' && !options.keys ? generateStrangerKey() : undefined;
@@ -89,7 +90,7 @@ export async function runConformance(options: ConformanceOptions, deps: Deps): P
       mode,
       now: () => deps.clock.now(),
       randomBytes: deps.random.bytes,
-      static: secret === undefined ? undefined : { secret },
+      static: secrets === undefined ? undefined : { secrets },
       dynamic,
       oversizedBytes: options.oversizedBytes ?? DEFAULT_OVERSIZED_BYTES,
     });
@@ -97,7 +98,7 @@ export async function runConformance(options: ConformanceOptions, deps: Deps): P
     const startedAt = new Date(deps.clock.now()).toISOString();
     deps.io.stderr.write(
       `gemwh: running ${cases.length} conformance case${cases.length === 1 ? '' : 's'} against ${options.url.href} (${
-        mode === 'static' ? `static signature, secret ${redactSecret(secret ?? '')}` : 'dynamic JWT'
+        mode === 'static' ? `static signature, secret${(secrets?.length ?? 0) > 1 ? 's' : ''} ${secretList}` : 'dynamic JWT'
       })\n`,
     );
     const progress = createProgress(deps.io.stderr, { silent: options.json });
@@ -117,7 +118,7 @@ export async function runConformance(options: ConformanceOptions, deps: Deps): P
     const nothingAccepted = validSent > 0 && validAccepted === 0;
     const mismatchHint =
       mode === 'static'
-        ? `No valid delivery was accepted: does the receiver verify with the same secret (gemwh signed with ${redactSecret(secret ?? '')})?`
+        ? `No valid delivery was accepted: does the receiver verify with the same secret (gemwh signed with ${secretList})?`
         : 'No valid delivery was accepted: does the receiver trust the JWKS above and expect that audience (--audience)?';
     if (nothingAccepted) deps.io.stderr.write(`gemwh: note: ${mismatchHint}\n`);
 
@@ -182,11 +183,14 @@ function chooseMode(options: ConformanceOptions): ConformanceMode {
   return options.dynamic ? 'dynamic' : 'static';
 }
 
-/** The one secret to sign with (chooseMode made sure exactly one source was given). */
-async function resolveSecret(options: ConformanceOptions, deps: Deps): Promise<string> {
-  const [first] = await resolveSecretFlags(secretFlags(options), deps, { numbering: 'when-several' });
-  // A webhook's stored secrets come newest first: after a rotation the receiver must already know the new one.
-  return first!.secret;
+/**
+ * The secrets to sign with, newest first (chooseMode made sure exactly one source was given).
+ * A --webhook in a rotation grace period has several: Gemini signs with each of them, so an app
+ * still on the previous secret keeps accepting deliveries, and so does the battery.
+ */
+async function resolveSecrets(options: ConformanceOptions, deps: Deps): Promise<string[]> {
+  const candidates = await resolveSecretFlags(secretFlags(options), deps, { numbering: 'when-several' });
+  return candidates.map((c) => c.secret);
 }
 
 function secretFlags(options: ConformanceOptions): SecretFlags {

@@ -3,6 +3,7 @@ import { compactVerify, decodeProtectedHeader, importJWK, type JWK } from 'jose'
 import { formatDuration, isoSeconds } from './duration.js';
 import { getHeader, looksLikeJwt } from './headers.js';
 import { DEFAULT_TOLERANCE_SEC } from './standard-webhooks.js';
+import { MAX_INSPECTED_NESTING, nestsDeeperThan } from './json-nesting.js';
 import { headerNameFindings } from './static-diagnosis.js';
 import type { DynamicRejectReason, HeaderBag, Rejected, Verdict } from './verdict.js';
 
@@ -249,6 +250,10 @@ function checkBodyBinding(claims: Record<string, unknown>, rawBody: string | Uin
   const carriesEvent = eventClaim !== undefined || typeof claims.type === 'string' || claims.data !== undefined;
   if (!carriesEvent || bytes.length === 0) return undefined;
 
+  // The token is valid, but the body next to it is anyone's: no event nests this deep, and parsing one that does costs far more than its size.
+  if (nestsDeeperThan(bytes, MAX_INSPECTED_NESTING)) {
+    return mismatch(`the JWT carries the event, but the body nests more than ${MAX_INSPECTED_NESTING} levels deep, so it cannot be that event`);
+  }
   let body: unknown;
   try {
     body = JSON.parse(bytes.toString('utf8'));

@@ -1,5 +1,3 @@
-import type { OutStream } from '../deps.js';
-
 /**
  * One line on stderr that says how far a long wait has got (`[12/40] sending batch.succeeded`),
  * rewritten in place and erased at the end, so the terminal keeps only the results. Shown only
@@ -20,8 +18,15 @@ export interface Progress {
 
 const ERASE_LINE = '\r\x1b[K';
 
+/** Deps' stderr, or any stream with the tty bits (core/ does not import deps.ts). */
+export interface TerminalStream {
+  write(text: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
+
 /** `silent`: --json, or a wait too short to need a count. */
-export function createProgress(stream: OutStream, options: { silent?: boolean } = {}): Progress {
+export function createProgress(stream: TerminalStream, options: { silent?: boolean } = {}): Progress {
   if (options.silent || stream.isTTY !== true) return { update() {}, hide() {}, done() {} };
   let shown: string | undefined;
   let finished = false;

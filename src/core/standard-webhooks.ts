@@ -4,7 +4,7 @@ import type { ParsedSignatureHeader, SecretInspection } from './signature-types.
 import { formatDuration, isoSeconds } from './duration.js';
 import { getHeader } from './headers.js';
 export type { ParsedSignatureHeader, SecretInspection } from './signature-types.js';
-import { diagnoseStaticFailure, headerNameFindings, signatureHeaderFindings, timestampFindings } from './static-diagnosis.js';
+import { diagnoseStaticFailureSteps, headerNameFindings, runToEnd, signatureHeaderFindings, timestampFindings } from './static-diagnosis.js';
 import type { HeaderBag, Rejected, SecretCandidate, StaticRejectReason, Verdict } from './verdict.js';
 
 /**
@@ -156,6 +156,14 @@ export interface VerifyStaticInput {
 
 /** Verifies a Standard Webhooks (static, HMAC) delivery. Pure: time comes in as `now`. */
 export function verifyStatic(input: VerifyStaticInput): Verdict {
+  return runToEnd(verifyStaticSteps(input));
+}
+
+/**
+ * verifyStatic as steps: it yields only while diagnosing a failure (after each HMAC of a body
+ * variant), so that a server can answer other requests in between. An accepted delivery never yields.
+ */
+export function* verifyStaticSteps(input: VerifyStaticInput): Generator<void, Verdict> {
   const { headers, rawBody, now } = input;
   const toleranceSec = input.toleranceSec ?? DEFAULT_TOLERANCE_SEC;
   const id = getHeader(headers, 'webhook-id');
@@ -242,7 +250,7 @@ export function verifyStatic(input: VerifyStaticInput): Verdict {
     if (signatures.v1.length === 0) {
       diagnosis.push('Besides the time, webhook-signature holds no usable v1 signature.', ...signatureHeaderFindings(signatureText, signatures));
     } else if (matchIndex < 0) {
-      diagnosis.push('Besides the time, the signature does not match either:', ...diagnoseStaticFailure(failureContext()));
+      diagnosis.push('Besides the time, the signature does not match either:', ...(yield* diagnoseStaticFailureSteps(failureContext())));
     }
     if (matchIndex >= 0) {
       const label = (input.secrets[matchIndex] as SecretCandidate).label;
@@ -302,7 +310,7 @@ export function verifyStatic(input: VerifyStaticInput): Verdict {
   keys.forEach((inspection, i) => {
     if (!inspection.ok) diagnosis.push(`Secret ${(input.secrets[i] as SecretCandidate).label} was skipped: ${inspection.message}.`);
   });
-  diagnosis.push(...diagnoseStaticFailure(failureContext()));
+  diagnosis.push(...(yield* diagnoseStaticFailureSteps(failureContext())));
   const secretsTried = input.secrets.length === 1 ? 'the secret tried' : `any of the ${input.secrets.length} secrets tried`;
   return reject(
     'no_matching_signature',

@@ -1,4 +1,5 @@
 import { looksLikeJwt } from './headers.js';
+import { nestsDeeperThan } from './json-nesting.js';
 import type { ParsedSignatureHeader, SecretInspection } from './signature-types.js';
 import type { HeaderBag, SecretCandidate } from './verdict.js';
 
@@ -6,7 +7,29 @@ import type { HeaderBag, SecretCandidate } from './verdict.js';
  * Plain-words findings for a static delivery that failed verification. Only runs on the failure
  * path, so it may afford to re-sign a dozen variants of the body: each one it finds names the
  * concrete mistake (re-serialised JSON, a lost newline, a renamed header) instead of "bad signature".
+ *
+ * Anyone can send a failing delivery, so the diagnosis must cost about what verifying does: every
+ * variant is made in one linear pass, the JSON re-serialisations (the only part whose cost grows
+ * with the shape of the body) are tried only up to JSON_VARIANTS_MAX_BYTES and
+ * JSON_VARIANTS_MAX_NESTING levels, and it is a generator that yields after each HMAC, so that a
+ * listener can let other requests through between the steps.
  */
+
+/**
+ * Bodies larger or deeper than this are not re-serialised as JSON by the diagnosis (the textual
+ * variants are still tried). Gemini's events are a few hundred bytes and four levels deep;
+ * pretty-printing costs grow with size times depth.
+ */
+export const JSON_VARIANTS_MAX_BYTES = 4 * 1024;
+export const JSON_VARIANTS_MAX_NESTING = 16;
+
+/** Runs a diagnosis generator to its end without yielding to anything. */
+export function runToEnd<T>(steps: Generator<void, T>): T {
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+  }
+}
 
 const EXPECTED_NAMES = 'gemwh expects webhook-id, webhook-timestamp and webhook-signature (the Standard Webhooks names Gemini sends)';
 
@@ -125,27 +148,35 @@ export interface StaticFailureContext {
 
 /** Why no signature matched: what the body or key would have had to be. */
 export function diagnoseStaticFailure(context: StaticFailureContext): string[] {
+  return runToEnd(diagnoseStaticFailureSteps(context));
+}
+
+/** diagnoseStaticFailure, yielding after each HMAC it computes. */
+export function* diagnoseStaticFailureSteps(context: StaticFailureContext): Generator<void, string[]> {
   const findings = signatureHeaderFindings(context.signatureText, context.signatures);
-  const text = Buffer.isBuffer(context.rawBody)
-    ? context.rawBody.toString('utf8')
-    : typeof context.rawBody === 'string'
-      ? context.rawBody
-      : Buffer.from(context.rawBody).toString('utf8');
+  // Bytes, not text: the variants below are then one pass each over the body (a regex replace
+  // or a string HMAC of a 1 MiB string costs tens to hundreds of milliseconds).
+  const bytes =
+    typeof context.rawBody === 'string'
+      ? Buffer.from(context.rawBody, 'utf8')
+      : Buffer.from(context.rawBody.buffer, context.rawBody.byteOffset, context.rawBody.byteLength);
   const keys = context.keys.flatMap((k, i) => (k.ok ? [{ key: k.key, candidate: context.secrets[i] as SecretCandidate }] : []));
 
-  if (text === '') {
+  if (bytes.length === 0) {
     findings.push('The body is empty: a body parser probably consumed the request before verification. Verify the raw bytes as received.');
-  } else if (text === '[object Object]') {
+  } else if (bytes.length === 15 && bytes.toString('latin1') === '[object Object]') {
     findings.push('The body is the text "[object Object]": a parsed object was converted to a string. Verify the raw bytes as received.');
   }
 
-  const bodyMatch = findBodyVariant(text, (variant) => keys.find((k) => context.matches(k.key, variant)));
+  const notTried: string[] = [];
+  const bodyMatch = yield* findBodyVariant(bytes, keys, context, notTried);
   if (bodyMatch) findings.push(bodyMatch);
 
-  const keyMatch = findKeyDerivation(context, keys);
+  const keyMatch = bodyMatch ? undefined : yield* findKeyDerivation(context, keys, bytes);
   if (keyMatch) findings.push(keyMatch);
 
   if (!bodyMatch && !keyMatch) {
+    findings.push(...notTried);
     findings.push(
       context.secrets.length === 1
         ? 'No variation of the body or key matches either: most likely this secret is not the one the sender signs with (another webhook’s secret, or an old one after a rotation), or the body, webhook-id or webhook-timestamp changed after signing.'
@@ -158,65 +189,96 @@ export function diagnoseStaticFailure(context: StaticFailureContext): string[] {
   return findings;
 }
 
-interface SerializeOptions {
-  indent: number;
-  itemSeparator: string;
-  keySeparator: string;
-  sortKeys: boolean;
-  asciiOnly: boolean;
-}
-
-function serialize(value: unknown, options: SerializeOptions, depth = 0): string {
-  if (value === null || typeof value !== 'object') {
-    const text = JSON.stringify(value) ?? 'null';
-    return options.asciiOnly ? text.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : text;
-  }
-  const pad = (level: number) => (options.indent > 0 ? '\n' + ' '.repeat(options.indent * level) : '');
-  const separator = options.indent > 0 ? ',' : options.itemSeparator;
-  if (Array.isArray(value)) {
-    if (value.length === 0) return '[]';
-    const items = value.map((item) => serialize(item, options, depth + 1));
-    return `[${pad(depth + 1)}${items.join(separator + pad(depth + 1))}${pad(depth)}]`;
-  }
-  const keys = Object.keys(value);
-  if (options.sortKeys) keys.sort();
-  if (keys.length === 0) return '{}';
-  const items = keys.map(
-    (key) => `${serialize(key, options)}${options.keySeparator}${serialize((value as Record<string, unknown>)[key], options, depth + 1)}`,
-  );
-  return `{${pad(depth + 1)}${items.join(separator + pad(depth + 1))}${pad(depth)}}`;
-}
-
-const JSON_FORMS: ReadonlyArray<{ name: string; options: SerializeOptions }> = [
-  { name: 'compact JSON (JSON.stringify)', options: { indent: 0, itemSeparator: ',', keySeparator: ':', sortKeys: false, asciiOnly: false } },
-  { name: 'JSON pretty-printed with 2 spaces', options: { indent: 2, itemSeparator: ',', keySeparator: ': ', sortKeys: false, asciiOnly: false } },
-  { name: 'JSON pretty-printed with 4 spaces', options: { indent: 4, itemSeparator: ',', keySeparator: ': ', sortKeys: false, asciiOnly: false } },
-  { name: 'compact JSON with sorted keys', options: { indent: 0, itemSeparator: ',', keySeparator: ':', sortKeys: true, asciiOnly: false } },
-  { name: 'JSON pretty-printed with sorted keys', options: { indent: 2, itemSeparator: ',', keySeparator: ': ', sortKeys: true, asciiOnly: false } },
-  { name: 'JSON with ", " and ": " separators (Python json.dumps)', options: { indent: 0, itemSeparator: ', ', keySeparator: ': ', sortKeys: false, asciiOnly: true } },
-  { name: 'JSON with ", " and ": " separators', options: { indent: 0, itemSeparator: ', ', keySeparator: ': ', sortKeys: false, asciiOnly: false } },
+/**
+ * The ways senders commonly re-serialize JSON. Built on JSON.stringify (native, and safe here: the
+ * caller checked the nesting depth) plus one linear pass for the Python-style separators.
+ */
+const JSON_FORMS: ReadonlyArray<{ name: string; write: (value: unknown) => string }> = [
+  { name: 'compact JSON (JSON.stringify)', write: (v) => JSON.stringify(v) },
+  { name: 'JSON pretty-printed with 2 spaces', write: (v) => JSON.stringify(v, null, 2) },
+  { name: 'JSON pretty-printed with 4 spaces', write: (v) => JSON.stringify(v, null, 4) },
+  { name: 'compact JSON with sorted keys', write: (v) => JSON.stringify(sortedKeys(v)) },
+  { name: 'JSON pretty-printed with sorted keys', write: (v) => JSON.stringify(sortedKeys(v), null, 2) },
+  { name: 'JSON with ", " and ": " separators (Python json.dumps)', write: (v) => spacedSeparators(JSON.stringify(v), true) },
+  { name: 'JSON with ", " and ": " separators', write: (v) => spacedSeparators(JSON.stringify(v), false) },
 ];
 
-function findBodyVariant(text: string, matchFor: (variant: string) => { candidate: SecretCandidate } | undefined): string | undefined {
-  const tried = new Set([text]);
-  const attempt = (variant: string, explain: (label: string) => string): string | undefined => {
-    if (tried.has(variant)) return undefined;
-    tried.add(variant);
-    const hit = matchFor(variant);
-    return hit ? explain(hit.candidate.label) : undefined;
-  };
+function sortedKeys(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  const sorted: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) sorted[key] = sortedKeys((value as Record<string, unknown>)[key]);
+  return sorted;
+}
 
-  const textual: Array<[string, (label: string) => string]> = [
-    [text.replace(/\s+$/, ''), (l) => `The signature matches the body without its trailing whitespace/newline with secret ${l}: the capture gained a newline (an editor or echo adds one). Verify the exact bytes received.`],
-    [text + '\n', (l) => `The signature matches the body with a final newline with secret ${l}: the capture lost it (shell $(…) strips it). Verify the exact bytes received.`],
-    [text.replace(/\r\n/g, '\n'), (l) => `The signature matches the body with LF line endings with secret ${l}: something converted line endings to CRLF.`],
-    [text.replace(/^\uFEFF/, ''), (l) => `The signature matches the body without its byte-order mark with secret ${l}: an editor added a BOM.`],
+/** Compact JSON with ", " and ": " between items, and (like Python's ensure_ascii) non-ASCII escaped. */
+function spacedSeparators(compact: string, asciiOnly: boolean): string {
+  const parts: string[] = [];
+  let from = 0;
+  let inString = false;
+  for (let i = 0; i < compact.length; i++) {
+    const c = compact.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+      else if (asciiOnly && c >= 0x7f) {
+        parts.push(compact.slice(from, i), `\\u${c.toString(16).padStart(4, '0')}`);
+        from = i + 1;
+      }
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x2c || c === 0x3a) {
+      parts.push(compact.slice(from, i + 1), ' ');
+      from = i + 1;
+    }
+  }
+  parts.push(compact.slice(from));
+  return parts.join('');
+}
+
+function* findBodyVariant(
+  bytes: Buffer,
+  keys: ReadonlyArray<{ key: Uint8Array; candidate: SecretCandidate }>,
+  context: StaticFailureContext,
+  notTried: string[],
+): Generator<void, string | undefined> {
+  const tried: Array<string | Buffer> = [bytes];
+  const triedBefore = (variant: string | Buffer) =>
+    tried.some((t) => (typeof t === 'string' || typeof variant === 'string' ? t === variant : t.length === variant.length && t.equals(variant)));
+  function* attempt(variant: string | Buffer, explain: (label: string) => string): Generator<void, string | undefined> {
+    if (triedBefore(variant)) return undefined;
+    tried.push(variant);
+    for (const { key, candidate } of keys) {
+      const hit = context.matches(key, variant);
+      yield;
+      if (hit) return explain(candidate.label);
+    }
+    return undefined;
+  }
+
+  const textual: Array<[Buffer, (label: string) => string]> = [
+    [withoutTrailingWhitespace(bytes), (l) => `The signature matches the body without its trailing whitespace/newline with secret ${l}: the capture gained a newline (an editor or echo adds one). Verify the exact bytes received.`],
+    [Buffer.concat([bytes, NEWLINE]), (l) => `The signature matches the body with a final newline with secret ${l}: the capture lost it (shell $(…) strips it). Verify the exact bytes received.`],
+    [crlfToLf(bytes), (l) => `The signature matches the body with LF line endings with secret ${l}: something converted line endings to CRLF.`],
+    [hasBom(bytes) ? bytes.subarray(3) : bytes, (l) => `The signature matches the body without its byte-order mark with secret ${l}: an editor added a BOM.`],
   ];
   for (const [variant, explain] of textual) {
-    const found = attempt(variant, explain);
+    const found = yield* attempt(variant, explain);
     if (found) return found;
   }
 
+  let first = 0;
+  while (first < bytes.length && isAsciiWhitespace(bytes[first]!)) first++;
+  if (bytes[first] !== 0x7b && bytes[first] !== 0x5b) return undefined; // only objects and arrays get re-serialized
+  if (bytes.length > JSON_VARIANTS_MAX_BYTES) {
+    notTried.push(`The body is over ${JSON_VARIANTS_MAX_BYTES / 1024} KiB, so re-serialized forms of its JSON were not tried.`);
+    return undefined;
+  }
+  if (nestsDeeperThan(bytes, JSON_VARIANTS_MAX_NESTING)) {
+    notTried.push(`The body's JSON nests more than ${JSON_VARIANTS_MAX_NESTING} levels deep, so re-serialized forms of it were not tried.`);
+    return undefined;
+  }
+  const text = bytes.toString('utf8');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -224,8 +286,8 @@ function findBodyVariant(text: string, matchFor: (variant: string) => { candidat
     return undefined;
   }
   for (const form of JSON_FORMS) {
-    const found = attempt(
-      serialize(parsed, form.options),
+    const found = yield* attempt(
+      form.write(parsed),
       (l) =>
         `The body is the same JSON as what was signed, but re-serialized: with secret ${l}, the signature matches it written as ${form.name}. Verify the raw bytes, not parsed-and-restringified JSON.`,
     );
@@ -235,10 +297,11 @@ function findBodyVariant(text: string, matchFor: (variant: string) => { candidat
 }
 
 /** The pre-launch key derivations (spec §8 item 16): the secret's text used as the key. */
-function findKeyDerivation(
+function* findKeyDerivation(
   context: StaticFailureContext,
   keys: ReadonlyArray<{ candidate: SecretCandidate }>,
-): string | undefined {
+  bytes: Buffer,
+): Generator<void, string | undefined> {
   for (const { candidate } of keys) {
     const secret = candidate.secret.trim();
     const derivations: Array<[Uint8Array, string]> = [
@@ -246,12 +309,41 @@ function findKeyDerivation(
       [Buffer.from(secret.slice('whsec_'.length), 'utf8'), 'the text after whsec_, not base64-decoded'],
     ];
     for (const [key, how] of derivations) {
-      if (context.matches(key, context.rawBody)) {
+      const hit = context.matches(key, bytes);
+      yield;
+      if (hit) {
         return `The signature was made with ${how} as the HMAC key (with secret ${candidate.label}). Standard Webhooks keys are the base64-decoded bytes after whsec_; the sender derives its key the wrong way.`;
       }
     }
   }
   return undefined;
+}
+
+const NEWLINE = Buffer.from('\n');
+
+function isAsciiWhitespace(byte: number): boolean {
+  return byte === 0x20 || (byte >= 0x09 && byte <= 0x0d);
+}
+
+function withoutTrailingWhitespace(bytes: Buffer): Buffer {
+  let end = bytes.length;
+  while (end > 0 && isAsciiWhitespace(bytes[end - 1]!)) end--;
+  return bytes.subarray(0, end);
+}
+
+function crlfToLf(bytes: Buffer): Buffer {
+  if (bytes.indexOf('\r\n') === -1) return bytes;
+  const out = Buffer.allocUnsafe(bytes.length);
+  let length = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] === 0x0d && bytes[i + 1] === 0x0a) continue;
+    out[length++] = bytes[i]!;
+  }
+  return out.subarray(0, length);
+}
+
+function hasBom(bytes: Buffer): boolean {
+  return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
 }
 
 function short(entry: string): string {

@@ -1,6 +1,7 @@
-import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JWK } from 'jose';
+import { writeFileAtomic } from '../fs/atomic-file.js';
 import { generateSigningKey, signingKeyFromPrivateJwk, type JwtSigningKey } from '../core/jwt-sign.js';
 import type { Paths } from '../deps.js';
 import { UsageError } from '../errors.js';
@@ -33,8 +34,9 @@ export async function loadOrCreateDevKey(paths: Pick<Paths, 'config'>, now: numb
   const key = await generateSigningKey();
   const stored: StoredDevKey = { version: 1, created_at: new Date(now).toISOString(), private_jwk: key.privateJwk };
   try {
-    // 'wx' fails if another gemwh created the file meanwhile; that key then wins.
-    await writeFile(file, JSON.stringify(stored, null, 2) + '\n', { flag: 'wx', mode: 0o600 });
+    // Exclusive: fails if another gemwh created the file meanwhile; that key then wins. And a
+    // reader never sees a half-written key, which it would report as broken.
+    writeFileAtomic(file, JSON.stringify(stored, null, 2) + '\n', { mode: 0o600, exclusive: true });
     return key;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') {

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { writeFileAtomic } from '../fs/atomic-file.js';
 import { UsageError } from '../errors.js';
 import type { KeyRingState } from './jwks/key-ring.js';
 import type { StoreSnapshot } from './store.js';
@@ -12,7 +12,7 @@ export interface EmulatorState extends StoreSnapshot {
 
 /**
  * `--state FILE`: the emulator's webhooks, full signing secrets (and JWT private keys) included, so the file is 0600 and
- * replaced atomically (temp file + rename): a crash mid-write leaves the previous state, never half.
+ * replaced atomically (fs/atomic-file.ts): a crash mid-write leaves the previous state, never half.
  * Writes are synchronous on purpose: each mutation is saved before its response is sent, and two
  * requests can never interleave their writes.
  */
@@ -42,16 +42,7 @@ export function loadStateFile(file: string): EmulatorState | undefined {
 
 export function saveStateFile(file: string, snapshot: EmulatorState): void {
   mkdirSync(dirname(file), { recursive: true });
-  const temp = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    writeFileSync(temp, `${JSON.stringify(snapshot, null, 2)}\n`, { mode: 0o600 });
-    // mode only applies when the temp file is new; a stale one from a crash keeps its old mode.
-    chmodSync(temp, 0o600);
-    renameSync(temp, file);
-  } catch (error) {
-    rmSync(temp, { force: true });
-    throw error;
-  }
+  writeFileAtomic(file, `${JSON.stringify(snapshot, null, 2)}\n`, { mode: 0o600 });
 }
 
 function isSnapshot(value: unknown): value is EmulatorState {

@@ -90,6 +90,7 @@ export async function runListenWithEmulator(
     await runListen(
       {
         ...options,
+        emulatorJournal: true,
         webhookIds: [webhook.id],
         // The webhook's secrets are the user's: verdicts name the webhook, not the flags.
         secrets: [],

@@ -49,8 +49,9 @@ export async function scanJournal(file: string, keep: number, options: ScanOptio
   for await (const record of readJournal(file, keep, stats)) {
     if (record.kind === 'delivery') {
       if (record.outcome !== 'verified') continue;
-      if (record.webhookId !== undefined && !ids.has(record.webhookId)) {
-        ids.set(record.webhookId, record.key);
+      for (const id of record.dedupKeys ? [record.webhookId, ...record.dedupKeys] : [record.webhookId]) {
+        if (id === undefined || ids.has(id)) continue;
+        ids.set(id, record.key);
         if (ids.size > options.dedupCapacity) ids.delete(ids.keys().next().value!);
       }
       if (!record.targets || record.targets.length === 0 || record.at < oldest) continue;

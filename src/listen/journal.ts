@@ -51,6 +51,8 @@ export interface JournalDeliveryRecord {
   targets?: string[];
   /** For a duplicate: the key of the first delivery with the same webhook-id, when known. */
   duplicateOf?: string;
+  /** Verified dynamic deliveries: what besides webhookId they are deduplicated on (the JWT's jti and signature). */
+  dedupKeys?: string[];
 }
 
 /** One forward attempt (the same fields the session reports), keyed to its delivery record. */
@@ -319,4 +321,13 @@ async function isRegularFile(path: string): Promise<boolean> {
 /** The default journal location: `<state dir>/journal.ndjson`. */
 export function defaultJournalPath(stateDir: string): string {
   return join(stateDir, 'journal.ndjson');
+}
+
+/**
+ * Where `listen --emulator` journals by default. Its deliveries are signed with the emulator's
+ * secret: in the user's journal a later `listen` would resume them into the real app (which
+ * refuses them) and `replay delivery --last` would pick them.
+ */
+export function emulatorJournalPath(stateDir: string): string {
+  return join(stateDir, 'emulator-journal.ndjson');
 }

@@ -125,6 +125,7 @@ export function writeRawAnswer(socket: Duplex, status: number, body: unknown): v
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
+  405: 'Method Not Allowed',
   408: 'Request Timeout',
   431: 'Request Header Fields Too Large',
 };

@@ -16,14 +16,14 @@ export interface RoutingOptions {
   events: readonly string[];
 }
 
-export function parseRoute(text: string): Route {
+export function parseRoute(text: string, options: { allowUnknown?: boolean } = {}): Route {
   const eq = text.indexOf('=');
   if (eq <= 0 || eq === text.length - 1) {
     throw new UsageError(`--route "${text}" is not PATTERN=TARGET`, {
       hint: "Write the event type (or a glob) and the target, e.g. --route 'batch.*=http://localhost:3000/batch'.",
     });
   }
-  const [pattern] = parseEventList(text.slice(0, eq), { flag: '--route', allowPatterns: true, allowUnknown: true });
+  const [pattern] = parseEventList(text.slice(0, eq), { flag: '--route', allowPatterns: true, allowUnknown: options.allowUnknown === true });
   return { pattern: pattern!, target: parseTarget(text.slice(eq + 1)) };
 }
 

@@ -1,4 +1,5 @@
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../fs/atomic-file.js';
+import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { GlobalOptions } from '../api/credentials.js';
 import type { WebhookApi } from '../api/types.js';
@@ -14,7 +15,7 @@ import { loadVerificationSecrets } from '../secrets/current-secrets.js';
 import type { SecretStore } from '../secrets/types.js';
 import type { ListenEvent } from './events.js';
 import type { HeaderPairs, RetryPolicy } from './forwarder.js';
-import { defaultJournalPath } from './journal.js';
+import { defaultJournalPath, emulatorJournalPath } from './journal.js';
 import { checkJournalFile } from './journal-check.js';
 import { createLinePrinter, createNdjsonPrinter, type EventPrinter } from './output.js';
 import type { TempWebhook, TempWebhookOwner } from './public-url.js';
@@ -55,6 +56,8 @@ export interface ListenOptions {
   maxBodyBytes: number;
   /** false: --no-journal. */
   journal: false | { file?: string; maxBytes: number; keep: number; fsync: boolean };
+  /** Deliveries come from `--emulator`: without --journal they go to the emulator's own journal. */
+  emulatorJournal?: boolean;
   json: boolean;
   quiet: boolean;
   readyFile?: string;
@@ -102,7 +105,10 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
   if (deps.signal.aborted) throw new InterruptedError('stopped while listen was starting', { hint: 'Nothing is listening; run the command again to start it.' });
   const explicit = secretsFromFlags({ secrets: options.secrets, secretEnv: options.secretEnv }, deps.env);
   // Files first: an unusable journal or JWKS file is a usage error before anything is created.
-  const journalFile = options.journal === false ? undefined : (options.journal.file ?? defaultJournalPath(deps.paths.state));
+  const journalFile =
+    options.journal === false
+      ? undefined
+      : (options.journal.file ?? (options.emulatorJournal ? emulatorJournalPath : defaultJournalPath)(deps.paths.state));
   if (options.journal !== false && journalFile !== undefined) {
     await starting(checkJournalFile(journalFile, { given: options.journal.file !== undefined }));
   }
@@ -237,7 +243,7 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
     // The ready file exists before the `ready` record is printed: a script may watch either.
     if (options.readyFile) {
       const publicUrl = tunnel?.publicUrl() ?? options.publicUrl?.href;
-      await writeAtomically(options.readyFile, `${running.url}\n${publicUrl ? `${publicUrl}\n` : ''}`, deps.random.bytes(4).toString('hex'));
+      writeReadyFile(options.readyFile, `${running.url}\n${publicUrl ? `${publicUrl}\n` : ''}`);
       readyFileWritten = true;
     }
     // Before the events: a progress line below must not have these lines appended to it.
@@ -349,14 +355,11 @@ export async function connectForTempWebhook(
   return { api, cleanupApi };
 }
 
-/** Writes to a temporary name in the same folder, then renames: a reader sees all of it or nothing. */
-async function writeAtomically(path: string, content: string, unique: string): Promise<void> {
-  const temporary = `${path}.${unique}.tmp`;
+/** Written atomically: a script polling for it reads the whole URL or finds no file. */
+function writeReadyFile(path: string, content: string): void {
   try {
-    await writeFile(temporary, content, { mode: 0o644 });
-    await rename(temporary, path);
+    writeFileAtomic(path, content, { mode: 0o644 });
   } catch (error) {
-    await rm(temporary, { force: true }).catch(() => {});
     throw new UsageError(`cannot write --ready-file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
       hint: `Check that ${dirname(path)} exists and is writable.`,
     });

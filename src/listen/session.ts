@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Deps } from '../deps.js';
 import { GemwhError, NotFoundError, UsageError } from '../errors.js';
+import { MAX_INSPECTED_NESTING, nestsDeeperThan } from '../core/json-nesting.js';
 import type { HeaderBag, Rejected, Verdict } from '../core/verdict.js';
 import type { ListenEvent, ReadyEvent, RejectedEvent } from './events.js';
 import { sign } from '../core/standard-webhooks.js';
@@ -485,12 +486,12 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
 
   type RecordOutcome = Pick<
     JournalDeliveryRecord,
-    'status' | 'outcome' | 'truncated' | 'reason' | 'explanation' | 'eventType' | 'scheme' | 'matched' | 'targets' | 'duplicateOf'
+    'status' | 'outcome' | 'truncated' | 'reason' | 'explanation' | 'eventType' | 'scheme' | 'matched' | 'targets' | 'duplicateOf' | 'dedupKeys'
   >;
 
   /** The journal line of a request: every way a request ends shares all but the outcome fields. */
   function deliveryRecord(
-    ctx: RequestContext,
+    ctx: Omit<RequestContext, 'res'>,
     encoded: { encoding: JournalDeliveryRecord['encoding']; body: string },
     bodyBytes: number,
     webhookId: string | undefined,
@@ -603,23 +604,40 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
     emit({ type: 'received', at: ctx.at, seq: ctx.seq, method: ctx.method, path: ctx.path, webhookId: ctx.webhookIdHeader, eventType, bodyBytes });
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** A request with an Expect header node:http does not understand (it handles 100-continue). */
+  async function refuseExpectation(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const ctx = requestContext(req, res);
+    received(ctx, 0);
+    await refuse(ctx, 417, 'malformed_request', `The request expects "${single(req.headers.expect)}"; only "100-continue" is understood. Send it without that Expect header.`, [], EMPTY, 0, { close: true });
+  }
+
+  function requestContext(req: IncomingMessage, res: ServerResponse): RequestContext {
     const mySeq = ++seq;
-    const at = now();
     const method = req.method ?? '';
     const path = req.url ?? '/';
     requestBySocket.set(req.socket, { seq: mySeq, method, path, res });
-    const ctx: RequestContext = {
+    return {
       res,
       seq: mySeq,
-      at,
+      at: now(),
       key: `${sessionId}.${mySeq}`,
       method,
       path,
       headers: headerPairs(req.rawHeaders),
       webhookIdHeader: single(req.headers['webhook-id']),
     };
+  }
 
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const ctx = requestContext(req, res);
+    const { seq: mySeq, method, path } = ctx;
+
+    // Node would answer this itself with a bare 400 (requireHostHeader), invisible to the user.
+    if (req.headers.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) {
+      received(ctx, 0);
+      await refuse(ctx, 400, 'malformed_request', 'The request has no Host header, which HTTP/1.1 requires.', [], EMPTY, 0, { close: true });
+      return;
+    }
     if (method !== 'POST') {
       received(ctx, 0);
       await refuse(ctx, 405, 'method_not_allowed', `Webhook deliveries are POST requests; this was ${method}.`, [], EMPTY, 0, {
@@ -674,7 +692,9 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
     }
 
     const webhookId = verdict.webhookId ?? ctx.webhookIdHeader;
-    const seen = webhookId === undefined ? undefined : seenIds.get(webhookId);
+    const dedupOn = dedupKeys(verdict, webhookId, single(req.headers['webhook-signature']));
+    let seen: SeenId | undefined;
+    for (const key of dedupOn) if ((seen = seenIds.get(key))) break;
     if (seen && (seen.persisted === true || (await seen.persisted))) {
       const record = deliveryRecord(ctx, encodeBody(body, text ?? null), body.length, webhookId, {
         status: 200,
@@ -701,12 +721,13 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
       matched,
       // Serialized at once: the cached array is not kept by the record.
       targets: routed.hrefs as string[],
+      dedupKeys: verdict.scheme === 'dynamic' ? dedupOn.filter((key) => key !== webhookId) : undefined,
     });
     let persisted: ((ok: boolean) => void) | undefined;
     let remembered: SeenId | undefined;
-    if (webhookId !== undefined) {
+    if (dedupOn.length > 0) {
       remembered = { key: ctx.key, seq: mySeq, persisted: new Promise((resolve) => (persisted = resolve)) };
-      rememberId(webhookId, remembered);
+      for (const key of dedupOn) rememberId(key, remembered);
     }
     try {
       await journalAppend(record);
@@ -714,7 +735,7 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
       if (remembered) remembered.persisted = true;
     } catch (error) {
       persisted?.(false);
-      if (webhookId !== undefined) seenIds.delete(webhookId);
+      for (const key of dedupOn) seenIds.delete(key);
       journalFailed(error);
       // Not acknowledged: the sender will retry, and by then the disk may have room again.
       sendAnswer(res, {
@@ -745,17 +766,23 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
     if (willForward) forward(state, routed.urls, forwardHeaders(ctx.headers, options.extraHeaders));
   }
 
-  const server: Server = createServer(serverOptions(options), (req, res) => {
-    if (options.intercept?.(req, res)) return;
-    const work = handle(req, res)
+  const track = (work: Promise<void>, res: ServerResponse) => {
+    const tracked = work
       .catch((error: unknown) => {
         warn(`internal error while handling a request: ${error instanceof Error ? error.message : String(error)}`);
         sendAnswer(res, { status: 500, body: { error: 'internal', explanation: 'gemwh failed to handle this request.', diagnosis: [] } });
       })
-      .finally(() => inFlight.delete(work));
-    inFlight.add(work);
+      .finally(() => inFlight.delete(tracked));
+    inFlight.add(tracked);
+  };
+  // Every request gets a JSON answer, a journal line and events, also those node:http would
+  // answer on its own: no Host (requireHostHeader) and an Expect other than 100-continue.
+  const server: Server = createServer({ ...serverOptions(options), requireHostHeader: false }, (req, res) => {
+    if (options.intercept?.(req, res)) return;
+    track(handle(req, res), res);
   });
   applyLimits(server, options);
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => track(refuseExpectation(req, res), res));
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
     const answer = clientErrorStatus(error);
     // The last request on this socket, unless it was answered already (then the error is about a next one).
@@ -765,13 +792,33 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
       socket.destroy();
       return;
     }
-    const mySeq = current?.seq ?? ++seq;
-    const at = now();
     // A request whose body never completed was not reported as received yet.
-    emit({ type: 'received', at, seq: mySeq, method: current?.method ?? '', path: current?.path ?? '', bodyBytes: 0 });
-    writeRawAnswer(socket, answer.status, { error: answer.reason, explanation: answer.explanation, diagnosis: [] });
-    emit({ type: 'rejected', at, seq: mySeq, status: answer.status, reason: 'malformed_request', explanation: answer.explanation, diagnosis: [] });
+    refuseOnSocket(socket, current?.seq ?? ++seq, current?.method ?? '', current?.path ?? '', [], answer.status, 'malformed_request', answer.explanation);
   });
+  // Without a listener node:http closes a CONNECT's connection without a word.
+  server.on('connect', (req: IncomingMessage, socket: Duplex) => {
+    const explanation = 'Webhook deliveries are POST requests; this was CONNECT (this is not a proxy).';
+    refuseOnSocket(socket, ++seq, 'CONNECT', req.url ?? '', headerPairs(req.rawHeaders), 405, 'method_not_allowed', explanation);
+  });
+
+  /** refuse() for a request node:http hands over as a bare socket: answered, journaled and reported all the same. */
+  function refuseOnSocket(
+    socket: Duplex,
+    mySeq: number,
+    method: string,
+    path: string,
+    headers: Array<[string, string]>,
+    status: number,
+    reason: 'malformed_request' | 'method_not_allowed',
+    explanation: string,
+  ): void {
+    const at = now();
+    emit({ type: 'received', at, seq: mySeq, method, path, bodyBytes: 0 });
+    writeRawAnswer(socket, status, { error: reason, explanation, diagnosis: [] });
+    const ctx = { seq: mySeq, at, key: `${sessionId}.${mySeq}`, method, path, headers, webhookIdHeader: undefined };
+    journalAppend(deliveryRecord(ctx, { encoding: 'utf8', body: '' }, 0, undefined, { status, outcome: 'rejected', reason, explanation })).catch(journalFailed);
+    emit({ type: 'rejected', at, seq: mySeq, status, reason, explanation, diagnosis: [] });
+  }
 
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => reject(listenError(error, options));
@@ -986,6 +1033,22 @@ function withSignature(headers: HeaderPairs, timestamp: string, signature: strin
   });
 }
 
+/**
+ * What a verified delivery is deduplicated on. The webhook-id header is not signed: a captured
+ * dynamic delivery re-sent under a new id would pass as new. So a JWT also counts by its `jti`
+ * (the same event re-signed for a retry keeps it) and by the token itself (one without a jti).
+ */
+function dedupKeys(verdict: Exclude<Verdict, Rejected>, webhookId: string | undefined, signatureHeader: string | undefined): string[] {
+  const keys = webhookId === undefined ? [] : [webhookId];
+  if (verdict.scheme !== 'dynamic') return keys;
+  const jti = verdict.claims.jti;
+  if (typeof jti === 'string' && jti !== '') keys.push(`jwt jti ${jti}`);
+  const token = signatureHeader?.trim() ?? '';
+  const tokenSignature = token.slice(token.lastIndexOf('.') + 1);
+  if (tokenSignature !== '') keys.push(`jwt signature ${tokenSignature}`);
+  return keys;
+}
+
 function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
@@ -1007,6 +1070,8 @@ export function peekEventType(body: Buffer): string | undefined {
 /** peekEventType, given the body already decoded as UTF-8 when it is. */
 function peekEventTypeOf(body: Buffer, text: string | undefined): string | undefined {
   if (body.length === 0 || body.length > 2 * 1024 * 1024) return undefined;
+  // Before any signature is checked: a deeply nested body would cost far more to parse than it is long.
+  if (nestsDeeperThan(body, MAX_INSPECTED_NESTING)) return undefined;
   try {
     const parsed: unknown = JSON.parse(text ?? body.toString('utf8'));
     if (typeof parsed === 'object' && parsed !== null && typeof (parsed as { type?: unknown }).type === 'string') {

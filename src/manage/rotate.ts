@@ -59,9 +59,10 @@ export async function runRotate(options: RotateOptions, ctx: ManageContext): Pro
   let kept: StoredSecret[] = [];
   let storeFailure: GemwhError | undefined;
   if (secret && store) {
-    kept = secretsAfterRotation(previous, secret, now, options.grace);
     try {
-      await store.setWebhookSecrets(id, kept);
+      // Computed from what is stored at the moment of writing, under the store's lock: a listen
+      // pruning or another rotate since `previous` was read must not be undone.
+      kept = (await store.updateWebhookSecrets(id, (current) => secretsAfterRotation(current ?? [], secret, now, options.grace))) ?? [];
       stored = store;
     } catch (error) {
       if (!(error instanceof GemwhError)) throw error;

@@ -61,13 +61,18 @@ export async function loadVerificationSecrets(
   return result;
 }
 
-/** Writes back the list without expired secrets when there were any; returns what is current. */
+/**
+ * Writes back the list without expired secrets when there were any; returns what is current.
+ * The write re-reads under the store's lock: a secret a rotate added since `stored` was read stays.
+ */
 export async function pruneExpired(store: SecretStore, webhookId: string, stored: readonly StoredSecret[], now: number): Promise<StoredSecret[]> {
   const current = currentSecrets(stored, now);
   if (current.length === stored.length) return current;
-  if (current.length === 0) await store.deleteWebhookSecrets(webhookId);
-  else await store.setWebhookSecrets(webhookId, current);
-  return current;
+  const after = await store.updateWebhookSecrets(webhookId, (latest) => {
+    const kept = currentSecrets(latest ?? [], now);
+    return kept.length === 0 ? undefined : kept;
+  });
+  return currentSecrets(after ?? [], now);
 }
 
 /** The record kept for a webhook's first secret, as returned by create. */

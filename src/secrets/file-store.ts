@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { writeFileAtomic } from '../fs/atomic-file.js';
+import { STORE_LOCK_OPTIONS, storeLockTimeout } from './store-lock.js';
+import { withFileLock } from '../fs/file-lock.js';
 import { SecretStoreError } from '../errors.js';
 import { parseSecretList } from './stored-value.js';
 import type { SecretStore, StoredSecret } from './types.js';
@@ -17,6 +20,8 @@ interface SecretsFile {
   webhooks: Record<string, StoredSecret[]>;
 }
 
+const UNCHANGED = Symbol('unchanged');
+
 export interface FileStoreOptions {
   /**
    * Called once, before the first write that puts a secret into the file that was not there
@@ -26,28 +31,36 @@ export interface FileStoreOptions {
   onPlainTextWrite?: () => void;
 }
 
+/** The lock every change of the secrets file holds, next to it. */
+export function fileStoreLockPath(path: string): string {
+  return `${path}.lock`;
+}
+
 /**
  * Secrets in one plain-text JSON file, readable only by its owner (0600, in a 0700 folder).
- * Every change rewrites the whole file through a temporary file and a rename, so a crash
- * or a full disk never leaves half a file behind.
+ * Every change rewrites the whole file atomically (fs/atomic-file.ts), so a crash or a full
+ * disk never leaves half a file behind, and holds a lock file next to it from the read to the
+ * write: two gemwh processes changing different webhooks at once would otherwise each write back
+ * the file they read, and one of them would drop the other's secret, which the API never shows again.
  */
 export function createFileStore(path: string, options: FileStoreOptions = {}): SecretStore {
-  /** The loaded contents that came from an existing file (not the empty default). */
-  const existed = new WeakSet<SecretsFile>();
   let warned = false;
   /** Before a write: warn when it adds secret material or creates the file. */
-  function beforeWrite(data: SecretsFile, addsSecret: boolean): void {
-    if (warned || !(addsSecret || !existed.has(data))) return;
+  function beforeWrite(before: SecretsFile | undefined, after: SecretsFile): void {
+    if (warned) return;
+    const known = new Set(before ? secretMaterial(before) : []);
+    if (before && secretMaterial(after).every((s) => known.has(s))) return;
     warned = true;
     options.onPlainTextWrite?.();
   }
 
-  async function load(): Promise<SecretsFile> {
+  /** The contents, or undefined when there is no file yet. */
+  async function read(): Promise<SecretsFile | undefined> {
     let text: string;
     try {
       text = await readFile(path, 'utf8');
     } catch (error) {
-      if (isErrno(error, 'ENOENT')) return { version: 1, webhooks: {} };
+      if (isErrno(error, 'ENOENT')) return undefined;
       throw fileError('cannot read', error);
     }
     const parsed = parseFile(text);
@@ -56,30 +69,56 @@ export function createFileStore(path: string, options: FileStoreOptions = {}): S
         hint: 'Fix the file by hand, or move it away and store the secrets again (gemwh secret set ID).',
       });
     }
-    existed.add(parsed);
     return parsed;
   }
 
+  async function load(): Promise<SecretsFile> {
+    return (await read()) ?? emptyFile();
+  }
+
   async function save(data: SecretsFile): Promise<void> {
-    const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
     try {
       await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-      await writeFile(temporary, JSON.stringify(data, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
-      await rename(temporary, path);
-      // A file created before gemwh existed, or by a loose umask, is tightened on every write.
-      await chmod(path, 0o600);
+      // Always 0600: a file created before gemwh existed, or under a loose umask, is tightened on every write.
+      writeFileAtomic(path, JSON.stringify(data, null, 2) + '\n', { mode: 0o600 });
     } catch (error) {
-      await rm(temporary, { force: true });
       throw fileError('cannot write', error);
     }
   }
 
-  async function change<T>(edit: (data: SecretsFile) => T, addsSecret: (data: SecretsFile) => boolean): Promise<T> {
-    const data = await load();
-    beforeWrite(data, addsSecret(data));
-    const result = edit(data);
-    await save(data);
-    return result;
+  /**
+   * Read, `edit` in place, write back, all under the lock. `edit` returns UNCHANGED when it
+   * changed nothing: then nothing is written (pruning with nothing expired, deleting nothing).
+   */
+  async function change<T>(edit: (data: SecretsFile) => T | typeof UNCHANGED): Promise<T | typeof UNCHANGED> {
+    const lockPath = fileStoreLockPath(path);
+    const work = async () => {
+      const before = await read();
+      const data = before ? parseFile(JSON.stringify(before))! : emptyFile();
+      const result = edit(data);
+      if (result === UNCHANGED) return UNCHANGED;
+      beforeWrite(before, data);
+      await save(data);
+      return result;
+    };
+    try {
+      return await withFileLock(lockPath, work, {
+        ...STORE_LOCK_OPTIONS,
+        onTimeout: (holder) => storeLockTimeout(`the secrets file ${path}`, lockPath, holder),
+      });
+    } catch (error) {
+      if (error instanceof SecretStoreError) throw error;
+      throw fileError('cannot lock', error);
+    }
+  }
+
+  async function removeWebhook(webhookId: string): Promise<boolean> {
+    const result = await change((data) => {
+      if (!(webhookId in data.webhooks)) return UNCHANGED;
+      delete data.webhooks[webhookId];
+      return true;
+    });
+    return result === true;
   }
 
   return {
@@ -107,42 +146,42 @@ export function createFileStore(path: string, options: FileStoreOptions = {}): S
     },
 
     async setWebhookSecrets(webhookId, secrets) {
-      await change(
-        (data) => {
-          data.webhooks[webhookId] = secrets.map((s) => ({ ...s }));
-        },
-        // Pruning expired secrets rewrites a subset of what is there: no new secret, no warning.
-        (data) => secrets.some((s) => !(data.webhooks[webhookId] ?? []).some((old) => old.secret === s.secret)),
-      );
+      await change((data) => {
+        data.webhooks[webhookId] = secrets.map((s) => ({ ...s }));
+      });
     },
 
-    async deleteWebhookSecrets(webhookId) {
-      const data = await load();
-      if (!(webhookId in data.webhooks)) return false;
-      delete data.webhooks[webhookId];
-      await save(data);
-      return true;
+    async updateWebhookSecrets(webhookId, edit) {
+      const result = await change((data) => {
+        const before = data.webhooks[webhookId];
+        const next = edit(before?.map((s) => ({ ...s })));
+        if (JSON.stringify(next) === JSON.stringify(before)) return UNCHANGED;
+        if (next === undefined) delete data.webhooks[webhookId];
+        else data.webhooks[webhookId] = next.map((s) => ({ ...s }));
+        return { after: next?.map((s) => ({ ...s })) };
+      });
+      return result === UNCHANGED ? (await load()).webhooks[webhookId] : result.after;
     },
+
+    deleteWebhookSecrets: removeWebhook,
 
     async getApiKey() {
       return (await load()).api_key;
     },
 
     async setApiKey(apiKey) {
-      await change(
-        (data) => {
-          data.api_key = apiKey;
-        },
-        (data) => data.api_key !== apiKey,
-      );
+      await change((data) => {
+        data.api_key = apiKey;
+      });
     },
 
     async deleteApiKey() {
-      const data = await load();
-      if (data.api_key === undefined) return false;
-      delete data.api_key;
-      await save(data);
-      return true;
+      const result = await change((data) => {
+        if (data.api_key === undefined) return UNCHANGED;
+        delete data.api_key;
+        return true;
+      });
+      return result === true;
     },
   };
 
@@ -162,6 +201,16 @@ export async function isLooselyReadable(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+function emptyFile(): SecretsFile {
+  return { version: 1, webhooks: {} };
+}
+
+/** Every secret and the API key the file holds: a write adding one of these warns about plain text. */
+function secretMaterial(data: SecretsFile): string[] {
+  const values = Object.values(data.webhooks).flatMap((list) => list.map((s) => s.secret));
+  return data.api_key === undefined ? values : [...values, data.api_key];
 }
 
 function parseFile(text: string): SecretsFile | undefined {

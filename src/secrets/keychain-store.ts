@@ -1,5 +1,8 @@
 import type * as Keyring from '@napi-rs/keyring';
+import { join } from 'node:path';
+import { withFileLock } from '../fs/file-lock.js';
 import { SecretStoreError } from '../errors.js';
+import { STORE_LOCK_OPTIONS, storeLockTimeout } from './store-lock.js';
 import { keychainError } from './keychain-errors.js';
 import { decodeWebhookValue, encodeWebhookValue } from './stored-value.js';
 import type { SecretStore, StoredSecret } from './types.js';
@@ -19,6 +22,16 @@ export interface KeychainStoreOptions {
   timeoutMs?: number;
   /** Named in errors as the way out; the file store's path. */
   fileStorePath: string;
+  /** The lock file held while a webhook's entry is read, changed and written back (keychainLockPath). */
+  lockPath: string;
+}
+
+/**
+ * The keychain cannot lock an entry, so changes of a service's entries are serialised with a lock
+ * file in gemwh's state folder, one per service name (tests use their own services).
+ */
+export function keychainLockPath(stateDir: string, service: string): string {
+  return join(stateDir, `keychain-${encodeURIComponent(service)}.lock`);
 }
 
 /**
@@ -58,14 +71,54 @@ export function createKeychainStore(options: KeychainStoreOptions): SecretStore 
 
   const webhookAccount = (id: string) => `${WEBHOOK_ACCOUNT_PREFIX}${id}`;
 
+  // Every write of a webhook's entry holds the lock, not only updates: a plain set landing between
+  // an update's read and write would otherwise be overwritten with the list read before it.
+  async function locked<T>(work: () => Promise<T>): Promise<T> {
+    const { lockPath } = options;
+    try {
+      // A holder may spend two keychain calls, each up to its deadline, before letting go.
+      const waitMs = Math.max(STORE_LOCK_OPTIONS.waitMs, 3 * timeoutMs);
+      return await withFileLock(lockPath, work, {
+        waitMs,
+        staleAfterMs: Math.max(STORE_LOCK_OPTIONS.staleAfterMs, 6 * timeoutMs),
+        onTimeout: (holder) => storeLockTimeout(`the keychain service "${service}"`, lockPath, holder, waitMs),
+      });
+    } catch (error) {
+      if (error instanceof SecretStoreError) throw error;
+      throw new SecretStoreError(`cannot lock the keychain service "${service}" with ${lockPath}: ${(error as Error).message}`, {
+        hint: `gemwh's state folder must be writable (XDG_STATE_HOME). Or use the file store: --secret-store file (${fileStorePath}).`,
+        cause: error,
+      });
+    }
+  }
+
+  async function readWebhook(webhookId: string): Promise<StoredSecret[] | undefined> {
+    const value = await call((signal) => entry(webhookAccount(webhookId)).getPassword(signal));
+    if (value === null) return undefined;
+    const secrets = decodeWebhookValue(value);
+    if (!secrets) {
+      throw new SecretStoreError(`the keychain entry "${webhookAccount(webhookId)}" of service "${service}" is not a list of gemwh secrets`, {
+        hint: `Replace it with: gemwh secret set ${webhookId}   (or remove it: gemwh secret delete ${webhookId})`,
+      });
+    }
+    return secrets;
+  }
+
+  const writeWebhook = (webhookId: string, secrets: StoredSecret[]) =>
+    call((signal) => entry(webhookAccount(webhookId)).setPassword(encodeWebhookValue(secrets), signal));
+  const deleteWebhook = (webhookId: string) => call((signal) => entry(webhookAccount(webhookId)).deleteCredential(signal));
+
   return {
     kind: 'keychain',
     location: `OS keychain (service "${service}")`,
 
     async check() {
       // Reading alone proves little: with no default collection reads succeed and writes fail.
-      await call((signal) => entry(CHECK_ACCOUNT).setPassword('ok', signal));
-      await call((signal) => entry(CHECK_ACCOUNT).deleteCredential(signal));
+      // Locked: two gemwh checking at once would delete the probe entry under each other.
+      await locked(async () => {
+        await call((signal) => entry(CHECK_ACCOUNT).setPassword('ok', signal));
+        await call((signal) => entry(CHECK_ACCOUNT).deleteCredential(signal));
+      });
     },
 
     async listWebhookIds() {
@@ -77,24 +130,25 @@ export function createKeychainStore(options: KeychainStoreOptions): SecretStore 
         .sort();
     },
 
-    async getWebhookSecrets(webhookId) {
-      const value = await call((signal) => entry(webhookAccount(webhookId)).getPassword(signal));
-      if (value === null) return undefined;
-      const secrets = decodeWebhookValue(value);
-      if (!secrets) {
-        throw new SecretStoreError(`the keychain entry "${webhookAccount(webhookId)}" of service "${service}" is not a list of gemwh secrets`, {
-          hint: `Replace it with: gemwh secret set ${webhookId}   (or remove it: gemwh secret delete ${webhookId})`,
-        });
-      }
-      return secrets;
-    },
+    getWebhookSecrets: readWebhook,
 
     async setWebhookSecrets(webhookId: string, secrets: StoredSecret[]) {
-      await call((signal) => entry(webhookAccount(webhookId)).setPassword(encodeWebhookValue(secrets), signal));
+      await locked(() => writeWebhook(webhookId, secrets));
+    },
+
+    async updateWebhookSecrets(webhookId, edit) {
+      return locked(async () => {
+        const before = await readWebhook(webhookId);
+        const next = edit(before?.map((s) => ({ ...s })));
+        if (JSON.stringify(next) === JSON.stringify(before)) return before;
+        if (next === undefined) await deleteWebhook(webhookId);
+        else await writeWebhook(webhookId, next);
+        return next?.map((s) => ({ ...s }));
+      });
     },
 
     async deleteWebhookSecrets(webhookId) {
-      return call((signal) => entry(webhookAccount(webhookId)).deleteCredential(signal));
+      return locked(() => deleteWebhook(webhookId));
     },
 
     async getApiKey() {

@@ -21,6 +21,13 @@ export function createMemoryStore(initial: { webhooks?: Record<string, StoredSec
     async setWebhookSecrets(webhookId, secrets) {
       webhooks.set(webhookId, copy(secrets));
     },
+    async updateWebhookSecrets(webhookId, edit) {
+      const current = webhooks.get(webhookId);
+      const next = edit(current ? copy(current) : undefined);
+      if (next === undefined) webhooks.delete(webhookId);
+      else webhooks.set(webhookId, copy(next));
+      return next && copy(next);
+    },
     async deleteWebhookSecrets(webhookId) {
       return webhooks.delete(webhookId);
     },

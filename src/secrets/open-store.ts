@@ -2,7 +2,7 @@ import type { Deps } from '../deps.js';
 import { SecretStoreError, UsageError } from '../errors.js';
 import { createFileStore, fileStorePath, isLooselyReadable } from './file-store.js';
 import { keychainWayOut } from './keychain-errors.js';
-import { DEFAULT_KEYCHAIN_SERVICE, DEFAULT_KEYCHAIN_TIMEOUT_MS, createKeychainStore, type KeyringModule } from './keychain-store.js';
+import { DEFAULT_KEYCHAIN_SERVICE, DEFAULT_KEYCHAIN_TIMEOUT_MS, createKeychainStore, keychainLockPath, type KeyringModule } from './keychain-store.js';
 import { createMemoryStore } from './memory-store.js';
 import type { SecretStore } from './types.js';
 
@@ -49,13 +49,16 @@ export async function openSecretStore(deps: Deps, options: OpenSecretStoreOption
           deps.io.stderr.write(`gemwh: warning: secrets are stored in plain text in ${filePath} (--secret-store file); the OS keychain is safer\n`),
       });
     }
-    case 'keychain':
+    case 'keychain': {
+      const service = deps.env.GEMWH_KEYCHAIN_SERVICE?.trim() || DEFAULT_KEYCHAIN_SERVICE;
       return createKeychainStore({
         keyring: await loadKeyring(filePath),
-        service: deps.env.GEMWH_KEYCHAIN_SERVICE?.trim() || DEFAULT_KEYCHAIN_SERVICE,
+        service,
         timeoutMs: keychainTimeout(deps.env.GEMWH_KEYCHAIN_TIMEOUT_MS),
         fileStorePath: filePath,
+        lockPath: keychainLockPath(deps.paths.state, service),
       });
+    }
   }
 }
 

@@ -20,6 +20,13 @@ export interface SecretStore {
   listWebhookIds(): Promise<string[]>;
   getWebhookSecrets(webhookId: string): Promise<StoredSecret[] | undefined>;
   setWebhookSecrets(webhookId: string, secrets: StoredSecret[]): Promise<void>;
+  /**
+   * Read-modify-write of a webhook's secrets that no other gemwh process can interleave with
+   * (create, rotate and listen's pruning run at the same time in different terminals). `edit` gets
+   * what is stored now and returns the new list, or undefined to remove the entry; nothing is
+   * written when the list is unchanged. Resolves to what is stored afterwards.
+   */
+  updateWebhookSecrets(webhookId: string, edit: (current: StoredSecret[] | undefined) => StoredSecret[] | undefined): Promise<StoredSecret[] | undefined>;
   /** Resolves false when there was nothing to delete. */
   deleteWebhookSecrets(webhookId: string): Promise<boolean>;
   getApiKey(): Promise<string | undefined>;

@@ -117,6 +117,31 @@ describe('gemwh conformance', () => {
     }
   });
 
+  it('--webhook in a rotation grace period signs with every valid secret, as Gemini does: an app still on the old one passes', async () => {
+    const newSecret = `whsec_${Buffer.alloc(32, 11).toString('base64')}`;
+    const t = makeTestDeps({ env: { GEMWH_SECRET_STORE: 'file' } });
+    const onOldSecret = await startReceiver(() => correctStatic(SECRET));
+    const onNewSecret = await startReceiver(() => correctStatic(newSecret));
+    try {
+      const graceEnd = new Date(Date.now() + 23 * 3600_000).toISOString();
+      await createFileStore(fileStorePath(t.deps.paths.config)).setWebhookSecrets('wh_rot', [
+        freshSecret(newSecret, Date.now()),
+        { ...freshSecret(SECRET, Date.now() - 3600_000), expiresAt: graceEnd },
+      ]);
+      // The whole battery: the must-reject cases must stay refused with two signatures in the header.
+      for (const app of [onOldSecret, onNewSecret]) {
+        const code = await runMain(['conformance', app.url, '--webhook', 'wh_rot'], t.deps);
+        expect(code, t.stderr()).toBe(0);
+      }
+      expect(t.stderr()).toMatch(/static signature, secrets whsec_…\S+, whsec_…/);
+      expect(t.stderr()).not.toMatch(/score: .*[^0-9]0\/|not conformant/);
+    } finally {
+      await onOldSecret.close();
+      await onNewSecret.close();
+      t.cleanup();
+    }
+  });
+
   it('exits 7 before sending anything when the receiver is not running', async () => {
     const port = await closedPort();
     const result = await runGemwh(['conformance', `127.0.0.1:${port}/hook`, '--secret', SECRET]);

@@ -439,3 +439,26 @@ describe('gemwh listen: Ctrl-C during start-up', () => {
     expect(t.stderr()).toMatch(/gemwh: stopped while listen was starting/);
   });
 });
+
+describe('gemwh listen --events and --route are checked as create checks event types', () => {
+  const base = {
+    host: '127.0.0.1', port: '0', tolerance: '5m', forwardTimeout: '30s', retryInitial: '1s', retryMax: '60s', maxBody: '1MiB',
+    journal: false as const, journalMaxSize: '16MiB', journalKeep: '4',
+  };
+  it('refuses a misspelt type with a did-you-mean, a glob that matches nothing, and accepts them with --allow-unknown-events', async () => {
+    const { toListenOptions } = await import('../../src/commands/listen.js');
+    expect(() => toListenOptions({ ...base, events: ['batch.succeded'] }, {})).toThrow(/--events: unknown event type "batch.succeded" \(did you mean "batch.succeeded"\?\)/);
+    expect(() => toListenOptions({ ...base, events: ['bach.*'] }, {})).toThrow(/--events: "bach.\*" matches no known event type/);
+    expect(() => toListenOptions({ ...base, route: ['batch.succeded=3000'] }, {})).toThrow(/--route: unknown event type "batch.succeded"/);
+    expect(toListenOptions({ ...base, events: ['batch.*', 'video.generated'] }, {}).events).toEqual(['batch.*', 'video.generated']);
+    expect(toListenOptions({ ...base, events: ['batch.succeded'], allowUnknownEvents: true }, {}).events).toEqual(['batch.succeded']);
+  });
+
+  it('exits 2 with the hint listing valid types', async () => {
+    const t = makeTestDeps();
+    defer(() => t.cleanup());
+    const code = await runMain(['listen', '--secret', SECRET, '--events', 'batch.succeded', '--port', '0', '--no-journal'], t.deps);
+    expect(code).toBe(ExitCode.USAGE);
+    expect(t.stderr()).toMatch(/did you mean "batch.succeeded"/);
+  });
+});

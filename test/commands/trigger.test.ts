@@ -176,11 +176,12 @@ describe('gemwh trigger --wait interrupted', () => {
     e.store.create({ uri: slow.url, subscribed_events: ['batch.succeeded'] });
 
     const trigger = await startGemwh(['trigger', 'batch.succeeded', '--wait'], { defer, env: e.env, signal: 'SIGINT' });
-    await trigger.until('the delivery to reach the receiver', () => (slow.requests.length > 0 || e.deliveries.attempts().length > 0 ? true : undefined));
-    const id = e.deliveries.attempts()[0]!.deliveryId;
+    // What the client printed, not what the emulator did: the trigger's reply may still be on its way to the client.
+    await trigger.until('trigger to say it is waiting', () => (/queued 1 delivery of batch\.succeeded \(\S+\); waiting/.test(trigger.t.stderr()) ? true : undefined), 30_000);
     expect(await trigger.stop()).toBe(ExitCode.INTERRUPTED);
     const stderr = trigger.t.stderr();
     expect(stderr).not.toMatch(/stopped before the emulator answered/);
+    const id = /queued 1 delivery of batch\.succeeded \((\S+)\); waiting/.exec(stderr)![1]!;
     expect(stderr).toMatch(new RegExp(`the emulator accepted batch\\.succeeded and queued 1 delivery \\(${id}\\); 1 not confirmed yet`));
     expect(stderr).toMatch(new RegExp(`gemwh emulator deliveries --delivery ${id}`));
   });

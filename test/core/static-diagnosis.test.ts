@@ -322,3 +322,40 @@ describe('verifyStatic rejections and diagnoses', () => {
     expect(verdict.ok).toBe(true);
   });
 });
+
+describe('diagnosis of hostile bodies', () => {
+  // Anyone can send a failing delivery: its diagnosis must stay linear, bounded and stack-safe.
+  const failing = (raw: string) => verifyStatic({ rawBody: raw, headers: headersFor(raw, { secret: OTHER }), secrets: [{ secret: SECRET, label: 'wh_1' }], now: NOW });
+
+  it('handles a long run of trailing whitespace in one pass (a /\\s+$/ regex takes minutes on 1 MiB)', () => {
+    const verdict = failing('x' + ' '.repeat(1024 * 1024) + 'y') as Rejected;
+    expect(verdict.reason).toBe('no_matching_signature');
+    // And it still finds the trailing newline a capture gained.
+    const signed = COMPACT;
+    const captured = signed + ' '.repeat(256 * 1024) + '\n';
+    const found = verifyStatic({ rawBody: captured, headers: headersFor(signed), secrets: [{ secret: SECRET, label: 'wh_1' }], now: NOW }) as Rejected;
+    expect(found.diagnosis.join('\n')).toMatch(/without its trailing whitespace/);
+  });
+
+  it('answers deeply nested JSON with a verdict, not a stack overflow, and says what it skipped', () => {
+    for (const raw of ['['.repeat(30_000) + ']'.repeat(30_000), '{"a":'.repeat(10_000) + '1' + '}'.repeat(10_000), '['.repeat(1000) + ']'.repeat(1000)]) {
+      const verdict = failing(raw) as Rejected;
+      expect(verdict.reason).toBe('no_matching_signature');
+      expect(verdict.diagnosis.join('\n')).toMatch(raw.length > 4096 ? /over 4 KiB/ : /nests more than 16 levels deep, so re-serialized forms of it were not tried/);
+    }
+  });
+
+  it('does not re-serialize a body past the size cap, and says so', () => {
+    const big = JSON.stringify({ type: 'batch.succeeded', data: Array.from({ length: 20_000 }, (_, i) => ({ i, note: 'déjà' })) });
+    const verdict = failing(big) as Rejected;
+    expect(verdict.diagnosis.join('\n')).toMatch(/over 4 KiB, so re-serialized forms of its JSON were not tried/);
+    // Under the cap, the re-serialization is still found.
+    const small = verifyStatic({
+      rawBody: JSON.stringify(EVENT, null, 2),
+      headers: headersFor(COMPACT),
+      secrets: [{ secret: SECRET, label: 'wh_1' }],
+      now: NOW,
+    }) as Rejected;
+    expect(small.diagnosis.join('\n')).toMatch(/re-serialized/);
+  });
+});

@@ -90,3 +90,67 @@ describe('dynamic deliveries', () => {
     expect(answer.json.error).toBe('jwks_unavailable');
   });
 });
+
+describe('a captured dynamic delivery re-sent under a new webhook-id', () => {
+  it('is a duplicate: deduplicated on the JWT jti, not only on the unsigned header', async () => {
+    const raw = body('interaction.completed');
+    const headers = await jwtHeaders(raw, { id: 'msg_jwt_captured' });
+    expect((await post(s.session.url, raw, headers)).json).toEqual({ ok: true });
+    for (let i = 0; i < 5; i++) {
+      const replayed = await post(s.session.url, raw, { ...headers, 'webhook-id': `msg_jwt_replayed_${i}` });
+      expect(replayed.status).toBe(200);
+      expect(replayed.json.duplicate).toBe(true);
+    }
+    expect(s.events.filter((e) => e.type === 'verified' && e.webhookId?.startsWith('msg_jwt_replayed'))).toEqual([]);
+  });
+
+  it('is a duplicate when the token has no jti either (the token itself is the key)', async () => {
+    const raw = body('interaction.completed');
+    const claims = webhookClaims({ event: JSON.parse(raw), body: raw, webhookId: 'unused', audience: AUDIENCE, issuedAt: Math.floor(Date.now() / 1000) });
+    delete claims.jti;
+    const token = await signJwt(claims, key);
+    const first = await post(s.session.url, raw, { 'webhook-id': 'msg_nojti_1', 'webhook-signature': token });
+    expect(first.json).toEqual({ ok: true });
+    expect((await post(s.session.url, raw, { 'webhook-id': 'msg_nojti_2', 'webhook-signature': token })).json.duplicate).toBe(true);
+  });
+
+  it('with another body is refused: the body digest claim is enforced', async () => {
+    const raw = body('interaction.completed', 'first');
+    const headers = await jwtHeaders(raw, { id: 'msg_jwt_digest' });
+    const answer = await post(s.session.url, body('interaction.completed', 'second'), { ...headers, 'webhook-id': 'msg_jwt_digest_2' });
+    expect(answer.status).toBe(401);
+    expect(answer.json.error).toBe('jwt_claim_mismatch');
+  });
+
+  it('is still a duplicate after a restart: the journal keeps the JWT keys', async () => {
+    const journalDir = mkdtempSync(join(tmpdir(), 'gemwh-dynamic-journal-'));
+    const verify = () => createListenVerifier({ secrets: [], keys: createFileJwksSource(jwksFile), audience: [AUDIENCE], toleranceSec: 300, now: () => Date.now() });
+    try {
+      const raw = body('interaction.completed');
+      const headers = await jwtHeaders(raw, { id: 'msg_jwt_restart' });
+      const first = await startTestSession({ dir: journalDir, verify: verify() });
+      expect((await post(first.session.url, raw, headers)).json).toEqual({ ok: true });
+      await first.stop();
+      const second = await startTestSession({ dir: journalDir, verify: verify() });
+      try {
+        expect((await post(second.session.url, raw, { ...headers, 'webhook-id': 'msg_jwt_restart_2' })).json.duplicate).toBe(true);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      rmSync(journalDir, { recursive: true, force: true });
+    }
+  });
+
+  it('with a deeply nested body next to a valid token is refused as not the signed event, quickly', async () => {
+    const raw = body('interaction.completed');
+    // Without a digest claim, the body is compared with the event the token carries.
+    const claims = webhookClaims({ event: JSON.parse(raw), body: raw, webhookId: 'msg_jwt_deep', audience: AUDIENCE, issuedAt: Math.floor(Date.now() / 1000) });
+    delete claims.body_sha256;
+    const headers = { 'webhook-id': 'msg_jwt_deep', 'webhook-signature': await signJwt(claims, key) };
+    const deep = '['.repeat(400_000) + ']'.repeat(400_000);
+    const answer = await post(s.session.url, deep, headers);
+    expect(answer.status).toBe(401);
+    expect(answer.json.error).toBe('jwt_claim_mismatch');
+  });
+});

@@ -296,3 +296,27 @@ function listenOptions(overrides: Partial<ListenOptions>): ListenOptions {
     ...overrides,
   };
 }
+
+describe('gemwh listen --emulator keeps its own journal', () => {
+  it('journals demo deliveries apart from the default journal, so a later listen or replay delivery --last never sees them', async () => {
+    const { startGemwh } = await import('../helpers/start-gemwh.js');
+    const { existsSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { closedPort } = await import('../helpers/loopback.js');
+    // The app is down: every demo delivery stays pending in the journal.
+    const app = `http://127.0.0.1:${await closedPort()}`;
+    const demo = await startGemwh(['listen', '--emulator', '--demo', '--json', '--port', '0', '--forward', app], { defer, signal: 'SIGINT' });
+    const stdoutLines = () => demo.t.stdout().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Line);
+    await demo.until('9 verified', () => (stdoutLines().filter((l) => l.type === 'verified').length >= API_EVENT_TYPES.length ? true : undefined), 15_000);
+    const state = join(demo.t.home, 'state');
+    expect(stdoutLines()[0]).toMatchObject({ type: 'ready', journal: join(state, 'emulator-journal.ndjson') });
+    const records = readFileSync(join(state, 'emulator-journal.ndjson'), 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as JournalDeliveryRecord);
+    expect(records.filter((r) => r.kind === 'delivery' && r.outcome === 'verified')).toHaveLength(API_EVENT_TYPES.length);
+    expect(existsSync(join(state, 'journal.ndjson'))).toBe(false);
+    // The user's default journal has nothing for replay delivery --last to pick.
+    const replay = await runMain(['replay', 'delivery', '--last', '--to', app], demo.t.deps);
+    expect(replay).not.toBe(0);
+    expect(demo.t.stderr()).toMatch(/journal\.ndjson/);
+    expect(await demo.stop()).toBe(0);
+  });
+});

@@ -25,7 +25,7 @@ describe('lockJournal', () => {
     const file = journalFile();
     alive.add(101);
     const lock = lockJournal(file, owner(101), 1);
-    expect(JSON.parse(readFileSync(journalLockPath(file), 'utf8'))).toEqual({ host: 'box', pid: 101, at: 1 });
+    expect(JSON.parse(readFileSync(journalLockPath(file), 'utf8'))).toMatchObject({ host: "box", pid: 101, at: 1 });
     expect(() => lockJournal(file, owner(202), 2)).toThrow(/in use by another gemwh listen \(pid 101\)/);
     // The same process twice (two sessions in one process) is refused as well.
     expect(() => lockJournal(file, owner(101), 3)).toThrow(/in use/);

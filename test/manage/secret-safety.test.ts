@@ -17,6 +17,7 @@ function storeThatFailsWrites(): SecretStore {
     kind: 'keychain',
     location: 'OS keychain (service "gemwh-test-failing")',
     setWebhookSecrets: () => Promise.reject(new SecretStoreError('cannot use the OS keychain: the keyring is locked')),
+    updateWebhookSecrets: () => Promise.reject(new SecretStoreError('cannot use the OS keychain: the keyring is locked')),
   };
 }
 

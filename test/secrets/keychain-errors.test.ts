@@ -1,4 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ExitCode, SecretStoreError } from '../../src/errors.js';
 import { describeKeychainFailure } from '../../src/secrets/keychain-errors.js';
 import { createKeychainStore, type KeyringModule } from '../../src/secrets/keychain-store.js';
@@ -25,6 +28,10 @@ function failingKeyring(behaviour: Error | 'hang'): KeyringModule {
   return { AsyncEntry: FailingEntry as unknown as KeyringModule['AsyncEntry'], findCredentialsAsync: act };
 }
 
+const stateDir = mkdtempSync(join(tmpdir(), 'gemwh-kc-lock-'));
+afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
+const lockPath = join(stateDir, 'keychain.lock');
+
 describe('keychain failures', () => {
   it.each([
     ['noBus', /no D-Bus session bus .*DBUS_SESSION_BUS_ADDRESS is not set/],
@@ -42,12 +49,14 @@ describe('keychain failures', () => {
       keyring: failingKeyring(new Error(ADDON_MESSAGES.noBus)),
       service: 'gemwh-test-fail',
       fileStorePath: '/home/u/.config/gemwh/secrets.json',
+      lockPath,
     });
     for (const call of [
       () => store.check(),
       () => store.listWebhookIds(),
       () => store.getWebhookSecrets('x'),
       () => store.setWebhookSecrets('x', []),
+      () => store.updateWebhookSecrets('x', () => []),
       () => store.deleteWebhookSecrets('x'),
       () => store.getApiKey(),
       () => store.setApiKey('k'),
@@ -69,7 +78,7 @@ describe('keychain failures', () => {
   });
 
   it('gives up on a keychain that never answers after the timeout', async () => {
-    const store = createKeychainStore({ keyring: failingKeyring('hang'), timeoutMs: 50, fileStorePath: '/x/secrets.json' });
+    const store = createKeychainStore({ keyring: failingKeyring('hang'), timeoutMs: 50, fileStorePath: '/x/secrets.json', lockPath });
     const started = Date.now();
     const error = await store.getApiKey().catch((e: unknown) => e);
     expect(Date.now() - started).toBeLessThan(2000);
@@ -85,6 +94,7 @@ describe('keychain failures', () => {
       keyring: { AsyncEntry: OddEntry as unknown as KeyringModule['AsyncEntry'], findCredentialsAsync: () => Promise.resolve([]) },
       service: 'gemwh-test-odd',
       fileStorePath: '/x/secrets.json',
+      lockPath,
     });
     await expect(store.getWebhookSecrets('wh')).rejects.toThrow(/webhook:wh.*not a list of gemwh secrets/);
   });

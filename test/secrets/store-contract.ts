@@ -34,6 +34,18 @@ export function describeStoreContract(open: () => SecretStore | Promise<SecretSt
     expect(await store.listWebhookIds()).toEqual([]);
   });
 
+  it('updates a webhook\'s secrets from what is stored, and removes the entry when the edit returns none', async () => {
+    const store = await open();
+    expect(await store.updateWebhookSecrets('wh-up', (current) => [...(current ?? []), secretA])).toEqual([secretA]);
+    expect(await store.updateWebhookSecrets('wh-up', (current) => [secretB, ...(current ?? [])])).toEqual([secretB, secretA]);
+    expect(await store.getWebhookSecrets('wh-up')).toEqual([secretB, secretA]);
+    // Unchanged: nothing to write, the stored list comes back.
+    expect(await store.updateWebhookSecrets('wh-up', (current) => current)).toEqual([secretB, secretA]);
+    expect(await store.updateWebhookSecrets('wh-up', () => undefined)).toBeUndefined();
+    expect(await store.getWebhookSecrets('wh-up')).toBeUndefined();
+    expect(await store.listWebhookIds()).toEqual([]);
+  });
+
   it('keeps the API key apart from the webhooks', async () => {
     const store = await open();
     expect(await store.getApiKey()).toBeUndefined();

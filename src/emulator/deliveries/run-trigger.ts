@@ -79,6 +79,13 @@ export async function runTrigger(options: TriggerOptions, deps: Deps, control?: 
     });
   }
 
+  if (options.wait) {
+    // Said before waiting: from here on the delivery is the emulator's, whatever the user does next.
+    const n = reply.deliveries.length;
+    deps.io.stderr.write(
+      `The emulator queued ${n} deliver${n === 1 ? 'y' : 'ies'} of ${options.eventType} (${reply.deliveries.map((d) => d.delivery_id).join(', ')}); waiting up to ${Math.round(options.waitTimeoutMs / 1000)} s for the first attempt${n === 1 ? '' : 's'} (Ctrl-C stops waiting, not the delivery).\n`,
+    );
+  }
   const reported: Reported[] = options.wait
     ? await waitForFirstAttempts(api, options.eventType, reply.deliveries, options.waitTimeoutMs, deps, createProgress(deps.io.stderr, { silent: options.json }))
     : reply.deliveries;
