@@ -6,7 +6,7 @@ _gemwh_spec() {
   subs=''; opts=''; valopts=''; args=''; argfiles=0
   case "$1" in
     '')
-      subs='create list get update delete rotate ping secret auth listen replay completion verify events conformance emulator trigger doctor help'
+      subs='create list get update delete rotate ping secret auth listen replay deliveries completion verify events conformance emulator trigger doctor version help'
       opts='-V --version -h --help'
       ;;
     'create')
@@ -78,20 +78,36 @@ _gemwh_spec() {
       argfiles=1
       ;;
     'replay delivery')
-      opts='--last --since --type --to --resign --secret --secret-env --webhook --journal --timeout --insecure --json -h --help'
-      valopts='--since --type --to --secret --secret-env --webhook --journal --timeout'
+      opts='--last --since --type --to --resign --set --secret --secret-env --webhook --journal --timeout --insecure --json -h --help'
+      valopts='--since --type --to --set --secret --secret-env --webhook --journal --timeout'
       ;;
     'replay jwks')
       opts='--jwks-out --json -h --help'
       valopts='--jwks-out'
+      ;;
+    'deliveries')
+      subs='list show export help'
+      opts='-h --help'
+      ;;
+    'deliveries list')
+      opts='--type --verdict --since --webhook --forward-status --limit --journal --json -h --help'
+      valopts='--type --verdict --since --webhook --forward-status --limit --journal'
+      ;;
+    'deliveries show')
+      opts='--last --journal --json -h --help'
+      valopts='--journal'
+      ;;
+    'deliveries export')
+      opts='--last --as --to -o --output --journal -h --help'
+      valopts='--as --to -o --output --journal'
       ;;
     'completion')
       opts='-h --help'
       args='bash zsh fish powershell'
       ;;
     'verify')
-      opts='--body --header --headers --secret --secret-env --webhook --jwks-url --jwks-file --audience --issuer --now --tolerance --json -h --help'
-      valopts='--body --header --headers --secret --secret-env --webhook --jwks-url --jwks-file --audience --issuer --now --tolerance'
+      opts='--body --header --headers --secret --secret-env --webhook --jwks-url --jwks-file --audience --issuer --now --tolerance --delivery --journal --json -h --help'
+      valopts='--body --header --headers --secret --secret-env --webhook --jwks-url --jwks-file --audience --issuer --now --tolerance --delivery --journal'
       ;;
     'events')
       opts='--json -h --help'
@@ -125,6 +141,9 @@ _gemwh_spec() {
     'doctor')
       opts='--json -h --help'
       ;;
+    'version')
+      opts='--json -h --help'
+      ;;
   esac
   opts="$opts "'--api-key --api-root --api-version --secret-store'
   valopts="$valopts "'--api-key --api-root --api-version --secret-store'
@@ -147,10 +166,20 @@ _gemwh_values() {
     'listen|--tunnel') vals='cloudflared ngrok auto' ;;
     'replay fixture|--tamper') vals='body signature timestamp-old timestamp-future missing-id missing-timestamp missing-signature' ;;
     'replay delivery|--type') vals='batch.succeeded batch.cancelled batch.expired batch.failed interaction.requires_action interaction.completed interaction.failed interaction.cancelled video.generated' ;;
+    'replay delivery|--journal') files=1 ;;
     'replay jwks|--jwks-out') files=1 ;;
+    'deliveries list|--type') vals='batch.succeeded batch.cancelled batch.expired batch.failed interaction.requires_action interaction.completed interaction.failed interaction.cancelled video.generated' ;;
+    'deliveries list|--verdict') vals='verified rejected duplicate' ;;
+    'deliveries list|--forward-status') vals='none ok failed pending' ;;
+    'deliveries list|--journal') files=1 ;;
+    'deliveries show|--journal') files=1 ;;
+    'deliveries export|--as') vals='http curl fixture' ;;
+    'deliveries export|-o'|'deliveries export|--output') files=1 ;;
+    'deliveries export|--journal') files=1 ;;
     'verify|--body') files=1 ;;
     'verify|--headers') files=1 ;;
     'verify|--jwks-file') files=1 ;;
+    'verify|--journal') files=1 ;;
     'conformance|--report') files=1 ;;
     'emulator|--update-mask') vals='ignore honor' ;;
   esac

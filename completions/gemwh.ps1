@@ -12,7 +12,7 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
     }
     $spec = @{
         'gemwh' = @{
-            Subcommands = @(@{ n = 'create'; d = 'create a webhook and keep its signing secret in the secret store' }, @{ n = 'list'; d = 'list webhooks, with their secrets and whether gemwh holds them' }, @{ n = 'get'; d = 'show one webhook' }, @{ n = 'update'; d = 'change a webhook''s uri, events, name or state' }, @{ n = 'delete'; d = 'delete a webhook and the secrets gemwh kept for it' }, @{ n = 'rotate'; d = 'rotate the signing secret of a webhook' }, @{ n = 'ping'; d = 'ask the API to send a test delivery to a webhook' }, @{ n = 'secret'; d = 'the signing secrets gemwh keeps locally: list, show, set, delete' }, @{ n = 'auth'; d = 'store, show and remove the Gemini API key' }, @{ n = 'listen'; d = 'receive deliveries locally: verify, explain, journal, forward to your app' }, @{ n = 'replay'; d = 'send signed deliveries to a receiver: fixture events, recorded deliveries, edge cases' }, @{ n = 'completion'; d = 'print the shell completion script for bash, zsh, fish or PowerShell' }, @{ n = 'verify'; d = 'diagnose a captured delivery offline: valid, or exactly why not' }, @{ n = 'events'; d = 'list the webhook event types, or print one type’s sample payload' }, @{ n = 'conformance'; d = 'attack your own webhook receiver with a battery of deliveries and score it' }, @{ n = 'emulator'; d = 'run a local WebhookService (same REST API) for offline work and CI' }, @{ n = 'trigger'; d = 'make the emulator send an event to its webhooks (or to --uri, dynamic)' }, @{ n = 'doctor'; d = 'check what listen --tunnel and the API commands need, with the fix for each' }, @{ n = 'help'; d = 'display help for command' })
+            Subcommands = @(@{ n = 'create'; d = 'create a webhook and keep its signing secret in the secret store' }, @{ n = 'list'; d = 'list webhooks, with their secrets and whether gemwh holds them' }, @{ n = 'get'; d = 'show one webhook' }, @{ n = 'update'; d = 'change a webhook''s uri, events, name or state' }, @{ n = 'delete'; d = 'delete a webhook and the secrets gemwh kept for it' }, @{ n = 'rotate'; d = 'rotate the signing secret of a webhook' }, @{ n = 'ping'; d = 'ask the API to send a test delivery to a webhook' }, @{ n = 'secret'; d = 'the signing secrets gemwh keeps locally: list, show, set, delete' }, @{ n = 'auth'; d = 'store, show and remove the Gemini API key' }, @{ n = 'listen'; d = 'receive deliveries locally: verify, explain, journal, forward to your app' }, @{ n = 'replay'; d = 'send signed deliveries to a receiver: fixture events, recorded deliveries, edge cases' }, @{ n = 'deliveries'; d = 'the history `gemwh listen` recorded: list, show and export deliveries' }, @{ n = 'completion'; d = 'print the shell completion script for bash, zsh, fish or PowerShell' }, @{ n = 'verify'; d = 'diagnose a captured delivery offline: valid, or exactly why not' }, @{ n = 'events'; d = 'list the webhook event types, or print one type’s sample payload' }, @{ n = 'conformance'; d = 'attack your own webhook receiver with a battery of deliveries and score it' }, @{ n = 'emulator'; d = 'run a local WebhookService (same REST API) for offline work and CI' }, @{ n = 'trigger'; d = 'make the emulator send an event to its webhooks (or to --uri, dynamic)' }, @{ n = 'doctor'; d = 'check what listen --tunnel and the API commands need, with the fix for each' }, @{ n = 'version'; d = 'print the gemwh version (also -v, -V, --version)' }, @{ n = 'help'; d = 'display help for command' })
             Options = @(@{ n = '-V'; d = 'print the gemwh version' }, @{ n = '--version'; d = 'print the gemwh version' }, @{ n = '-h'; d = 'display help for command' }, @{ n = '--help'; d = 'display help for command' })
             ValueOptions = @()
             FileOptions = @()
@@ -193,9 +193,9 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
         }
         'gemwh replay delivery' = @{
             Subcommands = @()
-            Options = @(@{ n = '--last'; d = 'the most recent accepted delivery' }, @{ n = '--since'; d = 'every accepted delivery received within this time, oldest first (e.g. 2h)' }, @{ n = '--type'; d = 'only these event types (globs like ''batch.*''; comma-separated or repeated)' }, @{ n = '--to'; d = 'receiver: PORT, HOST:PORT[/PATH] or URL' }, @{ n = '--resign'; d = 'sign again with a fresh timestamp (needs --secret, --secret-env or --webhook)' }, @{ n = '--secret'; d = 'with --resign: sign with this signing secret (repeatable)' }, @{ n = '--secret-env'; d = 'with --resign: sign with the secret in this environment variable (repeatable)' }, @{ n = '--webhook'; d = 'with --resign: sign with this webhook''s stored secrets' }, @{ n = '--journal'; d = 'journal to read (default: the one `gemwh listen` writes)' }, @{ n = '--timeout'; d = 'time allowed for each answer' }, @{ n = '--insecure'; d = 'accept the receiver''s TLS certificate even if untrusted (a local self-signed one)' }, @{ n = '--json'; d = 'one JSON object per send (NDJSON)' }, @{ n = '-h'; d = 'display help for command' }, @{ n = '--help'; d = 'display help for command' })
-            ValueOptions = @('--since', '--type', '--to', '--secret', '--secret-env', '--webhook', '--journal', '--timeout')
-            FileOptions = @()
+            Options = @(@{ n = '--last'; d = 'the most recent accepted delivery' }, @{ n = '--since'; d = 'every accepted delivery received within this time, oldest first (e.g. 2h)' }, @{ n = '--type'; d = 'only these event types (globs like ''batch.*''; comma-separated or repeated)' }, @{ n = '--to'; d = 'receiver: PORT, HOST:PORT[/PATH] or URL' }, @{ n = '--resign'; d = 'sign again with a fresh timestamp (needs --secret, --secret-env or --webhook)' }, @{ n = '--set'; d = 'change a field of the JSON body, e.g. data.state=FAILED (JSON or text; repeatable); signs anew like --resign' }, @{ n = '--secret'; d = 'with --resign: sign with this signing secret (repeatable)' }, @{ n = '--secret-env'; d = 'with --resign: sign with the secret in this environment variable (repeatable)' }, @{ n = '--webhook'; d = 'with --resign: sign with this webhook''s stored secrets' }, @{ n = '--journal'; d = 'journal to read (default: the one `gemwh listen` writes)' }, @{ n = '--timeout'; d = 'time allowed for each answer' }, @{ n = '--insecure'; d = 'accept the receiver''s TLS certificate even if untrusted (a local self-signed one)' }, @{ n = '--json'; d = 'one JSON object per send (NDJSON)' }, @{ n = '-h'; d = 'display help for command' }, @{ n = '--help'; d = 'display help for command' })
+            ValueOptions = @('--since', '--type', '--to', '--set', '--secret', '--secret-env', '--webhook', '--journal', '--timeout')
+            FileOptions = @('--journal')
             OptionValues = @{ '--type' = @('batch.succeeded', 'batch.cancelled', 'batch.expired', 'batch.failed', 'interaction.requires_action', 'interaction.completed', 'interaction.failed', 'interaction.cancelled', 'video.generated') }
             Args = @()
             ArgFiles = $false
@@ -206,6 +206,42 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @('--jwks-out')
             FileOptions = @('--jwks-out')
             OptionValues = @{  }
+            Args = @()
+            ArgFiles = $false
+        }
+        'gemwh deliveries' = @{
+            Subcommands = @(@{ n = 'list'; d = 'list recorded deliveries, newest first, with their verdict and forward status' }, @{ n = 'show'; d = 'one recorded delivery: headers, body, verdict and every forward attempt' }, @{ n = 'export'; d = 'write a recorded delivery as a raw HTTP request, a curl command or a fixture file' }, @{ n = 'help'; d = 'display help for command' })
+            Options = @(@{ n = '-h'; d = 'display help for command' }, @{ n = '--help'; d = 'display help for command' })
+            ValueOptions = @()
+            FileOptions = @()
+            OptionValues = @{  }
+            Args = @()
+            ArgFiles = $false
+        }
+        'gemwh deliveries list' = @{
+            Subcommands = @()
+            Options = @(@{ n = '--type'; d = 'only these event types (globs like ''batch.*''; comma-separated or repeated)' }, @{ n = '--verdict'; d = 'only this verdict (verified, rejected, duplicate; repeatable)' }, @{ n = '--since'; d = 'only deliveries received within this time (e.g. 30m, 2h, 1d)' }, @{ n = '--webhook'; d = 'only deliveries verified with this webhook''s secret (from the secret store)' }, @{ n = '--forward-status'; d = 'only this forward status (none, ok, failed, pending; repeatable)' }, @{ n = '--limit'; d = 'show at most this many (the newest)' }, @{ n = '--journal'; d = 'journal to read (default: the one `gemwh listen` writes)' }, @{ n = '--json'; d = 'print a JSON array' }, @{ n = '-h'; d = 'display help for command' }, @{ n = '--help'; d = 'display help for command' })
+            ValueOptions = @('--type', '--verdict', '--since', '--webhook', '--forward-status', '--limit', '--journal')
+            FileOptions = @('--journal')
+            OptionValues = @{ '--type' = @('batch.succeeded', 'batch.cancelled', 'batch.expired', 'batch.failed', 'interaction.requires_action', 'interaction.completed', 'interaction.failed', 'interaction.cancelled', 'video.generated'); '--verdict' = @('verified', 'rejected', 'duplicate'); '--forward-status' = @('none', 'ok', 'failed', 'pending') }
+            Args = @()
+            ArgFiles = $false
+        }
+        'gemwh deliveries show' = @{
+            Subcommands = @()
+            Options = @(@{ n = '--last'; d = 'the most recent delivery (of any verdict)' }, @{ n = '--journal'; d = 'journal to read (default: the one `gemwh listen` writes)' }, @{ n = '--json'; d = 'print the delivery as JSON' }, @{ n = '-h'; d = 'display help for command' }, @{ n = '--help'; d = 'display help for command' })
+            ValueOptions = @('--journal')
+            FileOptions = @('--journal')
+            OptionValues = @{  }
+            Args = @()
+            ArgFiles = $false
+        }
+        'gemwh deliveries export' = @{
+            Subcommands = @()
+            Options = @(@{ n = '--last'; d = 'the most recent delivery (of any verdict)' }, @{ n = '--as'; d = 'what to write' }, @{ n = '--to'; d = 'with --as curl: where the command posts (PORT, HOST:PORT[/PATH] or URL)' }, @{ n = '-o'; d = 'write to this file instead of stdout' }, @{ n = '--output'; d = 'write to this file instead of stdout' }, @{ n = '--journal'; d = 'journal to read (default: the one `gemwh listen` writes)' }, @{ n = '-h'; d = 'display help for command' }, @{ n = '--help'; d = 'display help for command' })
+            ValueOptions = @('--as', '--to', '-o', '--output', '--journal')
+            FileOptions = @('-o', '--output', '--journal')
+            OptionValues = @{ '--as' = @('http', 'curl', 'fixture') }
             Args = @()
             ArgFiles = $false
         }
@@ -220,9 +256,9 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
         }
         'gemwh verify' = @{
             Subcommands = @()
-            Options = @(@{ n = '--body'; d = 'the body exactly as received; - reads stdin (not needed when --headers is a whole saved HTTP message)' }, @{ n = '--header'; d = 'a received header (repeatable; overrides --headers)' }, @{ n = '--headers'; d = 'received headers: HTTP header lines (a request/status line first is fine) or a JSON object; a whole saved HTTP message (headers, blank line, body) also gives the body' }, @{ n = '--secret'; d = 'verify with this signing secret (repeatable)' }, @{ n = '--secret-env'; d = 'verify with the secret in this environment variable (repeatable; it may hold several, space-separated)' }, @{ n = '--webhook'; d = 'verify with this webhook''s stored secrets (repeatable)' }, @{ n = '--jwks-url'; d = 'JWKS for dynamic (JWT) deliveries' }, @{ n = '--jwks-file'; d = 'JWKS from a local file (offline)' }, @{ n = '--audience'; d = 'require this JWT aud claim' }, @{ n = '--issuer'; d = 'require this JWT iss claim' }, @{ n = '--now'; d = 'verify as of this time (epoch seconds or ISO 8601), for old captures' }, @{ n = '--tolerance'; d = 'allowed clock skew (300, 5m, 2h, 1d)' }, @{ n = '--json'; d = 'print the verdict as JSON' }, @{ n = '-h'; d = 'display help for command' }, @{ n = '--help'; d = 'display help for command' })
-            ValueOptions = @('--body', '--header', '--headers', '--secret', '--secret-env', '--webhook', '--jwks-url', '--jwks-file', '--audience', '--issuer', '--now', '--tolerance')
-            FileOptions = @('--body', '--headers', '--jwks-file')
+            Options = @(@{ n = '--body'; d = 'the body exactly as received; - reads stdin (not needed when --headers is a whole saved HTTP message)' }, @{ n = '--header'; d = 'a received header (repeatable; overrides --headers)' }, @{ n = '--headers'; d = 'received headers: HTTP header lines (a request/status line first is fine) or a JSON object; a whole saved HTTP message (headers, blank line, body) also gives the body' }, @{ n = '--secret'; d = 'verify with this signing secret (repeatable)' }, @{ n = '--secret-env'; d = 'verify with the secret in this environment variable (repeatable; it may hold several, space-separated)' }, @{ n = '--webhook'; d = 'verify with this webhook''s stored secrets (repeatable)' }, @{ n = '--jwks-url'; d = 'JWKS for dynamic (JWT) deliveries' }, @{ n = '--jwks-file'; d = 'JWKS from a local file (offline)' }, @{ n = '--audience'; d = 'require this JWT aud claim' }, @{ n = '--issuer'; d = 'require this JWT iss claim' }, @{ n = '--now'; d = 'verify as of this time (epoch seconds or ISO 8601), for old captures' }, @{ n = '--tolerance'; d = 'allowed clock skew (300, 5m, 2h, 1d)' }, @{ n = '--delivery'; d = 'verify a delivery `gemwh listen` recorded (webhook-id, journal key or a unique prefix), as of when it arrived' }, @{ n = '--journal'; d = 'journal to read (default: the one `gemwh listen` writes)' }, @{ n = '--json'; d = 'print the verdict as JSON' }, @{ n = '-h'; d = 'display help for command' }, @{ n = '--help'; d = 'display help for command' })
+            ValueOptions = @('--body', '--header', '--headers', '--secret', '--secret-env', '--webhook', '--jwks-url', '--jwks-file', '--audience', '--issuer', '--now', '--tolerance', '--delivery', '--journal')
+            FileOptions = @('--body', '--headers', '--jwks-file', '--journal')
             OptionValues = @{  }
             Args = @()
             ArgFiles = $false
@@ -293,6 +329,15 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
         'gemwh doctor' = @{
             Subcommands = @()
             Options = @(@{ n = '--json'; d = 'print {"ok", "checks": [{"name", "status", "detail", "fix"}]} as JSON' }, @{ n = '-h'; d = 'display help for command' }, @{ n = '--help'; d = 'display help for command' })
+            ValueOptions = @()
+            FileOptions = @()
+            OptionValues = @{  }
+            Args = @()
+            ArgFiles = $false
+        }
+        'gemwh version' = @{
+            Subcommands = @()
+            Options = @(@{ n = '--json'; d = 'print {"version", "node", "platform"} as JSON' }, @{ n = '-h'; d = 'display help for command' }, @{ n = '--help'; d = 'display help for command' })
             ValueOptions = @()
             FileOptions = @()
             OptionValues = @{  }

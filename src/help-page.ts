@@ -42,5 +42,5 @@ export function preRenderedHelp(argv: readonly string[], stdout: { isTTY?: boole
 
 /** `gemwh --version` / `-V`: the version is all it prints. */
 export function isPlainVersionRequest(argv: readonly string[]): boolean {
-  return argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V');
+  return argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V' || argv[0] === '-v');
 }

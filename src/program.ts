@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import type { CommandFactory } from './commands/command-factory.js';
 import type { Deps } from './deps.js';
+import { asInvoked } from './core/invocation.js';
 import { ExitCode, GemwhError, UsageError } from './errors.js';
 import { VERSION } from './version.js';
 
@@ -18,6 +19,7 @@ const COMMAND_MODULES: Readonly<Record<string, () => Promise<{ default: CommandF
   auth: () => import('./commands/auth.js'),
   listen: () => import('./commands/listen.js'),
   replay: () => import('./commands/replay.js'),
+  deliveries: () => import('./commands/deliveries.js'),
   completion: () => import('./commands/completion.js'),
   verify: () => import('./commands/verify.js'),
   events: () => import('./commands/events.js'),
@@ -25,7 +27,10 @@ const COMMAND_MODULES: Readonly<Record<string, () => Promise<{ default: CommandF
   emulator: () => import('./commands/emulator.js'),
   trigger: () => import('./commands/trigger.js'),
   doctor: () => import('./commands/doctor.js'),
+  version: () => import('./commands/version.js'),
 };
+
+const COMMAND_NAMES = [...Object.keys(COMMAND_MODULES), 'help'];
 
 /**
  * The command modules a run needs: only the named command's when argv starts with one (every
@@ -52,8 +57,8 @@ export async function buildProgram(deps: Deps, argv?: readonly string[]): Promis
     .addHelpText(
       'after',
       '\nExamples:\n' +
+        '  $ gemwh listen --emulator --demo\n' +
         '  $ gemwh listen --forward 3000 --secret-env GEMINI_WEBHOOK_SECRET\n' +
-        '  $ gemwh replay fixture batch.succeeded --to 3000 --secret-env GEMINI_WEBHOOK_SECRET\n' +
         '  $ gemwh create --uri https://hooks.example.com/gemini --events batch.succeeded,video.generated\n',
     );
 
@@ -84,7 +89,8 @@ function applyOutputAndExit(command: Command, deps: Deps): void {
  * Runs gemwh with argv (without node and script) and returns the exit code. Errors become one
  * message plus a hint on stderr (or a JSON object with --json); stack traces only with GEMWH_DEBUG=1.
  */
-export async function runMain(argv: readonly string[], deps: Deps): Promise<number> {
+export async function runMain(given: readonly string[], deps: Deps): Promise<number> {
+  const argv = conventionalArgv(given);
   try {
     const program = await buildProgram(deps, argv);
     await program.parseAsync([...argv], { from: 'user' });
@@ -92,6 +98,16 @@ export async function runMain(argv: readonly string[], deps: Deps): Promise<numb
   } catch (error) {
     return reportError(error, argv, deps);
   }
+}
+
+/**
+ * Spellings people type that commander does not take: `gemwh help replay fixture` (commander's
+ * help command looks one level deep) is `gemwh replay fixture --help`; `-v` is `--version`.
+ */
+function conventionalArgv(argv: readonly string[]): readonly string[] {
+  if (argv.length === 1 && argv[0] === '-v') return ['--version'];
+  if (argv[0] === 'help' && argv.length > 2 && argv.slice(1).every((word) => !word.startsWith('-'))) return [...argv.slice(1), '--help'];
+  return argv;
 }
 
 function reportError(error: unknown, argv: readonly string[], deps: Deps): number {
@@ -107,11 +123,11 @@ function reportError(error: unknown, argv: readonly string[], deps: Deps): numbe
   if (error instanceof GemwhError) {
     if (wantsJson) {
       deps.io.stderr.write(
-        JSON.stringify({ error: { code: error.code, exit_code: error.exitCode, message: error.message, hint: error.hint } }) + '\n',
+        JSON.stringify({ error: { code: error.code, exit_code: error.exitCode, message: error.message, hint: error.hint && asInvoked(error.hint, deps.env, COMMAND_NAMES) } }) + '\n',
       );
     } else {
       deps.io.stderr.write(`gemwh: ${error.message}\n`);
-      if (error.hint) deps.io.stderr.write(`${indentHint(error.hint)}\n`);
+      if (error.hint) deps.io.stderr.write(`${indentHint(asInvoked(error.hint, deps.env, COMMAND_NAMES))}\n`);
       if (error instanceof UsageError) deps.io.stderr.write('(run with --help for usage and examples)\n');
     }
     if (debug && error.stack) deps.io.stderr.write(`${error.stack}\n`);

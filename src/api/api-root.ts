@@ -29,6 +29,9 @@ export function resolveApiRoot(sources: ApiRootSources = {}): string {
 }
 
 export function normalizeApiRoot(value: string, origin = '--api-root'): string {
+  // `127.0.0.1:8790` or `localhost:8790/prefix`, as people type a local server: plain HTTP. (To
+  // URL, `localhost:8790` is the scheme `localhost:` with the path `8790`.)
+  if (/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):\d+(\/.*)?$/.test(value)) value = `http://${value}`;
   let url: URL;
   try {
     url = new URL(value);
@@ -48,6 +51,19 @@ export function normalizeApiRoot(value: string, origin = '--api-root'): string {
     });
   }
   return url.href.replace(/\/+$/, '');
+}
+
+/**
+ * True when the root is on this machine (the emulator, a test server): it does not need a real
+ * API key, and a real one should not be sent there.
+ */
+export function isLocalApiRoot(root: string): boolean {
+  try {
+    const host = new URL(root).hostname.toLowerCase().replace(/^\[|\]$/g, '');
+    return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+  } catch {
+    return false;
+  }
 }
 
 /**

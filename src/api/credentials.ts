@@ -1,4 +1,5 @@
 import type { Deps } from '../deps.js';
+import { isLocalApiRoot, resolveApiRoot } from './api-root.js';
 import { AuthError, GemwhError } from '../errors.js';
 import { fileStorePath } from '../secrets/file-store.js';
 import { chooseSecretStore, openSecretStore, type SecretStoreKind } from '../secrets/open-store.js';
@@ -12,7 +13,10 @@ export interface GlobalOptions {
   secretStore?: SecretStoreKind;
 }
 
-export type ApiKeySource = '--api-key' | 'GEMINI_API_KEY' | 'GOOGLE_API_KEY' | 'keychain' | 'file' | 'memory';
+export type ApiKeySource = '--api-key' | 'GEMINI_API_KEY' | 'GOOGLE_API_KEY' | 'keychain' | 'file' | 'memory' | 'local';
+
+/** Sent to a local API root (the emulator) when no key was given: it accepts any non-empty key. */
+export const LOCAL_PLACEHOLDER_KEY = 'gemwh-local';
 
 export interface ResolvedApiKey {
   key: string;
@@ -25,7 +29,7 @@ export interface ResolvedApiKey {
  * The ways to give gemwh a key, as the hint of "no API key" errors. `auth login` names the store
  * that is in use, since that is where it would put the key (--secret-store file is not the keychain).
  */
-export function apiKeyWays(deps: Pick<Deps, 'env' | 'paths'>, globals: Pick<GlobalOptions, 'secretStore'>): string {
+export function apiKeyWays(deps: Pick<Deps, 'env' | 'paths'>, globals: Pick<GlobalOptions, 'secretStore' | 'apiRoot'>): string {
   let kind: SecretStoreKind = 'keychain';
   try {
     kind = chooseSecretStore(deps, { store: globals.secretStore });
@@ -43,7 +47,9 @@ export function apiKeyWays(deps: Pick<Deps, 'env' | 'paths'>, globals: Pick<Glob
     `  gemwh auth login               (${where})`,
     '  export GEMINI_API_KEY=...      (or GOOGLE_API_KEY)',
     '  gemwh --api-key KEY ...',
-    'Get a key at https://aistudio.google.com/apikey',
+    localApiRoot(deps, globals)
+      ? 'The API root is local: the emulator accepts any key (unless started with --api-key), so GEMINI_API_KEY=any will do.'
+      : 'Get a key at https://aistudio.google.com/apikey',
   ].join('\n');
 }
 
@@ -68,11 +74,24 @@ export async function resolveApiKey(
     if (!(error instanceof GemwhError)) throw error;
     storeProblem = error;
   }
+  if (localApiRoot(deps, globals)) {
+    // The emulator takes any non-empty key (unless started with --api-key, which is then given too).
+    return { key: LOCAL_PLACEHOLDER_KEY, source: 'local', from: 'none needed for a local API root (any key is sent)' };
+  }
   const why = storeProblem ? `, and the secret store could not be read (${storeProblem.message})` : '';
   throw new AuthError(`no Gemini API key: none given with --api-key, GEMINI_API_KEY or GOOGLE_API_KEY${why}`, {
     hint: apiKeyWays(deps, globals),
     cause: storeProblem,
   });
+}
+
+function localApiRoot(deps: Pick<Deps, 'env'>, globals: Pick<GlobalOptions, 'apiRoot'>): boolean {
+  try {
+    return isLocalApiRoot(resolveApiRoot({ flag: globals.apiRoot, env: deps.env }));
+  } catch {
+    // A malformed root is reported where it is used.
+    return false;
+  }
 }
 
 /** The key from the flag or the environment, without touching the secret store. */

@@ -5,6 +5,7 @@ import type { Deps } from '../deps.js';
 import type { UserSecretStore } from '../secrets/open-store.js';
 import type { VerifyOptions } from '../verify/run-verify.js';
 import { collect } from './collect.js';
+import { journalOption } from './deliveries/journal-options.js';
 import { secretOption, webhookOption } from './secret-options.js';
 
 interface RawFlags {
@@ -21,6 +22,8 @@ interface RawFlags {
   now?: string;
   tolerance: string;
   json?: boolean;
+  delivery?: string;
+  journal?: string;
   secretStore?: UserSecretStore;
 }
 
@@ -56,6 +59,8 @@ export default function verifyCommand(deps: Deps): Command {
     .addOption(new Option('--issuer <iss>', 'require this JWT iss claim'))
     .addOption(new Option('--now <time>', 'verify as of this time (epoch seconds or ISO 8601), for old captures'))
     .addOption(new Option('--tolerance <duration>', 'allowed clock skew (300, 5m, 2h, 1d)').default('5m'))
+    .addOption(new Option('--delivery <id>', 'verify a delivery `gemwh listen` recorded (webhook-id, journal key or a unique prefix), as of when it arrived').conflicts(['body', 'headers']))
+    .addOption(journalOption())
     .addOption(new Option('--json', 'print the verdict as JSON'))
     .addHelpText(
       'after',
@@ -63,7 +68,7 @@ export default function verifyCommand(deps: Deps): Command {
         '  $ gemwh verify --body body.json --headers headers.txt --secret-env GEMINI_WEBHOOK_SECRET\n' +
         "  $ gemwh verify --body body.json --header 'webhook-id: msg_2Kx' --header 'webhook-timestamp: 1777896000' \\\n" +
         "      --header 'webhook-signature: v1,K5oZ…=' --secret whsec_MfKQ… --now 1777896000\n" +
-        '  $ gemwh verify --headers request.http --jwks-file jwks.json --audience https://hooks.example.com/gemini --json\n',
+        '  $ gemwh verify --delivery msg_2Kq8 --webhook k0h9q38f6ejj\n',
     )
     .action(async (_flags: RawFlags, command: Command) => {
       const options = toVerifyOptions(command.optsWithGlobals<RawFlags>());
@@ -88,5 +93,7 @@ export function toVerifyOptions(flags: RawFlags): VerifyOptions {
     now: flags.now === undefined ? undefined : parseInstant(flags.now, '--now'),
     toleranceSec: parseDurationSeconds(flags.tolerance, '--tolerance'),
     json: flags.json === true,
+    delivery: flags.delivery?.trim() || undefined,
+    journal: flags.journal,
   };
 }

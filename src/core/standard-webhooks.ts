@@ -76,6 +76,23 @@ export function inspectSecret(secret: string): SecretInspection {
   return { ok: true, key: Buffer.from(body, 'base64') };
 }
 
+/**
+ * Real signing secrets carry 32 random bytes (Standard Webhooks allows 24 to 64). A user-given
+ * secret under 16 bytes is a placeholder or a fragment, not a secret to sign with; under 24 it is
+ * weaker than any service issues.
+ */
+export const MIN_SECRET_BYTES = 16;
+export const WEAK_SECRET_BYTES = 24;
+
+export function secretLengthProblem(key: Buffer): { refuse: boolean; message: string } | undefined {
+  if (key.length >= WEAK_SECRET_BYTES) return undefined;
+  const refuse = key.length < MIN_SECRET_BYTES;
+  return {
+    refuse,
+    message: `the signing secret has only ${key.length} byte(s) after whsec_; real ones have 32 (Standard Webhooks: 24 to 64)${refuse ? '' : ', so this one is weak'}`,
+  };
+}
+
 /** The HMAC key of a `whsec_` secret; a UsageError saying what is wrong with it otherwise. */
 export function parseSecret(secret: string): Buffer {
   const inspection = inspectSecret(secret);

@@ -11,7 +11,7 @@ export interface Target {
 }
 
 const FORMS_HINT =
-  'Give a port (3000), host:port[/path] (localhost:3000/webhook, 127.0.0.1:8080) or a full URL (https://example.com/hook).';
+  'Give a port (3000), port/path (3000/webhook), host:port[/path] (localhost:3000/webhook, 127.0.0.1:8080) or a full URL (https://example.com/hook).';
 
 export function parseTarget(input: string): Target {
   const raw = input.trim();
@@ -21,6 +21,9 @@ export function parseTarget(input: string): Target {
   // 127.0.0.1 and ::1, as dev servers differ in which one they bind.
   const bare = /^:?(\d+)$/.exec(raw);
   if (bare) return { url: new URL(`http://localhost:${checkPort(bare[1] ?? '', raw)}/`), hasPath: false };
+  // `8787/hook`: a port and a path, the short form of localhost:8787/hook.
+  const portAndPath = /^:?(\d+)(\/.*)$/.exec(raw);
+  if (portAndPath) return parseTarget(`localhost:${checkPort(portAndPath[1] ?? '', raw)}${portAndPath[2]}`);
 
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(raw);
   let withScheme: string;

@@ -56,7 +56,7 @@ export async function runEmulator(
     [
       `Emulating the Gemini WebhookService at ${emulator.url} (paths /${EMULATOR_API_VERSIONS.join('/, /')}/webhooks...)`,
       `  Point gemwh at it:  export GEMWH_API_ROOT=${emulator.url}   (or --api-root ${emulator.url})`,
-      `  API key:            ${options.apiKey ? 'exactly the one given with --api-key' : 'any non-empty key'}`,
+      `  API key:            ${options.apiKey ? `exactly ${options.apiKey} (the --api-key given): pass it with --api-key or GEMINI_API_KEY` : 'any non-empty key; gemwh sends one by itself to a local API root'}`,
       `  State:              ${options.stateFile ? `saved to ${options.stateFile}` : 'in memory only (use --state FILE to keep it)'}`,
       `  Your app's SDK:     new GoogleGenAI({ apiKey: 'any', httpOptions: { baseUrl: '${emulator.url}' } }): background interactions,`,
       `                      batches and generateVideos end after ${formatJobDelay(options.jobs?.delayMs)} and send their webhooks`,

@@ -1,6 +1,8 @@
 import { EMULATOR_DEFAULT_HOST, EMULATOR_DEFAULT_PORT } from '../api/api-root.js';
 import { API_EVENT_TYPES } from '../core/events.js';
+import { invocation } from '../core/invocation.js';
 import { redactSecret } from '../core/redact.js';
+import { loadOrCreateDevSecret, type DevSecret } from '../devkey/dev-secret.js';
 import type { Deps } from '../deps.js';
 import { UsageError } from '../errors.js';
 import type { ListenFrontEnd, ListenOptions, ListenTrigger } from './run-listen.js';
@@ -59,6 +61,9 @@ export async function runListenWithEmulator(
   // --secret / --secret-env: the demo webhook signs with these, so an app behind --forward that
   // knows its own secret can verify what it gets. Checked before anything starts.
   const userSecrets = secretsFromFlags({ secrets: options.secrets, secretEnv: options.secretEnv }, deps.env);
+  // Without them, the machine's development secret: the same on every run, so an app configured
+  // once with it verifies every demo.
+  const devSecret = userSecrets.length === 0 ? await loadOrCreateDevSecret(deps.paths, deps.random.bytes) : undefined;
   // The usual emulator port when it is free, so an app configured for `gemwh emulator` works
   // unchanged; any free port otherwise (the banner prints it).
   // The emulator signs dynamic deliveries for a known audience (the first --audience, else its
@@ -73,7 +78,7 @@ export async function runListenWithEmulator(
   try {
     const webhook = emulator.store.create(
       { name: 'gemwh listen --emulator', uri: PLACEHOLDER_URI, subscribed_events: [...API_EVENT_TYPES] },
-      { signingSecrets: userSecrets.map((c) => c.secret) },
+      { signingSecrets: devSecret ? [devSecret.secret] : userSecrets.map((c) => c.secret) },
     );
     const signing = emulator.store.activeSecrets(webhook.id).map((s) => freshSecret(s.secret, deps.clock.now()));
     const secretStore = createMemoryStore({ webhooks: { [webhook.id]: signing } });
@@ -107,7 +112,8 @@ export async function runListenWithEmulator(
         onListening: async (session: ListenSession) => {
           emulator.store.update(webhook.id, { uri: session.url }, ['uri']);
           const signedWith = userSecrets.map((c) => `${c.label} (${redactSecret(c.secret)})`);
-          for (const line of banner({ emulatorUrl: emulator.url, webhookId: webhook.id, listenUrl: session.url, demo: demo.demo, hasUi, signedWith })) stderr(line);
+          const facts = { emulatorUrl: emulator.url, webhookId: webhook.id, listenUrl: session.url, demo: demo.demo, hasUi, signedWith, devSecret, gemwh: invocation(deps.env) };
+          for (const line of banner(facts)) stderr(line);
           onReady?.({ emulatorUrl: emulator.url, webhookId: webhook.id, listenUrl: session.url });
           await frontEnd.onListening?.(session);
           if (demo.demo) for (const type of API_EVENT_TYPES) await trigger.trigger(type);
@@ -126,26 +132,30 @@ interface BannerFacts {
   demo: boolean;
   /** The terminal UI runs (its `t` key sends events). */
   hasUi: boolean;
-  /** The --secret / --secret-env the webhook signs with (redacted); empty: a random secret. */
+  /** The --secret / --secret-env the webhook signs with (redacted); empty: the development secret. */
   signedWith: string[];
+  devSecret?: DevSecret;
+  /** How to run gemwh again: `gemwh`, or `npx gemwh` when npx started it. */
+  gemwh: string;
 }
 
 function banner(facts: BannerFacts): string[] {
-  const { emulatorUrl, webhookId, listenUrl, demo, hasUi, signedWith } = facts;
+  const { emulatorUrl, webhookId, listenUrl, demo, hasUi, signedWith, devSecret, gemwh } = facts;
   const send = hasUi
     ? demo
       ? 'sending one event of each type (--demo); press t in the terminal UI to send more'
       : 'press t in the terminal UI to send an event (or start with --demo)'
     : `${demo ? 'sending one event of each type (--demo); send more' : 'send an event'} with: ` +
-      `GEMINI_API_KEY=any gemwh trigger TYPE --api-root ${emulatorUrl} (TYPE: gemwh events lists them)`;
+      `${gemwh} trigger TYPE --api-root ${emulatorUrl} (TYPE: ${gemwh} events lists them)`;
   return [
     `emulator running at ${emulatorUrl}; webhook ${webhookId} delivers all ${API_EVENT_TYPES.length} event types to ${listenUrl}`,
-    signedWith.length > 0
-      ? `the webhook signs with ${signedWith.join(' and ')}: an app behind --forward can verify each delivery with ${signedWith.length > 1 ? 'either' : 'it'}`
-      : 'the webhook signs with a random secret kept in memory; pass --secret-env VAR (or --secret) to make it sign with the secret your app verifies with',
+    devSecret
+      ? `Your webhook signing secret is ${devSecret.secret} (${devSecret.created ? 'created now and ' : ''}kept in ${devSecret.file}, the same on every run): ` +
+        'give it to your app once, e.g. GEMINI_WEBHOOK_SECRET; --secret-env VAR signs with yours instead'
+      : `the webhook signs with ${signedWith.join(' and ')}: an app behind --forward can verify each delivery with ${signedWith.length > 1 ? 'either' : 'it'}`,
     send,
     `point your app at the emulator: new GoogleGenAI({ apiKey: 'any', httpOptions: { baseUrl: '${emulatorUrl}' } })`,
     `  its background interactions, batches and generateVideos calls then end with a webhook to this listener`,
-    `point gemwh at it: GEMWH_API_ROOT=${emulatorUrl} GEMINI_API_KEY=any gemwh list`,
+    `point gemwh at it (no API key needed): GEMWH_API_ROOT=${emulatorUrl} ${gemwh} list`,
   ];
 }

@@ -1,4 +1,5 @@
 import { eventFilter } from '../core/events.js';
+import { applyAssignments, type SetAssignment } from '../core/set-path.js';
 import { formatDuration } from '../core/duration.js';
 import { sign } from '../core/standard-webhooks.js';
 import { targetUrlFor, type Target } from '../core/target.js';
@@ -10,6 +11,7 @@ import { createSendPrinter, judgeRun, type SendRecord } from '../replay/send-del
 import type { UserSecretStore } from '../secrets/open-store.js';
 import { givenSecretFlags, resolveSecretFlags } from '../secrets/secret-flags.js';
 import { forwardHeaders } from './forwarder.js';
+import { findDelivery, JOURNAL_HINT } from './journal-history.js';
 import { decodeBody, defaultJournalPath, DEFAULT_JOURNAL_KEEP, readJournal, type JournalDeliveryRecord } from './journal.js';
 
 /**
@@ -26,6 +28,8 @@ export interface ReplayDeliveryOptions {
   types: string[];
   target: Target;
   resign: boolean;
+  /** --set: fields of the JSON body to change before sending; implies signing anew. */
+  sets?: readonly SetAssignment[];
   /** With --resign: --secret, --secret-env and --webhook, signed with all of them. */
   secrets: string[];
   secretEnv: string[];
@@ -53,42 +57,37 @@ export async function selectDeliveries(
   types: readonly string[],
   now: number,
 ): Promise<JournalDeliveryRecord[]> {
+  if (selection.kind === 'id') return [(await findDelivery(file, keep, { kind: 'id', id: selection.id })).record];
   const typeAllowed = eventFilter(types);
   let newestAccepted: JournalDeliveryRecord | undefined;
-  let newestAny: JournalDeliveryRecord | undefined;
   const since = new Map<string, JournalDeliveryRecord>();
   for await (const record of readJournal(file, keep)) {
     if (record.kind !== 'delivery') continue;
-    const accepted = record.outcome === 'verified';
-    if (selection.kind === 'id') {
-      if (record.webhookId !== selection.id && record.key !== selection.id) continue;
-      newestAny = record;
-      if (accepted) newestAccepted = record;
-      continue;
-    }
-    if (!accepted || !typeAllowed(record.eventType)) continue;
+    if (record.outcome !== 'verified' || !typeAllowed(record.eventType)) continue;
     if (selection.kind === 'last') newestAccepted = record;
     else if (record.at >= now - selection.ms) since.set(record.webhookId ?? record.key, record);
   }
   if (selection.kind === 'since') return [...since.values()].sort((a, b) => a.at - b.at);
-  const chosen = newestAccepted ?? newestAny;
-  return chosen ? [chosen] : [];
+  return newestAccepted ? [newestAccepted] : [];
 }
 
 export async function runReplayDelivery(options: ReplayDeliveryOptions, deps: Deps): Promise<SendRecord[]> {
   const file = options.journal ?? defaultJournalPath(deps.paths.state);
   const keep = options.journalKeep ?? DEFAULT_JOURNAL_KEEP;
-  if (!options.resign && givenSecretFlags(options).length > 0) {
+  const sets = options.sets ?? [];
+  // A changed body invalidates the recorded signature: --set always signs anew.
+  const resign = options.resign || sets.length > 0;
+  if (!resign && givenSecretFlags(options).length > 0) {
     throw new UsageError('--secret, --secret-env and --webhook only apply with --resign', {
       hint: 'Add --resign to sign the deliveries anew, or drop the secrets to send them exactly as recorded.',
     });
   }
-  const secrets = options.resign ? await resignSecrets(options, deps) : [];
+  const secrets = resign ? await resignSecrets(options, deps) : [];
 
   const records = await selectDeliveries(file, keep, options.selection, options.types, deps.clock.now());
   if (records.length === 0) throw nothingFound(options, file);
 
-  const printer = createSendPrinter(deps, { json: options.json, kinds: [options.resign ? 'resigned' : 'replay'], total: records.length });
+  const printer = createSendPrinter(deps, { json: options.json, kinds: [resign ? 'resigned' : 'replay'], total: records.length });
   printer.start();
   const results: SendRecord[] = [];
   const agent = createAgent(options.target.url, { maxSockets: 1, insecure: options.insecure });
@@ -97,11 +96,11 @@ export async function runReplayDelivery(options: ReplayDeliveryOptions, deps: De
     for (const [index, record] of records.entries()) {
       if (deps.signal.aborted) break;
       const url = targetUrlFor(options.target, record.path);
-      const body = decodeBody(record);
+      const body = sets.length > 0 ? changedBody(record, sets) : decodeBody(record);
       const headers = forwardHeaders(record.headers);
       let webhookId = record.webhookId ?? '';
       let timestamp = Number(headerValue(record.headers, 'webhook-timestamp') ?? 0);
-      if (options.resign) {
+      if (resign) {
         webhookId = record.webhookId ?? newWebhookId(deps.random.bytes);
         timestamp = Math.floor(deps.clock.now() / 1000);
         const signature = secrets.map((secret) => sign(webhookId, timestamp, body, secret)).join(' ');
@@ -112,7 +111,7 @@ export async function runReplayDelivery(options: ReplayDeliveryOptions, deps: De
       const result = await postBytes(url, body, headerObject(headers), { timeoutMs: options.timeoutMs, signal: deps.signal, agent });
       const sent: SendRecord = {
         seq: index + 1,
-        kind: options.resign ? 'resigned' : 'replay',
+        kind: resign ? 'resigned' : 'replay',
         webhookId,
         timestamp,
         url: url.href,
@@ -133,10 +132,25 @@ export async function runReplayDelivery(options: ReplayDeliveryOptions, deps: De
   return results;
 }
 
+function changedBody(record: JournalDeliveryRecord, sets: readonly SetAssignment[]): Buffer {
+  let event: unknown;
+  try {
+    if (record.encoding === 'base64') throw new Error('not UTF-8');
+    event = JSON.parse(decodeBody(record).toString('utf8')) as unknown;
+  } catch {
+    throw new UsageError(`--set changes a JSON body, and delivery ${record.webhookId ?? record.key} has none`, {
+      hint: 'Drop --set to re-send it as recorded.',
+    });
+  }
+  return Buffer.from(JSON.stringify(applyAssignments(event, sets)));
+}
+
 async function resignSecrets(options: ReplayDeliveryOptions, deps: Deps): Promise<string[]> {
   const secrets = await resolveSecretFlags(options, deps);
   if (secrets.length === 0) {
-    throw new UsageError('--resign needs a signing secret', { hint: 'Add --secret whsec_…, --secret-env VAR or --webhook ID.' });
+    throw new UsageError(`${options.resign ? '--resign' : '--set changes the body, so the delivery is signed anew: it'} needs a signing secret`, {
+      hint: 'Add --secret whsec_…, --secret-env VAR or --webhook ID.',
+    });
   }
   return secrets.map((c) => c.secret);
 }
@@ -144,15 +158,9 @@ async function resignSecrets(options: ReplayDeliveryOptions, deps: Deps): Promis
 
 function nothingFound(options: ReplayDeliveryOptions, file: string): NotFoundError {
   const types = options.types.length > 0 ? ` of type ${options.types.join(', ')}` : '';
-  const what =
-    options.selection.kind === 'id'
-      ? `no delivery with webhook-id or key "${options.selection.id}"`
-      : options.selection.kind === 'last'
-        ? `no accepted delivery${types}`
-        : `no accepted delivery${types} in the last ${formatDuration(options.selection.ms)}`;
-  return new NotFoundError(`${what} in the journal ${file}`, {
-    hint: '`gemwh listen` records every delivery it receives there; pass --journal FILE if listen used another file.',
-  });
+  // An id that matches nothing was already reported by findDelivery.
+  const what = options.selection.kind === 'since' ? `no accepted delivery${types} in the last ${formatDuration(options.selection.ms)}` : `no accepted delivery${types}`;
+  return new NotFoundError(`${what} in the journal ${file}`, { hint: JOURNAL_HINT });
 }
 
 function headerValue(headers: readonly (readonly [string, string])[], name: string): string | undefined {

@@ -26,6 +26,7 @@ import { LISTEN_DEFAULTS, startListenSession, type ListenSessionOptions } from '
 import type { ListenSession } from './session-types.js';
 import { AUDIENCE_WARNING, loadJwksFile, untilAborted, withAudienceNote } from './start-up.js';
 import { createListenVerifier } from './verification.js';
+import { connectForTempWebhook } from './temp-webhook-api.js';
 import type { TunnelSettings } from '../tunnel/tools.js';
 
 export interface ListenOptions {
@@ -328,31 +329,6 @@ async function setUpPublicUrl(
   });
   stderr(`created the temporary webhook ${temp.webhook.id} (${temp.webhook.name}) for ${temp.webhook.uri}; it is deleted when listen stops`);
   return { temp, cleanupApi };
-}
-
-/**
- * The API clients a temporary webhook needs (the API key is required: a missing one fails here,
- * before anything is created), after removing the temporary webhooks earlier listens left behind.
- */
-export async function connectForTempWebhook(
-  options: Pick<ListenOptions, 'globals' | 'owner' | 'isProcessAlive'>,
-  deps: Deps,
-  stderr: (line: string) => void,
-): Promise<{ api: WebhookApi; cleanupApi: WebhookApi }> {
-  const [{ resolveApiKey }, { createWebhookApi }, publicUrl] = await Promise.all([
-    import('../api/credentials.js'),
-    import('../api/client.js'),
-    import('./public-url.js'),
-  ]);
-  const { key } = await resolveApiKey(deps, options.globals);
-  const apiOptions = { apiKey: key, apiRoot: options.globals.apiRoot, apiVersion: options.globals.apiVersion };
-  const api = createWebhookApi(deps, apiOptions);
-  // The delete at exit runs after Ctrl-C has aborted deps.signal: it needs a client of its own.
-  const cleanupApi = createWebhookApi({ ...deps, signal: new AbortController().signal }, { ...apiOptions, timeoutMs: 10_000, retry: { maxRetries: 1 } });
-
-  const removed = await publicUrl.removeLeftoverWebhooks(api, options.owner, options.isProcessAlive);
-  for (const webhook of removed) stderr(`removed ${webhook.id} (${webhook.name}), a temporary webhook left behind by an earlier listen`);
-  return { api, cleanupApi };
 }
 
 /** Written atomically: a script polling for it reads the whole URL or finds no file. */

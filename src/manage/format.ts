@@ -116,8 +116,8 @@ export function storedSecretJson(secret: StoredSecret, now: number, reveal = fal
   const expiresAt = secret.expiresAt === undefined ? Number.NaN : Date.parse(secret.expiresAt);
   return {
     secret: reveal ? secret.secret : redactSecret(secret.secret),
-    created_at: secret.createdAt,
-    expires_at: secret.expiresAt ?? null,
+    createdAt: secret.createdAt,
+    expiresAt: secret.expiresAt ?? null,
     status: Number.isNaN(expiresAt) ? 'current' : expiresAt > now ? 'previous' : 'expired',
   };
 }

@@ -74,9 +74,9 @@ export async function runRotate(options: RotateOptions, ctx: ManageContext): Pro
     io.stdout.write(
       formatJson({
         id,
-        revocation_behavior: REVOCATION_BEHAVIOR[options.grace],
-        previous_secrets_expire_at: graceEnd ?? null,
-        local_secrets: stored ? kept.length : null,
+        revocationBehavior: REVOCATION_BEHAVIOR[options.grace],
+        previousSecretsExpireAt: graceEnd ?? null,
+        localSecrets: stored ? kept.length : null,
         ...(options.printSecret && secret ? { secret } : {}),
       }),
     );

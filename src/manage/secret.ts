@@ -1,4 +1,4 @@
-import { parseSecret } from '../core/standard-webhooks.js';
+import { checkSecret, warnWeakSecrets } from '../secrets/secret-flags.js';
 import { formatRows, formatJson, type Column } from '../core/table.js';
 import { SecretStoreError, UsageError } from '../errors.js';
 import { freshSecret } from '../secrets/current-secrets.js';
@@ -76,7 +76,7 @@ export async function runSecretSet(options: { id: string; json: boolean }, ctx: 
   if (secret === '') {
     throw new UsageError('no signing secret given on stdin', { hint: `e.g. printf %s "$SECRET" | gemwh secret set ${id}` });
   }
-  parseSecret(secret);
+  warnWeakSecrets([{ secret: checkSecret(secret, 'the secret'), label: 'the secret' }], ctx.deps);
   const store = await ctx.store();
   const stored = [freshSecret(secret, ctx.deps.clock.now())];
   await store.setWebhookSecrets(id, stored);

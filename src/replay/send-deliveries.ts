@@ -225,15 +225,15 @@ export function createSendPrinter(deps: Pick<Deps, 'io'>, options: { json: boole
       out.write(
         JSON.stringify({
           seq: r.seq,
-          webhook_id: r.webhookId,
+          webhookId: r.webhookId,
           timestamp: r.timestamp,
           url: r.url,
           kind: r.kind,
           expected: r.expect === 'accept' ? '2xx' : 'not 2xx',
           status: r.result.status ?? null,
           ok: r.ok,
-          latency_ms: r.result.latencyMs,
-          response_start: r.result.responseStart,
+          latencyMs: r.result.latencyMs,
+          responseStart: r.result.responseStart,
           ...(r.result.location !== undefined ? { location: r.result.location } : {}),
           ...(r.result.error ? { error: r.result.error } : {}),
         }) + '\n',

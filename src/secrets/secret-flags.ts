@@ -1,5 +1,5 @@
 import { redactSecret } from '../core/redact.js';
-import { inspectSecret } from '../core/standard-webhooks.js';
+import { inspectSecret, secretLengthProblem } from '../core/standard-webhooks.js';
 import type { SecretCandidate } from '../core/verdict.js';
 import type { Deps } from '../deps.js';
 import { SecretStoreError, UsageError } from '../errors.js';
@@ -56,7 +56,22 @@ export function givenSecretFlags(flags: SecretFlags): string[] {
 export function checkSecret(secret: string, source: string): string {
   const inspection = inspectSecret(secret);
   if (!inspection.ok) throw new UsageError(`${source} (${redactSecret(secret)}): ${inspection.message}`, { hint: inspection.hint });
+  const length = secretLengthProblem(inspection.key);
+  if (length?.refuse) {
+    throw new UsageError(`${source} (${redactSecret(secret)}): ${length.message}`, {
+      hint: 'Pass the whole secret the webhook was created with (new_signing_secret), or make one: whsec_ + base64 of 32 random bytes.',
+    });
+  }
   return secret.trim();
+}
+
+/** One warning line per user-given secret that is accepted but shorter than any service issues. */
+export function warnWeakSecrets(candidates: readonly SecretCandidate[], deps: Pick<Deps, 'io'>): void {
+  for (const c of candidates) {
+    const inspection = inspectSecret(c.secret);
+    const length = inspection.ok ? secretLengthProblem(inspection.key) : undefined;
+    if (length && !length.refuse) deps.io.stderr.write(`gemwh: warning: ${c.label} (${redactSecret(c.secret)}): ${length.message}\n`);
+  }
 }
 
 /** --secret then --secret-env as candidates labelled with where each came from. */
@@ -99,6 +114,7 @@ export async function secretsFromStore(flags: SecretFlags, deps: Deps): Promise<
 /** --secret, --secret-env, then the --webhook ids' stored secrets (newest first), all checked; [] when none is given. */
 export async function resolveSecretFlags(flags: SecretFlags, deps: Deps, rules: SecretFlagRules = {}): Promise<SecretCandidate[]> {
   const fromFlags = secretsFromFlags(flags, deps.env, rules);
+  warnWeakSecrets(fromFlags, deps);
   return [...fromFlags, ...(await secretsFromStore(flags, deps))];
 }
 

@@ -1,7 +1,7 @@
 import type { WebhookApi } from '../api/types.js';
 import type { Deps } from '../deps.js';
 import { InterruptedError } from '../errors.js';
-import { connectForTempWebhook, type ListenOptions } from '../listen/run-listen.js';
+import { connectForTempWebhook, type TempWebhookConnectOptions } from '../listen/temp-webhook-api.js';
 import { createTempWebhook, type TempWebhook } from '../listen/public-url.js';
 import { stopLeftoverTunnels, tunnelPidFile } from './leftovers.js';
 import { createTunnelProbe } from './probe.js';
@@ -30,7 +30,7 @@ export interface PreparedTunnel {
  */
 export async function prepareTunnel(
   settings: TunnelSettings,
-  options: Pick<ListenOptions, 'host' | 'port' | 'path' | 'events' | 'globals' | 'owner' | 'isProcessAlive'>,
+  options: TempWebhookConnectOptions & { host: string; port: number; path?: string; events: string[] },
   deps: Deps,
   stderr: (line: string) => void,
 ): Promise<PreparedTunnel> {

@@ -1,4 +1,5 @@
 import stringWidth from 'string-width';
+import { printable } from '../core/printable.js';
 import { redactSecret } from '../core/redact.js';
 import type { DeliveryRow, ListenUiState, RowForward, RowVerdict, TargetForward } from './listen-state.js';
 
@@ -14,14 +15,8 @@ export interface Cell {
   tone: Tone;
 }
 
-/**
- * Headers, bodies, event types and ids come from whoever sent the request: an escape sequence in
- * them must not reach the terminal (it could move the cursor, retitle the window, …). Control
- * characters are shown as visible escapes (`\x1b`); multi-line text is split before it gets here.
- */
-export function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => (c === '\t' ? '  ' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
-}
+// Shared with the commands that print journal records (deliveries show/list).
+export { printable } from '../core/printable.js';
 
 /** HH:MM:SS in the terminal's local time, like `tail`-style logs. */
 export function formatClock(at: number): string {

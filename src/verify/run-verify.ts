@@ -9,8 +9,9 @@ import type { Deps } from '../deps.js';
 import { UsageError, VerificationFailedError } from '../errors.js';
 import { createRemoteJwksSource, createStaticJwksSource, DEFAULT_JWKS_URL, parseJwks } from '../jwks/jwks-source.js';
 import type { UserSecretStore } from '../secrets/open-store.js';
-import { secretsFromFlags, secretsFromStore, type SecretFlags } from '../secrets/secret-flags.js';
+import { secretsFromFlags, secretsFromStore, warnWeakSecrets, type SecretFlags } from '../secrets/secret-flags.js';
 import { parseHeaderLine } from '../core/headers.js';
+import { decodeBody } from '../listen/journal.js';
 import { addHeader, parseHeaderFile, type CapturedHeaders } from './capture.js';
 
 export interface VerifyOptions {
@@ -37,12 +38,16 @@ export interface VerifyOptions {
   now?: number;
   toleranceSec: number;
   json: boolean;
+  /** A delivery from the listen journal instead of --body/--headers. */
+  delivery?: string;
+  journal?: string;
 }
 
 /** Verifies one captured delivery offline and prints the verdict; throws when it is not valid. */
 export async function runVerify(options: VerifyOptions, deps: Deps): Promise<Verdict> {
-  const { headers, bodyFromHeadersFile } = await readHeaders(options, deps);
-  const rawBody = await readBody(options, bodyFromHeadersFile, deps);
+  const recorded = options.delivery === undefined ? undefined : await recordedDelivery(options.delivery, options, deps);
+  const { headers, bodyFromHeadersFile } = await readHeaders(options, deps, recorded?.headers);
+  const rawBody = recorded?.body ?? (await readBody(options, bodyFromHeadersFile, deps));
   const secrets = await secretCandidates(options, deps);
   const scheme = detectScheme(headers);
 
@@ -57,7 +62,9 @@ export async function runVerify(options: VerifyOptions, deps: Deps): Promise<Ver
     });
   }
 
-  const now = options.now ?? deps.clock.now();
+  // A recorded delivery is judged as of when it arrived: verified now, every one older than the
+  // tolerance would be too_old, which says nothing about why it was accepted or refused then.
+  const now = options.now ?? recorded?.at ?? deps.clock.now();
   const verdict = await verifyDelivery({
     rawBody,
     headers,
@@ -78,8 +85,32 @@ export async function runVerify(options: VerifyOptions, deps: Deps): Promise<Ver
   return verdict;
 }
 
-async function readHeaders(options: VerifyOptions, deps: Deps): Promise<{ headers: CapturedHeaders; bodyFromHeadersFile?: Buffer }> {
+interface RecordedDelivery {
+  headers: CapturedHeaders;
+  body: Buffer;
+  at: number;
+}
+
+async function recordedDelivery(id: string, options: VerifyOptions, deps: Deps): Promise<RecordedDelivery> {
+  const { findDelivery, journalLocation } = await import('../listen/journal-history.js');
+  const { file, keep } = journalLocation(options, deps);
+  const { record } = await findDelivery(file, keep, { kind: 'id', id });
+  if (record.truncated) {
+    throw new UsageError(`delivery ${record.webhookId ?? record.key} was cut at the size limit: the journal has only the start of its body`, {
+      hint: 'Its signature covers the whole body, which was not recorded.',
+    });
+  }
   const headers: CapturedHeaders = {};
+  for (const [name, value] of record.headers) addHeader(headers, name, value);
+  return { headers, body: decodeBody(record), at: record.at };
+}
+
+async function readHeaders(
+  options: VerifyOptions,
+  deps: Deps,
+  recorded?: CapturedHeaders,
+): Promise<{ headers: CapturedHeaders; bodyFromHeadersFile?: Buffer }> {
+  const headers: CapturedHeaders = { ...recorded };
   let bodyFromHeadersFile: Buffer | undefined;
   if (options.headersFile) {
     const parsed = parseHeaderFile(await readInput(options.headersFile, '--headers', deps), options.headersFile);
@@ -149,5 +180,6 @@ async function secretCandidates(options: VerifyOptions, deps: Deps): Promise<Sec
     secretStore: options.secretStore,
   };
   const fromFlags = secretsFromFlags(flags, deps.env, { numbering: 'when-several', envList: true });
+  warnWeakSecrets(fromFlags, deps);
   return [...fromFlags.map((c) => ({ ...c, label: `${c.label} (${redactSecret(c.secret)})` })), ...(await secretsFromStore(flags, deps))];
 }

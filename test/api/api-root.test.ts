@@ -15,8 +15,14 @@ describe('resolveApiRoot', () => {
     expect(resolveApiRoot({ flag: 'https://proxy.example/gemini//' })).toBe('https://proxy.example/gemini');
   });
 
+  it('takes host:port without a scheme as plain HTTP, as people type a local server', () => {
+    expect(resolveApiRoot({ flag: '127.0.0.1:8790' })).toBe('http://127.0.0.1:8790');
+    expect(resolveApiRoot({ flag: 'localhost:8790/prefix/' })).toBe('http://localhost:8790/prefix');
+    expect(resolveApiRoot({ env: { GEMWH_API_ROOT: '[::1]:8790' } })).toBe('http://[::1]:8790');
+  });
+
   it('rejects what is not an http(s) URL, naming where it came from', () => {
-    expect(() => resolveApiRoot({ flag: 'localhost:8790' })).toThrow(UsageError);
+    expect(() => resolveApiRoot({ flag: 'localhost' })).toThrow(UsageError);
     expect(() => resolveApiRoot({ env: { GEMWH_API_ROOT: 'not a url' } })).toThrow(/GEMWH_API_ROOT/);
     expect(() => resolveApiRoot({ flag: 'ftp://x.example' })).toThrow(/http or https/);
     expect(() => resolveApiRoot({ flag: 'http://x.example/?key=1' })).toThrow(/query/);

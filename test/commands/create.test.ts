@@ -107,9 +107,11 @@ describe('gemwh create', () => {
     const result = await session.run(['create', '--uri', 'https://hooks.example.com/g', '--events', 'batch.succeeded'], {
       env: { GEMINI_API_KEY: undefined },
     });
+    // A local API root needs no key, so gemwh sent one by itself; this emulator wants its own.
     expect(result.code).toBe(ExitCode.AUTH);
-    expect(result.stderr).toMatch(/no Gemini API key/);
+    expect(result.stderr).toMatch(/API key not valid/);
     expect(result.stderr).toContain('gemwh auth login');
+    expect(result.stderr).toMatch(/emulator accepts any key unless it was started with --api-key/);
   });
 
   it('exits 4 when the API refuses the key', async () => {

@@ -3,10 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyStatic } from '../../src/core/standard-webhooks.js';
-import { Journal, JOURNAL_FORMAT_VERSION } from '../../src/listen/journal.js';
 import { runGemwh } from '../helpers/deps.js';
 import { startRecordingServer, type RecordingServer } from '../helpers/recording-server.js';
-import { SECRET, body, post, signedHeaders, startTestSession } from '../listen/helpers.js';
+import { SECRET, body, journalOldDelivery, post, signedHeaders, startTestSession } from '../listen/helpers.js';
 
 let dir: string;
 let journal: string;
@@ -23,31 +22,7 @@ beforeAll(async () => {
   });
 
   // An old delivery, recorded 3 hours ago by an earlier listen.
-  const oldRaw = body('batch.succeeded', 'old');
-  const oldAt = Date.now() - 3 * 3600_000;
-  const oldHeaders = signedHeaders(oldRaw, { id: 'msg_old', timestamp: Math.floor(oldAt / 1000) });
-  const j = await Journal.open({ file: journal, maxBytes: 1 << 24, keep: 2, fsync: false });
-  await j.append({
-    kind: 'delivery',
-    v: JOURNAL_FORMAT_VERSION,
-    key: 'old.1',
-    session: 'old',
-    seq: 1,
-    at: oldAt,
-    method: 'POST',
-    path: '/hooks/gemini',
-    headers: Object.entries(oldHeaders),
-    encoding: 'utf8',
-    body: oldRaw,
-    bodyBytes: oldRaw.length,
-    status: 200,
-    outcome: 'verified',
-    webhookId: 'msg_old',
-    eventType: 'batch.succeeded',
-    targets: [],
-  });
-  await j.close();
-  sent.msg_old = { raw: oldRaw, headers: oldHeaders };
+  sent.msg_old = await journalOldDelivery(journal);
 
   const s = await startTestSession({ dir });
   for (const [id, type] of [
@@ -111,7 +86,9 @@ describe('gemwh replay delivery', () => {
     expect(last.code).toBe(0);
     expect(last.received.map((r) => r.headers['webhook-id'])).toEqual(['msg_c']);
     const line = JSON.parse(last.stdout.trim()) as Record<string, unknown>;
-    expect(line).toMatchObject({ webhook_id: 'msg_c', status: 204, ok: true, kind: 'replay' });
+    expect(line).toMatchObject({ webhookId: 'msg_c', status: 204, ok: true, kind: 'replay', latencyMs: expect.any(Number) });
+    // gemwh's own records are camelCase throughout.
+    expect(Object.keys(line).filter((key) => key.includes('_'))).toEqual([]);
     const typed = await replay(['--last', '--type', 'interaction.*', '--to', app.url]);
     expect(typed.received.map((r) => r.headers['webhook-id'])).toEqual(['msg_b']);
   });

@@ -55,9 +55,9 @@ describe('gemwh rotate', () => {
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({
       id,
-      revocation_behavior: 'revoke_previous_secrets_immediately',
-      previous_secrets_expire_at: null,
-      local_secrets: 1,
+      revocationBehavior: 'revoke_previous_secrets_immediately',
+      previousSecretsExpireAt: null,
+      localSecrets: 1,
     });
     expect(local(id).map((s) => s.secret)).toEqual(serverSecrets(id));
     expect(local(id)).toHaveLength(1);
@@ -66,8 +66,8 @@ describe('gemwh rotate', () => {
   it('accepts immediate as --grace 0 and reports the 24 h behaviour in JSON', async () => {
     const id = await create();
     const json = JSON.parse((await session.run(['rotate', id, '--json'])).stdout);
-    expect(json.revocation_behavior).toBe('revoke_previous_secrets_after_h24');
-    expect(json.local_secrets).toBe(2);
+    expect(json.revocationBehavior).toBe('revoke_previous_secrets_after_h24');
+    expect(json.localSecrets).toBe(2);
     expect(json.secret).toBeUndefined();
     expect((await session.run(['rotate', id, '--grace', 'immediate'])).code).toBe(0);
     expect(serverSecrets(id)).toHaveLength(1);

@@ -29,7 +29,7 @@ describe('gemwh secret', () => {
     const piped = await session.run(['secret', 'show', 'wh1', '--reveal']);
     expect(piped.stdout).toBe(`${SECRET_A}\n`);
     const json = JSON.parse((await session.run(['secret', 'show', 'wh1', '--reveal', '--json'])).stdout);
-    expect(json).toEqual({ id: 'wh1', secrets: [{ secret: SECRET_A, created_at: expect.any(String), expires_at: null, status: 'current' }] });
+    expect(json).toEqual({ id: 'wh1', secrets: [{ secret: SECRET_A, createdAt: expect.any(String), expiresAt: null, status: 'current' }] });
     const redacted = JSON.parse((await session.run(['secret', 'show', 'wh1', '--json'])).stdout);
     expect(redacted.secrets[0].secret).toBe('whsec_…LaSw');
   });

@@ -14,6 +14,8 @@ describe('parseTarget', () => {
     ['https://hooks.example.com/', 'https://hooks.example.com/', true],
     ['HTTP://Example.com:80/x', 'http://example.com/x', true],
     ['  4000  ', 'http://localhost:4000/', false],
+    ['8787/hook', 'http://localhost:8787/hook', true],
+    [':8787/a/b?c=1', 'http://localhost:8787/a/b?c=1', true],
   ])('%s -> %s (hasPath %s)', (input, href, hasPath) => {
     const target = parseTarget(input);
     expect(target.url.href).toBe(href);

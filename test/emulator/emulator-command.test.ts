@@ -41,6 +41,17 @@ describe('gemwh emulator', () => {
     expect(t.stderr()).not.toContain('/v1beta/webhooks ->');
   });
 
+  it('its banner prints the API key it accepts: the --api-key given, else any', async () => {
+    const keyed = await startCommand(['--port', '0', '--quiet', '--api-key', 'dev-key-1234']);
+    keyed.abort();
+    await keyed.done;
+    expect(keyed.t.stderr()).toMatch(/API key: +exactly dev-key-1234 \(the --api-key given\)/);
+    const open = await startCommand(['--port', '0', '--quiet']);
+    open.abort();
+    await open.done;
+    expect(open.t.stderr()).toMatch(/API key: +any non-empty key; gemwh sends one by itself to a local API root/);
+  });
+
   it('lets gemwh commands reach it through GEMWH_API_ROOT', async () => {
     const { abort, done, firstLine } = await startCommand(['--port', '0', '--quiet']);
     const created = await fetch(`${firstLine}/v1beta/webhooks`, {

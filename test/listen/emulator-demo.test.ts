@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { loadOrCreateDevSecret } from '../../src/devkey/dev-secret.js';
 import { createServer } from 'node:http';
 import { GoogleGenAI } from '@google/genai';
 import { describe, expect, it } from 'vitest';
@@ -204,15 +205,49 @@ describe('gemwh listen --emulator', () => {
     await until('the banner', () => demo.t.stderr().includes('GEMWH_API_ROOT='), { describe: () => demo.t.stderr() });
     const stderr = demo.t.stderr();
     expect(stderr).not.toMatch(/press t/);
-    expect(stderr).toContain(`GEMINI_API_KEY=any gemwh trigger TYPE --api-root ${emulatorUrl}`);
-    // The random secret is said to be random, with the way to choose it.
-    expect(stderr).toMatch(/signs with a random secret .*--secret-env VAR/);
+    expect(stderr).toContain(`gemwh trigger TYPE --api-root ${emulatorUrl}`);
+    expect(stderr).not.toContain('GEMINI_API_KEY=any');
 
-    const sent = await runGemwh(['trigger', 'video.generated', '--api-root', emulatorUrl], { env: { GEMINI_API_KEY: 'any' } });
+    // No API key: against a local root gemwh sends one by itself.
+    const sent = await runGemwh(['trigger', 'video.generated', '--api-root', emulatorUrl]);
     expect(sent.code, sent.stderr).toBe(0);
     const [verified] = await demo.waitVerified(1);
     expect(verified).toMatchObject({ eventType: 'video.generated', scheme: 'static' });
     expect(await demo.stop()).toBe(0);
+  });
+
+  it('signs with the machine\'s development secret, printed on start and kept 0600 in the config folder, so an app configured once verifies', async () => {
+    const serversBefore = listeningServers();
+    const t = makeTestDeps();
+    defer(() => t.cleanup());
+    // A previous run made it: this one must sign with the same secret.
+    const { secret, file } = await loadOrCreateDevSecret(t.deps.paths, t.deps.random.bytes);
+    const app = await servers.sink((request) => {
+      const verdict = verifyStatic({ rawBody: request.body, headers: request.headers, secrets: [{ secret, label: 'app' }], now: Date.now() });
+      return verdict.ok ? { status: 200 } : { status: 401, body: verdict.reason };
+    });
+    const demo = await startListenCli(['--emulator', '--json', '--demo', '--forward', app.url], {
+      defer,
+      signal: 'SIGINT',
+      env: { npm_command: 'exec' },
+      setup: async (d) => {
+        d.deps.paths.config = t.deps.paths.config;
+      },
+    });
+    await until(
+      '9 forwards',
+      () => demo.lines().filter((line) => line.type === 'forwarded' || line.type === 'forward_failed').length >= API_EVENT_TYPES.length,
+      { describe: () => demo.t.stderr() + demo.t.stdout(), timeoutMs: 10_000 },
+    );
+    expect(demo.lines().filter((line) => line.type === 'forward_failed')).toEqual([]);
+    expect(demo.t.stderr()).toContain(`Your webhook signing secret is ${secret} (kept in ${file}, the same on every run)`);
+    // Started by npx: the hints say `npx gemwh`, since gemwh is not on PATH.
+    expect(demo.t.stderr()).toMatch(/send more with: npx gemwh trigger TYPE/);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(await demo.stop()).toBe(0);
+    // Closed here, not after the test: the next test counts listening servers when it starts.
+    await app.close();
+    await until('every server to be closed', () => listeningServers() <= serversBefore, { describe: () => process.getActiveResourcesInfo().join(', '), timeoutMs: 1000 });
   });
 
   it('refuses a malformed --secret before starting anything', async () => {

@@ -5,6 +5,7 @@ import { request } from 'undici';
 import { sign } from '../../src/core/standard-webhooks.js';
 import type { SecretCandidate } from '../../src/core/verdict.js';
 import type { ListenEvent } from '../../src/listen/events.js';
+import { Journal, JOURNAL_FORMAT_VERSION } from '../../src/listen/journal.js';
 import { DEFAULT_LIMITS } from '../../src/listen/receiver.js';
 import { LISTEN_DEFAULTS, startListenSession, type ListenSessionOptions } from '../../src/listen/session.js';
 import type { ListenSession } from '../../src/listen/session-types.js';
@@ -146,4 +147,36 @@ export async function startTestSession(options: TestSessionOptions = {}): Promis
       removeDir();
     },
   };
+}
+
+/**
+ * Journals `msg_old`, a verified batch.succeeded received (and signed) 3 hours ago by an earlier
+ * listen on /hooks/gemini under the key `old.1`: too old for an app that checks timestamps.
+ */
+export async function journalOldDelivery(file: string): Promise<{ raw: string; headers: Record<string, string> }> {
+  const raw = body('batch.succeeded', 'old');
+  const at = Date.now() - 3 * 3600_000;
+  const headers = signedHeaders(raw, { id: 'msg_old', timestamp: Math.floor(at / 1000) });
+  const journal = await Journal.open({ file, maxBytes: 1 << 24, keep: 2, fsync: false });
+  await journal.append({
+    kind: 'delivery',
+    v: JOURNAL_FORMAT_VERSION,
+    key: 'old.1',
+    session: 'old',
+    seq: 1,
+    at,
+    method: 'POST',
+    path: '/hooks/gemini',
+    headers: Object.entries(headers),
+    encoding: 'utf8',
+    body: raw,
+    bodyBytes: raw.length,
+    status: 200,
+    outcome: 'verified',
+    webhookId: 'msg_old',
+    eventType: 'batch.succeeded',
+    targets: [],
+  });
+  await journal.close();
+  return { raw, headers };
 }

@@ -50,7 +50,7 @@ describe('webhook output', () => {
 
   it('describes a stored secret redacted, with its status', () => {
     const secret = { secret: 'whsec_c2VjcmV0c2VjcmV0c2VjcmV0', createdAt: '2026-05-05T00:00:00Z' };
-    expect(storedSecretJson(secret, now)).toEqual({ secret: 'whsec_…cmV0', created_at: secret.createdAt, expires_at: null, status: 'current' });
+    expect(storedSecretJson(secret, now)).toEqual({ secret: 'whsec_…cmV0', createdAt: secret.createdAt, expiresAt: null, status: 'current' });
     expect(storedSecretJson({ ...secret, expiresAt: '2026-05-05T13:00:00Z' }, now).status).toBe('previous');
     expect(storedSecretJson({ ...secret, expiresAt: '2026-05-05T11:00:00Z' }, now).status).toBe('expired');
     expect(storedSecretJson(secret, now, true).secret).toBe(secret.secret);

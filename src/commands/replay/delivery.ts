@@ -1,12 +1,14 @@
 import { Argument, Command, Option } from 'commander';
 import { parseDuration, parsePositiveDuration } from '../../core/duration.js';
 import { parseEventList } from '../../core/events.js';
+import { parseSetAssignment } from '../../core/set-path.js';
 import { parseTarget } from '../../core/target.js';
 import type { Deps } from '../../deps.js';
 import { UsageError } from '../../errors.js';
 import type { DeliverySelection, ReplayDeliveryOptions } from '../../listen/replay-delivery.js';
 import type { UserSecretStore } from '../../secrets/open-store.js';
 import { collect } from '../collect.js';
+import { journalOption } from '../deliveries/journal-options.js';
 import { secretEnvOption, secretOption, webhookOption } from '../secret-options.js';
 import { answerTimeoutOption, insecureOption } from '../receiver-options.js';
 
@@ -16,6 +18,7 @@ interface RawFlags {
   type?: string[];
   to: string;
   resign?: boolean;
+  set?: string[];
   secret?: string[];
   secretEnv?: string[];
   webhook?: string;
@@ -37,16 +40,17 @@ export default function replayDeliveryCommand(deps: Deps): Command {
         'time window with --since. --to is required; a target without a path gets the ' +
         'path the delivery arrived on. Exit 9 when an answer is not 2xx.',
     )
-    .addArgument(new Argument('[id]', 'webhook-id (msg_…) or journal key of the delivery'))
+    .addArgument(new Argument('[id]', 'webhook-id (msg_…), journal key, or a unique prefix of either'))
     .addOption(new Option('--last', 'the most recent accepted delivery'))
     .addOption(new Option('--since <duration>', 'every accepted delivery received within this time, oldest first (e.g. 2h)'))
     .addOption(new Option('--type <types>', "only these event types (globs like 'batch.*'; comma-separated or repeated)").argParser(collect))
     .requiredOption('--to <target>', 'receiver: PORT, HOST:PORT[/PATH] or URL')
     .addOption(new Option('--resign', 'sign again with a fresh timestamp (needs --secret, --secret-env or --webhook)'))
+    .addOption(new Option('--set <path=value>', 'change a field of the JSON body, e.g. data.state=FAILED (JSON or text; repeatable); signs anew like --resign').argParser(collect))
     .addOption(secretOption('with --resign: sign with'))
     .addOption(secretEnvOption('with --resign: sign with'))
     .addOption(webhookOption('with --resign: sign with', { repeatable: false }))
-    .addOption(new Option('--journal <file>', 'journal to read (default: the one `gemwh listen` writes)'))
+    .addOption(journalOption())
     .addOption(answerTimeoutOption())
     .addOption(insecureOption())
     .addOption(new Option('--json', 'one JSON object per send (NDJSON)'))
@@ -55,7 +59,7 @@ export default function replayDeliveryCommand(deps: Deps): Command {
       '\nExamples:\n' +
         '  $ gemwh replay delivery --last --to 3000\n' +
         "  $ gemwh replay delivery --since 2h --type 'batch.*' --to localhost:3000/hooks --resign --secret-env GEMINI_WEBHOOK_SECRET\n" +
-        '  $ gemwh replay delivery msg_2Kq8d7Lr0X --to https://staging.example.com/gemini --json\n',
+        '  $ gemwh replay delivery msg_2Kq8 --to 3000 --set data.state=FAILED --secret-env GEMINI_WEBHOOK_SECRET\n',
     )
     .action(async (id: string | undefined, _flags: RawFlags, command: Command) => {
       const options = toReplayDeliveryOptions(id, command.optsWithGlobals<RawFlags>());
@@ -84,6 +88,7 @@ export function toReplayDeliveryOptions(id: string | undefined, flags: RawFlags)
     types: types.length > 0 ? parseEventList(types, { flag: '--type', allowPatterns: true, allowUnknown: true }) : [],
     target: parseTarget(flags.to),
     resign: flags.resign === true,
+    sets: (flags.set ?? []).map(parseSetAssignment),
     secrets: flags.secret ?? [],
     secretEnv: flags.secretEnv ?? [],
     webhookIds: flags.webhook ? [flags.webhook] : [],

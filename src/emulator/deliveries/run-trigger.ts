@@ -130,7 +130,7 @@ async function sendTrigger(api: EmulatorControl, eventType: string, body: Record
 export async function openControl(command: string, globals: GlobalOptions, deps: Deps): Promise<EmulatorControl> {
   const root = resolveEmulatorRoot(command, globals.apiRoot, deps.env);
   const { resolveApiKey } = await import('../../api/credentials.js');
-  const { key } = await resolveApiKey(deps, globals);
+  const { key } = await resolveApiKey(deps, { ...globals, apiRoot: root });
   return createEmulatorControl({ root, apiKey: key, signal: deps.signal });
 }
 
