@@ -5,6 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { EVENT_TYPE_NAMES } from '../core/events.js';
 import type { JwtSigningKey } from '../core/jwt-sign.js';
+import { countText, createProgress } from '../core/progress.js';
 import { redactSecret } from '../core/redact.js';
 import type { Deps } from '../deps.js';
 import { CheckFailedError, UsageError } from '../errors.js';
@@ -100,7 +101,7 @@ export async function runConformance(options: ConformanceOptions, deps: Deps): P
         mode === 'static' ? `static signature, secret${(secrets?.length ?? 0) > 1 ? 's' : ''} ${secretList}` : 'dynamic JWT'
       })\n`,
     );
-    const progress = deps.io.stderr.isTTY === true;
+    const progress = createProgress(deps.io.stderr, { silent: options.json });
     const { results, validSent, validAccepted } = await runBattery({
       cases,
       ctx,
@@ -108,9 +109,8 @@ export async function runConformance(options: ConformanceOptions, deps: Deps): P
       slowWarnMs: options.slowWarnMs ?? DEFAULT_SLOW_WARN_MS,
       slowFailMs: options.slowFailMs ?? DEFAULT_SLOW_FAIL_MS,
       signal: deps.signal,
-      onCase: progress ? (i, total, c: ConformanceCase) => deps.io.stderr.write(`\r\x1b[K[${i + 1}/${total}] ${c.id}`) : undefined,
-    });
-    if (progress) deps.io.stderr.write('\r\x1b[K');
+      onCase: (i, total, c: ConformanceCase) => progress.update(countText(i + 1, total, c.id)),
+    }).finally(() => progress.done());
     if (jwksServer && jwksServer.fetches() === 0 && results.some((r) => r.outcome === 'fail')) {
       deps.io.stderr.write(`gemwh: note: the receiver never fetched the JWKS at ${jwksServer.url}; is it configured to trust it?\n`);
     }

@@ -125,6 +125,7 @@ export async function runReplayDelivery(options: ReplayDeliveryOptions, deps: De
     }
   } finally {
     await sender.close();
+    printer.close();
   }
   printer.summary(results);
   const failure = judgeRun(results, options.target.url, deps.signal, options.resign ? { scheme: 'static' } : { scheme: 'as_recorded' });

@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import type { GlobalOptions } from '../api/credentials.js';
 import type { WebhookApi } from '../api/types.js';
 import type { KeySource } from '../core/jwt.js';
+import { createProgress } from '../core/progress.js';
 import { redactSecret } from '../core/redact.js';
 import type { Target } from '../core/target.js';
 import type { SecretCandidate } from '../core/verdict.js';
@@ -22,6 +23,7 @@ import { createLinePrinter, createNdjsonPrinter, type EventPrinter } from './out
 import type { TempWebhook, TempWebhookOwner } from './public-url.js';
 import type { Route } from './routing.js';
 import { DEFAULT_LIMITS } from './receiver.js';
+import { showResumeProgress } from './resume-progress.js';
 import { LISTEN_DEFAULTS, startListenSession, type ListenSessionOptions } from './session.js';
 import type { ListenSession } from './session-types.js';
 import { AUDIENCE_WARNING, loadJwksFile, untilAborted, withAudienceNote } from './start-up.js';
@@ -259,13 +261,22 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
       writeReadyFile(options.readyFile, `${running.url}\n${publicUrl ? `${publicUrl}\n` : ''}`);
       readyFileWritten = true;
     }
-    if (printer) {
-      // history() and on() in the same tick: no event falls between the two.
-      for (const event of running.history()) printer.write(event);
-      running.on((event: ListenEvent) => printer.write(event));
-    }
+    // Before the events: a progress line below must not have these lines appended to it.
     if (options.json || !deps.io.stdout.isTTY) stderr(`listening on ${running.url}`);
     if (temp && options.publicUrl) stderr(`Gemini delivers to ${options.publicUrl.href} → your tunnel → ${running.url}`);
+    if (printer) {
+      // Resuming many forwards can take a while: a person at the terminal sees how far it got.
+      const progress = createProgress(deps.io.stderr, { silent: options.json });
+      const resume = showResumeProgress(progress);
+      const write = (event: ListenEvent) => {
+        progress.hide();
+        printer.write(event);
+        resume(event);
+      };
+      // history() and on() in the same tick: no event falls between the two.
+      for (const event of running.history()) write(event);
+      running.on(write);
+    }
     await frontEnd.onListening?.(running);
     if (relayModule && relayClock && options.relay && relayToken !== undefined) {
       relayClient = relayModule.startRelayClient({

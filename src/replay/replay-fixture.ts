@@ -95,7 +95,7 @@ export async function runReplayFixture(options: ReplayFixtureOptions, deps: Deps
     signal: deps.signal,
     insecure: options.insecure,
     onRecord: (record) => printer.record(record),
-  });
+  }).finally(() => printer.close());
   printer.summary(records);
   const failure = judgeRun(records, url, deps.signal, signer.scheme === 'dynamic' ? { scheme: 'dynamic', audience: signer.audience } : { scheme: 'static' });
   if (failure) throw failure;

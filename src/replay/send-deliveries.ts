@@ -1,3 +1,4 @@
+import { countText, createProgress } from '../core/progress.js';
 import type { Deps } from '../deps.js';
 import { CheckFailedError, type GemwhError, InterruptedError, NetworkError } from '../errors.js';
 import { refusalCause } from '../listen/forward-notes.js';
@@ -149,6 +150,8 @@ export function judgeRun(
 export interface SendPrinter {
   start(): void;
   record(record: SendRecord): void;
+  /** Erases the progress line (summary does too); for a run that ends without a summary. */
+  close(): void;
   summary(records: readonly SendRecord[]): void;
 }
 
@@ -162,6 +165,9 @@ export function createSendPrinter(deps: Pick<Deps, 'io'>, options: { json: boole
   const seqWidth = Math.max(1, String(options.total).length);
   const kindWidth = Math.max(4, ...options.kinds.map((k) => k.length));
   const columns = out.columns ?? 100;
+  // One send needs no count; many (--count N, a journal's worth) show how far they got.
+  const progress = createProgress(deps.io.stderr, { silent: options.json || options.total <= 1 });
+  let answered = 0;
 
   const ttyLine = (seq: string, id: string, kind: string, status: string, latency: string, result: string, response: string) => {
     const left = `${seq.padStart(seqWidth)}  ${id.padEnd(28)}  ${kind.padEnd(kindWidth)}  ${status.padEnd(7)}  ${latency.padStart(9)}  ${result.padEnd(6)}  `;
@@ -177,41 +183,19 @@ export function createSendPrinter(deps: Pick<Deps, 'io'>, options: { json: boole
       else out.write(['seq', 'webhook_id', 'kind', 'status', 'latency_ms', 'result', 'response'].join('\t') + '\n');
     },
     record(r) {
-      if (options.json) {
-        out.write(
-          JSON.stringify({
-            seq: r.seq,
-            webhookId: r.webhookId,
-            timestamp: r.timestamp,
-            url: r.url,
-            kind: r.kind,
-            expected: r.expect === 'accept' ? '2xx' : 'not 2xx',
-            status: r.result.status ?? null,
-            ok: r.ok,
-            latencyMs: r.result.latencyMs,
-            responseStart: r.result.responseStart,
-            ...(r.result.location !== undefined ? { location: r.result.location } : {}),
-            ...(r.result.error ? { error: r.result.error } : {}),
-          }) + '\n',
-        );
-        return;
-      }
-      const status = r.result.status !== undefined ? String(r.result.status) : (r.result.error?.kind ?? 'error');
-      const response = oneLine(
-        r.result.error && r.result.status === undefined
-          ? r.result.error.message
-          : r.result.location !== undefined
-            ? `→ ${r.result.location} ${r.result.responseStart}`
-            : r.result.responseStart,
-      );
-      const result = r.ok ? 'ok' : 'FAIL';
-      if (tty) {
-        out.write(ttyLine(String(r.seq), r.webhookId, r.kind, status, `${r.result.latencyMs.toFixed(1)} ms`, result, response));
-      } else {
-        out.write([r.seq, r.webhookId, r.kind, status, r.result.latencyMs.toFixed(1), result, response.slice(0, 200)].join('\t') + '\n');
+      answered++;
+      progress.hide();
+      try {
+        writeRecord(r);
+      } finally {
+        progress.update(countText(answered, options.total, `sends answered by ${r.url}`));
       }
     },
+    close() {
+      progress.done();
+    },
     summary(records) {
+      progress.done();
       const failed = records.filter((r) => !r.ok).length;
       const url = records[0]?.url ?? '';
       deps.io.stderr.write(
@@ -221,6 +205,42 @@ export function createSendPrinter(deps: Pick<Deps, 'io'>, options: { json: boole
       );
     },
   };
+
+  function writeRecord(r: SendRecord): void {
+    if (options.json) {
+      out.write(
+        JSON.stringify({
+          seq: r.seq,
+          webhookId: r.webhookId,
+          timestamp: r.timestamp,
+          url: r.url,
+          kind: r.kind,
+          expected: r.expect === 'accept' ? '2xx' : 'not 2xx',
+          status: r.result.status ?? null,
+          ok: r.ok,
+          latencyMs: r.result.latencyMs,
+          responseStart: r.result.responseStart,
+          ...(r.result.location !== undefined ? { location: r.result.location } : {}),
+          ...(r.result.error ? { error: r.result.error } : {}),
+        }) + '\n',
+      );
+      return;
+    }
+    const status = r.result.status !== undefined ? String(r.result.status) : (r.result.error?.kind ?? 'error');
+    const response = oneLine(
+      r.result.error && r.result.status === undefined
+        ? r.result.error.message
+        : r.result.location !== undefined
+          ? `→ ${r.result.location} ${r.result.responseStart}`
+          : r.result.responseStart,
+    );
+    const result = r.ok ? 'ok' : 'FAIL';
+    if (tty) {
+      out.write(ttyLine(String(r.seq), r.webhookId, r.kind, status, `${r.result.latencyMs.toFixed(1)} ms`, result, response));
+    } else {
+      out.write([r.seq, r.webhookId, r.kind, status, r.result.latencyMs.toFixed(1), result, response.slice(0, 200)].join('\t') + '\n');
+    }
+  }
 }
 
 function plural(count: number, one: string, many: string): string {

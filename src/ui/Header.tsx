@@ -42,7 +42,11 @@ export function Header({ state, theme }: HeaderProps) {
         {'  '}
         <Text {...theme.tone(counters.failed > 0 ? 'bad' : 'plain')}>failed {counters.failed}</Text>
         {counters.retrying > 0 ? `  retried ${counters.retrying}` : ''}
-        {counters.resumed > 0 ? `  resumed ${counters.resumed}` : ''}
+        {state.resuming
+          ? `  resuming ${state.resuming.settled}/${state.resuming.total}`
+          : counters.resumed > 0
+            ? `  resumed ${counters.resumed}`
+            : ''}
       </Text>
       {lastWarning ? (
         <Text wrap="truncate-end" {...theme.tone('warn')}>

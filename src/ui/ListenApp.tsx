@@ -2,15 +2,15 @@ import { Box, useApp, useInput, useStdin, useStdout, type Key } from 'ink';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { InterruptedError } from '../errors.js';
 import type { StateBatcher } from './batcher.js';
-import { detailLines } from './detail-lines.js';
+import { detailLines, warningLines } from './detail-lines.js';
 import { DeliveryList } from './DeliveryList.js';
 import { DetailView, maxDetailScroll } from './DetailView.js';
 import type { Tone } from './format.js';
 import { Header, headerHeight } from './Header.js';
-import { filterLabel, nextFilter, visibleRows, type DeliveryRow, type RowFilter } from './listen-state.js';
+import { filterChoices, filterLabel, visibleRows, type DeliveryRow, type ListenUiState, type RowFilter } from './listen-state.js';
 import { StatusBar } from './StatusBar.js';
 import { makeTheme } from './theme.js';
-import { TriggerPicker } from './TriggerPicker.js';
+import { Picker } from './Picker.js';
 import type { ListenUiSession, ListenUiTrigger } from './types.js';
 
 export interface ListenAppProps {
@@ -27,9 +27,11 @@ export interface ListenAppProps {
 
 type DetailNav = { kind: 'detail'; seq: number; scroll: number };
 type TriggerNav = { kind: 'trigger'; index: number };
+type FilterNav = { kind: 'filter'; index: number; query: string };
+type WarningsNav = { kind: 'warnings'; scroll: number };
 
 interface Nav {
-  view: { kind: 'list' } | DetailNav | TriggerNav;
+  view: { kind: 'list' } | DetailNav | TriggerNav | FilterNav | WarningsNav;
   /** undefined: follow the newest delivery, like `tail -f`. */
   selectedSeq: number | undefined;
   filter: RowFilter;
@@ -93,10 +95,12 @@ export function ListenApp({ batcher, session, trigger, color, columns, rows }: L
     };
   }, [session, batcher, exit]);
 
-  // Exiting from an effect lets the frame showing "stopped" be drawn first; it stays on screen.
+  // Once stopped the app draws nothing, and exits from an effect, after that empty frame has
+  // replaced the live view: the caller prints a one-line summary where the view was.
+  const gone = state.stopped !== undefined || finished;
   useEffect(() => {
-    if (state.stopped || finished) exit();
-  }, [state.stopped, finished, exit]);
+    if (gone) exit();
+  }, [gone, exit]);
 
   const bodyCapacity = Math.max(1, size.rows - headerHeight(state) - FOOTER_LINES);
   const listCapacity = Math.max(1, bodyCapacity - 1);
@@ -105,6 +109,8 @@ export function ListenApp({ batcher, session, trigger, color, columns, rows }: L
 
   const view = nav.view;
   const detailSeq = view.kind === 'detail' ? view.seq : undefined;
+  const warningsShown = useMemo(() => (view.kind === 'warnings' ? warningLines(state.warnings, size.columns) : undefined), [view.kind, state.warnings, size.columns]);
+  const filterShown = view.kind === 'filter' ? filterMatches(state, view.query) : [];
   // Re-read on every published state so forward attempts appear while the view is open.
   const lines = useMemo(() => {
     if (detailSeq === undefined) return undefined;
@@ -112,6 +118,8 @@ export function ListenApp({ batcher, session, trigger, color, columns, rows }: L
     return details ? detailLines(details, size.columns) : undefined;
   }, [detailSeq, session, state, size.columns]);
   shownDetail.current = detailSeq === undefined ? undefined : { seq: detailSeq, lineCount: lines?.length ?? 1 };
+  const shownWarnings = useRef(0);
+  shownWarnings.current = warningsShown?.length ?? 0;
 
   const quit = () => {
     if (quittingRef.current) return;
@@ -127,10 +135,14 @@ export function ListenApp({ batcher, session, trigger, color, columns, rows }: L
   };
 
   const resend = (seq: number) => {
-    setMessage({ text: `re-sending #${seq}…`, tone: 'dim' });
+    if (stateRef.current.info?.forwardTargets.length === 0) {
+      setMessage({ text: NO_TARGET_TO_FORWARD, tone: 'warn' });
+      return;
+    }
+    setMessage({ text: `forwarding #${seq} again…`, tone: 'dim' });
     session.resend(seq).then(
-      () => setMessage({ text: `re-sent #${seq}: the results appear in its row`, tone: 'ok' }),
-      (error: unknown) => setMessage({ text: `resend of #${seq} failed: ${errorText(error)}`, tone: 'bad' }),
+      () => setMessage({ text: `forwarded #${seq} again: the results appear in its row`, tone: 'ok' }),
+      (error: unknown) => setMessage({ text: `forwarding #${seq} again failed: ${errorText(error)}`, tone: 'bad' }),
     );
   };
 
@@ -156,15 +168,47 @@ export function ListenApp({ batcher, session, trigger, color, columns, rows }: L
     } else if (input === 'r') {
       const row = shown[index];
       if (row) resend(row.seq);
-    } else if (input === 'f') {
-      updateNav({ filter: nextFilter(stateRef.current, current.filter), selectedSeq: undefined });
+    } else if (input === 'f' || input === '/') {
+      const choices = filterMatches(stateRef.current, '');
+      const at = choices.findIndex((choice) => filterLabel(choice) === filterLabel(current.filter));
+      updateNav({ view: { kind: 'filter', index: Math.max(0, at), query: '' } });
+    } else if (key.escape && current.filter.kind !== 'all') {
+      updateNav({ filter: { kind: 'all' }, selectedSeq: undefined });
+      setMessage({ text: 'filter cleared: showing all deliveries', tone: 'dim' });
+    } else if (input === 'w') {
+      if (stateRef.current.warnings.length > 0) updateNav({ view: { kind: 'warnings', scroll: 0 } });
+      else setMessage({ text: 'no warnings so far', tone: 'dim' });
     } else if (input === 'c') {
       batcher.push({ type: 'ui_clear' });
       batcher.flush();
       updateNav({ selectedSeq: undefined });
-    } else if (input === 't' && trigger && trigger.eventTypes.length > 0) {
-      updateNav({ view: { kind: 'trigger', index: 0 } });
+    } else if (input === 't') {
+      if (trigger && trigger.eventTypes.length > 0) updateNav({ view: { kind: 'trigger', index: 0 } });
+      else setMessage({ text: TRIGGER_UNAVAILABLE, tone: 'warn' });
     }
+  };
+
+  const onFilterKey = (input: string, key: Key, picker: FilterNav) => {
+    const choices = filterMatches(stateRef.current, picker.query);
+    const narrow = (query: string) => updateNav({ view: { kind: 'filter', index: 0, query } });
+    if (key.escape) updateNav({ view: { kind: 'list' } });
+    else if (key.upArrow) updateNav({ view: { ...picker, index: Math.max(0, picker.index - 1) } });
+    else if (key.downArrow) updateNav({ view: { ...picker, index: Math.min(choices.length - 1, picker.index + 1) } });
+    else if (key.return) {
+      const chosen = choices[Math.min(picker.index, choices.length - 1)];
+      updateNav({ view: { kind: 'list' }, ...(chosen ? { filter: chosen, selectedSeq: undefined } : {}) });
+    } else if (key.backspace || key.delete) narrow(picker.query.slice(0, -1));
+    else if (input && !key.ctrl && !key.meta && !/[\u0000-\u001f]/.test(input)) narrow(picker.query + input);
+  };
+
+  const onWarningsKey = (input: string, key: Key, at: WarningsNav) => {
+    const maxScroll = maxDetailScroll(shownWarnings.current, bodyCapacity);
+    const scrollTo = (scroll: number) => updateNav({ view: { kind: 'warnings', scroll: Math.min(maxScroll, Math.max(0, scroll)) } });
+    if (key.escape || input === 'w' || key.backspace || key.leftArrow) updateNav({ view: { kind: 'list' } });
+    else if (key.upArrow || input === 'k') scrollTo(at.scroll - 1);
+    else if (key.downArrow || input === 'j') scrollTo(at.scroll + 1);
+    else if (key.pageUp) scrollTo(at.scroll - bodyCapacity);
+    else if (key.pageDown || input === ' ') scrollTo(at.scroll + bodyCapacity);
   };
 
   const onDetailKey = (input: string, key: Key, detail: DetailNav) => {
@@ -205,7 +249,9 @@ export function ListenApp({ batcher, session, trigger, color, columns, rows }: L
       exit(new InterruptedError('interrupted while the listener was stopping'));
       return;
     }
-    if ((key.ctrl && input === 'c') || (input === 'q' && !key.ctrl)) {
+    // In the filter picker q is a letter of the typed filter.
+    const typing = navRef.current.view.kind === 'filter';
+    if ((key.ctrl && input === 'c') || (input === 'q' && !key.ctrl && !typing)) {
       quit();
       return;
     }
@@ -214,11 +260,15 @@ export function ListenApp({ batcher, session, trigger, color, columns, rows }: L
     const current = navRef.current.view;
     if (current.kind === 'list') onListKey(input, key);
     else if (current.kind === 'detail') onDetailKey(input, key, current);
+    else if (current.kind === 'filter') onFilterKey(input, key, current);
+    else if (current.kind === 'warnings') onWarningsKey(input, key, current);
     else onTriggerKey(input, key, current);
   }, { isActive: isRawModeSupported });
 
   let body;
   let keys: Array<[string, string]>;
+  // Without a target r can only say so: it is left out of the key bar, not out of the keys.
+  const forwardAgainKey: Array<[string, string]> = state.info?.forwardTargets.length === 0 ? [] : [['r', 'forward again']];
   if (view.kind === 'detail') {
     const scroll = Math.min(view.scroll, maxDetailScroll(lines?.length ?? 0, bodyCapacity));
     body = (
@@ -232,11 +282,37 @@ export function ListenApp({ batcher, session, trigger, color, columns, rows }: L
     keys = [
       ['↑↓', 'scroll'],
       ['esc/d', 'back'],
-      ['r', 'resend'],
+      ...forwardAgainKey,
       ['q', 'quit'],
     ];
+  } else if (view.kind === 'warnings') {
+    const warningList = warningsShown ?? [];
+    body = <DetailView lines={warningList} scroll={Math.min(view.scroll, maxDetailScroll(warningList.length, bodyCapacity))} capacity={bodyCapacity} theme={theme} />;
+    keys = [
+      ['↑↓', 'scroll'],
+      ['esc/w', 'back'],
+      ['q', 'quit'],
+    ];
+  } else if (view.kind === 'filter') {
+    body = (
+      <Picker
+        title="Show only (type to narrow):"
+        choices={filterShown.map(filterLabel)}
+        selectedIndex={Math.min(view.index, filterShown.length - 1)}
+        capacity={bodyCapacity}
+        query={view.query}
+        emptyText={`no filter matches "${view.query}" (backspace to change it)`}
+        theme={theme}
+      />
+    );
+    keys = [
+      ['↑↓', 'choose'],
+      ['enter', 'apply'],
+      ['esc', 'back'],
+      ['Ctrl-C', 'quit'],
+    ];
   } else if (view.kind === 'trigger') {
-    body = <TriggerPicker eventTypes={trigger?.eventTypes ?? []} selectedIndex={view.index} capacity={bodyCapacity} theme={theme} />;
+    body = <Picker title="Trigger a delivery of:" choices={trigger?.eventTypes ?? []} selectedIndex={view.index} capacity={bodyCapacity} theme={theme} />;
     keys = [
       ['↑↓', 'choose'],
       ['enter', 'trigger'],
@@ -250,6 +326,7 @@ export function ListenApp({ batcher, session, trigger, color, columns, rows }: L
         selectedIndex={selectedIndex}
         capacity={listCapacity}
         width={size.columns}
+        showForward={showForwardColumn(state, rowsShown)}
         theme={theme}
         emptyText={emptyText(state.rows.length, nav.filter)}
       />
@@ -257,8 +334,9 @@ export function ListenApp({ batcher, session, trigger, color, columns, rows }: L
     keys = [
       ['↑↓', 'select'],
       ['enter/d', 'detail'],
-      ['r', 'resend'],
-      ['f', `filter: ${filterLabel(nav.filter)}`],
+      ...forwardAgainKey,
+      nav.filter.kind === 'all' ? ['f', 'filter'] : ['f/esc', `filter: ${filterLabel(nav.filter)}`],
+      ...(state.warnings.length > 0 ? [['w', `warnings (${state.warnings.length})`] as [string, string]] : []),
       ['c', 'clear'],
       ...(trigger && trigger.eventTypes.length > 0 ? [['t', 'trigger'] as [string, string]] : []),
       ['q', 'quit'],
@@ -267,6 +345,7 @@ export function ListenApp({ batcher, session, trigger, color, columns, rows }: L
 
   if (!isRawModeSupported) keys = [['Ctrl-C', 'stop (stdin is not a terminal, so no other keys)']];
 
+  if (gone) return null;
   return (
     <Box flexDirection="column" width={size.columns}>
       <Header state={state} theme={theme} />
@@ -284,8 +363,26 @@ function indexForSeq(rows: readonly DeliveryRow[], seq: number | undefined): num
   return index < 0 ? rows.length - 1 : index;
 }
 
+const NO_TARGET_TO_FORWARD = 'nothing to forward to: r needs a --forward or --route target';
+const TRIGGER_UNAVAILABLE = 't sends a test event through the emulator: start with gemwh listen --emulator';
+
+/** The filters whose label contains what was typed, in the usual order. */
+function filterMatches(state: ListenUiState, query: string): RowFilter[] {
+  const wanted = query.trim().toLowerCase();
+  return filterChoices(state).filter((choice) => filterLabel(choice).toLowerCase().includes(wanted));
+}
+
+/**
+ * No FORWARD column when there is no target: every row would say "not forwarded". A resumed
+ * delivery from an earlier run with targets still shows where it went.
+ */
+function showForwardColumn(state: ListenUiState, rows: readonly DeliveryRow[]): boolean {
+  if (!state.info || state.info.forwardTargets.length > 0) return true;
+  return rows.some((row) => row.forward.kind === 'reported' || row.forward.kind === 'pending');
+}
+
 function emptyText(rowsKept: number, filter: RowFilter): string {
-  if (rowsKept > 0) return `no delivery matches the filter "${filterLabel(filter)}" (f to change it)`;
+  if (rowsKept > 0) return `no delivery matches the filter "${filterLabel(filter)}" (f to change it, esc to show all)`;
   return 'waiting for deliveries…';
 }
 

@@ -70,7 +70,7 @@ function verdictLines(details: DeliveryDetails, add: (text: string, tone?: Tone,
     case 'verified': {
       const verdict = outcome.verdict;
       add(`✓ verified (${verdict.scheme})`, 'ok', 2);
-      add(verdict.explanation, 'plain', 2);
+      add(verdict.scheme === 'static' ? verdict.explanation.replace(`secret ${verdict.matched.label}`, secretWords(verdict.matched.label)) : verdict.explanation, 'plain', 2);
       if (verdict.scheme === 'static' && verdict.matched.inGrace) {
         add('The matching secret is in its grace period after a rotation: move to the new secret.', 'warn', 2);
       }
@@ -92,6 +92,28 @@ function verdictLines(details: DeliveryDetails, add: (text: string, tone?: Tone,
       );
       return;
   }
+}
+
+/**
+ * A stored secret is labelled with its webhook's id (and " (previous)" during a rotation's grace
+ * period); "secret k0h9…" reads as if the id were the secret's, so say whose secret it is.
+ */
+export function secretWords(label: string): string {
+  if (label.startsWith('--secret') || label.startsWith('$')) return `the secret from ${label}`;
+  const previous = ' (previous)';
+  if (label.endsWith(previous)) return `the previous secret of webhook ${label.slice(0, -previous.length)}`;
+  return `the current secret of webhook ${label}`;
+}
+
+/** Every kept warning whole (the header shows only the newest, cut to the width). */
+export function warningLines(warnings: ReadonlyArray<{ at: number; message: string }>, width: number): DetailLine[] {
+  const lines: DetailLine[] = [{ text: `Warnings (the last ${warnings.length})`, tone: 'plain', bold: true }];
+  for (const warning of warnings) {
+    const [first = '', ...rest] = wrapLines(`${formatClock(warning.at)}  ${warning.message}`, Math.max(8, width - 2));
+    lines.push({ text: `! ${first}`, tone: 'warn' });
+    for (const piece of rest) lines.push({ text: `  ${piece}`, tone: 'warn' });
+  }
+  return lines;
 }
 
 function forwardsAbsentText(details: DeliveryDetails): string {

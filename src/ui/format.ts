@@ -1,6 +1,7 @@
+import stringWidth from 'string-width';
 import { printable } from '../core/printable.js';
 import { redactSecret } from '../core/redact.js';
-import type { DeliveryRow, RowForward, RowVerdict, TargetForward } from './listen-state.js';
+import type { DeliveryRow, ListenUiState, RowForward, RowVerdict, TargetForward } from './listen-state.js';
 
 /**
  * Plain-text pieces of the TUI, kept out of the components so they are tested as strings. Every
@@ -142,32 +143,63 @@ export interface ColumnWidths {
   eventType: number;
   webhookId: number;
   verdict: number;
+  /** 0: no column (no forward target, so every row would say "not forwarded"). */
   forward: number;
 }
 
-/**
- * Sized so that a 100-column terminal still shows "✗ refused, retrying in 4s"; wider terminals
- * first give the event type room for `interaction.requires_action`, then the forward column.
- * Narrower ones (80 columns is many terminals' default) take the room for the forward column
- * from the verdict (a long rejection reason is cut; the detail view has it whole), then from the
- * event type, so that "not forwarded" or "✗ refused" still shows.
- */
-export function columnWidths(width: number): ColumnWidths {
-  const base = { time: 8, seq: 5, eventType: 22, webhookId: 10, verdict: 23 };
-  base.eventType += Math.min(5, Math.max(0, width - 100));
-  let short = Math.max(0, 100 - width);
-  const fromVerdict = Math.min(short, base.verdict - MIN_VERDICT_WIDTH);
-  base.verdict -= fromVerdict;
-  short -= fromVerdict;
-  base.eventType -= Math.min(short, base.eventType - MIN_EVENT_TYPE_WIDTH);
-  const used = 2 + base.time + 1 + base.seq + 1 + base.eventType + 1 + base.webhookId + 1 + base.verdict + 1;
-  return { ...base, forward: Math.max(8, width - used) };
+/** How wide each variable column's widest content is, over the rows on screen. */
+export interface ColumnNeeds {
+  eventType: number;
+  verdict: number;
+  forward: number;
 }
 
-/** "✗ too_old", "DUP of #12": what a verdict cell must still show. */
-const MIN_VERDICT_WIDTH = 10;
 /** "batch.succeeded" and "video.generated" whole. */
 const MIN_EVENT_TYPE_WIDTH = 15;
+/** "✗ too_old", "DUP of #12": what a verdict cell must still show. */
+const MIN_VERDICT_WIDTH = 10;
+/** "✗ refused", "200 12ms". */
+const MIN_FORWARD_WIDTH = 10;
+/** Wide enough for `interaction.requires_action` and `✗ no_matching_signature`, the longest common cells. */
+const DEFAULT_NEEDS: ColumnNeeds = { eventType: 27, verdict: 23, forward: 25 };
+
+/**
+ * Each variable column gets what its widest cell on screen needs (so a column of ✓ is not padded
+ * to the width of a rejection reason). When the row is too wide, the short WEBHOOK-ID goes first
+ * (the detail view has the whole id), then the widest column gives a cell at a time until the row
+ * fits or every column is at its minimum. Without forward targets there is no FORWARD column: its
+ * room goes to the event type and the verdict. What is left over goes to the last column.
+ */
+export function columnWidths(width: number, options: { forward?: boolean; needs?: Partial<ColumnNeeds>; seqDigits?: number } = {}): ColumnWidths {
+  const showForward = options.forward ?? true;
+  const needs = { ...DEFAULT_NEEDS, ...options.needs };
+  const seq = Math.max(2, (options.seqDigits ?? 4) + 1);
+  const cols = {
+    eventType: Math.max('EVENT'.length, needs.eventType),
+    verdict: Math.max('VERDICT'.length, needs.verdict),
+    forward: showForward ? Math.max('FORWARD'.length, needs.forward) : 0,
+  };
+  const mins = {
+    eventType: Math.min(MIN_EVENT_TYPE_WIDTH, cols.eventType),
+    verdict: Math.min(MIN_VERDICT_WIDTH, cols.verdict),
+    forward: Math.min(MIN_FORWARD_WIDTH, cols.forward),
+  };
+  let webhookId = 10;
+  const total = () => 2 + 8 + 1 + seq + 1 + (webhookId > 0 ? webhookId + 1 : 0) + cols.eventType + 1 + cols.verdict + (showForward ? 1 + cols.forward : 0);
+  if (total() > width) webhookId = 0;
+  const names = ['eventType', 'verdict', 'forward'] as const;
+  let over = total() - width;
+  while (over > 0) {
+    const widest = names.filter((n) => cols[n] > mins[n]).sort((a, b) => cols[b] - mins[b] - (cols[a] - mins[a]))[0];
+    if (!widest) break;
+    cols[widest]--;
+    over--;
+  }
+  const spare = Math.max(0, -over);
+  if (showForward) cols.forward += spare;
+  else cols.verdict += spare;
+  return { time: 8, seq, eventType: cols.eventType, webhookId, verdict: cols.verdict, forward: cols.forward };
+}
 
 /** One list row as fixed-width cells; the last cell (forward) takes whatever width is left. */
 export function rowCells(row: DeliveryRow): { time: string; seq: string; eventType: string; webhookId: string; verdict: Cell; forward: Cell } {
@@ -181,12 +213,30 @@ export function rowCells(row: DeliveryRow): { time: string; seq: string; eventTy
   };
 }
 
-/** Pads or cuts to exactly `width` columns (code points: ✓, ✗ and … are one column each). */
+/**
+ * Pads or cuts to exactly `width` terminal cells, measured with string-width: a CJK character
+ * takes two cells, a combining mark none, so columns stay aligned whatever the sender wrote.
+ */
 export function fit(text: string, width: number): string {
-  const chars = [...text];
-  if (chars.length <= width) return text + ' '.repeat(width - chars.length);
   if (width <= 0) return '';
-  return chars.slice(0, width - 1).join('') + '…';
+  const total = stringWidth(text);
+  if (total <= width) return text + ' '.repeat(width - total);
+  let out = '';
+  let used = 0;
+  for (const { segment } of graphemes.segment(text)) {
+    const cells = stringWidth(segment);
+    if (used + cells > width - 1) break;
+    out += segment;
+    used += cells;
+  }
+  return out + '…' + ' '.repeat(width - 1 - used);
+}
+
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/** Terminal cells `text` takes. */
+export function cellWidth(text: string): number {
+  return stringWidth(text);
 }
 
 /** Readies are already redacted by the session; this only catches a raw secret that slipped through. */
@@ -199,12 +249,40 @@ export function wrapLines(text: string, width: number): string[] {
   const out: string[] = [];
   const w = Math.max(1, width);
   for (const line of text.split('\n')) {
-    const chars = [...printable(line.replace(/\r$/, ''))];
-    if (chars.length === 0) {
+    const shown = printable(line.replace(/\r$/, ''));
+    if (shown === '') {
       out.push('');
       continue;
     }
-    for (let i = 0; i < chars.length; i += w) out.push(chars.slice(i, i + w).join(''));
+    let piece = '';
+    let used = 0;
+    for (const { segment } of graphemes.segment(shown)) {
+      const cells = stringWidth(segment);
+      if (used + cells > w && piece !== '') {
+        out.push(piece);
+        piece = '';
+        used = 0;
+      }
+      piece += segment;
+      used += cells;
+    }
+    out.push(piece);
   }
   return out;
+}
+
+/**
+ * What is left on the terminal after the live view: the totals and where the journal is, in
+ * one line, instead of the view's last frame ("stopping…" and a key bar that no longer works).
+ */
+export function summaryLine(state: ListenUiState): string {
+  const c = state.counters;
+  const parts = [`received ${c.received}`, `verified ${c.verified}`, `rejected ${c.rejected}`];
+  if (c.duplicates > 0) parts.push(`duplicates ${c.duplicates}`);
+  parts.push(`forwarded ${c.forwarded}`);
+  if (c.failed > 0) parts.push(`failed ${c.failed}`);
+  if (c.resumed > 0) parts.push(`resumed ${c.resumed}`);
+  const journal = state.info?.journal ? `journal ${state.info.journal}` : 'no journal';
+  const why = state.stopped && !/^quit/.test(state.stopped.reason) ? ` (${state.stopped.reason})` : '';
+  return printable(`gemwh listen stopped${why}: ${parts.join(', ')}; ${journal}`);
 }

@@ -1,7 +1,10 @@
 import type { Readable, Writable } from 'node:stream';
 import { render } from 'ink';
 import { createElement } from 'react';
+import type { ListenEvent } from '../listen/events.js';
+import { createResumeTracker } from '../listen/resume-progress.js';
 import { createStateBatcher, DEFAULT_FLUSH_INTERVAL_MS } from './batcher.js';
+import { summaryLine } from './format.js';
 import { ListenApp } from './ListenApp.js';
 import { DEFAULT_MAX_ROWS, initialListenUiState } from './listen-state.js';
 import type { ListenUiSession, ListenUiTrigger } from './types.js';
@@ -35,8 +38,13 @@ export async function renderListenUi(options: RenderListenUiOptions): Promise<vo
     intervalMs: options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS,
   });
   // Subscribing and reading the history in the same tick: nothing can slip between the two.
-  const unsubscribe = session.on((event) => batcher.push(event));
-  for (const event of session.history()) batcher.push(event);
+  const resume = createResumeTracker();
+  const push = (event: ListenEvent) => {
+    batcher.push(event);
+    if (resume.see(event)) batcher.push({ type: 'ui_resume_progress', settled: resume.settled, total: resume.total });
+  };
+  const unsubscribe = session.on(push);
+  for (const event of session.history()) push(event);
 
   const instance = render(
     createElement(ListenApp, { batcher, session, trigger: options.trigger, color: options.color }),
@@ -50,11 +58,19 @@ export async function renderListenUi(options: RenderListenUiOptions): Promise<vo
       patchConsole: false,
     },
   );
+  let failed = false;
   try {
     await instance.waitUntilExit();
+  } catch (error) {
+    failed = true;
+    throw error;
   } finally {
     unsubscribe();
+    batcher.flush();
+    const last = batcher.current();
     batcher.close();
     instance.cleanup();
+    // After a failure the error is what matters; cli.ts prints it.
+    if (!failed) options.stdout.write(`${summaryLine(last)}\n`);
   }
 }

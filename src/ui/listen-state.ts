@@ -88,6 +88,8 @@ export interface ListenUiState {
   eventTypes: readonly string[];
   warnings: ReadonlyArray<{ at: number; message: string }>;
   stopped?: { at: number; reason: string };
+  /** Forwards resumed from the journal and how many of them are done, while some are not. */
+  resuming?: { settled: number; total: number };
 }
 
 /** `c` in the UI: empties the list, keeps the session totals. */
@@ -95,7 +97,14 @@ export interface ClearAction {
   type: 'ui_clear';
 }
 
-export type ListenUiAction = ListenEvent | ClearAction;
+/** From the resume tracker (src/listen/resume-progress.ts), which follows the session's events. */
+export interface ResumeProgressAction {
+  type: 'ui_resume_progress';
+  settled: number;
+  total: number;
+}
+
+export type ListenUiAction = ListenEvent | ClearAction | ResumeProgressAction;
 
 export function initialListenUiState(maxRows = DEFAULT_MAX_ROWS): ListenUiState {
   return {
@@ -132,9 +141,11 @@ class Draft {
   private eventTypes: string[] | undefined;
   private warnings: Array<{ at: number; message: string }> | undefined;
   private stopped: ListenUiState['stopped'];
+  private resuming: ListenUiState['resuming'];
 
   constructor(private readonly base: ListenUiState) {
     this.info = base.info;
+    this.resuming = base.resuming;
     this.counters = { ...base.counters };
     this.floorSeq = base.floorSeq;
     this.stopped = base.stopped;
@@ -257,6 +268,9 @@ class Draft {
       case 'stopped':
         this.stopped = { at: action.at, reason: action.reason };
         return;
+      case 'ui_resume_progress':
+        this.resuming = action.settled < action.total ? { settled: action.settled, total: action.total } : undefined;
+        return;
       case 'ui_clear': {
         const rows = this.mutableRows();
         const last = rows[rows.length - 1];
@@ -286,6 +300,7 @@ class Draft {
     };
     if (this.info) next.info = this.info;
     if (this.stopped) next.stopped = this.stopped;
+    if (this.resuming) next.resuming = this.resuming;
     return next;
   }
 

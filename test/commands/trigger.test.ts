@@ -54,6 +54,21 @@ describe('gemwh trigger', () => {
     expect(failure.stderr).toMatch(/keeps retrying/);
   });
 
+  it('--wait counts the answered first attempts on a terminal\'s stderr and erases the line; nothing with --json', async () => {
+    const e = await emulator({ delivery: { timeScale: 1 } });
+    const ok = await sink(() => ({ status: 200 }));
+    e.store.create({ uri: ok.url, subscribed_events: ['batch.failed'] });
+    e.store.create({ uri: `${ok.url}/second`, subscribed_events: ['batch.failed'] });
+
+    const tty = await runGemwh(['trigger', 'batch.failed', '--wait'], { env: e.env, stderrIsTTY: true });
+    expect(tty.code).toBe(0);
+    expect(tty.stderr).toContain('\r\x1b[K[0/2] first attempts answered; waiting for batch.failed to reach the rest');
+    expect(tty.stderr).toMatch(/\r\x1b\[KSent batch\.failed to 2 webhooks/);
+    const json = await runGemwh(['trigger', 'batch.failed', '--wait', '--json'], { env: e.env, stderrIsTTY: true });
+    expect(json.code).toBe(0);
+    expect(json.stderr).not.toContain('\r');
+  });
+
   it('--all reaches unsubscribed webhooks; without subscribers it exits 5 and says how to get one', async () => {
     const e = await emulator();
     const receiver = await sink();

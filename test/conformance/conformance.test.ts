@@ -42,11 +42,12 @@ async function runAgainst(
   makeHandler: (url: string, jwksUrl: string) => Handler,
   options: Partial<ConformanceOptions> = {},
   receiverOptions: ReceiverOptions = {},
+  depsOptions: { stderrIsTTY?: boolean } = {},
 ): Promise<Run> {
   const jwksPort = options.dynamic ? await closedPort() : undefined;
   const jwksUrl = `http://127.0.0.1:${jwksPort ?? 0}/.well-known/jwks.json`;
   const receiver = await startReceiver((url) => makeHandler(url, jwksUrl), receiverOptions);
-  const t = makeTestDeps();
+  const t = makeTestDeps(depsOptions);
   try {
     let error: unknown;
     try {
@@ -65,7 +66,8 @@ async function runAgainst(
     } catch (caught) {
       error = caught;
     }
-    const report = JSON.parse(t.stdout()) as ConformanceReport;
+    // Without --json stdout holds the table, not a report.
+    const report = (options.json === false ? { cases: [] } : JSON.parse(t.stdout())) as ConformanceReport;
     const ids = (outcome: string) => report.cases.filter((c) => c.outcome === outcome).map((c) => c.id).sort();
     return { report, error, failing: ids('fail'), warned: ids('warn'), stderr: t.stderr(), requests: receiver.count() };
   } finally {
@@ -82,6 +84,26 @@ const DYNAMIC_REJECT_IDS = casesFor('dynamic', EVENT_TYPE_NAMES)
   .filter((c) => c.group === 'must-reject')
   .map((c) => c.id)
   .sort();
+
+describe('conformance progress', () => {
+  it('counts the cases on stderr when it is a terminal, and erases the line before the results', async () => {
+    const total = casesFor('static', EVENT_TYPE_NAMES).length;
+    const run = await runAgainst(() => correctStatic(SECRET), { json: false }, {}, { stderrIsTTY: true });
+    expect(run.error).toBeUndefined();
+    expect(run.stderr).toContain(`\r\x1b[K[1/${total}] `);
+    expect(run.stderr).toContain(`\r\x1b[K[${total}/${total}] `);
+    // The last progress line is erased before anything else is written.
+    const afterLast = run.stderr.slice(run.stderr.lastIndexOf(`[${total}/${total}]`));
+    expect(afterLast).toMatch(/^[^\n]*\r\x1b\[K/);
+  });
+
+  it('draws nothing with --json or in a pipe', async () => {
+    const json = await runAgainst(() => correctStatic(SECRET), { json: true }, {}, { stderrIsTTY: true });
+    const pipe = await runAgainst(() => correctStatic(SECRET), { json: true }, {}, { stderrIsTTY: false });
+    expect(json.stderr).not.toContain('\r');
+    expect(pipe.stderr).not.toContain('\r');
+  });
+});
 
 describe('conformance battery, static signatures', () => {
   it('passes a correct receiver built on the gemwh core, case by case', async () => {

@@ -29,6 +29,8 @@ export interface TestDepsOptions {
   now?: number;
   stdin?: string | Readable;
   stdoutIsTTY?: boolean;
+  /** A terminal on stderr: progress lines are drawn there. */
+  stderrIsTTY?: boolean;
   stdinIsTTY?: boolean;
   signal?: AbortSignal;
 }
@@ -46,7 +48,7 @@ export interface TestDeps {
 export function makeTestDeps(options: TestDepsOptions = {}): TestDeps {
   const home = mkdtempSync(join(tmpdir(), 'gemwh-test-'));
   const out = captureStream(options.stdoutIsTTY ?? false);
-  const err = captureStream(false);
+  const err = captureStream(options.stderrIsTTY ?? false);
   let stdin: Readable & { isTTY?: boolean };
   if (typeof options.stdin === 'string') {
     stdin = Readable.from([Buffer.from(options.stdin)]);

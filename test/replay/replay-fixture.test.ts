@@ -140,6 +140,23 @@ describe('gemwh replay fixture', () => {
       expect(lines[0]).toMatchObject({ kind: 'valid', expected: '2xx', status: 204, ok: true, url: `${slow.url}/` });
     });
 
+    it('counts the answers of --count N on a terminal\'s stderr, erases the line, and draws nothing in a pipe or with --json', async () => {
+      const args = ['replay', 'fixture', 'batch.succeeded', '--to', server.url, '--secret', SECRET, '--count', '3'];
+      const tty = await runGemwh(args, { stderrIsTTY: true, stdoutIsTTY: true });
+      expect(tty.code).toBe(0);
+      expect(tty.stderr).toContain(`\r\x1b[K[1/3] sends answered by ${server.url}/`);
+      expect(tty.stderr).toContain('\r\x1b[K[3/3] ');
+      // Erased before the summary line, so the summary starts at the left edge of a clean line.
+      expect(tty.stderr).toMatch(/\[3\/3\][^\n]*\r\x1b\[Kgemwh: 3 sends to /);
+      const pipe = await runGemwh(args, { stderrIsTTY: false });
+      const json = await runGemwh([...args, '--json'], { stderrIsTTY: true });
+      const single = await runGemwh(args.slice(0, -2), { stderrIsTTY: true });
+      for (const quiet of [pipe, json, single]) {
+        expect(quiet.code).toBe(0);
+        expect(quiet.stderr).not.toContain('\r');
+      }
+    });
+
     it('--repeat-id sends each delivery twice with the same webhook-id', async () => {
       const result = await runGemwh(['replay', 'fixture', 'batch.succeeded', '--to', server.url, '--secret', SECRET, '--repeat-id']);
       expect(result.code).toBe(0);

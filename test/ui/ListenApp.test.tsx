@@ -1,4 +1,5 @@
 import { render } from 'ink-testing-library';
+import stringWidth from 'string-width';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ListenEvent } from '../../src/listen/events.js';
 import { createStateBatcher, type StateBatcher } from '../../src/ui/batcher.js';
@@ -24,12 +25,12 @@ afterEach(() => {
   }
 });
 
-function mount(session: FakeSession, options: { rows?: number; trigger?: ListenUiTrigger; color?: boolean } = {}) {
+function mount(session: FakeSession, options: { rows?: number; columns?: number; trigger?: ListenUiTrigger; color?: boolean } = {}) {
   const batcher = createStateBatcher({ intervalMs: 5 });
   const unsubscribe = session.on((event) => batcher.push(event));
   for (const event of session.history()) batcher.push(event);
   const app = render(
-    <ListenApp batcher={batcher} session={session} color={options.color ?? false} rows={options.rows ?? 30} trigger={options.trigger} />,
+    <ListenApp batcher={batcher} session={session} color={options.color ?? false} rows={options.rows ?? 30} columns={options.columns} trigger={options.trigger} />,
   );
   mounted.push({
     batcher,
@@ -113,7 +114,103 @@ describe('ListenApp', () => {
     expect(rowLine(frame, 3)).toMatch(/#3 +batch\.succeeded +msg_…bcdef +DUP of #1/);
     expect(rowLine(frame, 4)).toMatch(/#4 +video\.generated .*✓ +pending/);
     expect(rowLine(frame, 5)).toMatch(/#5 +interaction\.completed .*✓ +✗ refused, retrying in 4s/);
-    expect(frame).toMatch(/↑↓ select {2}enter\/d detail {2}r resend {2}f filter: all {2}c clear {2}q quit/);
+    expect(frame).toMatch(/↑↓ select {2}enter\/d detail {2}r forward again {2}f filter {2}c clear {2}q quit/);
+  });
+
+  describe('at 80 and 120 columns', () => {
+    const NO_TARGET: ListenEvent = { ...READY, forwardTargets: [] } as ListenEvent;
+    /** What `listen --emulator --demo` shows: no target, long types, a rejection. */
+    function demoEvents(): ListenEvent[] {
+      return [
+        NO_TARGET,
+        { type: 'received', at: localTime(1), seq: 1, method: 'POST', path: '/webhook', webhookId: 'msg_1', eventType: 'interaction.requires_action', bodyBytes: 9 },
+        { type: 'verified', at: localTime(1), seq: 1, webhookId: 'msg_1', eventType: 'interaction.requires_action', scheme: 'static', willForward: false },
+        { type: 'received', at: localTime(2), seq: 2, method: 'POST', path: '/webhook', webhookId: 'msg_2', eventType: 'batch.failed', bodyBytes: 9 },
+        { type: 'rejected', at: localTime(2), seq: 2, status: 401, reason: 'no_matching_signature', explanation: 'x', diagnosis: [], webhookId: 'msg_2', eventType: 'batch.failed' },
+      ];
+    }
+
+    for (const columns of [80, 120]) {
+      it(`shows the whole event type and rejection reason and no FORWARD column without a target (${columns})`, async () => {
+        const ui = mount(new FakeSession(demoEvents()), { columns });
+        const frame = await ui.waitFor((f) => f.includes('#2'));
+        expect(rowLine(frame, 1)).toMatch(/#1 +interaction\.requires_action +msg_1 +✓$/);
+        expect(rowLine(frame, 2)).toMatch(/#2 +batch\.failed +msg_2 +✗ no_matching_signature$/);
+        expect(frame).not.toContain('FORWARD');
+        expect(frame).not.toContain('not forwarded');
+        for (const line of frame.split('\n')) expect(stringWidth(line)).toBeLessThanOrEqual(columns);
+      });
+
+      it(`keeps the event type, verdict and a retry readable with a target (${columns})`, async () => {
+        const session = new FakeSession([
+          READY,
+          ...deliveredEvents(1, 'interaction.requires_action').slice(0, 2),
+          { type: 'forward_failed', at: localTime(1), seq: 1, target: 'http://localhost:3000/hook', attempt: 1, error: 'connect ECONNREFUSED 127.0.0.1:3000', latencyMs: 1, nextAttemptAt: localTime(5) },
+          ...deliveredEvents(2),
+          { type: 'received', at: localTime(3), seq: 3, method: 'POST', path: '/webhook', webhookId: 'msg_3', eventType: 'interaction.requires_action', bodyBytes: 9 },
+          { type: 'rejected', at: localTime(3), seq: 3, status: 401, reason: 'no_matching_signature', explanation: 'x', diagnosis: [], webhookId: 'msg_3', eventType: 'interaction.requires_action' },
+        ]);
+        const ui = mount(session, { columns });
+        const frame = await ui.waitFor((f) => f.includes('#3'));
+        // A rejected row forwards nothing, so its reason runs on into the FORWARD column.
+        expect(rowLine(frame, 3)).toMatch(/#3 +interaction\.requires_action +(msg_3 +)?✗ no_matching_signature$/);
+        expect(frame).toContain('FORWARD');
+        // At 80 columns the short webhook id makes way (the detail view has it whole).
+        expect(rowLine(frame, 1)).toMatch(columns === 80 ? /#1 +interaction\.requires_action ✓ +✗ refused, retrying in 4s$/ : /#1 +interaction\.requires_action +msg_…bcdef ✓ +✗ refused, retrying in 4s$/);
+        // A column of ✓ is not padded to the width of a rejection reason.
+        expect(rowLine(frame, 2)).toMatch(/batch\.succeeded +(msg_…bcdef )?✓ {1,7}200 12ms$/);
+        for (const line of frame.split('\n')) expect(stringWidth(line)).toBeLessThanOrEqual(columns);
+      });
+
+      it(`aligns columns after an event type in CJK, measured in terminal cells (${columns})`, async () => {
+        const session = new FakeSession([
+          { ...READY, forwardTargets: [] } as ListenEvent,
+          { type: 'received', at: localTime(1), seq: 1, method: 'POST', path: '/webhook', webhookId: 'msg_1', eventType: '注文.完了', bodyBytes: 9 },
+          { type: 'verified', at: localTime(1), seq: 1, webhookId: 'msg_1', eventType: '注文.完了', scheme: 'static', willForward: false },
+          { type: 'received', at: localTime(2), seq: 2, method: 'POST', path: '/webhook', webhookId: 'msg_2', eventType: 'batch.succeeded', bodyBytes: 9 },
+          { type: 'verified', at: localTime(2), seq: 2, webhookId: 'msg_2', eventType: 'batch.succeeded', scheme: 'static', willForward: false },
+        ]);
+        const ui = mount(session, { columns });
+        const frame = await ui.waitFor((f) => f.includes('#2'));
+        const cjk = rowLine(frame, 1);
+        const ascii = rowLine(frame, 2);
+        const cellsBefore = (line: string, text: string) => stringWidth(line.slice(0, line.indexOf(text)));
+        expect(cellsBefore(cjk, 'msg_1')).toBe(cellsBefore(ascii, 'msg_2'));
+        expect(cellsBefore(frame.split('\n').find((l) => l.includes('WEBHOOK-ID')) ?? '', 'WEBHOOK-ID')).toBe(cellsBefore(ascii, 'msg_2'));
+      });
+    }
+
+    it('leaves r out of the key bar without a target, and says why when it is pressed', async () => {
+      const session = new FakeSession(demoEvents());
+      const ui = mount(session, { columns: 80 });
+      const frame = await ui.waitFor((f) => f.includes('#2'));
+      expect(frame).not.toContain('forward again');
+      await ui.press('r');
+      await ui.waitFor((f) => f.includes('nothing to forward to: r needs a --forward or --route target'));
+      expect(session.resent).toEqual([]);
+    });
+
+    it('shows every warning whole with w, however narrow the terminal', async () => {
+      const long = 'the app at http://localhost:3000/hook answered 401 to a delivery signed with the current secret; check its clock and secret (this sentence is longer than a line)';
+      const session = new FakeSession([READY, { type: 'warning', at: localTime(3), message: long }]);
+      const ui = mount(session, { columns: 80 });
+      const list = await ui.waitFor((f) => f.includes('w warnings (1)'));
+      expect(list).not.toContain('(this sentence is longer than a line)');
+      await ui.press('w');
+      const warnings = await ui.waitFor((f) => f.includes('Warnings'), 'the warnings view');
+      expect(warnings.replace(/\n {2}/g, '').replace(/\s+/g, ' ')).toContain(long.replace(/\s+/g, ' '));
+      expect(warnings).toContain('esc/w back');
+      await ui.press(KEY.escape);
+      await ui.waitFor((f) => f.includes('enter/d detail'), 'the list again');
+    });
+
+    it('says there is nothing to show when w is pressed without warnings', async () => {
+      const ui = mount(new FakeSession([READY]), { columns: 80 });
+      await ui.waitFor((f) => f.includes('listening on'));
+      expect(ui.frame()).not.toContain('w warnings');
+      await ui.press('w');
+      await ui.waitFor((f) => f.includes('no warnings so far'));
+    });
   });
 
   it('updates a row as its forward result arrives', async () => {
@@ -150,7 +247,7 @@ describe('ListenApp', () => {
     await ui.waitFor((f) => f.includes('#4'));
     ui.app.stdin.write(KEY.up + KEY.up + KEY.up);
     ui.app.stdin.write('r');
-    await ui.waitFor((f) => f.includes('re-sent #1'), 'the resend of #1');
+    await ui.waitFor((f) => f.includes('forwarded #1 again'), 'the resend of #1');
     expect(session.resent).toEqual([1]);
   });
 
@@ -164,7 +261,7 @@ describe('ListenApp', () => {
     expect(detail).toContain('#1  POST /webhook');
     expect(detail).toContain('webhook-timestamp: 1777896000');
     expect(detail).toContain('"type": "batch.succeeded"');
-    expect(detail).toContain('signature matches secret k0h9');
+    expect(detail).toContain('signature matches the current secret of webhook k0h9');
     expect(detail).toContain('✓ attempt 1 → http://localhost:3000/hook  200  12ms');
     expect(detail).toContain('esc/d back');
 
@@ -199,7 +296,7 @@ describe('ListenApp', () => {
     await ui.waitFor((f) => f.includes('#1 is no longer kept in memory'), 'the eviction notice');
   });
 
-  it('cycles the filter with f', async () => {
+  it('filters with a picker that f opens and typing narrows; esc clears the filter', async () => {
     const session = new FakeSession([
       READY,
       ...deliveredEvents(1),
@@ -209,12 +306,25 @@ describe('ListenApp', () => {
     const ui = mount(session);
     await ui.waitFor((f) => f.includes('#2'));
     await ui.press('f');
+    const picker = await ui.waitFor((f) => f.includes('Show only'), 'the filter picker');
+    expect(picker).toMatch(/› all\n {2}rejected\n {2}forward failed\n {2}duplicate\n {2}verified\n {2}batch\.succeeded/);
+    await ui.press(KEY.down, KEY.enter);
     const rejectedOnly = await ui.waitFor((f) => f.includes('filter: rejected'));
     expect(rowLine(rejectedOnly, 2)).toContain('✗ too_old');
     expect(rowLine(rejectedOnly, 1)).toBe('');
-    await ui.press('f');
+
+    // Typing narrows the choices (q is a letter here, not quit); enter takes the first match.
+    await ui.press('f', 'f', 'a', 'i', 'q');
+    await ui.waitFor((f) => f.includes('no filter matches "faiq"'));
+    await ui.press('\u007f', KEY.enter);
     const failedOnly = await ui.waitFor((f) => f.includes('filter: forward failed'));
     expect(failedOnly).toContain('no delivery matches the filter "forward failed"');
+    expect(session.stopCalls).toBe(0);
+
+    await ui.press(KEY.escape);
+    const all = await ui.waitFor((f) => f.includes('filter cleared'));
+    expect(rowLine(all, 1)).toContain('batch.succeeded');
+    expect(all).toContain('f filter  ');
   });
 
   it('clears the list with c and keeps the totals', async () => {
@@ -232,12 +342,12 @@ describe('ListenApp', () => {
     const ui = mount(session);
     await ui.waitFor((f) => f.includes('#2'));
     await ui.press(KEY.up, 'r');
-    await ui.waitFor((f) => f.includes('re-sent #1'), 'the resend message');
+    await ui.waitFor((f) => f.includes('forwarded #1 again'), 'the resend message');
     expect(session.resent).toEqual([1]);
 
     session.resendError = new Error('delivery #2 was rejected; nothing to re-send');
     await ui.press(KEY.down, 'r');
-    await ui.waitFor((f) => f.includes('resend of #2 failed: delivery #2 was rejected'), 'the resend error');
+    await ui.waitFor((f) => f.includes('forwarding #2 again failed: delivery #2 was rejected'), 'the resend error');
     expect(session.resent).toEqual([1, 2]);
   });
 
@@ -262,6 +372,7 @@ describe('ListenApp', () => {
     expect(await withoutTrigger.waitFor((f) => f.includes('q quit'))).not.toContain('t trigger');
     await withoutTrigger.press('t');
     expect(withoutTrigger.frame()).not.toContain('Trigger a delivery');
+    await withoutTrigger.waitFor((f) => f.includes('t sends a test event through the emulator: start with gemwh listen --emulator'), 'why t does nothing');
 
     const triggered: string[] = [];
     const trigger: ListenUiTrigger = {
@@ -309,12 +420,12 @@ describe('ListenApp', () => {
     expect(frame).not.toContain('\u0007');
   });
 
-  it('exits when the session stops on its own, showing why', async () => {
+  it('draws nothing once the session stops on its own (the caller prints the summary)', async () => {
     const session = new FakeSession([READY]);
     const ui = mount(session);
     await ui.waitFor((f) => f.includes('listening on'));
     session.emit({ type: 'stopped', at: localTime(9), reason: 'SIGTERM' });
-    await ui.waitFor((f) => f.includes('stopped: SIGTERM'));
+    await ui.waitFor((f) => f === '', 'an empty frame');
   });
 });
 

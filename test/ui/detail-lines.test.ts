@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { detailLines, MAX_BODY_CHARS } from '../../src/ui/detail-lines.js';
+import { detailLines, MAX_BODY_CHARS, secretWords } from '../../src/ui/detail-lines.js';
 import { detailsFor } from './fake-session.js';
 
 const text = (lines: ReturnType<typeof detailLines>) => lines.map((line) => line.text).join('\n');
@@ -22,10 +22,36 @@ describe('detailLines', () => {
     expect(out).toContain('webhook-signature: v1,abc=');
     expect(out).toContain('  "type": "batch.succeeded",');
     expect(out).toContain('✓ verified (static)');
-    expect(out).toContain('signature matches secret k0h9');
+    expect(out).toContain('signature matches the current secret of webhook k0h9');
     expect(out).toMatch(/✗ attempt 1 → http:\/\/localhost:3000\/hook {2}✗ refused \(connect ECONNREFUSED 127\.0\.0\.1:3000\)/);
     expect(out).toMatch(/✓ attempt 2 → http:\/\/localhost:3000\/hook {2}200 {2}12ms/);
     expect(out).toContain('{"ok":true}');
+  });
+
+  it('says whose secret matched: the current or previous one of a webhook, or a flag', () => {
+    expect(secretWords('k0h9')).toBe('the current secret of webhook k0h9');
+    expect(secretWords('k0h9 (previous)')).toBe('the previous secret of webhook k0h9');
+    expect(secretWords('--secret')).toBe('the secret from --secret');
+    expect(secretWords('$GEMINI_WEBHOOK_SECRET')).toBe('the secret from $GEMINI_WEBHOOK_SECRET');
+    const base = detailsFor(6);
+    const inGrace = detailsFor(6, {
+      outcome: {
+        kind: 'verified',
+        willForward: true,
+        verdict: {
+          ok: true,
+          scheme: 'static',
+          webhookId: 'msg_6',
+          timestamp: 1777896000,
+          matched: { label: 'k0h9 (previous)', index: 1, inGrace: true },
+          explanation: 'signature matches secret k0h9 (previous), which is in its grace period after a rotation and stops working at 2026-05-05T12:00:00Z',
+        },
+      },
+    });
+    expect(base.outcome.kind).toBe('verified');
+    expect(text(detailLines(inGrace, 200))).toContain(
+      'signature matches the previous secret of webhook k0h9, which is in its grace period after a rotation and stops working at 2026-05-05T12:00:00Z',
+    );
   });
 
   it('shows the forwarder\'s own description of a failure once, not behind a short form of itself', () => {

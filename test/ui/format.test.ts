@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import stringWidth from 'string-width';
 import { describe, expect, it } from 'vitest';
 import { createHttpSender } from '../../src/listen/forwarder.js';
 import { closedPort } from '../helpers/recording-server.js';
@@ -101,19 +102,47 @@ describe('format', () => {
     expect(fit('abcdef', 4)).toBe('abc…');
   });
 
-  it('fits "✗ refused, retrying in 4s" in a 100-column terminal', () => {
-    expect(columnWidths(100).forward).toBeGreaterThanOrEqual('✗ refused, retrying in 4s'.length);
-    expect(columnWidths(140).eventType).toBeGreaterThanOrEqual('interaction.requires_action'.length);
+  it('pads and cuts CJK text by terminal cells (string-width), never splitting a wide character', () => {
+    expect(fit('注文', 6)).toBe('注文  ');
+    expect(stringWidth(fit('注文.完了済み', 7))).toBe(7);
+    expect(fit('注文.完了済み', 7)).toBe('注文.… ');
+    expect(fit('注文完了', 6)).toBe('注文… ');
+    expect(wrapLines('注文注文注', 4)).toEqual(['注文', '注文', '注']);
   });
 
-  it('leaves the forward column room for "✗ refused, retrying in 4s" in an 80-column terminal', () => {
+  const rowWidth = (w: ReturnType<typeof columnWidths>) =>
+    2 + w.time + 1 + w.seq + 1 + (w.webhookId > 0 ? w.webhookId + 1 : 0) + w.eventType + 1 + w.verdict + (w.forward > 0 ? 1 + w.forward : 0);
+
+  it('gives each column what its widest cell needs and the rest to the last column', () => {
+    const needs = { eventType: 'interaction.requires_action'.length, verdict: 1, forward: '✗ refused, retrying in 4s'.length };
+    for (const width of [80, 120]) {
+      const w = columnWidths(width, { needs });
+      expect(w.eventType).toBe(needs.eventType);
+      // A column of ✓ is as wide as its header, not a rejection reason.
+      expect(w.verdict).toBe('VERDICT'.length);
+      expect(w.forward).toBeGreaterThanOrEqual(needs.forward);
+      expect(rowWidth(w)).toBe(width);
+    }
+    expect(columnWidths(120, { needs }).webhookId).toBe(10);
+  });
+
+  it('hides FORWARD without a target and gives its room to the event type and the rejection reason', () => {
+    const needs = { eventType: 'interaction.requires_action'.length, verdict: '✗ no_matching_signature'.length, forward: 0 };
+    const w = columnWidths(80, { forward: false, needs });
+    expect(w).toMatchObject({ forward: 0, eventType: needs.eventType, webhookId: 10 });
+    expect(w.verdict).toBeGreaterThanOrEqual(needs.verdict);
+    expect(rowWidth(w)).toBe(80);
+  });
+
+  it('drops the short webhook id first and then shares the cut when nothing else fits in 80 columns', () => {
     const w = columnWidths(80);
-    expect(w.forward).toBeGreaterThanOrEqual('✗ refused, retrying in 4s'.length);
+    expect(w.webhookId).toBe(0);
     expect(w.verdict).toBeGreaterThanOrEqual('DUP of #12'.length);
     expect(w.eventType).toBeGreaterThanOrEqual('batch.succeeded'.length);
-    // The whole row fits: prefix, five columns with their separators, and the forward column.
-    expect(2 + w.time + 1 + w.seq + 1 + w.eventType + 1 + w.webhookId + 1 + w.verdict + 1 + w.forward).toBeLessThanOrEqual(80);
-    expect(columnWidths(100)).toMatchObject({ verdict: 23, eventType: 22 });
+    expect(w.forward).toBeGreaterThanOrEqual('✗ refused'.length);
+    expect(rowWidth(w)).toBeLessThanOrEqual(80);
+    expect(rowWidth(columnWidths(120))).toBe(120);
+    expect(columnWidths(120)).toMatchObject({ eventType: 27, verdict: 23, webhookId: 10 });
   });
 
   it('turns control characters into visible escapes so a sender cannot drive the terminal', () => {

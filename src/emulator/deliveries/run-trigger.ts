@@ -1,4 +1,5 @@
 import type { GlobalOptions } from '../../api/credentials.js';
+import { countText, createProgress, type Progress } from '../../core/progress.js';
 import { applyAssignments, parseSetAssignment } from '../../core/set-path.js';
 import { formatJson, formatRows, type Column } from '../../core/table.js';
 import type { Deps } from '../../deps.js';
@@ -85,7 +86,9 @@ export async function runTrigger(options: TriggerOptions, deps: Deps, control?: 
       `The emulator queued ${n} deliver${n === 1 ? 'y' : 'ies'} of ${options.eventType} (${reply.deliveries.map((d) => d.delivery_id).join(', ')}); waiting up to ${Math.round(options.waitTimeoutMs / 1000)} s for the first attempt${n === 1 ? '' : 's'} (Ctrl-C stops waiting, not the delivery).\n`,
     );
   }
-  const reported: Reported[] = options.wait ? await waitForFirstAttempts(api, options.eventType, reply.deliveries, options.waitTimeoutMs, deps) : reply.deliveries;
+  const reported: Reported[] = options.wait
+    ? await waitForFirstAttempts(api, options.eventType, reply.deliveries, options.waitTimeoutMs, deps, createProgress(deps.io.stderr, { silent: options.json }))
+    : reply.deliveries;
   const out = deps.io.stdout;
   if (options.json) {
     out.write(formatJson({ event_type: options.eventType, deliveries: reported }));
@@ -201,11 +204,13 @@ async function waitForFirstAttempts(
   deliveries: TriggeredDelivery[],
   timeoutMs: number,
   deps: Deps,
+  progress: Progress,
 ): Promise<Reported[]> {
   const deadline = deps.clock.now() + timeoutMs;
   const found = new Map<string, WireAttempt>();
   try {
     for (;;) {
+      progress.update(countText(found.size, deliveries.length, `first attempts answered; waiting for ${eventType} to reach the rest`));
       for (const delivery of deliveries) {
         if (found.has(delivery.delivery_id)) continue;
         const { attempts } = await api.request<{ attempts: WireAttempt[] }>('GET', '/_emulator/deliveries', { query: { delivery_id: delivery.delivery_id } });
@@ -219,6 +224,8 @@ async function waitForFirstAttempts(
   } catch (error) {
     if (!(error instanceof InterruptedError)) throw error;
     throw stoppedWaiting(eventType, deliveries, found);
+  } finally {
+    progress.done();
   }
   if (found.size < deliveries.length) {
     throw new CheckFailedError(`${deliveries.length - found.size} of ${deliveries.length} deliveries had no answer within ${Math.round(timeoutMs / 1000)} s`, {
