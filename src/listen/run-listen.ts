@@ -26,6 +26,7 @@ import { AUDIENCE_WARNING, loadJwksFile, untilAborted, withAudienceNote } from '
 import { createListenVerifier } from './verification.js';
 import { connectForTempWebhook } from './temp-webhook-api.js';
 import type { TunnelSettings } from '../tunnel/tools.js';
+import { outputOf } from '../output/output.js';
 
 export interface ListenOptions {
   host: string;
@@ -250,7 +251,7 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
       for (const event of running.history()) printer.write(event);
       running.on((event: ListenEvent) => printer.write(event));
     }
-    if (options.json || !deps.io.stdout.isTTY) stderr(`listening on ${running.url}`);
+    if (options.json || !outputOf(deps).tty) stderr(`listening on ${running.url}`);
     if (temp && options.publicUrl) stderr(`Gemini delivers to ${options.publicUrl.href} → your tunnel → ${running.url}`);
     await frontEnd.onListening?.(running);
 
@@ -292,7 +293,7 @@ async function openUserStore(options: ListenOptions, deps: Deps): Promise<Secret
 }
 
 function choosePrinter(options: ListenOptions, deps: Deps, frontEnd: ListenFrontEnd): EventPrinter | undefined {
-  if (options.json || !deps.io.stdout.isTTY) return createNdjsonPrinter(deps.io.stdout, { quiet: options.quiet });
+  if (options.json || !outputOf(deps).tty) return createNdjsonPrinter(deps.io.stdout, { quiet: options.quiet });
   if (frontEnd.renderUi) return undefined;
   return createLinePrinter(deps.io.stdout, { quiet: options.quiet });
 }
