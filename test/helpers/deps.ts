@@ -29,6 +29,8 @@ export interface TestDepsOptions {
   now?: number;
   stdin?: string | Readable;
   stdoutIsTTY?: boolean;
+  /** The terminal's width when stdoutIsTTY; default 100. */
+  stdoutColumns?: number;
   stdinIsTTY?: boolean;
   signal?: AbortSignal;
 }
@@ -45,7 +47,7 @@ export interface TestDeps {
 /** Deps for running commands in-process: captured output, temp XDG folders, a test keychain service. */
 export function makeTestDeps(options: TestDepsOptions = {}): TestDeps {
   const home = mkdtempSync(join(tmpdir(), 'gemwh-test-'));
-  const out = captureStream(options.stdoutIsTTY ?? false);
+  const out = captureStream(options.stdoutIsTTY ?? false, options.stdoutColumns);
   const err = captureStream(false);
   let stdin: Readable & { isTTY?: boolean };
   if (typeof options.stdin === 'string') {
