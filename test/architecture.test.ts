@@ -49,9 +49,9 @@ const edge = (from: string, to: string, kind: Edge['kind'] = 'static'): Module =
 
 const RULES: Rule[] = [
   {
-    name: 'core/ is pure: it imports only core/, errors.ts (a leaf), node:crypto and jose — no node:http, no ink/react',
+    name: 'core/ is pure: it imports only core/, errors.ts (a leaf), node:crypto, jose and string-width — no node:http, no ink/react',
     appliesTo: under('core'),
-    forbids: ({ to }) => (isPackage(to) ? !['node:crypto', 'jose'].includes(packageName(to)) : !under('core')(to) && to !== 'errors.ts'),
+    forbids: ({ to }) => (isPackage(to) ? !['node:crypto', 'jose', 'string-width'].includes(packageName(to)) : !under('core')(to) && to !== 'errors.ts'),
     counterexample: { module: edge('core/x.ts', 'node:http') },
   },
   {
@@ -85,6 +85,12 @@ const RULES: Rule[] = [
     counterexample: { module: edge('emulator/x.ts', 'undici', 'type') },
   },
   {
+    name: 'only commands/ imports the command context (commands/context.ts); engines take what they need',
+    appliesTo: (path) => !under('commands')(path),
+    forbids: ({ to }) => to === 'commands/context.ts',
+    counterexample: { module: edge('listen/x.ts', 'commands/context.ts', 'type') },
+  },
+  {
     name: 'nothing below commands/ imports from commands/ (only program.ts lists them)',
     appliesTo: (path) => !under('commands')(path) && path !== 'program.ts',
     forbids: ({ to }) => under('commands')(to),
@@ -105,6 +111,27 @@ RULES.push({
   forbids: ({ to, kind }) => (isPackage(to) ? packageName(to).startsWith('node:') && packageName(to) !== 'node:buffer' : kind !== 'type' && LISTEN_DOING.includes(to)),
   counterexample: { module: edge('listen/decision.ts', 'listen/journal.ts') },
 });
+
+/**
+ * Reading whether stdout/stderr is a terminal, or the colour switches, is the output object's job
+ * (output/output.ts): a command that decides by itself ignores FORCE_COLOR or a narrow window.
+ * Before a Deps exists (cli.ts, help-page.ts) and commander's help width (program.ts) are outside.
+ * stdin.isTTY (may we prompt?) is about input and allowed.
+ */
+const TERMINAL_PROBE = /\b(?:stdout|stderr|out)\??\.isTTY\b|\benv(?:\.|\[['"])(?:NO_COLOR|FORCE_COLOR)\b/;
+const MAY_PROBE_TERMINAL = (path: string) => under('output')(path) || ['deps.ts', 'cli.ts', 'help-page.ts', 'program.ts'].includes(path);
+
+function terminalProbes(files: ReadonlyArray<{ path: string; text: string }>): string[] {
+  return files
+    .filter(({ path }) => !MAY_PROBE_TERMINAL(path))
+    .flatMap(({ path, text }) =>
+      text
+        .split('\n')
+        .map((line, i) => ({ line, i }))
+        .filter(({ line }) => !/^\s*(?:\*|\/\/|\/\*)/.test(line) && TERMINAL_PROBE.test(line))
+        .map(({ i }) => `${path}:${i + 1}`),
+    );
+}
 
 function scan(): Map<string, Module> {
   const modules = new Map<string, Module>();
@@ -236,6 +263,14 @@ describe('architecture of src/', () => {
       expect(ruleViolations(rule, modules.values())).toEqual([]);
     });
   }
+
+  it('no module outside output/ reads isTTY of stdout/stderr, NO_COLOR or FORCE_COLOR (the output object decides)', () => {
+    expect(terminalProbes([{ path: 'manage/x.ts', text: 'const tty = io.stdout.isTTY === true;' }])).toEqual(['manage/x.ts:1']);
+    expect(terminalProbes([{ path: 'commands/x.ts', text: 'color: !deps.env.NO_COLOR,' }])).toEqual(['commands/x.ts:1']);
+    expect(terminalProbes([{ path: 'manage/x.ts', text: 'if (!io.stdin.isTTY) prompt();' }])).toEqual([]);
+    const files = [...modules.keys()].map((path) => ({ path, text: readFileSync(join(SRC, path), 'utf8') }));
+    expect(terminalProbes(files)).toEqual([]);
+  });
 
   it('no import cycles (type-only and lazy imports count: they tie the modules together all the same)', () => {
     const made = new Map(modules);

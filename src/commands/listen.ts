@@ -18,6 +18,7 @@ import { parseTunnelTool, parseUrlPattern, TUNNEL_DEFAULTS, type TunnelChoice, t
 import { completeWith } from '../completion/hints.js';
 import { collect } from './collect.js';
 import { secretEnvOption, secretOption, webhookOption } from './secret-options.js';
+import { outputOf } from '../output/output.js';
 
 interface RawFlags {
   host: string;
@@ -138,7 +139,7 @@ export default function listenCommand(deps: Deps): Command {
             stdout: deps.io.stdout,
             stdin: deps.io.stdin,
             stderr: deps.io.stderr,
-            color: !deps.env.NO_COLOR,
+            color: outputOf(deps).color,
             trigger: extras?.trigger,
           });
         },

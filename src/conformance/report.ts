@@ -1,4 +1,4 @@
-import { formatRows, type Column } from '../core/table.js';
+import { formatRows, type Column, type TableTarget } from '../core/table.js';
 import type { ConformanceMode } from './context.js';
 import type { CaseResult, GroupScore, Score } from './engine.js';
 
@@ -21,10 +21,11 @@ const RESULT_LABEL = { pass: 'PASS', fail: 'FAIL', warn: 'WARN' } as const;
 
 const COLUMNS: ReadonlyArray<Column<CaseResult>> = [
   { header: 'CASE', value: (r) => r.id },
-  { header: 'EXPECTED', value: (r) => r.expected },
-  { header: 'GOT', value: (r) => r.got },
+  { header: 'EXPECTED', value: (r) => r.expected, minWidth: 12 },
+  { header: 'GOT', value: (r) => r.got, minWidth: 12 },
   { header: 'RESULT', value: (r) => RESULT_LABEL[r.outcome] },
-  { header: 'RISK', value: (r) => shownRisk(r) },
+  // Long prose; the Markdown report (--report) and --json keep it whole.
+  { header: 'RISK', value: (r) => shownRisk(r), minWidth: 12 },
 ];
 
 /**
@@ -36,8 +37,8 @@ export function shownRisk(result: CaseResult): string {
   return result.outcome === 'pass' ? '' : result.risk;
 }
 
-export function formatResultTable(report: ConformanceReport, isTTY: boolean): string {
-  return formatRows(report.cases, COLUMNS, isTTY);
+export function formatResultTable(report: ConformanceReport, target: TableTarget): string {
+  return formatRows(report.cases, COLUMNS, target);
 }
 
 function groupLine(name: string, group: GroupScore): string {

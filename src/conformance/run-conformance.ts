@@ -9,6 +9,7 @@ import { countText, createProgress } from '../core/progress.js';
 import { redactSecret } from '../core/redact.js';
 import type { Deps } from '../deps.js';
 import { CheckFailedError, UsageError } from '../errors.js';
+import { outputOf } from '../output/output.js';
 import type { UserSecretStore } from '../secrets/open-store.js';
 import { givenSecretFlags, resolveSecretFlags, type SecretFlags } from '../secrets/secret-flags.js';
 import { VERSION } from '../version.js';
@@ -137,10 +138,10 @@ export async function runConformance(options: ConformanceOptions, deps: Deps): P
     if (options.json) {
       deps.io.stdout.write(formatJsonReport(report));
     } else {
-      const isTTY = deps.io.stdout.isTTY === true;
-      deps.io.stdout.write(formatResultTable(report, isTTY));
+      const out = outputOf(deps);
+      out.write(formatResultTable(report, out));
       // Piped output stays one TSV table; the score then goes with the other messages.
-      if (isTTY) deps.io.stdout.write(`\n${formatScore(report)}`);
+      if (out.tty) out.write(`\n${formatScore(report)}`);
       else deps.io.stderr.write(formatScore(report));
     }
     if (options.reportFile !== undefined) await writeReport(options.reportFile, formatMarkdownReport(report), deps);

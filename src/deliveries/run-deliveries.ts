@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { isoSeconds } from '../core/duration.js';
-import { formatJson, formatRows, type Column } from '../core/table.js';
+import { formatJson, type Column } from '../core/table.js';
+import { outputOf } from '../output/output.js';
 import type { Target } from '../core/target.js';
 import type { Deps } from '../deps.js';
 import { UsageError } from '../errors.js';
@@ -42,7 +43,7 @@ export async function runDeliveriesList(options: ListOptions, deps: Deps): Promi
   } else if (newestFirst.length === 0) {
     deps.io.stderr.write(`No deliveries${isFiltered(options.filter) ? ' match' : ''} in the journal ${file}.\n  ${JOURNAL_HINT}\n`);
   } else {
-    deps.io.stdout.write(formatRows(newestFirst, LIST_COLUMNS, deps.io.stdout.isTTY === true));
+    outputOf(deps).table(newestFirst, LIST_COLUMNS);
   }
   if (skippedLines > 0) deps.io.stderr.write(`warning: skipped ${skippedLines} unreadable journal line(s) (a listener killed mid-write leaves one)\n`);
   return newestFirst;
@@ -54,11 +55,12 @@ function isFiltered(filter: HistoryFilter): boolean {
 
 const LIST_COLUMNS: Array<Column<HistoryEntry>> = [
   { header: 'RECEIVED', value: (e) => isoSeconds(e.record.at) },
-  { header: 'ID', value: (e) => printable(e.record.webhookId ?? '-') },
+  // The key is what `deliveries show` takes: it is never cut; the webhook id goes first when narrow.
+  { header: 'ID', value: (e) => printable(e.record.webhookId ?? '-'), dropOrder: 1 },
   { header: 'KEY', value: (e) => e.record.key },
-  { header: 'TYPE', value: (e) => printable(e.record.eventType ?? '-') },
-  { header: 'VERDICT', value: (e) => verdictText(e) },
-  { header: 'FORWARD', value: (e) => forwardText(e) },
+  { header: 'TYPE', value: (e) => printable(e.record.eventType ?? '-'), minWidth: 16 },
+  { header: 'VERDICT', value: (e) => verdictText(e), minWidth: 10 },
+  { header: 'FORWARD', value: (e) => forwardText(e), minWidth: 8 },
 ];
 
 function verdictText({ record }: HistoryEntry): string {

@@ -7,6 +7,7 @@ import type { Deps } from '../deps.js';
 import { UsageError } from '../errors.js';
 import type { ListenFrontEnd, ListenOptions, ListenTrigger } from './run-listen.js';
 import type { ListenSession } from './session-types.js';
+import { outputOf } from '../output/output.js';
 
 /** The JWT aud of the demo emulator's dynamic deliveries when no --audience is given. */
 export const LISTEN_EMULATOR_AUDIENCE = 'gemwh-listen-emulator';
@@ -83,7 +84,7 @@ export async function runListenWithEmulator(
     const signing = emulator.store.activeSecrets(webhook.id).map((s) => freshSecret(s.secret, deps.clock.now()));
     const secretStore = createMemoryStore({ webhooks: { [webhook.id]: signing } });
     // Without a UI there is no `t` key: say how else to send an event.
-    const hasUi = frontEnd.renderUi !== undefined && !options.json && deps.io.stdout.isTTY === true;
+    const hasUi = frontEnd.renderUi !== undefined && !options.json && outputOf(deps).tty;
     const trigger: ListenTrigger = {
       eventTypes: API_EVENT_TYPES,
       trigger: async (type) => {

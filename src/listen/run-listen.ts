@@ -30,6 +30,7 @@ import { AUDIENCE_WARNING, loadJwksFile, untilAborted, withAudienceNote } from '
 import { createListenVerifier } from './verification.js';
 import { connectForTempWebhook } from './temp-webhook-api.js';
 import type { TunnelSettings } from '../tunnel/tools.js';
+import { outputOf } from '../output/output.js';
 
 export interface ListenOptions {
   host: string;
@@ -262,7 +263,7 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
       readyFileWritten = true;
     }
     // Before the events: a progress line below must not have these lines appended to it.
-    if (options.json || !deps.io.stdout.isTTY) stderr(`listening on ${running.url}`);
+    if (options.json || !outputOf(deps).tty) stderr(`listening on ${running.url}`);
     if (temp && options.publicUrl) stderr(`Gemini delivers to ${options.publicUrl.href} → your tunnel → ${running.url}`);
     if (printer) {
       // Resuming many forwards can take a while: a person at the terminal sees how far it got.
@@ -349,7 +350,7 @@ async function openUserStore(options: ListenOptions, deps: Deps): Promise<Secret
 }
 
 function choosePrinter(options: ListenOptions, deps: Deps, frontEnd: ListenFrontEnd): EventPrinter | undefined {
-  if (options.json || !deps.io.stdout.isTTY) return createNdjsonPrinter(deps.io.stdout, { quiet: options.quiet });
+  if (options.json || !outputOf(deps).tty) return createNdjsonPrinter(deps.io.stdout, { quiet: options.quiet });
   if (frontEnd.renderUi) return undefined;
   return createLinePrinter(deps.io.stdout, { quiet: options.quiet });
 }

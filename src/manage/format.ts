@@ -12,6 +12,8 @@ import type { StoredSecret } from '../secrets/types.js';
 export interface OutputStyle {
   tty: boolean;
   now: number;
+  /** The terminal's width, when known: tables fit it. */
+  width?: number;
 }
 
 /** How many current secrets gemwh holds for a webhook; null when the store could not be read. */
@@ -54,18 +56,19 @@ export interface WebhookRow {
 
 export function webhookColumns(style: OutputStyle): Array<Column<WebhookRow>> {
   return [
+    // The id is what every other command takes: never cut. `gemwh get ID` shows what gives way here.
     { header: 'ID', value: (r) => r.webhook.id },
-    { header: 'NAME', value: (r) => r.webhook.name || '-' },
+    { header: 'NAME', value: (r) => r.webhook.name || '-', minWidth: 10 },
     { header: 'STATE', value: (r) => r.webhook.state ?? '-' },
-    { header: 'EVENTS', value: (r) => (r.webhook.subscribed_events ?? []).join(',') || '-' },
-    { header: 'URI', value: (r) => r.webhook.uri },
-    { header: 'SECRETS', value: (r) => formatSigningSecrets(r.webhook, style) },
-    { header: 'LOCAL SECRET', value: (r) => formatLocal(r.local) },
+    { header: 'EVENTS', value: (r) => (r.webhook.subscribed_events ?? []).join(',') || '-', minWidth: 12 },
+    { header: 'URI', value: (r) => r.webhook.uri, minWidth: 20 },
+    { header: 'SECRETS', value: (r) => formatSigningSecrets(r.webhook, style), minWidth: 12, dropOrder: 1 },
+    { header: 'LOCAL SECRET', value: (r) => formatLocal(r.local), dropOrder: 2 },
   ];
 }
 
 export function formatWebhookRows(rows: readonly WebhookRow[], style: OutputStyle): string {
-  return formatRows(rows, webhookColumns(style), style.tty);
+  return formatRows(rows, webhookColumns(style), { tty: style.tty, ...(style.width !== undefined ? { width: style.width } : {}) });
 }
 
 /** One webhook as `field  value` lines (aligned on a terminal, tab-separated otherwise). */

@@ -4,6 +4,7 @@ import type { ManageContext } from './context.js';
 import { formatWebhookDetails, webhookJson, type WebhookRow } from './format.js';
 import { countLocalSecrets } from './local-secrets.js';
 import { checkWebhookId } from './validate.js';
+import { outputOf } from '../output/output.js';
 
 export interface GetOptions {
   id: string;
@@ -27,5 +28,5 @@ export async function printWebhook(webhook: Webhook, json: boolean, ctx: ManageC
     return;
   }
   const location = row.local ? (await ctx.store()).location : undefined;
-  io.stdout.write(formatWebhookDetails(row, { tty: io.stdout.isTTY === true, now: ctx.deps.clock.now() }, location));
+  io.stdout.write(formatWebhookDetails(row, { tty: outputOf(ctx.deps).tty, now: ctx.deps.clock.now() }, location));
 }

@@ -1,6 +1,7 @@
 import { parseCount } from '../core/flag-values.js';
 import type { Webhook } from '../api/types.js';
 import { formatJson } from '../core/table.js';
+import { outputOf } from '../output/output.js';
 import type { ManageContext } from './context.js';
 import { formatWebhookRows, webhookJson, type WebhookRow } from './format.js';
 import { countLocalSecrets } from './local-secrets.js';
@@ -43,7 +44,8 @@ export async function runList(options: ListOptions, ctx: ManageContext): Promise
   if (options.json) {
     io.stdout.write(formatJson({ webhooks: rows.map((r) => webhookJson(r)), ...(more ? { next_page_token: pageToken } : {}) }));
   } else if (rows.length > 0) {
-    io.stdout.write(formatWebhookRows(rows, { tty: io.stdout.isTTY === true, now: ctx.deps.clock.now() }));
+    const out = outputOf(ctx.deps);
+    out.write(formatWebhookRows(rows, { tty: out.tty, now: ctx.deps.clock.now(), ...(out.width !== undefined ? { width: out.width } : {}) }));
   } else {
     io.stderr.write('No webhooks. Create one with: gemwh create --uri https://... --events batch.succeeded\n');
   }

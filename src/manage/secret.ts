@@ -1,5 +1,6 @@
 import { checkSecret, warnWeakSecrets } from '../secrets/secret-flags.js';
-import { formatRows, formatJson, type Column } from '../core/table.js';
+import { formatJson, type Column } from '../core/table.js';
+import { outputOf } from '../output/output.js';
 import { SecretStoreError, UsageError } from '../errors.js';
 import { freshSecret } from '../secrets/current-secrets.js';
 import type { StoredSecret } from '../secrets/types.js';
@@ -14,14 +15,15 @@ interface SecretRow {
   secret: StoredSecret;
 }
 
-function secretColumns(ctx: ManageContext, reveal: boolean): Array<Column<SecretRow>> {
-  const style = { tty: ctx.deps.io.stdout.isTTY === true, now: ctx.deps.clock.now() };
+/** A revealed secret is never cut (a cut secret is useless): the other columns give way. */
+function secretColumns(ctx: ManageContext, reveal: boolean, oneWebhook: boolean): Array<Column<SecretRow>> {
+  const style = { tty: outputOf(ctx.deps).tty, now: ctx.deps.clock.now() };
   return [
-    { header: 'WEBHOOK', value: (r) => r.webhookId },
+    { header: 'WEBHOOK', value: (r) => r.webhookId, ...(oneWebhook ? { dropOrder: 1 } : {}) },
     { header: 'SECRET', value: (r) => (reveal ? r.secret.secret : redactSecret(r.secret.secret)) },
     { header: 'STATUS', value: (r) => String(storedSecretJson(r.secret, style.now).status) },
-    { header: 'CREATED', value: (r) => formatTime(r.secret.createdAt, style) },
-    { header: 'EXPIRES', value: (r) => formatTime(r.secret.expiresAt, style) },
+    { header: 'CREATED', value: (r) => formatTime(r.secret.createdAt, style), dropOrder: 2 },
+    { header: 'EXPIRES', value: (r) => formatTime(r.secret.expiresAt, style), dropOrder: 3 },
   ];
 }
 
@@ -45,7 +47,7 @@ export async function runSecretList(options: { json: boolean }, ctx: ManageConte
     return;
   }
   const rows = entries.flatMap((e) => e.secrets.map((secret) => ({ webhookId: e.id, secret })));
-  if (rows.length > 0) io.stdout.write(formatRows(rows, secretColumns(ctx, false), io.stdout.isTTY === true));
+  if (rows.length > 0) outputOf(ctx.deps).table(rows, secretColumns(ctx, false, false));
   io.stderr.write(`${rows.length} secret${rows.length === 1 ? '' : 's'} for ${entries.length} webhook${entries.length === 1 ? '' : 's'} in ${store.location}.\n`);
 }
 
@@ -59,11 +61,14 @@ export async function runSecretShow(options: { id: string; reveal: boolean; json
   const now = ctx.deps.clock.now();
   if (options.json) {
     io.stdout.write(formatJson({ id, secrets: secrets.map((s) => storedSecretJson(s, now, options.reveal)) }));
-  } else if (options.reveal && !io.stdout.isTTY) {
+  } else if (options.reveal && !outputOf(ctx.deps).tty) {
     // Piped with --reveal: only the values, newest first, for `$(gemwh secret show ID --reveal | head -1)`.
     io.stdout.write(secrets.map((s) => `${s.secret}\n`).join(''));
   } else {
-    io.stdout.write(formatRows(secrets.map((secret) => ({ webhookId: id, secret })), secretColumns(ctx, options.reveal), io.stdout.isTTY === true));
+    outputOf(ctx.deps).table(
+      secrets.map((secret) => ({ webhookId: id, secret })),
+      secretColumns(ctx, options.reveal, true),
+    );
   }
   if (!options.reveal && !options.json) io.stderr.write('Secrets are redacted; add --reveal to print them.\n');
 }

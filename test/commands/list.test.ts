@@ -20,7 +20,7 @@ describe('gemwh list', () => {
   afterAll(() => session.stop());
 
   it('prints an aligned table on a terminal, saying which secrets gemwh holds', async () => {
-    const result = await session.run(['list'], { stdoutIsTTY: true });
+    const result = await session.run(['list'], { stdoutIsTTY: true, stdoutColumns: 200 });
     expect(result.code).toBe(0);
     const lines = result.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^ID\s+NAME\s+STATE\s+EVENTS\s+URI\s+SECRETS\s+LOCAL SECRET$/);
@@ -34,6 +34,16 @@ describe('gemwh list', () => {
     const uriColumn = lines[0]!.indexOf('URI');
     for (const line of lines.slice(1)) expect(line.slice(uriColumn)).toMatch(/^https:\/\//);
   });
+
+  for (const width of [80, 120]) {
+    it(`fits a ${width}-column terminal, ids whole`, async () => {
+      const result = await session.run(['list'], { stdoutIsTTY: true, stdoutColumns: width });
+      expect(result.code).toBe(0);
+      const lines = result.stdout.trimEnd().split('\n');
+      for (const line of lines) expect([...line].length).toBeLessThanOrEqual(width);
+      expect(result.stdout).toContain(mine);
+    });
+  }
 
   it('prints TSV with a header when piped', async () => {
     const result = await session.run(['list']);

@@ -31,6 +31,8 @@ export interface TestDepsOptions {
   stdoutIsTTY?: boolean;
   /** A terminal on stderr: progress lines are drawn there. */
   stderrIsTTY?: boolean;
+  /** The terminal's width when stdoutIsTTY; default 100. */
+  stdoutColumns?: number;
   stdinIsTTY?: boolean;
   signal?: AbortSignal;
 }
@@ -47,7 +49,7 @@ export interface TestDeps {
 /** Deps for running commands in-process: captured output, temp XDG folders, a test keychain service. */
 export function makeTestDeps(options: TestDepsOptions = {}): TestDeps {
   const home = mkdtempSync(join(tmpdir(), 'gemwh-test-'));
-  const out = captureStream(options.stdoutIsTTY ?? false);
+  const out = captureStream(options.stdoutIsTTY ?? false, options.stdoutColumns);
   const err = captureStream(options.stderrIsTTY ?? false);
   let stdin: Readable & { isTTY?: boolean };
   if (typeof options.stdin === 'string') {

@@ -5,7 +5,7 @@ import { parseSetAssignment } from '../../core/set-path.js';
 import { parseTarget } from '../../core/target.js';
 import type { Deps } from '../../deps.js';
 import { UsageError } from '../../errors.js';
-import type { DeliverySelection, ReplayDeliveryOptions } from '../../listen/replay-delivery.js';
+import type { DeliverySelection, ReplayDeliveryOptions } from '../../replay/run-delivery.js';
 import type { UserSecretStore } from '../../secrets/open-store.js';
 import { collect } from '../collect.js';
 import { journalOption } from '../deliveries/journal-options.js';
@@ -63,7 +63,7 @@ export default function replayDeliveryCommand(deps: Deps): Command {
     )
     .action(async (id: string | undefined, _flags: RawFlags, command: Command) => {
       const options = toReplayDeliveryOptions(id, command.optsWithGlobals<RawFlags>());
-      const { runReplayDelivery } = await import('../../listen/replay-delivery.js');
+      const { runReplayDelivery } = await import('../../replay/run-delivery.js');
       await runReplayDelivery(options, deps);
     });
 }

@@ -19,7 +19,7 @@ export default function replayJwksCommand(deps: Deps): Command {
         "  $ gemwh replay jwks --json | jq -r .kid\n",
     )
     .action(async (flags: { jwksOut?: string; json?: boolean }) => {
-      const { runReplayJwks } = await import('../../devkey/jwks-output.js');
+      const { runReplayJwks } = await import('../../replay/run-jwks.js');
       await runReplayJwks({ jwksOut: flags.jwksOut, json: flags.json === true }, deps);
     });
 }

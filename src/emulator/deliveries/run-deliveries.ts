@@ -1,5 +1,6 @@
 import type { GlobalOptions } from '../../api/credentials.js';
-import { formatJson, formatRows, type Column } from '../../core/table.js';
+import { formatJson, type Column } from '../../core/table.js';
+import { outputOf } from '../../output/output.js';
 import type { Deps } from '../../deps.js';
 import type { EmulatorControl } from '../control-client.js';
 import type { WireAttempt } from './routes.js';
@@ -39,14 +40,14 @@ export async function runEmulatorDeliveries(options: EmulatorDeliveriesOptions, 
     { header: 'TIME', value: (a) => a.time.replace(/\.\d+Z$/, 'Z') },
     { header: 'EVENT', value: (a) => a.event_type },
     { header: 'DELIVERY ID', value: (a) => a.delivery_id },
-    { header: 'WEBHOOK', value: (a) => a.webhook_id ?? '(dynamic)' },
-    { header: 'TARGET', value: (a) => a.target },
+    { header: 'WEBHOOK', value: (a) => a.webhook_id ?? '(dynamic)', dropOrder: 1 },
+    { header: 'TARGET', value: (a) => a.target, minWidth: 16 },
     { header: 'ATTEMPT', value: (a) => `${a.attempt}${a.duplicate ? ' (duplicate)' : ''}` },
-    { header: 'RESULT', value: (a) => attemptResult(a) },
-    { header: 'LATENCY', value: (a) => (a.latency_ms === undefined ? '' : `${Math.round(a.latency_ms)} ms`) },
-    { header: 'NEXT', value: (a) => (a.next_retry_time ? `retry at ${a.next_retry_time.replace(/\.\d+Z$/, 'Z')}` : a.gave_up ? GAVE_UP[a.gave_up] : '') },
+    { header: 'RESULT', value: (a) => attemptResult(a), minWidth: 12 },
+    { header: 'LATENCY', value: (a) => (a.latency_ms === undefined ? '' : `${Math.round(a.latency_ms)} ms`), dropOrder: 2 },
+    { header: 'NEXT', value: (a) => (a.next_retry_time ? `retry at ${a.next_retry_time.replace(/\.\d+Z$/, 'Z')}` : a.gave_up ? GAVE_UP[a.gave_up] : ''), minWidth: 12 },
   ];
-  out.write(formatRows(attempts, columns, out.isTTY === true));
+  outputOf(deps).table(attempts, columns);
 }
 
 /** Why the list is empty: nothing sent yet, or nothing that passes the filters. */

@@ -1,7 +1,8 @@
 import type { GlobalOptions } from '../../api/credentials.js';
 import { countText, createProgress, type Progress } from '../../core/progress.js';
 import { applyAssignments, parseSetAssignment } from '../../core/set-path.js';
-import { formatJson, formatRows, type Column } from '../../core/table.js';
+import { formatJson, type Column } from '../../core/table.js';
+import { outputOf } from '../../output/output.js';
 import type { Deps } from '../../deps.js';
 import { parseEventList } from '../../core/events.js';
 import { CheckFailedError, InterruptedError, NotFoundError, UsageError } from '../../errors.js';
@@ -96,10 +97,10 @@ export async function runTrigger(options: TriggerOptions, deps: Deps, control?: 
     const columns: Array<Column<Reported>> = [
       { header: 'DELIVERY ID', value: (d) => d.delivery_id },
       { header: 'WEBHOOK', value: (d) => d.webhook_id ?? '(dynamic)' },
-      { header: 'TARGET', value: (d) => d.target },
-      ...(options.wait ? [{ header: 'FIRST ATTEMPT', value: (d: Reported) => attemptResult(d.first_attempt) }] : []),
+      { header: 'TARGET', value: (d) => d.target, minWidth: 16 },
+      ...(options.wait ? [{ header: 'FIRST ATTEMPT', value: (d: Reported) => attemptResult(d.first_attempt), minWidth: 12 }] : []),
     ];
-    out.write(formatRows(reported, columns, out.isTTY === true));
+    outputOf(deps).table(reported, columns);
     const count = `${reported.length} ${dynamic ? 'URI' : 'webhook'}${reported.length === 1 ? '' : 's'}`;
     deps.io.stderr.write(
       options.wait

@@ -7,12 +7,12 @@ import { newWebhookId } from '../core/webhook-id.js';
 import type { Deps } from '../deps.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import { createSender } from '../http/send.js';
-import { createSendPrinter, judgeRun, type SendRecord } from '../replay/send-deliveries.js';
+import { createSendPrinter, judgeRun, type SendRecord } from './send-deliveries.js';
 import type { UserSecretStore } from '../secrets/open-store.js';
 import { givenSecretFlags, resolveSecretFlags } from '../secrets/secret-flags.js';
-import { forwardHeaders } from './forwarder.js';
-import { findDelivery, JOURNAL_HINT } from './journal-history.js';
-import { decodeBody, defaultJournalPath, DEFAULT_JOURNAL_KEEP, readJournal, type JournalDeliveryRecord } from './journal-records.js';
+import { forwardHeaders } from '../listen/forwarder.js';
+import { findDelivery, JOURNAL_HINT } from '../listen/journal-history.js';
+import { decodeBody, defaultJournalPath, DEFAULT_JOURNAL_KEEP, readJournal, type JournalDeliveryRecord } from '../listen/journal-records.js';
 
 /**
  * `gemwh replay delivery`: re-sends deliveries from the listen journal to a receiver, byte for

@@ -4,7 +4,7 @@ import { DEV_ISSUER, JWT_LIFETIME_SECONDS, toJwks } from '../core/jwt-sign.js';
 import { formatJson } from '../core/table.js';
 import type { Deps } from '../deps.js';
 import { UsageError } from '../errors.js';
-import { devKeyPath, loadOrCreateDevKey } from './dev-key.js';
+import { devKeyPath, loadOrCreateDevKey } from '../devkey/dev-key.js';
 
 export interface ReplayJwksOptions {
   /** Write the JWKS to this file instead of stdout. */
