@@ -1,5 +1,4 @@
 import { posix, win32 } from 'node:path';
-import type { Paths } from '../deps.js';
 
 /**
  * Where gemwh keeps its files on each OS, as that OS's users expect to find them:
@@ -11,7 +10,7 @@ import type { Paths } from '../deps.js';
  * values are invalid per the XDG spec and ignored; "absolute" is judged by the OS's own rules,
  * so C:\… counts on Windows.
  */
-export function userPaths(platform: NodeJS.Platform, env: Readonly<Record<string, string | undefined>>, home: string): Paths {
+export function userPaths(platform: NodeJS.Platform, env: Readonly<Record<string, string | undefined>>, home: string): { config: string; state: string; cache: string } {
   const path = platform === 'win32' ? win32 : posix;
   const absolute = (value: string | undefined) => (value && path.isAbsolute(value) ? value : undefined);
   const xdg = (name: string) => {
