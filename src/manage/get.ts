@@ -3,7 +3,7 @@ import { formatJson } from '../core/table.js';
 import type { ManageContext } from './context.js';
 import { formatWebhookDetails, webhookJson, type WebhookRow } from './format.js';
 import { countLocalSecrets } from './local-secrets.js';
-import { checkWebhookId } from './validate.js';
+import { resolveWebhookIdFromApi } from './resolve-id.js';
 
 export interface GetOptions {
   id: string;
@@ -11,7 +11,7 @@ export interface GetOptions {
 }
 
 export async function runGet(options: GetOptions, ctx: ManageContext): Promise<Webhook> {
-  const id = checkWebhookId(options.id);
+  const id = await resolveWebhookIdFromApi(options.id, ctx);
   const webhook = await (await ctx.api()).get(id);
   await printWebhook(webhook, options.json, ctx);
   return webhook;

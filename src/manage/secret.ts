@@ -7,7 +7,7 @@ import type { ManageContext } from './context.js';
 import { formatTime, storedSecretJson } from './format.js';
 import { redactSecret } from '../core/redact.js';
 import { readSecretInput } from './input.js';
-import { checkWebhookId } from './validate.js';
+import { resolveWebhookIdFromStore } from './resolve-id.js';
 
 interface SecretRow {
   webhookId: string;
@@ -52,7 +52,7 @@ export async function runSecretList(options: { json: boolean }, ctx: ManageConte
 /** One webhook's secrets; the full values only with --reveal. */
 export async function runSecretShow(options: { id: string; reveal: boolean; json: boolean }, ctx: ManageContext): Promise<void> {
   const { io } = ctx.deps;
-  const id = checkWebhookId(options.id);
+  const id = await resolveWebhookIdFromStore(options.id, ctx);
   const store = await ctx.store();
   const secrets = await store.getWebhookSecrets(id);
   if (!secrets || secrets.length === 0) throw noLocalSecret(id, store.location);
@@ -71,7 +71,7 @@ export async function runSecretShow(options: { id: string; reveal: boolean; json
 /** Stores a secret given on stdin (or typed at a hidden prompt), replacing what gemwh held. */
 export async function runSecretSet(options: { id: string; json: boolean }, ctx: ManageContext): Promise<void> {
   const { io } = ctx.deps;
-  const id = checkWebhookId(options.id);
+  const id = await resolveWebhookIdFromStore(options.id, ctx);
   const secret = await readSecretInput(ctx.deps.io, `Signing secret of webhook ${id} (whsec_..., input hidden): `);
   if (secret === '') {
     throw new UsageError('no signing secret given on stdin', { hint: `e.g. printf %s "$SECRET" | gemwh secret set ${id}` });
@@ -87,7 +87,7 @@ export async function runSecretSet(options: { id: string; json: boolean }, ctx: 
 /** Forgets the local secrets of a webhook; the webhook itself is untouched. */
 export async function runSecretDelete(options: { id: string; json: boolean }, ctx: ManageContext): Promise<void> {
   const { io } = ctx.deps;
-  const id = checkWebhookId(options.id);
+  const id = await resolveWebhookIdFromStore(options.id, ctx);
   const store = await ctx.store();
   if (!(await store.deleteWebhookSecrets(id))) throw noLocalSecret(id, store.location);
   if (options.json) io.stdout.write(formatJson({ id, deleted: true }));

@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UsageError } from '../../src/errors.js';
+import { pickWebhookId } from '../../src/manage/resolve-id.js';
+import { runMain } from '../../src/program.js';
+import { makeTestDeps } from '../helpers/deps.js';
+import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
+
+describe('pickWebhookId: a unique prefix names a webhook, as git does with hashes', () => {
+  const ids = ['k0h9q38f6ejj1g9j7cgcdsauadmbewegl79f', 'k0h1aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 'zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz'];
+  it('resolves an exact id and a unique prefix; an unknown one comes back unchanged for the caller to report', () => {
+    expect(pickWebhookId(ids[0]!, ids)).toBe(ids[0]);
+    expect(pickWebhookId('k0h9', ids)).toBe(ids[0]);
+    expect(pickWebhookId('z', ids)).toBe(ids[2]);
+    expect(pickWebhookId('nope', ids)).toBe('nope');
+  });
+  it('an ambiguous prefix is a usage error listing the candidates', () => {
+    expect(() => pickWebhookId('k0h', ids)).toThrow(UsageError);
+    expect(() => pickWebhookId('k0h', ids)).toThrow(/ambiguous.*k0h1a+, k0h9q38f6ejj1g9j7cgcdsauadmbewegl79f/);
+  });
+});
+
+describe('commands take a webhook id prefix', () => {
+  let emulator: TestEmulator;
+  const created: string[] = [];
+  const run = async (args: string[]) => {
+    const t = makeTestDeps({ env: { ...emulator.env, GEMWH_SECRET_STORE: 'file' } });
+    const code = await runMain(args, t.deps);
+    const result = { code, stdout: t.stdout(), stderr: t.stderr() };
+    t.cleanup();
+    return result;
+  };
+  beforeAll(async () => {
+    emulator = await startTestEmulator();
+    // 37 ids over a 36-letter alphabet: two share a first letter (pigeonhole), so one prefix is ambiguous.
+    for (let i = 0; i < 37; i++) {
+      const result = await run(['create', '--uri', `https://app.example/${i}`, '--events', 'batch.succeeded', '--json']);
+      expect(result.code, result.stderr).toBe(0);
+      created.push((JSON.parse(result.stdout) as { id: string }).id);
+    }
+  }, 60_000);
+  afterAll(() => emulator.stop());
+
+  it('get, ping and update accept a unique prefix', async () => {
+    const id = created[0]!;
+    const prefix = [8, 12, 20, 35].map((n) => id.slice(0, n)).find((p) => created.filter((c) => c.startsWith(p)).length === 1)!;
+    const got = await run(['get', prefix, '--json']);
+    expect(got.code, got.stderr).toBe(0);
+    expect((JSON.parse(got.stdout) as { id: string }).id).toBe(id);
+    expect((await run(['ping', prefix])).code).toBe(0);
+    const updated = await run(['update', prefix, '--name', 'renamed', '--json']);
+    expect(updated.code, updated.stderr).toBe(0);
+    expect((JSON.parse(updated.stdout) as { id: string }).id).toBe(id);
+  });
+
+  it('an ambiguous prefix exits 2 and lists the candidates', async () => {
+    const letter = created.map((c) => c[0]!).find((l, _, all) => all.filter((x) => x === l).length > 1)!;
+    const result = await run(['get', letter]);
+    expect(result.code).toBe(2);
+    for (const id of created.filter((c) => c.startsWith(letter))) expect(result.stderr).toContain(id);
+  });
+});
