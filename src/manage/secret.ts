@@ -1,13 +1,13 @@
 import { checkSecret, warnWeakSecrets } from '../secrets/secret-flags.js';
 import { formatRows, formatJson, type Column } from '../core/table.js';
-import { SecretStoreError, UsageError } from '../errors.js';
+import { GemwhError, NotFoundError, SecretStoreError, UsageError } from '../errors.js';
 import { freshSecret } from '../secrets/current-secrets.js';
 import type { StoredSecret } from '../secrets/types.js';
 import type { ManageContext } from './context.js';
 import { formatTime, storedSecretJson } from './format.js';
 import { redactSecret } from '../core/redact.js';
 import { readSecretInput } from './input.js';
-import { resolveWebhookIdFromStore } from './resolve-id.js';
+import { resolveWebhookIdFromApi, resolveWebhookIdFromStore } from './resolve-id.js';
 
 interface SecretRow {
   webhookId: string;
@@ -71,7 +71,7 @@ export async function runSecretShow(options: { id: string; reveal: boolean; json
 /** Stores a secret given on stdin (or typed at a hidden prompt), replacing what gemwh held. */
 export async function runSecretSet(options: { id: string; json: boolean }, ctx: ManageContext): Promise<void> {
   const { io } = ctx.deps;
-  const id = await resolveWebhookIdFromStore(options.id, ctx);
+  const id = await existingWebhookId(options.id, ctx);
   const secret = await readSecretInput(ctx.deps.io, `Signing secret of webhook ${id} (whsec_..., input hidden): `);
   if (secret === '') {
     throw new UsageError('no signing secret given on stdin', { hint: `e.g. printf %s "$SECRET" | gemwh secret set ${id}` });
@@ -82,6 +82,23 @@ export async function runSecretSet(options: { id: string; json: boolean }, ctx: 
   await store.setWebhookSecrets(id, stored);
   if (options.json) io.stdout.write(formatJson({ id, stored: true, store: store.kind, location: store.location, secret: redactSecret(secret) }));
   io.stderr.write(`Stored the signing secret ${redactSecret(secret)} of webhook ${id} in ${store.location}.\n`);
+}
+
+/**
+ * A secret stored under a mistyped id would never verify anything: when the API answers, the id
+ * (or prefix) must name one of its webhooks. Without a key or a network the secret is still
+ * stored, with a warning, since storing one for later is a legitimate offline step.
+ */
+async function existingWebhookId(text: string, ctx: ManageContext): Promise<string> {
+  try {
+    const id = await resolveWebhookIdFromApi(text, ctx);
+    await (await ctx.api()).get(id);
+    return id;
+  } catch (error) {
+    if (!(error instanceof GemwhError) || error instanceof NotFoundError || error instanceof UsageError) throw error;
+    ctx.deps.io.stderr.write(`gemwh: warning: could not check that webhook ${text} exists (${error.message}); storing the secret anyway\n`);
+    return resolveWebhookIdFromStore(text, ctx);
+  }
 }
 
 /** Forgets the local secrets of a webhook; the webhook itself is untouched. */

@@ -59,3 +59,33 @@ describe('commands take a webhook id prefix', () => {
     for (const id of created.filter((c) => c.startsWith(letter))) expect(result.stderr).toContain(id);
   });
 });
+
+describe('secret set checks the webhook exists when it can', () => {
+  let emulator: TestEmulator;
+  beforeAll(async () => {
+    emulator = await startTestEmulator();
+  });
+  afterAll(() => emulator.stop());
+  const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+
+  it('refuses an id the API does not know; stores under the full id a prefix names', async () => {
+    const setup = makeTestDeps({ env: { ...emulator.env, GEMWH_SECRET_STORE: 'file' } });
+    expect(await runMain(['create', '--uri', 'https://app.example/x', '--events', 'batch.succeeded', '--json'], setup.deps)).toBe(0);
+    const id = (JSON.parse(setup.stdout()) as { id: string }).id;
+    setup.cleanup();
+    const unknown = makeTestDeps({ env: { ...emulator.env, GEMWH_SECRET_STORE: 'file' }, stdin: SECRET });
+    expect(await runMain(['secret', 'set', 'doesnotexist0000000000000000000000000'], unknown.deps)).not.toBe(0);
+    unknown.cleanup();
+    const known = makeTestDeps({ env: { ...emulator.env, GEMWH_SECRET_STORE: 'file' }, stdin: SECRET });
+    expect(await runMain(['secret', 'set', id.slice(0, 30), '--json'], known.deps), known.stderr()).toBe(0);
+    expect(JSON.parse(known.stdout())).toMatchObject({ id, stored: true });
+    known.cleanup();
+  });
+
+  it('without an API key it stores the secret and warns', async () => {
+    const t = makeTestDeps({ env: { GEMWH_SECRET_STORE: 'file' }, stdin: SECRET });
+    expect(await runMain(['secret', 'set', 'k0h9q38f6ejj1g9j7cgcdsauadmbewegl79f'], t.deps), t.stderr()).toBe(0);
+    expect(t.stderr()).toMatch(/warning: could not check that webhook k0h9q38f6ejj1g9j7cgcdsauadmbewegl79f exists/);
+    t.cleanup();
+  });
+});
