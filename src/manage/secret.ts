@@ -8,6 +8,7 @@ import { formatTime, storedSecretJson } from './format.js';
 import { redactSecret } from '../core/redact.js';
 import { readSecretInput } from './input.js';
 import { resolveWebhookIdFromApi, resolveWebhookIdFromStore } from './resolve-id.js';
+import { checkWebhookId } from './validate.js';
 
 interface SecretRow {
   webhookId: string;
@@ -71,12 +72,13 @@ export async function runSecretShow(options: { id: string; reveal: boolean; json
 /** Stores a secret given on stdin (or typed at a hidden prompt), replacing what gemwh held. */
 export async function runSecretSet(options: { id: string; json: boolean }, ctx: ManageContext): Promise<void> {
   const { io } = ctx.deps;
-  const id = await existingWebhookId(options.id, ctx);
-  const secret = await readSecretInput(ctx.deps.io, `Signing secret of webhook ${id} (whsec_..., input hidden): `);
+  checkWebhookId(options.id);
+  const secret = await readSecretInput(ctx.deps.io, `Signing secret of webhook ${options.id} (whsec_..., input hidden): `);
   if (secret === '') {
-    throw new UsageError('no signing secret given on stdin', { hint: `e.g. printf %s "$SECRET" | gemwh secret set ${id}` });
+    throw new UsageError('no signing secret given on stdin', { hint: `e.g. printf %s "$SECRET" | gemwh secret set ${options.id}` });
   }
   warnWeakSecrets([{ secret: checkSecret(secret, 'the secret'), label: 'the secret' }], ctx.deps);
+  const id = await existingWebhookId(options.id, ctx);
   const store = await ctx.store();
   const stored = [freshSecret(secret, ctx.deps.clock.now())];
   await store.setWebhookSecrets(id, stored);
