@@ -89,3 +89,18 @@ describe('secret set checks the webhook exists when it can', () => {
     t.cleanup();
   });
 });
+
+describe('--webhook (listen, replay, conformance) takes a unique prefix of a stored id', () => {
+  it('storedSecrets resolves prefixes against the store, and refuses an ambiguous one', async () => {
+    const { createMemoryStore } = await import('../../src/secrets/memory-store.js');
+    const { freshSecret } = await import('../../src/secrets/current-secrets.js');
+    const { storedSecrets } = await import('../../src/secrets/secret-flags.js');
+    const secret = freshSecret('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 0);
+    const a = 'k0h9q38f6ejj1g9j7cgcdsauadmbewegl79f';
+    const b = 'k0h1aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
+    const store = createMemoryStore({ webhooks: { [a]: [secret], [b]: [secret] } });
+    const found = await storedSecrets(store, ['k0h9'], 1);
+    expect(found.candidates.map((c) => c.label)).toEqual([expect.stringContaining(a)]);
+    await expect(storedSecrets(store, ['k0h'], 1)).rejects.toThrow(/ambiguous/);
+  });
+});
