@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import { userPaths } from './fs/user-paths.js';
 
 /**
  * What a command writes to: a real stream (Ink renders to it), plus the tty bits gemwh reads.
@@ -15,7 +15,7 @@ export interface Io {
   stdin: Readable & { isTTY?: boolean };
 }
 
-/** gemwh's own folders, XDG style: config (keys, settings), state (journal), cache (JWKS). */
+/** gemwh's own folders (fs/user-paths.ts: each OS's own places): config (keys, settings), state (journal), cache (JWKS). */
 export interface Paths {
   config: string;
   state: string;
@@ -59,19 +59,6 @@ export interface Deps {
   signal: AbortSignal;
 }
 
-export function xdgPaths(env: Readonly<Record<string, string | undefined>>, home = homedir()): Paths {
-  const base = (name: string, fallback: string) => {
-    const value = env[name];
-    // XDG says relative values are invalid and must be ignored.
-    return value && value.startsWith('/') ? value : join(home, fallback);
-  };
-  return {
-    config: join(base('XDG_CONFIG_HOME', '.config'), 'gemwh'),
-    state: join(base('XDG_STATE_HOME', '.local/state'), 'gemwh'),
-    cache: join(base('XDG_CACHE_HOME', '.cache'), 'gemwh'),
-  };
-}
-
 export function createRealDeps(signal: AbortSignal): Deps {
   return {
     io: {
@@ -81,7 +68,7 @@ export function createRealDeps(signal: AbortSignal): Deps {
     },
     env: process.env,
     clock: { now: () => Date.now() },
-    paths: xdgPaths(process.env),
+    paths: userPaths(process.platform, process.env, homedir()),
     random: { bytes: (size) => randomBytes(size) },
     signal,
   };

@@ -2,7 +2,7 @@ import { formatJson } from '../core/table.js';
 import { GemwhError, UsageError } from '../errors.js';
 import type { ManageContext } from './context.js';
 import { confirm } from './input.js';
-import { checkWebhookId } from './validate.js';
+import { resolveWebhookIdFromApi } from './resolve-id.js';
 
 export interface DeleteOptions {
   id: string;
@@ -20,7 +20,7 @@ export interface DeleteResult {
 /** Deletes a webhook (after a y/N on a terminal, or with --yes) and the secrets gemwh kept for it. */
 export async function runDelete(options: DeleteOptions, ctx: ManageContext): Promise<DeleteResult> {
   const { io } = ctx.deps;
-  const id = checkWebhookId(options.id);
+  const id = await resolveWebhookIdFromApi(options.id, ctx);
   const api = await ctx.api();
   if (!options.yes) {
     if (!io.stdin.isTTY) {

@@ -3,8 +3,8 @@ import { formatJson } from '../core/table.js';
 import type { ManageContext } from './context.js';
 import { formatWebhookDetails, webhookJson, type WebhookRow } from './format.js';
 import { countLocalSecrets } from './local-secrets.js';
-import { checkWebhookId } from './validate.js';
 import { outputOf } from '../output/output.js';
+import { resolveWebhookIdFromApi } from './resolve-id.js';
 
 export interface GetOptions {
   id: string;
@@ -12,7 +12,7 @@ export interface GetOptions {
 }
 
 export async function runGet(options: GetOptions, ctx: ManageContext): Promise<Webhook> {
-  const id = checkWebhookId(options.id);
+  const id = await resolveWebhookIdFromApi(options.id, ctx);
   const webhook = await (await ctx.api()).get(id);
   await printWebhook(webhook, options.json, ctx);
   return webhook;

@@ -1,6 +1,6 @@
 import { formatJson } from '../core/table.js';
 import type { ManageContext } from './context.js';
-import { checkWebhookId } from './validate.js';
+import { resolveWebhookIdFromApi } from './resolve-id.js';
 
 export interface PingOptions {
   id: string;
@@ -9,7 +9,7 @@ export interface PingOptions {
 
 /** Asks the service to send the webhook a test delivery; what arrives is up to the service. */
 export async function runPing(options: PingOptions, ctx: ManageContext): Promise<void> {
-  const id = checkWebhookId(options.id);
+  const id = await resolveWebhookIdFromApi(options.id, ctx);
   await (await ctx.api()).ping(id);
   if (options.json) ctx.deps.io.stdout.write(formatJson({ id, pinged: true }));
   ctx.deps.io.stderr.write(`Asked the API to send a test delivery to webhook ${id}.\n`);

@@ -6,7 +6,7 @@ import { ROTATION_GRACE_MS, secretsAfterRotation } from '../secrets/current-secr
 import type { SecretStore, StoredSecret } from '../secrets/types.js';
 import type { ManageContext } from './context.js';
 import { announceSecretLost, openStoreForNewSecret } from './secret-safety.js';
-import { checkWebhookId } from './validate.js';
+import { resolveWebhookIdFromApi } from './resolve-id.js';
 
 export type Revocation = 'after_24h' | 'immediately';
 
@@ -46,7 +46,7 @@ export interface RotateOptions {
  */
 export async function runRotate(options: RotateOptions, ctx: ManageContext): Promise<void> {
   const { io } = ctx.deps;
-  const id = checkWebhookId(options.id);
+  const id = await resolveWebhookIdFromApi(options.id, ctx);
   const store = await openStoreForNewSecret(ctx, options.printSecret);
   const previous: StoredSecret[] = store ? ((await store.getWebhookSecrets(id)) ?? []) : [];
 

@@ -1,13 +1,14 @@
 import { checkSecret, warnWeakSecrets } from '../secrets/secret-flags.js';
 import { formatJson, type Column } from '../core/table.js';
 import { outputOf } from '../output/output.js';
-import { SecretStoreError, UsageError } from '../errors.js';
+import { GemwhError, NotFoundError, SecretStoreError, UsageError } from '../errors.js';
 import { freshSecret } from '../secrets/current-secrets.js';
 import type { StoredSecret } from '../secrets/types.js';
 import type { ManageContext } from './context.js';
 import { formatTime, storedSecretJson } from './format.js';
 import { redactSecret } from '../core/redact.js';
 import { readSecretInput } from './input.js';
+import { resolveWebhookIdFromApi, resolveWebhookIdFromStore } from './resolve-id.js';
 import { checkWebhookId } from './validate.js';
 
 interface SecretRow {
@@ -54,7 +55,7 @@ export async function runSecretList(options: { json: boolean }, ctx: ManageConte
 /** One webhook's secrets; the full values only with --reveal. */
 export async function runSecretShow(options: { id: string; reveal: boolean; json: boolean }, ctx: ManageContext): Promise<void> {
   const { io } = ctx.deps;
-  const id = checkWebhookId(options.id);
+  const id = await resolveWebhookIdFromStore(options.id, ctx);
   const store = await ctx.store();
   const secrets = await store.getWebhookSecrets(id);
   if (!secrets || secrets.length === 0) throw noLocalSecret(id, store.location);
@@ -76,12 +77,13 @@ export async function runSecretShow(options: { id: string; reveal: boolean; json
 /** Stores a secret given on stdin (or typed at a hidden prompt), replacing what gemwh held. */
 export async function runSecretSet(options: { id: string; json: boolean }, ctx: ManageContext): Promise<void> {
   const { io } = ctx.deps;
-  const id = checkWebhookId(options.id);
-  const secret = await readSecretInput(ctx.deps.io, `Signing secret of webhook ${id} (whsec_..., input hidden): `);
+  checkWebhookId(options.id);
+  const secret = await readSecretInput(ctx.deps.io, `Signing secret of webhook ${options.id} (whsec_..., input hidden): `);
   if (secret === '') {
-    throw new UsageError('no signing secret given on stdin', { hint: `e.g. printf %s "$SECRET" | gemwh secret set ${id}` });
+    throw new UsageError('no signing secret given on stdin', { hint: `e.g. printf %s "$SECRET" | gemwh secret set ${options.id}` });
   }
   warnWeakSecrets([{ secret: checkSecret(secret, 'the secret'), label: 'the secret' }], ctx.deps);
+  const id = await existingWebhookId(options.id, ctx);
   const store = await ctx.store();
   const stored = [freshSecret(secret, ctx.deps.clock.now())];
   await store.setWebhookSecrets(id, stored);
@@ -89,10 +91,27 @@ export async function runSecretSet(options: { id: string; json: boolean }, ctx: 
   io.stderr.write(`Stored the signing secret ${redactSecret(secret)} of webhook ${id} in ${store.location}.\n`);
 }
 
+/**
+ * A secret stored under a mistyped id would never verify anything: when the API answers, the id
+ * (or prefix) must name one of its webhooks. Without a key or a network the secret is still
+ * stored, with a warning, since storing one for later is a legitimate offline step.
+ */
+async function existingWebhookId(text: string, ctx: ManageContext): Promise<string> {
+  try {
+    const id = await resolveWebhookIdFromApi(text, ctx);
+    await (await ctx.api()).get(id);
+    return id;
+  } catch (error) {
+    if (!(error instanceof GemwhError) || error instanceof NotFoundError || error instanceof UsageError) throw error;
+    ctx.deps.io.stderr.write(`gemwh: warning: could not check that webhook ${text} exists (${error.message}); storing the secret anyway\n`);
+    return resolveWebhookIdFromStore(text, ctx);
+  }
+}
+
 /** Forgets the local secrets of a webhook; the webhook itself is untouched. */
 export async function runSecretDelete(options: { id: string; json: boolean }, ctx: ManageContext): Promise<void> {
   const { io } = ctx.deps;
-  const id = checkWebhookId(options.id);
+  const id = await resolveWebhookIdFromStore(options.id, ctx);
   const store = await ctx.store();
   if (!(await store.deleteWebhookSecrets(id))) throw noLocalSecret(id, store.location);
   if (options.json) io.stdout.write(formatJson({ id, deleted: true }));

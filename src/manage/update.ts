@@ -2,7 +2,8 @@ import type { Webhook, WebhookUpdate } from '../api/types.js';
 import { UsageError } from '../errors.js';
 import type { ManageContext } from './context.js';
 import { printWebhook } from './get.js';
-import { checkWebhookId, parseSubscribedEvents, parseWebhookUri } from './validate.js';
+import { resolveWebhookIdFromApi } from './resolve-id.js';
+import { parseSubscribedEvents, parseWebhookUri } from './validate.js';
 
 export const SETTABLE_STATES = ['enabled', 'disabled'] as const;
 
@@ -24,7 +25,7 @@ export interface UpdateOptions {
  * events reads the current list first, because the API can only replace the whole list.
  */
 export async function runUpdate(options: UpdateOptions, ctx: ManageContext): Promise<Webhook> {
-  const id = checkWebhookId(options.id);
+  const id = await resolveWebhookIdFromApi(options.id, ctx);
   const { update, current } = await buildUpdate(options, ctx, id);
   if (Object.keys(update).length === 0 && current) {
     // Only --add-events/--remove-events were given and they change nothing: no PATCH, no "Updated".

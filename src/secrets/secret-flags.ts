@@ -1,3 +1,4 @@
+import { FULL_WEBHOOK_ID_LENGTH, pickWebhookId } from '../core/webhook-id-prefix.js';
 import { redactSecret } from '../core/redact.js';
 import { inspectSecret, secretLengthProblem } from '../core/standard-webhooks.js';
 import type { SecretCandidate } from '../core/verdict.js';
@@ -95,11 +96,19 @@ export function secretsFromFlags(flags: SecretFlags, env: Deps['env'], rules: Se
  * the user asked for it.
  */
 export async function storedSecrets(store: SecretStore, webhookIds: readonly string[] | undefined, now: number): Promise<VerificationSecrets> {
+  webhookIds = await resolveStoredPrefixes(store, webhookIds);
   const found = await loadVerificationSecrets(store, now, webhookIds);
   if (webhookIds !== undefined && found.missing.length > 0) {
     throw new SecretStoreError(`no valid signing secret for webhook ${found.missing.join(', ')} in ${store.location}`, { hint: NOT_STORED_HINT });
   }
   return found;
+}
+
+/** --webhook takes a unique prefix of a stored id, as git does with hashes. */
+async function resolveStoredPrefixes(store: SecretStore, webhookIds: readonly string[] | undefined): Promise<readonly string[] | undefined> {
+  if (webhookIds === undefined || webhookIds.every((id) => id.length >= FULL_WEBHOOK_ID_LENGTH)) return webhookIds;
+  const known = await store.listWebhookIds();
+  return [...new Set(webhookIds.map((id) => pickWebhookId(id, known)))];
 }
 
 /** The --webhook ids' secrets from the store the flags name; the store is opened only when there are ids. */

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
+import { closedPort } from '../helpers/loopback.js';
 import { startManageSession, type ManageSession, helpExamples } from './manage-session.js';
 
 const SECRET_A = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -7,13 +8,16 @@ const SECRET_B = 'whsec_c2Vjb25kIHNlY3JldCBmb3IgdGVzdHMh';
 
 describe('gemwh secret', () => {
   let session: ManageSession;
+  // These webhooks exist only in the store: the API is unreachable, so `secret set` warns and stores.
+  let offline: { GEMWH_API_ROOT: string };
   beforeAll(async () => {
     session = await startManageSession();
+    offline = { GEMWH_API_ROOT: `http://127.0.0.1:${await closedPort()}` };
   });
   afterAll(() => session.stop());
 
   it('sets a secret from stdin and shows it redacted', async () => {
-    const set = await session.run(['secret', 'set', 'wh1'], { stdin: `${SECRET_A}\n` });
+    const set = await session.run(['secret', 'set', 'wh1'], { stdin: `${SECRET_A}\n`, env: offline });
     expect(set.code).toBe(0);
     expect(set.stderr).toMatch(/Stored the signing secret whsec_…LaSw of webhook wh1 in file /);
     expect(set.stdout + set.stderr).not.toContain(SECRET_A);
@@ -35,7 +39,7 @@ describe('gemwh secret', () => {
   });
 
   it('lists every webhook with counts as a table, TSV and JSON, secrets redacted', async () => {
-    await session.run(['secret', 'set', 'wh2'], { stdin: SECRET_B });
+    await session.run(['secret', 'set', 'wh2'], { stdin: SECRET_B, env: offline });
     const tsv = await session.run(['secret', 'list']);
     expect(tsv.stdout.split('\n')[0]).toBe('WEBHOOK\tSECRET\tSTATUS\tCREATED\tEXPIRES');
     expect(tsv.stdout.trimEnd().split('\n').slice(1).map((l) => l.split('\t').slice(0, 3))).toEqual([
@@ -55,12 +59,12 @@ describe('gemwh secret', () => {
   });
 
   it('refuses a value that is not a whsec_ secret, saying what is wrong', async () => {
-    const signature = await session.run(['secret', 'set', 'wh3'], { stdin: 'v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=' });
+    const signature = await session.run(['secret', 'set', 'wh3'], { stdin: 'v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=', env: offline });
     expect(signature.code).toBe(ExitCode.USAGE);
     expect(signature.stderr).toMatch(/a signature .* not a signing secret/);
-    const truncated = await session.run(['secret', 'set', 'wh3'], { stdin: 'whsec_...3frh' });
+    const truncated = await session.run(['secret', 'set', 'wh3'], { stdin: 'whsec_...3frh', env: offline });
     expect(truncated.stderr).toMatch(/truncated secret/);
-    const empty = await session.run(['secret', 'set', 'wh3'], { stdin: '' });
+    const empty = await session.run(['secret', 'set', 'wh3'], { stdin: '', env: offline });
     expect(empty.code).toBe(ExitCode.USAGE);
     // Nothing was stored: exit 8 (the store holds no such secret), as replay --webhook and listen --webhook say it.
     const show = await session.run(['secret', 'show', 'wh3']);
@@ -81,7 +85,7 @@ describe('gemwh secret', () => {
   });
 
   it('replaces what it held on set', async () => {
-    await session.run(['secret', 'set', 'wh1'], { stdin: SECRET_B });
+    await session.run(['secret', 'set', 'wh1'], { stdin: SECRET_B, env: offline });
     expect((await session.run(['secret', 'show', 'wh1', '--reveal'])).stdout).toBe(`${SECRET_B}\n`);
   });
 
