@@ -28,6 +28,22 @@ export interface Clock {
 }
 
 /**
+ * Runs work later. Retries wait on it instead of on raw timers, so that a test can advance
+ * time (test/helpers/manual-time.ts) instead of sleeping through a backoff.
+ */
+export interface Scheduler {
+  /** Runs `run` after `ms` milliseconds; the returned function cancels it. */
+  after(ms: number, run: () => void): () => void;
+}
+
+export const realScheduler: Scheduler = {
+  after(ms, run) {
+    const timer = setTimeout(run, ms);
+    return () => clearTimeout(timer);
+  },
+};
+
+/**
  * Everything a command needs from the outside world, built once in cli.ts (createRealDeps) and
  * by tests with their own values. Nothing below commands/ reads process.* directly.
  */
@@ -35,6 +51,8 @@ export interface Deps {
   io: Io;
   env: Readonly<Record<string, string | undefined>>;
   clock: Clock;
+  /** Absent: real timers (realScheduler). */
+  scheduler?: Scheduler;
   paths: Paths;
   random: { bytes(size: number): Buffer };
   /** Aborted on SIGINT/SIGTERM: long-running commands stop cleanly when it fires. */

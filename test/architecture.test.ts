@@ -86,6 +86,20 @@ const RULES: Rule[] = [
   },
 ];
 
+
+/** listen's stages that decide and keep books: pure enough to test without sockets, files or timers. */
+const LISTEN_DECIDING = ['decision.ts', 'dedup.ts', 'delivery-cache.ts', 'event-bus.ts', 'forward-signing.ts'].map((name) => `listen/${name}`);
+/** listen's modules that open sockets, files or timers. */
+const LISTEN_DOING = ['session.ts', 'session-journal.ts', 'receiver.ts', 'forwarding.ts', 'forward-backlog.ts', 'forwarder.ts', 'journal.ts', 'journal-scan.ts', 'journal-lock.ts', 'journal-check.ts'].map(
+  (name) => `listen/${name}`,
+);
+RULES.push({
+  name: "listen's deciding stages (decision, dedup, delivery cache, event bus, forward signing) take only types from the modules that do I/O, and no node: module but node:buffer",
+  appliesTo: (path) => LISTEN_DECIDING.includes(path),
+  forbids: ({ to, kind }) => (isPackage(to) ? packageName(to).startsWith('node:') && packageName(to) !== 'node:buffer' : kind !== 'type' && LISTEN_DOING.includes(to)),
+  counterexample: { module: edge('listen/decision.ts', 'listen/journal.ts') },
+});
+
 function scan(): Map<string, Module> {
   const modules = new Map<string, Module>();
   const files = (readdirSync(SRC, { recursive: true }) as string[]).filter((name) => /\.tsx?$/.test(name) && !name.endsWith('.d.ts'));

@@ -243,7 +243,7 @@ process.stdout.write(JSON.stringify(Object.keys(createRequire(import.meta.url).c
     for (const log of ['page.log', 'page-help.log', 'topic.log']) {
       expect(readLog(join(work, log)).some((e) => e.specifier === 'commander' || e.url.includes('/commands/'))).toBe(false);
     }
-  });
+  }, 120_000); // eight child processes; slow on a loaded machine
 
   it('`--help` of every command loads none of them either', async () => {
     const log = join(work, 'sweep.log');

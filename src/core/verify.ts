@@ -30,6 +30,8 @@ export interface VerifyDeliveryInput {
   keys?: KeySource;
   audience?: string | readonly string[];
   issuer?: string;
+  /** See VerifyStaticInput.mayDiagnose. */
+  mayDiagnose?: () => boolean;
 }
 
 export async function verifyDelivery(input: VerifyDeliveryInput): Promise<Verdict> {

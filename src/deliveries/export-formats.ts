@@ -1,7 +1,7 @@
 import { targetUrlFor, type Target } from '../core/target.js';
 import { UsageError } from '../errors.js';
 import { forwardHeaders } from '../listen/forwarder.js';
-import { decodeBody, type JournalDeliveryRecord } from '../listen/journal.js';
+import { decodeBody, type JournalDeliveryRecord } from '../listen/journal-records.js';
 
 /**
  * A journaled delivery in forms other tools read: the raw HTTP request (what `verify --headers`

@@ -1,3 +1,4 @@
+import { realScheduler, type Scheduler } from '../deps.js';
 import { isUntrustedCertificate, PLAIN_HTTP_WORDS, speaksPlainHttp } from '../core/tls-errors.js';
 // How much of the app's answer is kept for display and the journal: the same as replay shows.
 import { RESPONSE_START_BYTES } from '../replay/http-post.js';
@@ -335,6 +336,8 @@ export interface ForwardQueueOptions {
   concurrency: number;
   /** Epoch ms. */
   now: () => number;
+  /** Where retries wait; real timers without. */
+  scheduler?: Scheduler;
   onAttempt: (report: AttemptReport) => void;
 }
 
@@ -344,8 +347,8 @@ export interface ForwardQueueOptions {
  * forward record, so the next start resumes it.
  */
 export class ForwardQueue {
-  /** Retries waiting for their time, with the job each will run. */
-  private readonly timers = new Map<NodeJS.Timeout, ForwardJob>();
+  /** Retries waiting for their time: the job each will run, and how to cancel its wait. */
+  private readonly timers = new Map<ForwardJob, () => void>();
   /** Jobs in flight. */
   private readonly runningJobs = new Set<ForwardJob>();
   /** Jobs waiting for a slot: a FIFO read from `head` (Array#shift would copy a long backlog each time). */
@@ -359,8 +362,11 @@ export class ForwardQueue {
   private readonly concurrency: number;
   private held = 0;
 
+  private readonly scheduler: Scheduler;
+
   constructor(private readonly options: ForwardQueueOptions) {
     this.concurrency = Math.max(1, options.concurrency);
+    this.scheduler = options.scheduler ?? realScheduler;
   }
 
   /** Jobs in flight, waiting for a slot, or waiting for a retry. */
@@ -394,8 +400,8 @@ export class ForwardQueue {
    */
   async stop(graceMs: number): Promise<void> {
     this.stopped = true;
-    for (const [timer, job] of this.timers) {
-      clearTimeout(timer);
+    for (const [job, cancel] of this.timers) {
+      cancel();
       this.held -= job.body.length;
     }
     this.timers.clear();
@@ -419,11 +425,11 @@ export class ForwardQueue {
     const same = (job: ForwardJob) => job.key === key && job.url.href === url.href;
     for (const job of this.runningJobs) if (same(job)) return 'queued';
     for (let i = this.head; i < this.waiting.length; i++) if (same(this.waiting[i]!)) return 'queued';
-    for (const [timer, job] of this.timers) {
+    for (const [job, cancel] of this.timers) {
       if (!same(job)) continue;
       if (cancelRetry) {
-        clearTimeout(timer);
-        this.timers.delete(timer);
+        cancel();
+        this.timers.delete(job);
         this.held -= job.body.length;
       }
       return 'retry';
@@ -477,11 +483,13 @@ export class ForwardQueue {
       const delay = retryDelay(this.options.retry, attempt);
       nextAttemptAt = this.options.now() + delay;
       const retry = { ...job, attempt: attempt + 1 };
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        if (!this.stopped) this.schedule(retry);
-      }, delay);
-      this.timers.set(timer, retry);
+      this.timers.set(
+        retry,
+        this.scheduler.after(delay, () => {
+          this.timers.delete(retry);
+          if (!this.stopped) this.schedule(retry);
+        }),
+      );
     } else {
       this.held -= job.body.length;
     }

@@ -1,7 +1,7 @@
 import { eventFilter } from '../core/events.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import type { Deps } from '../deps.js';
-import { defaultJournalPath, DEFAULT_JOURNAL_KEEP, readJournal, type JournalDeliveryRecord, type JournalForwardRecord } from './journal.js';
+import { defaultJournalPath, DEFAULT_JOURNAL_KEEP, readJournal, type JournalDeliveryRecord, type JournalForwardRecord } from './journal-records.js';
 
 /**
  * The journal read as a history (`gemwh deliveries`, `verify --delivery`, `replay delivery`):

@@ -1,4 +1,4 @@
-import { readJournal, type JournalDeliveryRecord, type ReadJournalStats } from './journal.js';
+import { readJournal, type JournalDeliveryRecord, type ReadJournalStats } from './journal-records.js';
 
 /** What a starting listener takes over from earlier runs. */
 export interface JournalScan {

@@ -1,10 +1,11 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { GemwhError, UsageError } from '../errors.js';
 
 /**
  * The node:http plumbing of the listener: limits that keep a hostile or broken client from
  * stalling or crashing it, reading a body with a cap, and answering. The decisions (what status,
- * what to journal) live in session.ts.
+ * what to journal) live in decision.ts.
  */
 
 export interface ReceiverLimits {
@@ -129,3 +130,29 @@ const STATUS_TEXT: Record<number, string> = {
   408: 'Request Timeout',
   431: 'Request Header Fields Too Large',
 };
+
+/** Why the port could not be opened, in words that say what to do. */
+export function listenError(error: NodeJS.ErrnoException, options: { host: string; port: number }): GemwhError {
+  if (error.code === 'EADDRINUSE') {
+    return new UsageError(`port ${options.port} on ${options.host} is already in use`, {
+      hint: 'Choose another with --port N, or --port 0 for any free port.',
+    });
+  }
+  if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') {
+    return new UsageError(`cannot listen on ${options.host}: no such local address`, { hint: 'Use --host 127.0.0.1 (the default) or an address of this machine.' });
+  }
+  if (error.code === 'EACCES') {
+    return new UsageError(`not allowed to listen on port ${options.port}`, { hint: 'Ports below 1024 need privileges; pick a higher --port.' });
+  }
+  return new GemwhError(`cannot listen on ${options.host}:${options.port}: ${error.message}`);
+}
+
+export function formatHost(address: string): string {
+  return address.includes(':') ? `[${address}]` : address;
+}
+
+export async function waitAtMost(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}

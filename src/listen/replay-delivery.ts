@@ -12,7 +12,7 @@ import type { UserSecretStore } from '../secrets/open-store.js';
 import { givenSecretFlags, resolveSecretFlags } from '../secrets/secret-flags.js';
 import { forwardHeaders } from './forwarder.js';
 import { findDelivery, JOURNAL_HINT } from './journal-history.js';
-import { decodeBody, defaultJournalPath, DEFAULT_JOURNAL_KEEP, readJournal, type JournalDeliveryRecord } from './journal.js';
+import { decodeBody, defaultJournalPath, DEFAULT_JOURNAL_KEEP, readJournal, type JournalDeliveryRecord } from './journal-records.js';
 
 /**
  * `gemwh replay delivery`: re-sends deliveries from the listen journal to a receiver, byte for

@@ -61,3 +61,32 @@ export function describeTargets(options: RoutingOptions): string[] {
   const show = (t: Target) => (t.hasPath ? t.url.href : `${t.url.origin} (incoming path kept)`);
   return [...options.forward.map(show), ...options.routes.map((r) => `${r.pattern} → ${show(r.target)}`)];
 }
+
+/** (event type, path) pairs whose forward URLs are kept. */
+const ROUTE_CACHE_LIMIT = 1024;
+
+/**
+ * The router for new deliveries, cached: where deliveries go depends only on their type and
+ * path, so the URLs are parsed once per pair, not per delivery. Bounded, since the path is the
+ * client's choice. `hrefs` are the URLs as the journal records them.
+ */
+export function createCachedRouter(route: ReturnType<typeof createRouter>): (eventType: string | undefined, path: string) => { urls: readonly URL[]; hrefs: readonly string[] } {
+  const cache = new Map<string | undefined, Map<string, { urls: URL[]; hrefs: readonly string[] }>>();
+  let size = 0;
+  return (eventType, path) => {
+    let byPath = cache.get(eventType);
+    let entry = byPath?.get(path);
+    if (entry) return entry;
+    const urls = route(eventType, path);
+    entry = { urls, hrefs: urls.map((u) => u.href) };
+    if (size >= ROUTE_CACHE_LIMIT) {
+      cache.clear();
+      size = 0;
+      byPath = undefined;
+    }
+    if (!byPath) cache.set(eventType, (byPath = new Map()));
+    byPath.set(path, entry);
+    size += 1;
+    return entry;
+  };
+}

@@ -14,7 +14,7 @@ import { loadVerificationSecrets } from '../secrets/current-secrets.js';
 import type { SecretStore } from '../secrets/types.js';
 import type { ListenEvent } from './events.js';
 import type { HeaderPairs, RetryPolicy } from './forwarder.js';
-import { defaultJournalPath, emulatorJournalPath } from './journal.js';
+import { defaultJournalPath, emulatorJournalPath } from './journal-records.js';
 import { checkJournalFile } from './journal-check.js';
 import { createLinePrinter, createNdjsonPrinter, type EventPrinter } from './output.js';
 import type { TempWebhook, TempWebhookOwner } from './public-url.js';

@@ -20,7 +20,14 @@ export interface ListenVerifierOptions {
   toleranceSec: number;
   /** Epoch ms. */
   now: () => number;
+  /**
+   * Rejected static deliveries diagnosed in full per second (DIAGNOSES_PER_SECOND by default);
+   * past it a rejection only names its reason, so a flood of forgeries costs what valid deliveries do.
+   */
+  diagnosesPerSecond?: number;
 }
+
+export const DIAGNOSES_PER_SECOND = 20;
 
 /** The verifier, and the secrets a forward that waited is signed afresh with. */
 export type ListenVerifier = DeliveryVerifier & {
@@ -42,8 +49,9 @@ export function createListenVerifier(options: ListenVerifierOptions): ListenVeri
   let lastReload = -Infinity;
   const interval = options.reloadIntervalMs ?? 10_000;
 
+  const mayDiagnose = diagnosisBudget(options.diagnosesPerSecond ?? DIAGNOSES_PER_SECOND, options.now);
   const check = (rawBody: Buffer, headers: Parameters<DeliveryVerifier>[0]['headers'], now: number): Promise<Verdict> =>
-    verifyDelivery({ rawBody, headers, now, toleranceSec: options.toleranceSec, secrets, keys: options.keys, audience: options.audience });
+    verifyDelivery({ rawBody, headers, now, toleranceSec: options.toleranceSec, secrets, keys: options.keys, audience: options.audience, mayDiagnose });
 
   /** A static verdict that matched no secret may be down to a rotation done meanwhile: reload once in a while and check again. */
   const afterCheck = (rawBody: Buffer, headers: Parameters<DeliveryVerifier>[0]['headers'], now: number, verdict: Verdict): Verdict | Promise<Verdict> => {
@@ -98,4 +106,20 @@ export function createListenVerifier(options: ListenVerifierOptions): ListenVeri
 function secretGroup(label: string): string {
   if (label.startsWith('--secret') || label.startsWith('$')) return 'flags';
   return label.endsWith(' (previous)') ? label.slice(0, -' (previous)'.length) : label;
+}
+
+/** At most `perSecond` yeses in any window of one second (a fixed window: cheap, and fair enough here). */
+function diagnosisBudget(perSecond: number, now: () => number): () => boolean {
+  let windowStart = -Infinity;
+  let used = 0;
+  return () => {
+    const at = now();
+    if (at - windowStart >= 1000) {
+      windowStart = at;
+      used = 0;
+    }
+    if (used >= perSecond) return false;
+    used++;
+    return true;
+  };
 }

@@ -11,7 +11,7 @@ import { createRemoteJwksSource, createStaticJwksSource, DEFAULT_JWKS_URL, parse
 import type { UserSecretStore } from '../secrets/open-store.js';
 import { secretsFromFlags, secretsFromStore, warnWeakSecrets, type SecretFlags } from '../secrets/secret-flags.js';
 import { parseHeaderLine } from '../core/headers.js';
-import { decodeBody } from '../listen/journal.js';
+import { decodeBody } from '../listen/journal-records.js';
 import { addHeader, parseHeaderFile, type CapturedHeaders } from './capture.js';
 
 export interface VerifyOptions {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, request } from 'undici';
-import type { JournalRecord } from '../../src/listen/journal.js';
+import type { JournalRecord } from '../../src/listen/journal-records.js';
 import { compiledDist } from '../helpers/dist.js';
 import { closedPort, startRecordingServer } from '../helpers/recording-server.js';
 import { SECRET, body, signedHeaders } from './helpers.js';

@@ -7,7 +7,7 @@ import { EMULATOR_DEFAULT_PORT } from '../../src/api/api-root.js';
 import { API_EVENT_TYPES } from '../../src/core/events.js';
 import { redactSecret } from '../../src/core/redact.js';
 import { verifyStatic } from '../../src/core/standard-webhooks.js';
-import type { JournalDeliveryRecord } from '../../src/listen/journal.js';
+import type { JournalDeliveryRecord } from '../../src/listen/journal-records.js';
 import { runListenWithEmulator, type ListenEmulatorInfo } from '../../src/listen/emulator-demo.js';
 import type { ListenEvent } from '../../src/listen/events.js';
 import type { ListenOptions, ListenTrigger } from '../../src/listen/run-listen.js';

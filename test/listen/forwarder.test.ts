@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ForwardQueue, createHttpSender, forwardHeaders, type ForwardJob, type HttpSender, type SendResult } from '../../src/listen/forwarder.js';
 import { Journal } from '../../src/listen/journal.js';
+import { manualTime } from '../helpers/manual-time.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -171,24 +172,66 @@ describe('ForwardQueue held bytes', () => {
       },
       async close() {},
     };
+    const time = manualTime();
     const reports: number[] = [];
-    const queue = new ForwardQueue({ sender: fake, retry: { initialMs: 30, maxMs: 30 }, concurrency: 1, now: Date.now, onAttempt: () => reports.push(queue.heldBytes) });
+    const queue = new ForwardQueue({
+      sender: fake,
+      retry: { initialMs: 30_000, maxMs: 30_000 },
+      concurrency: 1,
+      now: time.clock.now,
+      scheduler: time.scheduler,
+      onAttempt: () => reports.push(queue.heldBytes),
+    });
     const job = (n: number, bytes: number): ForwardJob => ({ key: `k.${n}`, seq: n, url: new URL('http://127.0.0.1:1/'), headers: [], body: Buffer.alloc(bytes), attempt: 1 });
     queue.enqueue(job(1, 100));
     queue.enqueue(job(2, 10));
     expect(queue.heldBytes).toBe(110);
-    while (queue.pending > 0) await new Promise((r) => setTimeout(r, 5));
-    // 1 failed (still held while its retry waits), 2 went through, then 1's retry went through.
+    await queue.idle();
+    // 1 failed (still held while its retry waits), 2 went through.
+    expect(reports).toEqual([110, 100]);
+    expect(queue.pending).toBe(1);
+    time.advance(29_999);
+    expect(reports).toHaveLength(2);
+    time.advance(1);
+    await queue.idle();
+    // Then 1's retry went through.
     expect(reports).toEqual([110, 100, 0]);
     expect(queue.heldBytes).toBe(0);
 
     failFirst = true;
     queue.enqueue(job(3, 7));
     queue.enqueue(job(4, 5));
-    await new Promise((r) => setTimeout(r, 10));
+    await queue.idle();
+    expect(time.waiting).toBe(1);
     await queue.stop(0);
     await queue.idle();
     expect(queue.heldBytes).toBe(0);
+    // stop() cancelled the retry that waited.
+    expect(time.waiting).toBe(0);
+  });
+
+  it('backs off exponentially up to the cap, and reports when each retry is due', async () => {
+    const time = manualTime(1_000_000);
+    const fake: HttpSender = { send: async () => ({ ok: false, status: 503, latencyMs: 0, retryable: true }), async close() {} };
+    const reports: Array<{ attempt: number; at: number; next?: number }> = [];
+    const queue = new ForwardQueue({
+      sender: fake,
+      retry: { initialMs: 1000, maxMs: 5000 },
+      concurrency: 1,
+      now: time.clock.now,
+      scheduler: time.scheduler,
+      onAttempt: (r) => reports.push({ attempt: r.attempt, at: r.at, next: r.nextAttemptAt }),
+    });
+    queue.enqueue({ key: 'k.1', seq: 1, url: new URL('http://127.0.0.1:1/'), headers: [], body: Buffer.alloc(1), attempt: 1 });
+    for (let i = 0; i < 5; i++) {
+      await queue.idle();
+      expect(time.next()).toBe(true);
+    }
+    await queue.idle();
+    expect(reports.map((r) => r.attempt)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(reports.map((r) => r.at - 1_000_000)).toEqual([0, 1000, 3000, 7000, 12_000, 17_000]);
+    expect(reports.map((r) => r.next! - r.at)).toEqual([1000, 2000, 4000, 5000, 5000, 5000]);
+    await queue.stop(0);
   });
 });
 

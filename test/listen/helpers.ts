@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { sign } from '../../src/core/standard-webhooks.js';
 import type { SecretCandidate } from '../../src/core/verdict.js';
+import type { Scheduler } from '../../src/deps.js';
 import type { ListenEvent } from '../../src/listen/events.js';
-import { Journal, JOURNAL_FORMAT_VERSION } from '../../src/listen/journal.js';
+import { Journal } from '../../src/listen/journal.js';
+import { JOURNAL_FORMAT_VERSION } from '../../src/listen/journal-records.js';
 import { DEFAULT_LIMITS } from '../../src/listen/receiver.js';
 import { LISTEN_DEFAULTS, startListenSession, type ListenSessionOptions } from '../../src/listen/session.js';
 import type { ListenSession } from '../../src/listen/session-types.js';
@@ -75,13 +77,15 @@ export interface TestSessionOptions extends Partial<ListenSessionOptions> {
   noJournal?: boolean;
   /** The session's (and its verifier's) clock, epoch ms; default Date.now. */
   now?: () => number;
+  /** Where forward retries wait (test/helpers/manual-time.ts); default real timers. */
+  scheduler?: Scheduler;
 }
 
 /** A session on 127.0.0.1:0 with a journal in a temp folder and fast retries. Always stop() it. */
 export async function startTestSession(options: TestSessionOptions = {}): Promise<TestSession> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'gemwh-listen-'));
   const journalFile = join(dir, 'journal.ndjson');
-  const { secrets, dir: _dir, noJournal, now = () => Date.now(), ...rest } = options;
+  const { secrets, dir: _dir, noJournal, now = () => Date.now(), scheduler, ...rest } = options;
   const verifier = createListenVerifier({ secrets: secrets ?? [{ secret: SECRET, label: 'wh_test' }], toleranceSec: 300, now });
   const removeDir = () => {
     if (!options.dir) rmSync(dir, { recursive: true, force: true });
@@ -107,7 +111,7 @@ export async function startTestSession(options: TestSessionOptions = {}): Promis
       stopGraceMs: 1000,
       ...rest,
     },
-    { clock: { now }, random: { bytes: (n) => Buffer.from(crypto.getRandomValues(new Uint8Array(n))) } },
+    { clock: { now }, scheduler, random: { bytes: (n) => Buffer.from(crypto.getRandomValues(new Uint8Array(n))) } },
   ).catch((error: unknown) => {
     // A session that fails to start (a test of exactly that) must not leave its folder behind.
     removeDir();

@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Journal, JOURNAL_FORMAT_VERSION, rotatedJournalPath, type JournalDeliveryRecord } from '../../src/listen/journal.js';
+import { Journal } from '../../src/listen/journal.js';
+import { JOURNAL_FORMAT_VERSION, rotatedJournalPath, type JournalDeliveryRecord } from '../../src/listen/journal-records.js';
 import { findDelivery, forwardStatus, listHistory } from '../../src/listen/journal-history.js';
 
 let dir: string;

@@ -2,8 +2,8 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Journal } from '../../src/listen/journal.js';
 import {
-  Journal,
   JOURNAL_FORMAT_VERSION,
   decodeBody,
   encodeBody,
@@ -11,7 +11,7 @@ import {
   rotatedJournalPath,
   type JournalDeliveryRecord,
   type JournalRecord,
-} from '../../src/listen/journal.js';
+} from '../../src/listen/journal-records.js';
 import { scanJournal } from '../../src/listen/journal-scan.js';
 
 const dirs: string[] = [];

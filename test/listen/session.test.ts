@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sign } from '../../src/core/standard-webhooks.js';
 import { parseTarget } from '../../src/core/target.js';
-import type { JournalRecord } from '../../src/listen/journal.js';
+import type { JournalRecord } from '../../src/listen/journal-records.js';
 import { parseRoute } from '../../src/listen/routing.js';
 import { closedPort, startRecordingServer, type RecordingServer } from '../helpers/recording-server.js';
+import { manualTime } from '../helpers/manual-time.js';
 import { until } from '../helpers/until.js';
 import { OLD_SECRET, SECRET, body, newId, post, signedHeaders, startTestSession, type TestSession } from './helpers.js';
 
@@ -395,21 +396,41 @@ describe('forwarding', () => {
 });
 
 describe('resend while a retry waits', () => {
-  it('replaces the scheduled retry: the app gets the delivery once more, not twice', async () => {
+  /** A session whose retries wait a minute on a manual clock, and a delivery whose first forward the app answers 503. */
+  async function firstForwardFails() {
     let answered = 0;
     const app = await sink(() => (answered++ === 0 ? { status: 503 } : { status: 204 }));
-    const retryMs = 300;
-    const s = await session({ forward: [parseTarget(app.url)], retry: { initialMs: retryMs, maxMs: retryMs } });
+    const time = manualTime();
+    const s = await session({ forward: [parseTarget(app.url)], retry: { initialMs: 60_000, maxMs: 60_000 }, scheduler: time.scheduler });
     const raw = body();
     await post(s.session.url, raw, signedHeaders(raw));
+    return { app, time, s };
+  }
+
+  it('replaces the scheduled retry: the app gets the delivery once more, not twice', async () => {
+    const { app, time, s } = await firstForwardFails();
     const failed = await s.waitFor('forward_failed', (e) => e.nextAttemptAt !== undefined);
+    expect(time.waiting).toBe(1);
     await s.session.resend(failed.seq);
+    // The resend took the retry's place: nothing waits any more.
+    expect(time.waiting).toBe(0);
     const forwarded = await s.waitFor('forwarded', (e) => e.seq === failed.seq);
     expect(forwarded.attempt).toBe(2);
-    // Past the time the cancelled retry was due: it must not have sent the delivery a third time.
-    await new Promise((resolve) => setTimeout(resolve, retryMs * 3));
+    time.advance(120_000);
+    await s.stop();
     expect(app.requests).toHaveLength(2);
     expect(s.events.filter((e) => e.type === 'forwarded')).toHaveLength(1);
+  });
+
+  it('retries a failed forward when its backoff is over, not before', async () => {
+    const { app, time, s } = await firstForwardFails();
+    await s.waitFor('forward_failed');
+    time.advance(59_999);
+    expect(app.requests).toHaveLength(1);
+    time.advance(1);
+    const forwarded = await s.waitFor('forwarded');
+    expect(forwarded.attempt).toBe(2);
+    expect(app.requests).toHaveLength(2);
   });
 
   it('does not send again a forward that is already on its way', async () => {
