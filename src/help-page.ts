@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { helpTopicUrl, isHelpTopic } from './help-topics.js';
 
 // `gemwh --version` and `gemwh <command> --help` print without loading commander or any command
 // module: those cost more than half of node's own start-up. Each command's help is kept as a
@@ -29,6 +30,8 @@ function commandWords(words: readonly string[]): string[] | undefined {
 
 /** The pre-rendered page for argv, or undefined when commander has to render it. */
 export function preRenderedHelp(argv: readonly string[], stdout: { isTTY?: boolean; columns?: number }): string | undefined {
+  // `gemwh help <topic>`: a page of long-form documentation, plain markdown at any width.
+  if (argv.length === 2 && argv[0] === 'help' && isHelpTopic(argv[1]!)) return readFileSync(helpTopicUrl(argv[1]!), 'utf8');
   const path = plainHelpRequest(argv);
   if (!path) return undefined;
   if (stdout.isTTY && (stdout.columns ?? 0) < HELP_PAGE_WIDTH) return undefined;

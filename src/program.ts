@@ -2,6 +2,9 @@ import { Command, CommanderError, Option } from 'commander';
 import type { CommandFactory } from './commands/command-factory.js';
 import type { Deps } from './deps.js';
 import { asInvoked } from './core/invocation.js';
+import { closestWord } from './core/closest.js';
+import { HELP_TOPICS, helpTopicsText, helpTopicUrl, isHelpTopic } from './help-topics.js';
+import { readFile } from 'node:fs/promises';
 import { ExitCode, GemwhError, UsageError } from './errors.js';
 import { VERSION } from './version.js';
 
@@ -57,7 +60,8 @@ export async function buildProgram(deps: Deps, argv?: readonly string[]): Promis
     .configureHelp({ sortSubcommands: false })
     .addHelpText(
       'after',
-      '\nExamples:\n' +
+      helpTopicsText() +
+        '\nExamples:\n' +
         '  $ gemwh listen --emulator --demo\n' +
         '  $ gemwh listen --forward 3000 --secret-env GEMINI_WEBHOOK_SECRET\n' +
         '  $ gemwh create --uri https://hooks.example.com/gemini --events batch.succeeded,video.generated\n',
@@ -93,12 +97,44 @@ function applyOutputAndExit(command: Command, deps: Deps): void {
 export async function runMain(given: readonly string[], deps: Deps): Promise<number> {
   const argv = conventionalArgv(given);
   try {
+    const topic = helpTopicRequest(argv);
+    if (topic !== undefined) {
+      await printHelpTopic(topic, deps);
+      return ExitCode.OK;
+    }
     const program = await buildProgram(deps, argv);
     await program.parseAsync([...argv], { from: 'user' });
     return ExitCode.OK;
   } catch (error) {
     return reportError(error, argv, deps);
   }
+}
+
+const GLOBAL_OPTIONS_WITH_VALUE = ['--api-key', '--api-root', '--api-version', '--secret-store'];
+
+/** The word of `gemwh [global options] help <word>` when it is no command: a topic, or a typo. */
+function helpTopicRequest(argv: readonly string[]): string | undefined {
+  const at = argv.length - 2;
+  if (at < 0 || argv[at] !== 'help' || argv[at + 1]!.startsWith('-') || COMMAND_NAMES.includes(argv[at + 1]!)) return undefined;
+  for (let i = 0; i < at; i++) {
+    if (GLOBAL_OPTIONS_WITH_VALUE.some((option) => argv[i]!.startsWith(`${option}=`))) continue;
+    // An option followed by its value; `--api-root help journal` has no help word.
+    if (!GLOBAL_OPTIONS_WITH_VALUE.includes(argv[i]!) || i + 1 >= at) return undefined;
+    i += 1;
+  }
+  return argv[at + 1];
+}
+
+/** `gemwh help <topic>` (cli.ts serves it earlier when it can; this is the path tests and narrow terminals take). */
+async function printHelpTopic(word: string, deps: Deps): Promise<void> {
+  if (isHelpTopic(word)) {
+    deps.io.stdout.write(await readFile(helpTopicUrl(word), 'utf8'));
+    return;
+  }
+  const near = closestWord(word, [...COMMAND_NAMES, ...HELP_TOPICS.map((topic) => topic.name)]);
+  throw new UsageError(`no command or help topic named "${word}"${near ? ` (did you mean "${near}"?)` : ''}`, {
+    hint: `gemwh --help lists the commands and the help topics.`,
+  });
 }
 
 /**

@@ -218,7 +218,7 @@ process.stdout.write(JSON.stringify(Object.keys(createRequire(import.meta.url).c
     expect(readLog(join(work, 'full.log')).some((e) => e.specifier === 'commander')).toBe(true);
   });
 
-  it('`--version`, `help <command>` and `<command> --help` answer without commander, with what commander prints', async () => {
+  it('`--version`, `help <command>`, `help <topic>` and `<command> --help` answer without commander, with what commander prints', async () => {
     const version = await run([join(dist, 'cli.js'), '--version'], join(work, 'version.log'));
     const versionByCommander = await run([join(dist, 'cli.js'), '--api-version', 'v1beta', '--version'], join(work, 'version-full.log'));
     expect(version.code).toBe(0);
@@ -235,7 +235,12 @@ process.stdout.write(JSON.stringify(Object.keys(createRequire(import.meta.url).c
     expect(page.stdout).toBe(byCommander.stdout);
     expect(viaHelp.stdout).toMatch(/^Usage: gemwh listen/);
     expect(viaHelp.stdout).toBe(viaHelpByCommander.stdout);
-    for (const log of ['page.log', 'page-help.log']) {
+    const topic = await run([join(dist, 'cli.js'), 'help', 'journal'], join(work, 'topic.log'));
+    const topicByCommander = await run([join(dist, 'cli.js'), '--api-version', 'v1beta', 'help', 'journal'], join(work, 'topic-full.log'));
+    expect(topic.code).toBe(0);
+    expect(topic.stdout).toMatch(/^# The listen journal/);
+    expect(topic.stdout).toBe(topicByCommander.stdout);
+    for (const log of ['page.log', 'page-help.log', 'topic.log']) {
       expect(readLog(join(work, log)).some((e) => e.specifier === 'commander' || e.url.includes('/commands/'))).toBe(false);
     }
   }, 120_000); // eight child processes; slow on a loaded machine

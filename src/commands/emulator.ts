@@ -37,7 +37,7 @@ export default function emulatorCommand(deps: Deps): Command {
     .addOption(new Option('--json', 'print {"url": ...} on stdout when ready'))
     .addHelpText(
       'after',
-      "\nWhere Google documents nothing and nothing was observed, the emulator guesses\n(the README's fidelity table lists every behaviour and its source):\n" +
+      "\nWhere Google documents nothing and nothing was observed, the emulator guesses\n(gemwh help emulation lists every behaviour and its source):\n" +
         renderGuesses() +
         '\n\nExamples:\n' +
         '  $ gemwh emulator\n' +

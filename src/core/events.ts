@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import { closestWord } from './closest.js';
 
 /**
  * The one table of Gemini webhook event types. Fixtures (src/fixtures/events/<type>.json),
@@ -132,27 +133,5 @@ function validTypesHint(options: ParseEventListOptions): string {
 
 /** The catalog entry within a small edit distance, for "did you mean". */
 export function closestEventType(input: string): EventType | undefined {
-  let best: EventType | undefined;
-  let bestDistance = Infinity;
-  for (const type of EVENT_TYPE_NAMES) {
-    const distance = editDistance(input.toLowerCase(), type);
-    if (distance < bestDistance) {
-      best = type;
-      bestDistance = distance;
-    }
-  }
-  return bestDistance <= Math.max(2, Math.floor(input.length / 4)) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
+  return closestWord(input, EVENT_TYPE_NAMES);
 }

@@ -1,6 +1,6 @@
 /**
  * Every behaviour of the emulator that mirrors (or guesses at) the real WebhookService, and where
- * it comes from. This table is the one source of truth: the README's emulator section is rendered
+ * it comes from. This table is the one source of truth: the emulation help topic (src/help-topics/emulation.md) is rendered
  * from it, `gemwh emulator --help` lists its guesses, and test/emulator/fidelity.test.ts checks each
  * row against the emulator by raw HTTP, so the documentation cannot drift from the behaviour.
  */
@@ -145,7 +145,7 @@ export const FIDELITY_TABLE: readonly FidelityRow[] = [
   },
 ];
 
-/** The table as the README shows it (between the fidelity-table markers). */
+/** The table as the emulation help topic shows it (between the fidelity-table markers). */
 export function renderFidelityTable(rows: readonly FidelityRow[] = FIDELITY_TABLE): string {
   const escape = (text: string) => text.replace(/\|/g, '\\|');
   const lines = ['| behaviour | source | basis | flag |', '|-----------|--------|-------|------|'];

@@ -1,7 +1,7 @@
 /**
  * Reading a tunnel tool's output for its public URL. Each reader is fed the tool's output one
  * line at a time (stdout and stderr alike) and says what it learnt. The formats are the ones the
- * tools document; the versions they were written against are in the README (Tunnels section).
+ * tools document; the versions they were written against are in `gemwh help tunnels` (src/help-topics/tunnels.md).
  */
 
 export type TunnelFinding =

@@ -1,4 +1,4 @@
-// Start-up time of `gemwh --version`, `gemwh --help` and every command's `--help` against bare
+// Start-up time of `gemwh --version`, `gemwh --help`, a help topic and every command's `--help` against bare
 // Node (`node -e 0`), measured in the same run and interleaved so that machine noise hits all
 // alike. Target: median ratio <= 1.3 for each. Runs dist/ through bin/gemwh.js: build first
 // (npm run build). The command list is read from src/help-pages/, one page per command.
@@ -37,6 +37,7 @@ const commandPaths = readdirSync(new URL('../../src/help-pages/', import.meta.ur
 const cases = {
   'node -e 0': ['-e', '0'],
   'gemwh --version': ['bin/gemwh.js', '--version'],
+  'gemwh help listening': ['bin/gemwh.js', 'help', 'listening'],
   ...Object.fromEntries(commandPaths.map((path) => [['gemwh', ...path, '--help'].join(' '), ['bin/gemwh.js', ...path, '--help']])),
 };
 // Warm the file cache so the first sample of any case is not an outlier.

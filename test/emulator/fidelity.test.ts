@@ -13,7 +13,7 @@ import type { RecordingServer } from '../helpers/recording-server.js';
 
 /**
  * One check per row of the emulator's fidelity table (src/emulator/fidelity.ts), by raw HTTP: the
- * table the README shows is the behaviour the emulator has, row by row.
+ * table `gemwh help emulation` shows is the behaviour the emulator has, row by row.
  */
 
 const { emulator, sink } = perTest();
@@ -277,15 +277,15 @@ describe('the emulator fidelity table', () => {
     });
   }
 
-  it('is in the README exactly as rendered from src/emulator/fidelity.ts (UPDATE_FIDELITY=1 rewrites it)', () => {
-    const file = new URL('../../README.md', import.meta.url);
+  it('is in `gemwh help emulation` (src/help-topics/emulation.md) exactly as rendered from src/emulator/fidelity.ts (UPDATE_FIDELITY=1 rewrites it)', () => {
+    const file = new URL('../../src/help-topics/emulation.md', import.meta.url);
     let readme = readFileSync(file, 'utf8');
     if (process.env.UPDATE_FIDELITY === '1') {
       readme = readme.replace(/(<!-- fidelity-table:start[^>]*-->\n)[\s\S]*?(<!-- fidelity-table:end -->)/, (_all, start: string, end: string) => `${start}${renderFidelityTable()}\n${end}`);
       writeFileSync(file, readme);
     }
     const table = /<!-- fidelity-table:start[^>]*-->\n([\s\S]*?)\n<!-- fidelity-table:end -->/.exec(readme)?.[1];
-    expect(table, 'README markers <!-- fidelity-table:start --> … <!-- fidelity-table:end -->').toBe(renderFidelityTable());
+    expect(table, 'emulation.md markers <!-- fidelity-table:start --> … <!-- fidelity-table:end -->').toBe(renderFidelityTable());
   });
 
   it('names every guess in `gemwh emulator --help`, with the flag that changes it', async () => {

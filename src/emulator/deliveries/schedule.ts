@@ -35,7 +35,7 @@ export function retryDelayMs(attempt: number, schedule: RetrySchedule = DEFAULT_
 
 /**
  * Emulated offsets (ms after the first attempt) of every attempt a never-answering receiver
- * sees: [0, 5000, 15000, 35000, ...]. The README's table and the tests read it.
+ * sees: [0, 5000, 15000, 35000, ...]. The emulation help topic's table and the tests read it.
  */
 export function attemptOffsetsMs(schedule: RetrySchedule = DEFAULT_RETRY_SCHEDULE): number[] {
   const offsets = [0];
