@@ -1,7 +1,7 @@
-import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JWK } from 'jose';
-import { writeFileAtomic } from '../fs/atomic-file.js';
+import { readPrivateFile, writeFileAtomic } from '../fs/atomic-file.js';
 import { generateSigningKey, signingKeyFromPrivateJwk, type JwtSigningKey } from '../core/jwt-sign.js';
 import type { Paths } from '../deps.js';
 import { UsageError } from '../errors.js';
@@ -51,19 +51,15 @@ export async function loadOrCreateDevKey(paths: Pick<Paths, 'config'>, now: numb
 }
 
 async function readDevKey(file: string): Promise<JwtSigningKey | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new UsageError(`cannot read the development JWT key ${file}: ${(error as Error).message}`, {
-      hint: 'Fix its permissions, or delete it and gemwh creates a new key (receivers must then fetch the new JWKS).',
-      cause: error,
-    });
-  }
-  // A key copied around with a loose umask must not stay readable by others.
-  const info = await stat(file);
-  if ((info.mode & 0o077) !== 0) await chmod(file, 0o600);
+  const text = await readPrivateFile(
+    file,
+    (error) =>
+      new UsageError(`cannot read the development JWT key ${file}: ${error.message}`, {
+        hint: 'Fix its permissions, or delete it and gemwh creates a new key (receivers must then fetch the new JWKS).',
+        cause: error,
+      }),
+  );
+  if (text === undefined) return undefined;
   try {
     const stored = JSON.parse(text) as Partial<StoredDevKey>;
     if (stored.version !== 1 || !stored.private_jwk) throw new Error('unknown format');

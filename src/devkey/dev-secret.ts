@@ -1,4 +1,5 @@
-import { chmod, link, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { readPrivateFile, writeFileAtomic } from '../fs/atomic-file.js';
 import { join } from 'node:path';
 import { inspectSecret } from '../core/standard-webhooks.js';
 import type { Paths } from '../deps.js';
@@ -34,44 +35,34 @@ export async function loadOrCreateDevSecret(paths: Pick<Paths, 'config'>, random
   if (existing) return { secret: existing, file, created: false };
 
   const secret = `whsec_${randomBytes(32).toString('base64')}`;
-  const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     await mkdir(paths.config, { recursive: true, mode: 0o700 });
-    await writeFile(temp, `${secret}\n`, { flag: 'wx', mode: 0o600 });
-    try {
-      await link(temp, file);
-      return { secret, file, created: true };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    // Exclusive: a gemwh that created it meanwhile wins, and every run agrees on one secret.
+    writeFileAtomic(file, `${secret}\n`, { mode: 0o600, exclusive: true });
+    return { secret, file, created: true };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
       const winner = await readDevSecret(file);
       if (winner) return { secret: winner, file, created: false };
-      throw error;
     }
-  } catch (error) {
     if (error instanceof UsageError) throw error;
     throw new UsageError(`cannot write the development signing secret to ${file}: ${(error as Error).message}`, {
       hint: 'Check that the gemwh config folder is writable, or pass --secret-env VAR (or --secret) to sign with your own secret.',
       cause: error,
     });
-  } finally {
-    await unlink(temp).catch(() => {});
   }
 }
 
 async function readDevSecret(file: string): Promise<string | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new UsageError(`cannot read the development signing secret ${file}: ${(error as Error).message}`, {
-      hint: 'Fix its permissions, or delete it and gemwh creates a new one (your app must then be given the new secret).',
-      cause: error,
-    });
-  }
-  // Copied around with a loose umask, it must not stay readable by others.
-  const info = await stat(file);
-  if ((info.mode & 0o077) !== 0) await chmod(file, 0o600);
+  const text = await readPrivateFile(
+    file,
+    (error) =>
+      new UsageError(`cannot read the development signing secret ${file}: ${error.message}`, {
+        hint: 'Fix its permissions, or delete it and gemwh creates a new one (your app must then be given the new secret).',
+        cause: error,
+      }),
+  );
+  if (text === undefined) return undefined;
   const secret = text.trim();
   const inspection = inspectSecret(secret);
   if (!inspection.ok) {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { chmod, readFile, stat } from 'node:fs/promises';
 import { closeSync, fchmodSync, fsyncSync, linkSync, openSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
@@ -90,4 +91,21 @@ export async function writeFileAtomicAsync(path: string, content: string, option
     await rm(temporary, { force: true });
     throw error;
   }
+}
+
+/**
+ * Reads a private file gemwh created (a dev key, the dev secret): undefined when it does not exist,
+ * `cannotRead(error)` for any other failure. One copied around with a loose umask is made 0600 again.
+ */
+export async function readPrivateFile(file: string, cannotRead: (error: Error) => Error): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw cannotRead(error as Error);
+  }
+  const info = await stat(file);
+  if ((info.mode & 0o077) !== 0) await chmod(file, 0o600);
+  return text;
 }
