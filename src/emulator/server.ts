@@ -7,7 +7,7 @@ import { UsageError } from '../errors.js';
 import { readBodyLimited } from '../http/read-body.js';
 import { createDeliveryEngine } from './deliveries/engine.js';
 import { addDeliveryRoutes } from './deliveries/routes.js';
-import type { Scheduler } from './deliveries/scheduler.js';
+import type { Scheduler } from '../deps.js';
 import type { DeliveryAttempt, DeliveryEngine } from './deliveries/types.js';
 import { EmulatorHttpError, googleErrorBody, invalidArgument } from './google-error.js';
 import { JobManager, DEFAULT_JOB_DELAY_MS, type Job } from './jobs/job-manager.js';

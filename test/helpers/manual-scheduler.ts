@@ -1,4 +1,4 @@
-import type { Scheduler } from '../../src/emulator/deliveries/scheduler.js';
+import type { Scheduler } from '../../src/deps.js';
 
 /**
  * A scheduler whose time moves only when the test says so: retry schedules play out at once and
@@ -12,15 +12,13 @@ export class ManualScheduler implements Scheduler {
   /** Every delay asked for, in order. */
   readonly delays: number[] = [];
 
-  after(delayMs: number, run: () => void): unknown {
+  after(delayMs: number, run: () => void): () => void {
     const timer = { at: this.now + delayMs, run, order: this.order++ };
     this.delays.push(delayMs);
     this.timers.push(timer);
-    return timer;
-  }
-
-  cancel(handle: unknown): void {
-    this.timers = this.timers.filter((timer) => timer !== handle);
+    return () => {
+      this.timers = this.timers.filter((t) => t !== timer);
+    };
   }
 
   get pending(): number {

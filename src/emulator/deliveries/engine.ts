@@ -16,7 +16,7 @@ import {
   retryDelayMs,
   type RetrySchedule,
 } from './schedule.js';
-import { REAL_SCHEDULER, type Scheduler } from './scheduler.js';
+import { realScheduler, type Scheduler } from '../../deps.js';
 import type {
   DeliveryAttempt,
   DeliveryEngine,
@@ -91,7 +91,7 @@ export function createDeliveryEngine(options: DeliveryEngineOptions): DeliveryEn
   const schedule = options.schedule ?? DEFAULT_RETRY_SCHEDULE;
   const disableAfter = options.disableAfterFailures ?? DEFAULT_DISABLE_AFTER_FAILURES;
   const concurrency = options.concurrency ?? 64;
-  const scheduler = options.scheduler ?? REAL_SCHEDULER;
+  const scheduler = options.scheduler ?? realScheduler;
   if (!(timeScale > 0) || !Number.isFinite(timeScale)) throw new RangeError(`timeScale must be a positive number, got ${timeScale}`);
   if (!(duplicateRate >= 0 && duplicateRate <= 1)) throw new RangeError(`duplicateRate must be within 0..1, got ${duplicateRate}`);
 
@@ -103,7 +103,7 @@ export function createDeliveryEngine(options: DeliveryEngineOptions): DeliveryEn
   // Fixture files are read once per run: the payload of an event type cannot change under a retry.
   const fixtures = new Map<string, WebhookEventPayload>();
   let active = 0;
-  const scheduled = new Map<Delivery, unknown>();
+  const scheduled = new Map<Delivery, () => void>();
   const consecutiveFailures = new Map<string, number>();
   const idleWaiters: Array<{ resolve: () => void; retriesToo: boolean }> = [];
   let stopped = false;
@@ -128,9 +128,9 @@ export function createDeliveryEngine(options: DeliveryEngineOptions): DeliveryEn
       }
       const reason: GiveUpReason =
         change.type === 'updated' && webhook.state === 'disabled_due_to_failed_deliveries' ? 'webhook_auto_disabled' : 'webhook_unavailable';
-      for (const [delivery, timer] of scheduled) {
+      for (const [delivery, cancel] of scheduled) {
         if (delivery.webhookId !== webhook.id) continue;
-        scheduler.cancel(timer);
+        cancel();
         scheduled.delete(delivery);
         giveUp(delivery, reason);
       }
@@ -371,8 +371,8 @@ export function createDeliveryEngine(options: DeliveryEngineOptions): DeliveryEn
       stopping ??= (async () => {
         stopped = true;
         unsubscribe();
-        for (const [delivery, timer] of scheduled) {
-          scheduler.cancel(timer);
+        for (const [delivery, cancel] of scheduled) {
+          cancel();
           giveUp(delivery, 'emulator_stopped');
         }
         scheduled.clear();
