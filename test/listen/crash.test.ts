@@ -1,12 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, request } from 'undici';
 import type { JournalRecord } from '../../src/listen/journal-records.js';
 import { compiledDist } from '../helpers/dist.js';
+import { startListenChild } from '../helpers/listen-child.js';
 import { closedPort, startRecordingServer } from '../helpers/recording-server.js';
 import { SECRET, body, signedHeaders } from './helpers.js';
 
@@ -31,36 +31,7 @@ afterAll(() => {
 });
 
 async function startCli(args: string[]): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, [join(dist, 'cli.js'), 'listen', '--port', '0', '--json', ...args], {
-    env: {
-      PATH: process.env.PATH,
-      HOME: home,
-      XDG_STATE_HOME: join(home, 'state'),
-      XDG_CONFIG_HOME: join(home, 'config'),
-      XDG_CACHE_HOME: join(home, 'cache'),
-      GEMWH_SECRET_STORE: 'file',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  void exited.then(() => children.delete(child));
-  let stderr = '';
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const lines = createInterface({ input: child.stdout! });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ready line; stderr: ${stderr}`)), 15_000);
-    lines.once('line', (line) => {
-      clearTimeout(timer);
-      const ready = JSON.parse(line) as { type: string; url: string };
-      if (ready.type !== 'ready') reject(new Error(`first line is not ready: ${line}`));
-      resolve(ready.url);
-    });
-    child.once('exit', (code) => reject(new Error(`listen exited with ${code}: ${stderr}`)));
-  });
-  // Keep reading so a full pipe never blocks the child.
-  lines.on('line', () => {});
-  return { child, url, exited };
+  return startListenChild({ dist, home, args, children, readyTimeoutMs: 15_000, readyFirst: true });
 }
 
 function journalRecords(file: string): JournalRecord[] {

@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compiledDist } from '../helpers/dist.js';
+import { startListenChild } from '../helpers/listen-child.js';
 import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
 import { isAlive, makeStandins, type Standins } from './standins.js';
 
@@ -34,36 +34,16 @@ afterAll(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
-async function startCli(): Promise<{ child: ChildProcess; stderr: () => string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, [join(dist, 'cli.js'), 'listen', '--port', '0', '--json', '--no-journal', '--tunnel', 'cloudflared'], {
-    env: {
-      PATH: tools.path,
-      HOME: home,
-      XDG_STATE_HOME: join(home, 'state'),
-      XDG_CONFIG_HOME: join(home, 'config'),
-      XDG_CACHE_HOME: join(home, 'cache'),
-      GEMWH_SECRET_STORE: 'file',
-      STANDIN_STATE_DIR: tools.stateDir,
-      ...emulator.env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+function startCli(): Promise<{ child: ChildProcess; stderr: () => string; exited: Promise<number | null> }> {
+  return startListenChild({
+    dist,
+    home,
+    args: ['--no-journal', '--tunnel', 'cloudflared'],
+    env: { PATH: tools.path, STANDIN_STATE_DIR: tools.stateDir, ...emulator.env },
+    children,
+    readyTimeoutMs: 30_000,
+    readyFirst: false,
   });
-  children.add(child);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  void exited.then(() => children.delete(child));
-  let stderr = '';
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const lines = createInterface({ input: child.stdout! });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ready line; stderr: ${stderr}`)), 30_000);
-    lines.on('line', (line) => {
-      if ((JSON.parse(line) as { type: string }).type !== 'ready') return;
-      clearTimeout(timer);
-      resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`listen exited with ${code}: ${stderr}`)));
-  });
-  return { child, stderr: () => stderr, exited };
 }
 
 describe('listen --tunnel in the built CLI', () => {
