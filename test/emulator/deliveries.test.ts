@@ -2,7 +2,7 @@ import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import { EmulatorHttpError } from '../../src/emulator/google-error.js';
 import { attemptOffsetsMs, retryDelayMs, DEFAULT_RETRY_SCHEDULE } from '../../src/emulator/deliveries/schedule.js';
-import { ManualScheduler } from '../helpers/manual-scheduler.js';
+import { manualTime } from '../helpers/manual-time.js';
 import { perTest } from '../helpers/per-test.js';
 import { header } from '../helpers/recording-server.js';
 
@@ -140,22 +140,23 @@ describe('static deliveries', () => {
 describe('retries under time scaling', () => {
   it('follows the schedule for 24 emulated hours: same webhook-id, fresh timestamp and signature each time', async () => {
     // Unscaled, on a scheduler the test advances: the 24 h play out at once, to the millisecond.
-    const scheduler = new ManualScheduler();
+    const start = Date.parse('2026-03-01T00:00:00Z');
+    const time = manualTime(start);
     // The wall clock follows the scheduler, so each attempt's timestamp is the time it is due.
     const e = await emulator({
-      clock: { now: () => Date.parse('2026-03-01T00:00:00Z') + scheduler.now },
-      delivery: { disableAfterFailures: 1000, scheduler },
+      clock: time.clock,
+      delivery: { disableAfterFailures: 1000, scheduler: time.scheduler },
     });
     const arrivals: number[] = [];
     const receiver = await sink(() => {
-      arrivals.push(scheduler.now);
+      arrivals.push(time.clock.now() - start);
       return { status: 500, body: 'boom' };
     });
     const created = e.store.create({ uri: receiver.url, subscribed_events: ['batch.failed'] });
 
     const [delivery] = e.deliveries.emit({ type: 'batch.failed' }).deliveries;
     await e.deliveries.quiet();
-    while (scheduler.runNext()) await e.deliveries.quiet();
+    while (time.next()) await e.deliveries.quiet();
     await e.deliveries.idle();
 
     const offsets = attemptOffsetsMs();
@@ -163,7 +164,7 @@ describe('retries under time scaling', () => {
     expect(offsets.slice(0, 5)).toEqual([0, 5_000, 15_000, 35_000, 75_000]);
     expect(offsets.at(-1)).toBeLessThanOrEqual(DEFAULT_RETRY_SCHEDULE.windowMs);
     expect(receiver.requests).toHaveLength(offsets.length);
-    expect(scheduler.delays).toEqual(offsets.slice(1).map((_, i) => retryDelayMs(i + 1)));
+    expect(time.delays).toEqual(offsets.slice(1).map((_, i) => retryDelayMs(i + 1)));
     expect(arrivals).toEqual(offsets);
 
     const ids = new Set(receiver.requests.map((r) => header(r, 'webhook-id')));
@@ -190,17 +191,17 @@ describe('retries under time scaling', () => {
 
   it('stops retrying once a 2xx arrives', async () => {
     let calls = 0;
-    const scheduler = new ManualScheduler();
-    const e = await emulator({ delivery: { timeScale: 1000, scheduler } });
+    const time = manualTime();
+    const e = await emulator({ delivery: { timeScale: 1000, scheduler: time.scheduler } });
     const receiver = await sink(() => ({ status: ++calls < 3 ? 502 : 200 }));
     e.store.create({ uri: receiver.url, subscribed_events: ['video.generated'] });
     e.deliveries.emit({ type: 'video.generated' });
     await e.deliveries.quiet();
-    while (scheduler.runNext()) await e.deliveries.quiet();
+    while (time.next()) await e.deliveries.quiet();
     await e.deliveries.idle();
     expect(receiver.requests).toHaveLength(3);
     // 5 s and 10 s of emulated time, a thousand times faster.
-    expect(scheduler.delays).toEqual([5, 10]);
+    expect(time.delays).toEqual([5, 10]);
     expect(e.deliveries.attempts().map((a) => [a.attempt, a.outcome])).toEqual([
       [1, 'failed'],
       [2, 'failed'],
@@ -248,16 +249,16 @@ describe('retries under time scaling', () => {
   });
 
   it('drops pending retries when the webhook is deleted or disabled by the user', async () => {
-    const scheduler = new ManualScheduler();
-    const e = await emulator({ delivery: { timeScale: 1, scheduler } });
+    const time = manualTime();
+    const e = await emulator({ delivery: { timeScale: 1, scheduler: time.scheduler } });
     const receiver = await sink(() => ({ status: 500 }));
     const created = e.store.create({ uri: receiver.url, subscribed_events: ['batch.succeeded'] });
     e.deliveries.emit({ type: 'batch.succeeded' });
     await e.deliveries.quiet();
     expect(e.deliveries.attempts()[0]).toMatchObject({ outcome: 'failed', nextRetryDelayMs: 5000 });
-    expect(scheduler.pending).toBe(1);
+    expect(time.waiting).toBe(1);
     e.store.update(created.id, { state: 'disabled' }, ['state']);
-    expect(scheduler.pending).toBe(0);
+    expect(time.waiting).toBe(0);
     await e.deliveries.idle();
     expect(receiver.requests).toHaveLength(1);
     expect(e.deliveries.attempts()[0]).toMatchObject({ gaveUp: 'webhook_unavailable' });

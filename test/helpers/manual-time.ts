@@ -5,6 +5,8 @@ export interface ManualTime {
   scheduler: Scheduler;
   /** Work waiting for its time. */
   readonly waiting: number;
+  /** Every delay asked of the scheduler, in order. */
+  readonly delays: number[];
   /** Moves the clock on by `ms`, running what falls due on the way, in order of due time. */
   advance(ms: number): void;
   /** Moves the clock to the next waiting work and runs it; false when nothing waits. */
@@ -19,6 +21,7 @@ export function manualTime(start = Date.now()): ManualTime {
   let now = start;
   let order = 0;
   const due = new Map<number, { at: number; run: () => void }>();
+  const delays: number[] = [];
   const earliest = () => {
     let found: [number, { at: number; run: () => void }] | undefined;
     for (const entry of due) if (!found || entry[1].at < found[1].at) found = entry;
@@ -37,6 +40,7 @@ export function manualTime(start = Date.now()): ManualTime {
     scheduler: {
       after(ms, run) {
         const id = order++;
+        delays.push(ms);
         due.set(id, { at: now + Math.max(0, ms), run });
         return () => due.delete(id);
       },
@@ -44,6 +48,7 @@ export function manualTime(start = Date.now()): ManualTime {
     get waiting() {
       return due.size;
     },
+    delays,
     advance(ms) {
       const target = now + ms;
       while (runOne(target));
