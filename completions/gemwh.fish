@@ -130,7 +130,7 @@ complete -c gemwh -n '__gemwh_at "update"' -l json -d 'print the updated webhook
 complete -c gemwh -n '__gemwh_at "update"' -s h -l help -d 'display help for command'
 complete -c gemwh -n '__gemwh_at "update"' -a '(__gemwh_dynamic webhook-ids)'
 complete -c gemwh -n '__gemwh_at "delete"' -s y -l yes -d 'do not ask'
-complete -c gemwh -n '__gemwh_at "delete"' -l json -d 'print {"id", "deleted", "local_secrets_removed"} as JSON'
+complete -c gemwh -n '__gemwh_at "delete"' -l json -d 'print {"id", "deleted", "localSecretsRemoved"} as JSON'
 complete -c gemwh -n '__gemwh_at "delete"' -s h -l help -d 'display help for command'
 complete -c gemwh -n '__gemwh_at "delete"' -a '(__gemwh_dynamic webhook-ids)'
 complete -c gemwh -n '__gemwh_at "rotate"' -l grace -x -a '(__gemwh_values 24h 0)' -d '24h (previous secrets valid 24 more hours) or 0 / immediate (revoked now)'

@@ -69,7 +69,7 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
         }
         'gemwh delete' = @{
             Subcommands = @()
-            Options = @(@{ n = '-y'; d = 'do not ask' }, @{ n = '--yes'; d = 'do not ask' }, @{ n = '--json'; d = 'print {"id", "deleted", "local_secrets_removed"} as JSON' }, @{ n = '-h'; d = 'display help for command' }, @{ n = '--help'; d = 'display help for command' })
+            Options = @(@{ n = '-y'; d = 'do not ask' }, @{ n = '--yes'; d = 'do not ask' }, @{ n = '--json'; d = 'print {"id", "deleted", "localSecretsRemoved"} as JSON' }, @{ n = '-h'; d = 'display help for command' }, @{ n = '--help'; d = 'display help for command' })
             ValueOptions = @()
             FileOptions = @()
             OptionValues = @{  }
