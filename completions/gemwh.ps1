@@ -9,6 +9,7 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
         ValueOptions = @('--api-key', '--api-root', '--api-version', '--secret-store')
         FileOptions = @()
         OptionValues = @{ '--secret-store' = @('keychain', 'file') }
+        OptionDynamic = @{  }
     }
     $spec = @{
         'gemwh' = @{
@@ -17,8 +18,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @()
             FileOptions = @()
             OptionValues = @{  }
+            OptionDynamic = @{  }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = $null
         }
         'gemwh create' = @{
             Subcommands = @()
@@ -26,8 +29,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @('--uri', '--events', '--name')
             FileOptions = @()
             OptionValues = @{ '--events' = @('batch.succeeded', 'batch.cancelled', 'batch.expired', 'batch.failed', 'interaction.requires_action', 'interaction.completed', 'interaction.failed', 'interaction.cancelled', 'video.generated') }
+            OptionDynamic = @{  }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = $null
         }
         'gemwh list' = @{
             Subcommands = @()
@@ -35,8 +40,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @('--page-size')
             FileOptions = @()
             OptionValues = @{  }
+            OptionDynamic = @{  }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = $null
         }
         'gemwh get' = @{
             Subcommands = @()
@@ -44,8 +51,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @()
             FileOptions = @()
             OptionValues = @{  }
+            OptionDynamic = @{  }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = 'webhook-ids'
         }
         'gemwh update' = @{
             Subcommands = @()
@@ -53,17 +62,21 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @('--uri', '--events', '--add-events', '--remove-events', '--name', '--state')
             FileOptions = @()
             OptionValues = @{ '--events' = @('batch.succeeded', 'batch.cancelled', 'batch.expired', 'batch.failed', 'interaction.requires_action', 'interaction.completed', 'interaction.failed', 'interaction.cancelled', 'video.generated'); '--add-events' = @('batch.succeeded', 'batch.cancelled', 'batch.expired', 'batch.failed', 'interaction.requires_action', 'interaction.completed', 'interaction.failed', 'interaction.cancelled', 'video.generated'); '--remove-events' = @('batch.succeeded', 'batch.cancelled', 'batch.expired', 'batch.failed', 'interaction.requires_action', 'interaction.completed', 'interaction.failed', 'interaction.cancelled', 'video.generated'); '--state' = @('enabled', 'disabled') }
+            OptionDynamic = @{  }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = 'webhook-ids'
         }
         'gemwh delete' = @{
             Subcommands = @()
-            Options = @(@{ n = '-y'; d = 'do not ask' }, @{ n = '--yes'; d = 'do not ask' }, @{ n = '--json'; d = 'print {"id", "deleted", "local_secrets_removed"} as JSON' }, @{ n = '-h'; d = 'display help for command' }, @{ n = '--help'; d = 'display help for command' })
+            Options = @(@{ n = '-y'; d = 'do not ask' }, @{ n = '--yes'; d = 'do not ask' }, @{ n = '--json'; d = 'print {"id", "deleted", "localSecretsRemoved"} as JSON' }, @{ n = '-h'; d = 'display help for command' }, @{ n = '--help'; d = 'display help for command' })
             ValueOptions = @()
             FileOptions = @()
             OptionValues = @{  }
+            OptionDynamic = @{  }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = 'webhook-ids'
         }
         'gemwh rotate' = @{
             Subcommands = @()
@@ -71,8 +84,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @('--grace')
             FileOptions = @()
             OptionValues = @{ '--grace' = @('24h', '0') }
+            OptionDynamic = @{  }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = 'webhook-ids'
         }
         'gemwh ping' = @{
             Subcommands = @()
@@ -80,8 +95,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @()
             FileOptions = @()
             OptionValues = @{  }
+            OptionDynamic = @{  }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = 'webhook-ids'
         }
         'gemwh secret' = @{
             Subcommands = @(@{ n = 'list'; d = 'List the webhooks gemwh holds secrets for: count, created, expiry; secrets redacted.' }, @{ n = 'show'; d = 'Show the secrets of one webhook, redacted unless --reveal. Piped with --reveal: the values only, newest first.' }, @{ n = 'set'; d = 'Store the signing secret of a webhook, read from stdin (or a hidden prompt on a terminal); replaces what gemwh held.' }, @{ n = 'delete'; d = 'Forget the local secrets of a webhook (the webhook itself is not touched).' }, @{ n = 'help'; d = 'display help for command' })
@@ -89,8 +106,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @()
             FileOptions = @()
             OptionValues = @{  }
+            OptionDynamic = @{  }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = $null
         }
         'gemwh secret list' = @{
             Subcommands = @()
@@ -98,8 +117,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @()
             FileOptions = @()
             OptionValues = @{  }
+            OptionDynamic = @{  }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = $null
         }
         'gemwh secret show' = @{
             Subcommands = @()
@@ -107,8 +128,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @()
             FileOptions = @()
             OptionValues = @{  }
+            OptionDynamic = @{  }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = 'webhook-ids'
         }
         'gemwh secret set' = @{
             Subcommands = @()
@@ -116,8 +139,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @()
             FileOptions = @()
             OptionValues = @{  }
+            OptionDynamic = @{  }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = 'webhook-ids'
         }
         'gemwh secret delete' = @{
             Subcommands = @()
@@ -125,8 +150,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @()
             FileOptions = @()
             OptionValues = @{  }
+            OptionDynamic = @{  }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = 'webhook-ids'
         }
         'gemwh auth' = @{
             Subcommands = @(@{ n = 'login'; d = 'Store an API key: read from stdin when piped, else typed at a hidden prompt.' }, @{ n = 'status'; d = 'Show where the API key comes from (redacted). Exits 4 when there is none.' }, @{ n = 'logout'; d = 'Remove the stored API key. Keys in the environment are left alone (and named).' }, @{ n = 'help'; d = 'display help for command' })
@@ -134,8 +161,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @()
             FileOptions = @()
             OptionValues = @{  }
+            OptionDynamic = @{  }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = $null
         }
         'gemwh auth login' = @{
             Subcommands = @()
@@ -143,8 +172,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @()
             FileOptions = @()
             OptionValues = @{  }
+            OptionDynamic = @{  }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = $null
         }
         'gemwh auth status' = @{
             Subcommands = @()
@@ -152,8 +183,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @()
             FileOptions = @()
             OptionValues = @{  }
+            OptionDynamic = @{  }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = $null
         }
         'gemwh auth logout' = @{
             Subcommands = @()
@@ -161,8 +194,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @()
             FileOptions = @()
             OptionValues = @{  }
+            OptionDynamic = @{  }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = $null
         }
         'gemwh listen' = @{
             Subcommands = @()
@@ -170,8 +205,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @('--host', '--port', '--path', '--webhook', '--secret', '--secret-env', '--jwks-url', '--jwks-file', '--audience', '--tolerance', '--forward', '--route', '--events', '--header', '--forward-timeout', '--retry-initial', '--retry-max', '--max-body', '--journal', '--journal-max-size', '--journal-keep', '--ready-file', '--public-url', '--tunnel', '--tunnel-command', '--tunnel-url-pattern', '--tunnel-check-interval', '--tunnel-timeout', '--relay', '--relay-token-env', '--relay-filter')
             FileOptions = @()
             OptionValues = @{ '--events' = @('batch.succeeded', 'batch.cancelled', 'batch.expired', 'batch.failed', 'interaction.requires_action', 'interaction.completed', 'interaction.failed', 'interaction.cancelled', 'video.generated'); '--tunnel' = @('cloudflared', 'ngrok', 'auto') }
+            OptionDynamic = @{ '--webhook' = 'webhook-ids' }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = $null
         }
         'gemwh replay' = @{
             Subcommands = @(@{ n = 'fixture'; d = 'send a signed fixture event (or a JSON file) to a receiver' }, @{ n = 'delivery'; d = 're-send deliveries recorded by `gemwh listen` (from its journal)' }, @{ n = 'jwks'; d = 'print the public JWKS of gemwh''s development JWT key' }, @{ n = 'help'; d = 'display help for command' })
@@ -179,8 +216,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @()
             FileOptions = @()
             OptionValues = @{  }
+            OptionDynamic = @{  }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = $null
         }
         'gemwh replay fixture' = @{
             Subcommands = @()
@@ -188,8 +227,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @('--to', '--secret', '--secret-env', '--webhook', '--audience', '--id', '--timestamp', '--set', '--count', '--concurrency', '--header', '--tamper', '--timeout')
             FileOptions = @()
             OptionValues = @{ '--tamper' = @('body', 'signature', 'timestamp-old', 'timestamp-future', 'missing-id', 'missing-timestamp', 'missing-signature') }
+            OptionDynamic = @{ '--webhook' = 'webhook-ids' }
             Args = @('batch.succeeded', 'batch.cancelled', 'batch.expired', 'batch.failed', 'interaction.requires_action', 'interaction.completed', 'interaction.failed', 'interaction.cancelled', 'video.generated')
             ArgFiles = $true
+            ArgDynamic = $null
         }
         'gemwh replay delivery' = @{
             Subcommands = @()
@@ -197,8 +238,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @('--since', '--type', '--to', '--set', '--secret', '--secret-env', '--webhook', '--journal', '--timeout')
             FileOptions = @('--journal')
             OptionValues = @{ '--type' = @('batch.succeeded', 'batch.cancelled', 'batch.expired', 'batch.failed', 'interaction.requires_action', 'interaction.completed', 'interaction.failed', 'interaction.cancelled', 'video.generated') }
+            OptionDynamic = @{ '--webhook' = 'webhook-ids' }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = $null
         }
         'gemwh replay jwks' = @{
             Subcommands = @()
@@ -206,8 +249,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @('--jwks-out')
             FileOptions = @('--jwks-out')
             OptionValues = @{  }
+            OptionDynamic = @{  }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = $null
         }
         'gemwh deliveries' = @{
             Subcommands = @(@{ n = 'list'; d = 'list recorded deliveries, newest first, with their verdict and forward status' }, @{ n = 'show'; d = 'one recorded delivery: headers, body, verdict and every forward attempt' }, @{ n = 'export'; d = 'write a recorded delivery as a raw HTTP request, a curl command or a fixture file' }, @{ n = 'help'; d = 'display help for command' })
@@ -215,8 +260,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @()
             FileOptions = @()
             OptionValues = @{  }
+            OptionDynamic = @{  }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = $null
         }
         'gemwh deliveries list' = @{
             Subcommands = @()
@@ -224,8 +271,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @('--type', '--verdict', '--since', '--webhook', '--forward-status', '--limit', '--journal')
             FileOptions = @('--journal')
             OptionValues = @{ '--type' = @('batch.succeeded', 'batch.cancelled', 'batch.expired', 'batch.failed', 'interaction.requires_action', 'interaction.completed', 'interaction.failed', 'interaction.cancelled', 'video.generated'); '--verdict' = @('verified', 'rejected', 'duplicate'); '--forward-status' = @('none', 'ok', 'failed', 'pending') }
+            OptionDynamic = @{ '--webhook' = 'webhook-ids' }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = $null
         }
         'gemwh deliveries show' = @{
             Subcommands = @()
@@ -233,8 +282,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @('--journal')
             FileOptions = @('--journal')
             OptionValues = @{  }
+            OptionDynamic = @{  }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = $null
         }
         'gemwh deliveries export' = @{
             Subcommands = @()
@@ -242,8 +293,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @('--as', '--to', '-o', '--output', '--journal')
             FileOptions = @('-o', '--output', '--journal')
             OptionValues = @{ '--as' = @('http', 'curl', 'fixture') }
+            OptionDynamic = @{  }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = $null
         }
         'gemwh completion' = @{
             Subcommands = @()
@@ -251,8 +304,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @()
             FileOptions = @()
             OptionValues = @{  }
+            OptionDynamic = @{  }
             Args = @('bash', 'zsh', 'fish', 'powershell')
             ArgFiles = $false
+            ArgDynamic = $null
         }
         'gemwh verify' = @{
             Subcommands = @()
@@ -260,8 +315,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @('--body', '--header', '--headers', '--secret', '--secret-env', '--webhook', '--jwks-url', '--jwks-file', '--audience', '--issuer', '--now', '--tolerance', '--delivery', '--journal')
             FileOptions = @('--body', '--headers', '--jwks-file', '--journal')
             OptionValues = @{  }
+            OptionDynamic = @{ '--webhook' = 'webhook-ids' }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = $null
         }
         'gemwh events' = @{
             Subcommands = @()
@@ -269,8 +326,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @()
             FileOptions = @()
             OptionValues = @{  }
+            OptionDynamic = @{  }
             Args = @('batch.succeeded', 'batch.cancelled', 'batch.expired', 'batch.failed', 'interaction.requires_action', 'interaction.completed', 'interaction.failed', 'interaction.cancelled', 'video.generated')
             ArgFiles = $false
+            ArgDynamic = $null
         }
         'gemwh conformance' = @{
             Subcommands = @()
@@ -278,8 +337,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @('--secret', '--secret-env', '--webhook', '--audience', '--jwks-port', '--only', '--report', '--timeout')
             FileOptions = @('--report')
             OptionValues = @{  }
+            OptionDynamic = @{ '--webhook' = 'webhook-ids' }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = $null
         }
         'gemwh emulator' = @{
             Subcommands = @(@{ n = 'deliveries'; d = 'list every delivery attempt a running emulator made' }, @{ n = 'jwks'; d = 'manage the emulator''s JWKS (the keys of dynamic deliveries)' })
@@ -287,8 +348,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @('--host', '--port', '--state', '--api-key', '--job-delay', '--fail-rate', '--update-mask', '--jwt-audience', '--jwt-issuer', '--time-scale', '--duplicate-rate', '--delivery-timeout', '--disable-after')
             FileOptions = @()
             OptionValues = @{ '--update-mask' = @('ignore', 'honor') }
+            OptionDynamic = @{  }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = $null
         }
         'gemwh emulator deliveries' = @{
             Subcommands = @()
@@ -296,8 +359,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @('--webhook', '--delivery')
             FileOptions = @()
             OptionValues = @{  }
+            OptionDynamic = @{  }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = $null
         }
         'gemwh emulator jwks' = @{
             Subcommands = @(@{ n = 'rotate'; d = 'sign with a new key; keep the old one published for an hour (emulated)' }, @{ n = 'help'; d = 'display help for command' })
@@ -305,8 +370,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @()
             FileOptions = @()
             OptionValues = @{  }
+            OptionDynamic = @{  }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = $null
         }
         'gemwh emulator jwks rotate' = @{
             Subcommands = @()
@@ -314,8 +381,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @()
             FileOptions = @()
             OptionValues = @{  }
+            OptionDynamic = @{  }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = $null
         }
         'gemwh trigger' = @{
             Subcommands = @()
@@ -323,8 +392,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @('--webhook', '--set', '--uri', '--metadata', '--wait-timeout')
             FileOptions = @()
             OptionValues = @{  }
+            OptionDynamic = @{  }
             Args = @('batch.succeeded', 'batch.cancelled', 'batch.expired', 'batch.failed', 'interaction.requires_action', 'interaction.completed', 'interaction.failed', 'interaction.cancelled', 'video.generated')
             ArgFiles = $false
+            ArgDynamic = $null
         }
         'gemwh relay' = @{
             Subcommands = @(@{ n = 'serve'; d = 'run the relay server' }, @{ n = 'channel'; d = 'create, list and delete channels (one ingest URL each)' }, @{ n = 'token'; d = 'create, list and revoke the tokens clients subscribe with' }, @{ n = 'help'; d = 'display help for command' })
@@ -332,8 +403,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @()
             FileOptions = @()
             OptionValues = @{  }
+            OptionDynamic = @{  }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = $null
         }
         'gemwh relay serve' = @{
             Subcommands = @()
@@ -341,8 +414,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @('--host', '--port', '--store', '--retention', '--max-body', '--verify-secret-env', '--jwks-url', '--tolerance', '--ready-file')
             FileOptions = @()
             OptionValues = @{  }
+            OptionDynamic = @{  }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = $null
         }
         'gemwh relay channel' = @{
             Subcommands = @(@{ n = 'create'; d = 'create a channel and print its ingest URL' }, @{ n = 'list'; d = 'list the channels' }, @{ n = 'delete'; d = 'delete a channel and the deliveries kept for it' }, @{ n = 'help'; d = 'display help for command' })
@@ -350,8 +425,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @()
             FileOptions = @()
             OptionValues = @{  }
+            OptionDynamic = @{  }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = $null
         }
         'gemwh relay channel create' = @{
             Subcommands = @()
@@ -359,8 +436,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @('--name', '--store', '--public-url')
             FileOptions = @()
             OptionValues = @{  }
+            OptionDynamic = @{  }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = $null
         }
         'gemwh relay channel list' = @{
             Subcommands = @()
@@ -368,8 +447,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @('--store', '--public-url')
             FileOptions = @()
             OptionValues = @{  }
+            OptionDynamic = @{  }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = $null
         }
         'gemwh relay channel delete' = @{
             Subcommands = @()
@@ -377,8 +458,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @('--store', '--public-url')
             FileOptions = @()
             OptionValues = @{  }
+            OptionDynamic = @{  }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = $null
         }
         'gemwh relay token' = @{
             Subcommands = @(@{ n = 'create'; d = 'create a token (printed once; the relay keeps only its hash)' }, @{ n = 'list'; d = 'list the tokens (ids and names, never the tokens)' }, @{ n = 'revoke'; d = 'revoke a token; its clients are disconnected' }, @{ n = 'help'; d = 'display help for command' })
@@ -386,8 +469,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @()
             FileOptions = @()
             OptionValues = @{  }
+            OptionDynamic = @{  }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = $null
         }
         'gemwh relay token create' = @{
             Subcommands = @()
@@ -395,8 +480,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @('--name', '--store', '--public-url')
             FileOptions = @()
             OptionValues = @{  }
+            OptionDynamic = @{  }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = $null
         }
         'gemwh relay token list' = @{
             Subcommands = @()
@@ -404,8 +491,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @('--store', '--public-url')
             FileOptions = @()
             OptionValues = @{  }
+            OptionDynamic = @{  }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = $null
         }
         'gemwh relay token revoke' = @{
             Subcommands = @()
@@ -413,8 +502,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @('--store', '--public-url')
             FileOptions = @()
             OptionValues = @{  }
+            OptionDynamic = @{  }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = $null
         }
         'gemwh doctor' = @{
             Subcommands = @()
@@ -422,8 +513,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @()
             FileOptions = @()
             OptionValues = @{  }
+            OptionDynamic = @{  }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = $null
         }
         'gemwh version' = @{
             Subcommands = @()
@@ -431,8 +524,10 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
             ValueOptions = @()
             FileOptions = @()
             OptionValues = @{  }
+            OptionDynamic = @{  }
             Args = @()
             ArgFiles = $false
+            ArgDynamic = $null
         }
     }
 
@@ -467,11 +562,13 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
 
     $candidates = @()
     $files = $false
+    $dynamic = $null
     if ($i -gt $words.Count) {
         $values = $current.OptionValues[$pending]
         if (-not $values) { $values = $globals.OptionValues[$pending] }
         foreach ($value in @($values)) { if ($value) { $candidates += @{ n = $value; d = $value } } }
         $files = ($current.FileOptions -contains $pending) -or ($globals.FileOptions -contains $pending)
+        $dynamic = $current.OptionDynamic[$pending]
     } elseif ($wordToComplete.StartsWith('-')) {
         $candidates = @($current.Options) + @($globals.Options)
     } elseif ($current.Subcommands.Count -gt 0) {
@@ -479,6 +576,17 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
     } else {
         foreach ($value in $current.Args) { $candidates += @{ n = $value; d = $value } }
         $files = $current.ArgFiles
+        $dynamic = $current.ArgDynamic
+    }
+    if ($dynamic) {
+        # ID<TAB>description lines from gemwh (webhook ids from the secret store: no network, no
+        # secrets); nothing, silently, when gemwh is not on PATH or fails.
+        $lines = @()
+        try { $lines = @(& 'gemwh' __complete $dynamic 2>$null) } catch { }
+        foreach ($line in $lines) {
+            $parts = "$line" -split "`t", 2
+            if ($parts[0]) { $candidates += @{ n = $parts[0]; d = $(if ($parts.Count -gt 1) { $parts[1] } else { $parts[0] }) } }
+        }
     }
 
     $candidates | Where-Object { $_.n -like "$wordToComplete*" } | ForEach-Object {

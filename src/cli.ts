@@ -35,6 +35,12 @@ if (helpPage !== undefined) {
 } else if (isPlainVersionRequest(argv)) {
   const { VERSION } = await import('./version.js');
   process.stdout.write(`${VERSION}\n`);
+} else if (argv[0] === '__complete') {
+  // What the completion scripts ask for at TAB time (completion/dynamic.ts): without commander
+  // or any command module, and silent whatever happens.
+  const [{ createRealDeps }, { dynamicValues }] = await Promise.all([import('./deps.js'), import('./completion/dynamic.js')]);
+  process.stdout.write(await dynamicValues(argv[1] ?? '', createRealDeps(controller.signal)));
+  setTimeout(() => process.exit(0), 200).unref();
 } else {
   const [{ createRealDeps }, { runMain }] = await Promise.all([import('./deps.js'), import('./program.js')]);
   const code = await runMain(argv, createRealDeps(controller.signal));

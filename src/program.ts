@@ -160,7 +160,7 @@ function reportError(error: unknown, argv: readonly string[], deps: Deps): numbe
   if (error instanceof GemwhError) {
     if (wantsJson) {
       deps.io.stderr.write(
-        JSON.stringify({ error: { code: error.code, exit_code: error.exitCode, message: error.message, hint: error.hint && asInvoked(error.hint, deps.env, COMMAND_NAMES) } }) + '\n',
+        JSON.stringify({ error: { code: error.code, exitCode: error.exitCode, message: error.message, hint: error.hint && asInvoked(error.hint, deps.env, COMMAND_NAMES) } }) + '\n',
       );
     } else {
       deps.io.stderr.write(`gemwh: ${error.message}\n`);

@@ -25,7 +25,7 @@ describe('gemwh program', () => {
     expect(result.code).toBe(ExitCode.USAGE);
     expect(result.stdout).toBe('');
     expect(JSON.parse(result.stderr)).toEqual({
-      error: { code: 'usage', exit_code: 2, message: "missing required argument 'id'" },
+      error: { code: 'usage', exitCode: 2, message: "missing required argument 'id'" },
     });
   });
 

@@ -71,38 +71,38 @@ export function errorFromResponse(
     const hint = onEmulator
       ? `${API_KEY_HINT}\n(An emulator accepts any key unless it was started with --api-key; then exactly that one.)`
       : API_KEY_HINT;
-    return new AuthError(`The API refused the request (${label}): ${message}`, { hint });
+    return new AuthError(`the API refused the request (${label}): ${message}`, { hint });
   }
   if (status === 404 && request.webhookId !== undefined) {
-    return new NotFoundError(`No webhook with id "${request.webhookId}" (${label}: ${message})`, {
+    return new NotFoundError(`no webhook with id "${request.webhookId}" (${label}: ${message})`, {
       hint: 'Run `gemwh list` to see your webhooks and their ids.',
     });
   }
   if (status === 404) {
-    return new ApiError(`The server has no webhooks endpoint at ${request.url} (${label}: ${message})`, {
+    return new ApiError(`the server has no webhooks endpoint at ${request.url} (${label}: ${message})`, {
       ...options,
       hint: 'Check --api-root / GEMWH_API_ROOT and --api-version (default v1; v1beta also works).',
     });
   }
   if (status === 400) {
-    return new ApiError(`The API rejected the request (${label}): ${message}`, {
+    return new ApiError(`the API rejected the request (${label}): ${message}`, {
       ...options,
       hint: 'Correct the value the message names and run the command again.',
     });
   }
   if (status === 429) {
-    return new ApiError(`Rate limited by the API (${label}): ${message}${retriedNote(request)}`, {
+    return new ApiError(`rate limited by the API (${label}): ${message}${retriedNote(request)}`, {
       ...options,
       hint: rateLimitHint(request, retryAfterMs),
     });
   }
   if (status >= 500) {
-    return new ApiError(`The API failed (${label}): ${message}${retriedNote(request)}`, {
+    return new ApiError(`the API failed (${label}): ${message}${retriedNote(request)}`, {
       ...options,
       hint: serverFailureHint(request),
     });
   }
-  return new ApiError(`The API answered ${label}: ${message}`, { ...options, hint: serverFailureHint(request) });
+  return new ApiError(`the API answered ${label}: ${message}`, { ...options, hint: serverFailureHint(request) });
 }
 
 /** A reply that is not JSON at all: the wrong server (a proxy page, a web site) more often than not. */
@@ -128,7 +128,7 @@ export function networkError(request: RequestDescription, code: string | undefin
   if (request.retryClass === 'once' && !wasNeverSent(code)) {
     lines.push(mayHaveHappened(request));
   }
-  return new NetworkError(`Cannot reach ${request.url}: ${what}${retriedNote(request)}`, { hint: lines.join('\n') });
+  return new NetworkError(`cannot reach ${request.url}: ${what}${retriedNote(request)}`, { hint: lines.join('\n') });
 }
 
 function describeCode(code: string): string {

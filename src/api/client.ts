@@ -118,7 +118,7 @@ function formatSeconds(ms: number): string {
 
 function createClient(options: WebhookApiOptions): WebhookApi {
   if (!options.apiKey) {
-    throw new UsageError('No API key to call the Gemini API with', {
+    throw new UsageError('no API key to call the Gemini API with', {
       hint: 'Pass --api-key, set GEMINI_API_KEY, or store one with `gemwh auth login`.',
     });
   }
@@ -231,7 +231,7 @@ function createClient(options: WebhookApiOptions): WebhookApi {
     update: (id: string, update: WebhookUpdate) => {
       const fields = UPDATE_FIELDS.filter((field) => update[field] !== undefined);
       if (fields.length === 0) {
-        return Promise.reject(new UsageError('Nothing to update', { hint: 'Give at least one of name, uri, events or state to change.' }));
+        return Promise.reject(new UsageError('nothing to update', { hint: 'Give at least one of name, uri, events or state to change.' }));
       }
       const body = Object.fromEntries(fields.map((field) => [field, update[field]]));
       return execute<Webhook>({
@@ -264,7 +264,7 @@ function createClient(options: WebhookApiOptions): WebhookApi {
 
 function requireId(id: string): string {
   if (typeof id !== 'string' || id.trim() === '') {
-    throw new UsageError('A webhook id is required', { hint: 'Run `gemwh list` to see your webhooks and their ids.' });
+    throw new UsageError('a webhook id is required', { hint: 'Run `gemwh list` to see your webhooks and their ids.' });
   }
   return id;
 }
@@ -322,7 +322,7 @@ function transportDetail(error: Error): string {
 }
 
 function interrupted(): InterruptedError {
-  return new InterruptedError('Interrupted before the API answered', {
+  return new InterruptedError('interrupted before the API answered', {
     hint: 'For create, update and rotate, check with `gemwh list` / `gemwh get ID` whether the change happened.',
   });
 }

@@ -7,7 +7,7 @@ export default function deleteCommand(deps: Deps): Command {
     .description('Delete a webhook. On a terminal gemwh asks y/N first; elsewhere --yes is required. The local signing secrets go too.')
     .argument('<id>', 'webhook id (see gemwh list)')
     .option('-y, --yes', 'do not ask')
-    .option('--json', 'print {"id", "deleted", "local_secrets_removed"} as JSON')
+    .option('--json', 'print {"id", "deleted", "localSecretsRemoved"} as JSON')
     .addHelpText('after', '\nExamples:\n  $ gemwh delete k0h9q38f6ejj1g9j7cgcdsauadmbewegl79f\n  $ gemwh delete k0h9q38f6ejj1g9j7cgcdsauadmbewegl79f --yes --json\n')
     .action(async (id: string, opts: { yes?: boolean; json?: boolean }, command: Command) => {
       const [{ runDelete }, { createManageContext, globalsFrom }] = await Promise.all([import('../manage/delete.js'), import('../manage/context.js')]);

@@ -1,4 +1,5 @@
 import { Option } from 'commander';
+import { completeWith } from '../completion/hints.js';
 import { collect } from './collect.js';
 
 /**
@@ -18,7 +19,7 @@ export function secretEnvOption(use: string): Option {
 /** `note` follows "repeatable" in the help, e.g. the default when the flag is not given. */
 export function webhookOption(use: string, how: { repeatable: boolean; note?: string }): Option {
   const text = `${use} this webhook's stored secrets`;
-  if (!how.repeatable) return new Option('--webhook <id>', text);
-  return new Option('--webhook <id>', `${text} (repeatable${how.note ? `; ${how.note}` : ''})`).argParser(collect);
+  const option = how.repeatable ? new Option('--webhook <id>', `${text} (repeatable${how.note ? `; ${how.note}` : ''})`).argParser(collect) : new Option('--webhook <id>', text);
+  return completeWith(option, 'webhook-ids');
 }
 

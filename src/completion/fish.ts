@@ -70,6 +70,13 @@ export function fishScript(model: CompletionModel): string {
     '    end',
     'end',
     '',
+    '# What gemwh offers for $argv[1] at TAB time: ID<TAB>description lines (webhook ids from the',
+    '# secret store: no network, no secrets), or nothing.',
+    `function ${fn}_dynamic`,
+    // fish reports a missing command itself, past the 2>/dev/null: ask first.
+    `    command -q ${name}; and command ${name} __complete $argv[1] 2>/dev/null`,
+    'end',
+    '',
     `complete -c ${name} -f`,
   ];
 
@@ -85,6 +92,7 @@ export function fishScript(model: CompletionModel): string {
       lines.push(`complete -c ${name} -n ${condition} -a ${quote(command.positional.values.join(' '))}`);
     }
     if (command.positional.files) lines.push(`complete -c ${name} -n ${condition} -F`);
+    if (command.positional.dynamic) lines.push(`complete -c ${name} -n ${condition} -a ${quote(`(${fn}_dynamic ${command.positional.dynamic})`)}`);
   }
   return lines.join('\n') + '\n';
 }
@@ -98,7 +106,11 @@ function optionLine(name: string, fn: string, condition: string | undefined, opt
   }
   if (option.takesValue) {
     parts.push(option.files ? '-r -F' : '-x');
-    if (option.values.length > 0) parts.push(`-a ${quote(`(${fn}_values ${option.values.join(' ')})`)}`);
+    const sources = [
+      ...(option.values.length > 0 ? [`(${fn}_values ${option.values.join(' ')})`] : []),
+      ...(option.dynamic ? [`(${fn}_dynamic ${option.dynamic})`] : []),
+    ];
+    if (sources.length > 0) parts.push(`-a ${quote(sources.join(' '))}`);
   }
   parts.push(`-d ${quote(option.description)}`);
   return parts.join(' ');

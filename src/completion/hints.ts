@@ -5,8 +5,12 @@ import type { Argument, Option } from 'commander';
  * (choices). Set by command files, read by the completion generator. Options named --events and
  * --type get event types without being marked. `{ values }` suggests fixed values without making
  * them the only ones commander accepts (rotate --grace offers 24h and 0, and also takes immediate).
+ * 'webhook-ids' asks gemwh at TAB time for the ids in the secret store (completion/dynamic.ts).
  */
-export type CompletionHint = 'event-types' | 'event-types-or-files' | 'files' | { values: readonly string[] };
+export type CompletionHint = 'event-types' | 'event-types-or-files' | 'files' | DynamicValues | { values: readonly string[] };
+
+/** Values only gemwh knows at TAB time; `gemwh __complete <kind>` prints them. */
+export type DynamicValues = 'webhook-ids';
 
 const HINT = Symbol.for('gemwh.completion-hint');
 

@@ -1,6 +1,6 @@
 import type { Command, Option } from 'commander';
 import { EVENT_TYPE_NAMES } from '../core/events.js';
-import { completionHint } from './hints.js';
+import { completionHint, type DynamicValues } from './hints.js';
 
 /**
  * What the shell scripts complete, read from the commander tree so that a new command or flag
@@ -16,6 +16,8 @@ export interface CompletionOption {
   values: readonly string[];
   /** Complete file names as the value. */
   files: boolean;
+  /** Values the script asks gemwh for at TAB time (`gemwh __complete <kind>`). */
+  dynamic?: DynamicValues;
 }
 
 export interface CompletionCommand {
@@ -26,7 +28,7 @@ export interface CompletionCommand {
   /** Options of this command only; globalOptions apply everywhere. */
   options: CompletionOption[];
   /** What positional arguments complete to. */
-  positional: { values: readonly string[]; files: boolean };
+  positional: { values: readonly string[]; files: boolean; dynamic?: DynamicValues };
 }
 
 export interface CompletionModel {
@@ -38,6 +40,11 @@ export interface CompletionModel {
 
 // Options whose value is an event type (or a comma list of them) wherever they appear.
 const isEventTypeOption = (long: string | undefined) => long !== undefined && (long === '--type' || /^--(?:[a-z-]+-)?events$/.test(long));
+
+// A command's `<id>` argument described as a webhook id (get, update, delete, rotate, ping, secret
+// show/set/delete) is one from the secret store wherever it appears, as --events are event types.
+// Delivery ids ("webhook-id (msg_…)") and relay ids are other things and do not match.
+const isWebhookIdArgument = (name: string, description: string) => name === 'id' && /^webhook id\b/.test(description);
 
 // Root options that only make sense before any subcommand.
 const ROOT_ONLY = new Set(['--version', '--help']);
@@ -82,6 +89,7 @@ function toCompletionOption(option: Option): CompletionOption {
     takesValue,
     values: takesValue ? [...values] : [],
     files: takesValue && (hint === 'files' || hint === 'event-types-or-files'),
+    ...(takesValue && hint === 'webhook-ids' ? { dynamic: hint } : {}),
   };
 }
 
@@ -91,7 +99,8 @@ function positionalOf(command: Command): CompletionCommand['positional'] {
   const hint = completionHint(first);
   const values =
     first.argChoices ?? (typeof hint === 'object' ? hint.values : hint === 'event-types' || hint === 'event-types-or-files' ? EVENT_TYPE_NAMES : []);
-  return { values: [...values], files: hint === 'files' || hint === 'event-types-or-files' };
+  const webhookIds = hint === 'webhook-ids' || (hint === undefined && isWebhookIdArgument(first.name(), first.description));
+  return { values: [...values], files: hint === 'files' || hint === 'event-types-or-files', ...(webhookIds ? { dynamic: 'webhook-ids' as const } : {}) };
 }
 
 function oneLine(text: string): string {

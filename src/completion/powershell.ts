@@ -16,6 +16,7 @@ function optionSpec(options: readonly CompletionOption[], indent: string): strin
     `${indent}ValueOptions = ${array(options.filter((o) => o.takesValue).flatMap((o) => o.names.map(quote)))}`,
     `${indent}FileOptions = ${array(options.filter((o) => o.files).flatMap((o) => o.names.map(quote)))}`,
     `${indent}OptionValues = @{ ${values.join('; ')} }`,
+    `${indent}OptionDynamic = @{ ${options.filter((o) => o.dynamic).flatMap((o) => o.names.map((n) => `${quote(n)} = ${quote(o.dynamic!)}`)).join('; ')} }`,
   ].join('\n');
 }
 
@@ -27,6 +28,7 @@ function commandSpec(name: string, command: CompletionCommand): string {
     optionSpec(command.options, indent),
     `${indent}Args = ${array(command.positional.values.map(quote))}`,
     `${indent}ArgFiles = $${command.positional.files ? 'true' : 'false'}`,
+    `${indent}ArgDynamic = ${command.positional.dynamic ? quote(command.positional.dynamic) : '$null'}`,
     '        }',
   ].join('\n');
 }
@@ -77,11 +79,13 @@ ${model.commands.map((c) => commandSpec(name, c)).join('\n')}
 
     $candidates = @()
     $files = $false
+    $dynamic = $null
     if ($i -gt $words.Count) {
         $values = $current.OptionValues[$pending]
         if (-not $values) { $values = $globals.OptionValues[$pending] }
         foreach ($value in @($values)) { if ($value) { $candidates += @{ n = $value; d = $value } } }
         $files = ($current.FileOptions -contains $pending) -or ($globals.FileOptions -contains $pending)
+        $dynamic = $current.OptionDynamic[$pending]
     } elseif ($wordToComplete.StartsWith('-')) {
         $candidates = @($current.Options) + @($globals.Options)
     } elseif ($current.Subcommands.Count -gt 0) {
@@ -89,6 +93,17 @@ ${model.commands.map((c) => commandSpec(name, c)).join('\n')}
     } else {
         foreach ($value in $current.Args) { $candidates += @{ n = $value; d = $value } }
         $files = $current.ArgFiles
+        $dynamic = $current.ArgDynamic
+    }
+    if ($dynamic) {
+        # ID<TAB>description lines from gemwh (webhook ids from the secret store: no network, no
+        # secrets); nothing, silently, when gemwh is not on PATH or fails.
+        $lines = @()
+        try { $lines = @(& ${quote(name)} __complete $dynamic 2>$null) } catch { }
+        foreach ($line in $lines) {
+            $parts = "$line" -split "\`t", 2
+            if ($parts[0]) { $candidates += @{ n = $parts[0]; d = $(if ($parts.Count -gt 1) { $parts[1] } else { $parts[0] }) } }
+        }
     }
 
     $candidates | Where-Object { $_.n -like "$wordToComplete*" } | ForEach-Object {

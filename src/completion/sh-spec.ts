@@ -45,9 +45,9 @@ export function valuesFunction(fn: string, model: CompletionModel, dialect: ShDi
       command.options.filter(hasValueCompletion).map((o) => valueCase(o.names.map((n) => `${command.path.join(' ')}|${n}`), o, dialect)),
     )
     .join('\n');
-  return `# Sets vals and files (1: complete file names) for the value of option $2 in command path $1.
+  return `# Sets vals, files (1: complete file names) and dyn (values to ask gemwh for) for the value of option $2 in command path $1.
 ${fn}_values() {
-  vals=${dialect.empty}; files=0
+  vals=${dialect.empty}; files=0; dyn=''
   case "$2" in
 ${globalValueCases}
   esac
@@ -58,7 +58,7 @@ ${commandValueCases}
 }
 
 function hasValueCompletion(option: CompletionOption): boolean {
-  return option.values.length > 0 || option.files;
+  return option.values.length > 0 || option.files || option.dynamic !== undefined;
 }
 
 function specCase(command: CompletionCommand, dialect: ShDialect): string {
@@ -69,11 +69,25 @@ function specCase(command: CompletionCommand, dialect: ShDialect): string {
   if (withValues.length > 0) lines.push(`      valopts=${dialect.list(withValues)}`);
   if (command.positional.values.length > 0) lines.push(`      args=${dialect.list(command.positional.values)}`);
   if (command.positional.files) lines.push('      argfiles=1');
+  if (command.positional.dynamic) lines.push(`      argdyn=${command.positional.dynamic}`);
   lines.push('      ;;');
   return lines.join('\n');
 }
 
 function valueCase(patterns: readonly string[], option: CompletionOption, dialect: ShDialect): string {
-  const body = [option.values.length > 0 ? `vals=${dialect.list(option.values)}` : '', option.files ? 'files=1' : ''].filter(Boolean).join('; ');
+  const body = [option.values.length > 0 ? `vals=${dialect.list(option.values)}` : '', option.files ? 'files=1' : '', option.dynamic ? `dyn=${option.dynamic}` : '']
+    .filter(Boolean)
+    .join('; ');
   return `    ${patterns.map(shQuote).join('|')}) ${body} ;;`;
+}
+
+/**
+ * The shell function printing what `gemwh __complete <kind>` offers (`ID<TAB>description` lines),
+ * or nothing: no gemwh on PATH and any error stay silent, as a TAB must.
+ */
+export function dynamicFunction(fn: string, model: CompletionModel): string {
+  return `# Prints the lines gemwh offers for $1 at TAB time (webhook ids from the secret store: no network, no secrets).
+${fn}_dynamic() {
+  command ${model.name} __complete "$1" 2>/dev/null
+}`;
 }

@@ -21,13 +21,16 @@ export function toHttpMessage(record: JournalDeliveryRecord): Buffer {
   return Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'utf8'), decodeBody(record)]);
 }
 
+/** What a curl command is made of: a journal record, or what a running listener keeps of a request (the live view's `s`). */
+export type CurlSource = Pick<JournalDeliveryRecord, 'method' | 'path' | 'headers' | 'encoding' | 'body'>;
+
 /**
  * A curl command sending the same bytes and headers. Hop-by-hop headers (host, content-length, …)
  * are left to curl, as listen's forwarder leaves them to undici. Without a target it posts to
  * the host the delivery was addressed to.
  */
-export function toCurlCommand(record: JournalDeliveryRecord, target?: Target): string {
-  const url = target ? targetUrlFor(target, record.path) : originalUrl(record);
+export function toCurlCommand(record: CurlSource, target?: Target): string {
+  const url = curlUrl(record, target);
   const lines = [`curl -sS -X ${record.method} ${shellQuote(url.href)}`];
   for (const [name, value] of forwardHeaders(record.headers)) lines.push(`  -H ${shellQuote(`${name}: ${value}`)}`);
   // --data-binary sends the bytes as they are (plain --data strips newlines); a body that is not
@@ -54,7 +57,12 @@ export function toFixture(record: JournalDeliveryRecord): string {
   return `${JSON.stringify(event, null, 2)}\n`;
 }
 
-function originalUrl(record: JournalDeliveryRecord): URL {
+/** Where toCurlCommand's command posts. */
+export function curlUrl(record: CurlSource, target?: Target): URL {
+  return target ? targetUrlFor(target, record.path) : originalUrl(record);
+}
+
+function originalUrl(record: CurlSource): URL {
   const host = record.headers.find(([name]) => name.toLowerCase() === 'host')?.[1] ?? 'localhost';
   try {
     return new URL(record.path.replace(/^\/+/, '/'), `http://${host}`);

@@ -81,7 +81,7 @@ function unreachable(url: URL, error: unknown, timeoutMs: number): NetworkError 
       : code === 'ECONNREFUSED'
         ? 'connection refused'
         : (code ?? (error instanceof Error ? error.message : String(error)));
-  return new NetworkError(`Cannot reach the emulator at ${url.origin}: ${what}`, { hint: `Is it running? ${START_HINT}` });
+  return new NetworkError(`cannot reach the emulator at ${url.origin}: ${what}`, { hint: `Is it running? ${START_HINT}` });
 }
 
 function notEmulator(url: URL, status: number, text: string): GemwhError {
@@ -97,7 +97,7 @@ function errorFrom(url: URL, status: number, text: string): GemwhError {
   const message = google.message ?? `HTTP ${status}`;
   const label = `${status}${google.status ? ` ${google.status}` : ''}`;
   if (status === 401 || status === 403 || google.reasons.includes('API_KEY_INVALID')) {
-    return new AuthError(`The emulator refused the request (${label}): ${message}`, {
+    return new AuthError(`the emulator refused the request (${label}): ${message}`, {
       hint: 'Pass the key the emulator was started with (--api-key / GEMINI_API_KEY); without one it accepts any non-empty key.',
     });
   }
@@ -115,5 +115,5 @@ function errorFrom(url: URL, status: number, text: string): GemwhError {
     return new UsageError(message, { hint: hints.join('\n') });
   }
   if (status === 400) return new UsageError(message, { hint: 'Correct the value the message names and run the command again.' });
-  return new ApiError(`The emulator answered ${label}: ${message}`, { httpStatus: status, googleStatus: google.status });
+  return new ApiError(`the emulator answered ${label}: ${message}`, { httpStatus: status, googleStatus: google.status });
 }

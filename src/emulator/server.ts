@@ -129,7 +129,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     try {
       save();
     } catch (error) {
-      throw new UsageError(`Cannot write the emulator state file ${stateFile}: ${(error as Error).message}`, {
+      throw new UsageError(`cannot write the emulator state file ${stateFile}: ${(error as Error).message}`, {
         hint: 'Pick a writable path for --state.',
       });
     }
@@ -203,13 +203,13 @@ function listen(server: Server, host: string, port: number): Promise<void> {
       server.off('listening', onListening);
       if (error.code === 'EADDRINUSE') {
         reject(
-          new UsageError(`Port ${port} on ${host} is already in use`, {
+          new UsageError(`port ${port} on ${host} is already in use`, {
             hint: 'Another emulator may be running there. Pick another port with --port (0 picks a free one).',
             cause: error,
           }),
         );
       } else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND' || error.code === 'EACCES') {
-        reject(new UsageError(`Cannot listen on ${host}:${port} (${error.code})`, { hint: 'Check --host and --port.', cause: error }));
+        reject(new UsageError(`cannot listen on ${host}:${port} (${error.code})`, { hint: 'Check --host and --port.', cause: error }));
       } else {
         reject(error);
       }

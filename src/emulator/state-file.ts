@@ -22,7 +22,7 @@ export function loadStateFile(file: string): EmulatorState | undefined {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new UsageError(`Cannot read the emulator state file ${file}: ${(error as Error).message}`, {
+    throw new UsageError(`cannot read the emulator state file ${file}: ${(error as Error).message}`, {
       hint: 'Check the path and its permissions, or pass another --state FILE.',
     });
   }

@@ -43,11 +43,15 @@ export class DeliveryCache {
     return this.bySeq.get(seq);
   }
 
-  /** What getDelivery() shows: a copy, the body cut to SNAPSHOT_BYTES. */
-  details(seq: number): DeliveryDetails | undefined {
+  /**
+   * What getDelivery() shows: a copy, the body cut to SNAPSHOT_BYTES unless the whole of it is
+   * asked for (an export must send every byte; `truncated` then means only that the receiver
+   * itself read no more, a 413).
+   */
+  details(seq: number, options: { wholeBody?: boolean } = {}): DeliveryDetails | undefined {
     const state = this.bySeq.get(seq);
     if (!state) return undefined;
-    const shown = state.body.subarray(0, SNAPSHOT_BYTES);
+    const shown = options.wholeBody ? state.body : state.body.subarray(0, SNAPSHOT_BYTES);
     const encoded = encodeBody(shown);
     return {
       ...state.details,

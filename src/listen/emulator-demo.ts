@@ -151,7 +151,7 @@ function banner(facts: BannerFacts): string[] {
   return [
     `emulator running at ${emulatorUrl}; webhook ${webhookId} delivers all ${API_EVENT_TYPES.length} event types to ${listenUrl}`,
     devSecret
-      ? `Your webhook signing secret is ${devSecret.secret} (${devSecret.created ? 'created now and ' : ''}kept in ${devSecret.file}, the same on every run): ` +
+      ? `your webhook signing secret is ${devSecret.secret} (${devSecret.created ? 'created now and ' : ''}kept in ${devSecret.file}, the same on every run): ` +
         'give it to your app once, e.g. GEMINI_WEBHOOK_SECRET; --secret-env VAR signs with yours instead'
       : `the webhook signs with ${signedWith.join(' and ')}: an app behind --forward can verify each delivery with ${signedWith.length > 1 ? 'either' : 'it'}`,
     send,

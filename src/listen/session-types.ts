@@ -23,8 +23,10 @@ export interface ListenSession {
   /**
    * What the session kept about request `seq` for the detail view: undefined once it has been
    * evicted (the session keeps the most recent DELIVERY_DETAILS_KEPT requests) or if unknown.
+   * The body is cut to its first 256 KiB for showing; `wholeBody` returns all that was read (for
+   * an export), so `body.truncated` is then true only when the listener itself stopped reading (413).
    */
-  getDelivery(seq: number): DeliveryDetails | undefined;
+  getDelivery(seq: number, options?: { wholeBody?: boolean }): DeliveryDetails | undefined;
 
   /**
    * Forwards delivery `seq` again to its targets (ignores dedup and the --events filter: the user

@@ -339,7 +339,7 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
     on: (listener) => bus.on(listener),
     history: () => bus.history(),
     warn,
-    getDelivery: (wanted) => deliveries.details(wanted),
+    getDelivery: (wanted, options) => deliveries.details(wanted, options),
     async resend(wanted) {
       const state = deliveries.get(wanted);
       if (!state) throw new NotFoundError(`no delivery #${wanted} in this session`, { hint: 'Only recent deliveries are kept in memory; use `gemwh replay delivery` for older ones.' });

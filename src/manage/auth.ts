@@ -58,7 +58,7 @@ export async function runAuthStatus(options: { json: boolean }, globals: GlobalO
         from: active?.from ?? null,
         key: active ? redactApiKey(active.key ?? '') : null,
         sources: shown.map(({ source, from, key, active: isActive }) => ({ source, from, key, active: isActive })),
-        ...(storeError ? { store_error: storeError } : {}),
+        ...(storeError ? { storeError } : {}),
       }),
     );
   } else {

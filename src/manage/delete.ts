@@ -57,5 +57,5 @@ export async function runDelete(options: DeleteOptions, ctx: ManageContext): Pro
 }
 
 function toJson(result: DeleteResult): Record<string, unknown> {
-  return { id: result.id, deleted: result.deleted, local_secrets_removed: result.localSecretsRemoved };
+  return { id: result.id, deleted: result.deleted, localSecretsRemoved: result.localSecretsRemoved };
 }

@@ -110,7 +110,7 @@ export function webhookJson(row: WebhookRow, revealSecret = false): Record<strin
   return {
     ...rest,
     ...(revealSecret && secret ? { new_signing_secret: secret } : {}),
-    local_secrets: row.local,
+    localSecrets: row.local,
   };
 }
 

@@ -110,7 +110,7 @@ export async function runChannelCreate(options: AdminOptions & { name: string },
   await withStore(options, deps, (store) => store.createChannel({ id, name: options.name, createdAt: deps.clock.now() }));
   const urls = ingestUrls(options.publicUrl, id);
   if (options.json) {
-    deps.io.stdout.write(JSON.stringify({ id, name: options.name, ingest_url: urls.ingest, relay_url: urls.subscribe }) + '\n');
+    deps.io.stdout.write(JSON.stringify({ id, name: options.name, ingestUrl: urls.ingest, relayUrl: urls.subscribe }) + '\n');
     return;
   }
   deps.io.stdout.write(`${urls.ingest}\n`);
@@ -125,7 +125,7 @@ export async function runChannelList(options: AdminOptions, deps: Deps): Promise
   const channels = await withStore(options, deps, (store) => store.listChannels());
   channels.sort((a, b) => a.createdAt - b.createdAt);
   if (options.json) {
-    deps.io.stdout.write(JSON.stringify(channels.map((c) => ({ id: c.id, name: c.name, created_at: new Date(c.createdAt).toISOString(), ingest_url: ingestUrls(options.publicUrl, c.id).ingest }))) + '\n');
+    deps.io.stdout.write(JSON.stringify(channels.map((c) => ({ id: c.id, name: c.name, createdAt: new Date(c.createdAt).toISOString(), ingestUrl: ingestUrls(options.publicUrl, c.id).ingest }))) + '\n');
     return;
   }
   for (const c of channels) deps.io.stdout.write(`${c.id}\t${c.name}\t${new Date(c.createdAt).toISOString()}\n`);
@@ -153,7 +153,7 @@ export async function runTokenList(options: AdminOptions, deps: Deps): Promise<v
   const tokens = await withStore(options, deps, (store) => store.listTokens());
   tokens.sort((a, b) => a.createdAt - b.createdAt);
   if (options.json) {
-    deps.io.stdout.write(JSON.stringify(tokens.map((t) => ({ id: t.id, name: t.name, created_at: new Date(t.createdAt).toISOString() }))) + '\n');
+    deps.io.stdout.write(JSON.stringify(tokens.map((t) => ({ id: t.id, name: t.name, createdAt: new Date(t.createdAt).toISOString() }))) + '\n');
     return;
   }
   for (const t of tokens) deps.io.stdout.write(`${t.id}\t${t.name}\t${new Date(t.createdAt).toISOString()}\n`);

@@ -40,10 +40,10 @@ export async function runReplayJwks(options: ReplayJwksOptions, deps: Deps): Pro
         alg: 'RS256',
         issuer: DEV_ISSUER,
         audience: 'the URL each delivery is sent to (replay fixture --audience overrides it)',
-        lifetime_seconds: JWT_LIFETIME_SECONDS,
-        body_sha256_encoding: 'base64url',
-        key_file: devKeyPath(deps.paths),
-        ...(written !== undefined ? { jwks_out: written } : {}),
+        lifetimeSeconds: JWT_LIFETIME_SECONDS,
+        bodySha256Encoding: 'base64url',
+        keyFile: devKeyPath(deps.paths),
+        ...(written !== undefined ? { jwksOut: written } : {}),
       }),
     );
   } else if (written === undefined) {

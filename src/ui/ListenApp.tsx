@@ -2,10 +2,11 @@ import { Box, useApp, useInput, useStdin, useStdout, type Key } from 'ink';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { InterruptedError } from '../errors.js';
 import type { StateBatcher } from './batcher.js';
+import { curlExport, osc52, saveNewFile } from './curl-export.js';
 import { detailLines, warningLines } from './detail-lines.js';
 import { DeliveryList } from './DeliveryList.js';
 import { DetailView, maxDetailScroll } from './DetailView.js';
-import type { Tone } from './format.js';
+import { printable, type KeyHint, type Tone } from './format.js';
 import { Header, headerHeight } from './Header.js';
 import { filterChoices, filterLabel, visibleRows, type DeliveryRow, type ListenUiState, type RowFilter } from './listen-state.js';
 import { StatusBar } from './StatusBar.js';
@@ -23,6 +24,8 @@ export interface ListenAppProps {
   /** Terminal size; by default read from the stdout Ink renders to, and followed on resize. */
   columns?: number;
   rows?: number;
+  /** Where `s` writes curl files: by default the folder listen runs in. */
+  exportDir?: string;
 }
 
 type DetailNav = { kind: 'detail'; seq: number; scroll: number };
@@ -47,8 +50,9 @@ interface Message {
 /** Status bar (2) + the spare line that keeps Ink from clearing the whole screen each frame. */
 const FOOTER_LINES = 3;
 
-export function ListenApp({ batcher, session, trigger, color, columns, rows }: ListenAppProps) {
+export function ListenApp({ batcher, session, trigger, color, columns, rows, exportDir = '.' }: ListenAppProps) {
   const { exit } = useApp();
+  const { stdout } = useStdout();
   // With stdin redirected there are no keys to read (and raw mode would throw): the UI still
   // shows the session, and Ctrl-C reaches cli.ts as a signal that stops it.
   const { isRawModeSupported } = useStdin();
@@ -146,6 +150,31 @@ export function ListenApp({ batcher, session, trigger, color, columns, rows }: L
     );
   };
 
+  const saveCurl = (seq: number) => {
+    const details = session.getDelivery(seq, { wholeBody: true });
+    if (!details) {
+      const webhookId = stateRef.current.rows.find((row) => row.seq === seq)?.webhookId;
+      const command = webhookId ? `gemwh deliveries export ${printable(webhookId)} --as curl` : 'gemwh deliveries export ID --as curl (gemwh deliveries list shows the ID)';
+      setMessage({ text: `#${seq} is no longer kept in memory: ${command} reads it from the journal`, tone: 'warn' });
+      return;
+    }
+    const made = curlExport(details);
+    if ('refusal' in made) {
+      setMessage({ text: made.refusal, tone: 'warn' });
+      return;
+    }
+    // The file is the dependable copy; the clipboard is asked as well, and nothing says whether
+    // the terminal obliged. The sequence prints nothing, so it cannot disturb Ink's frame.
+    const clipboard = osc52(made.command);
+    if (clipboard !== undefined) stdout.write(clipboard);
+    const copied = clipboard !== undefined ? 'clipboard asked (OSC 52)' : 'too long for the clipboard';
+    saveNewFile(exportDir, made.fileStem, '.curl.sh', made.fileText).then(
+      (path) => setMessage({ text: `saved #${seq} as curl to ${path} (0600); ${copied}; it posts to ${made.postsTo}`, tone: 'ok' }),
+      (error: unknown) =>
+        setMessage({ text: `saving #${seq} as curl failed: ${errorText(error)}${clipboard !== undefined ? '; clipboard asked (OSC 52)' : ''}`, tone: 'bad' }),
+    );
+  };
+
   const onListKey = (input: string, key: Key) => {
     const current = navRef.current;
     const shown = visibleRows(stateRef.current, current.filter);
@@ -168,6 +197,10 @@ export function ListenApp({ batcher, session, trigger, color, columns, rows }: L
     } else if (input === 'r') {
       const row = shown[index];
       if (row) resend(row.seq);
+    } else if (input === 's') {
+      const row = shown[index];
+      if (row) saveCurl(row.seq);
+      else setMessage({ text: 'no delivery to save yet', tone: 'dim' });
     } else if (input === 'f' || input === '/') {
       const choices = filterMatches(stateRef.current, '');
       const at = choices.findIndex((choice) => filterLabel(choice) === filterLabel(current.filter));
@@ -223,6 +256,7 @@ export function ListenApp({ batcher, session, trigger, color, columns, rows }: L
     else if (key.home) scrollTo(0);
     else if (key.end) scrollTo(maxScroll);
     else if (input === 'r') resend(detail.seq);
+    else if (input === 's') saveCurl(detail.seq);
   };
 
   const onTriggerKey = (input: string, key: Key, picker: TriggerNav) => {
@@ -266,9 +300,9 @@ export function ListenApp({ batcher, session, trigger, color, columns, rows }: L
   }, { isActive: isRawModeSupported });
 
   let body;
-  let keys: Array<[string, string]>;
+  let keys: KeyHint[];
   // Without a target r can only say so: it is left out of the key bar, not out of the keys.
-  const forwardAgainKey: Array<[string, string]> = state.info?.forwardTargets.length === 0 ? [] : [['r', 'forward again']];
+  const forwardAgainKey: KeyHint[] = state.info?.forwardTargets.length === 0 ? [] : [['r', 'forward again']];
   if (view.kind === 'detail') {
     const scroll = Math.min(view.scroll, maxDetailScroll(lines?.length ?? 0, bodyCapacity));
     body = (
@@ -283,6 +317,7 @@ export function ListenApp({ batcher, session, trigger, color, columns, rows }: L
       ['↑↓', 'scroll'],
       ['esc/d', 'back'],
       ...forwardAgainKey,
+      ['s', 'save as curl'],
       ['q', 'quit'],
     ];
   } else if (view.kind === 'warnings') {
@@ -331,14 +366,17 @@ export function ListenApp({ batcher, session, trigger, color, columns, rows }: L
         emptyText={emptyText(state.rows.length, nav.filter)}
       />
     );
+    // At 80 columns not every key fits: the obvious and the rare ones give way first (the help
+    // topic lists them all), so that q quit and the keys that say something stay.
     keys = [
-      ['↑↓', 'select'],
+      ['↑↓', 'select', 3],
       ['enter/d', 'detail'],
       ...forwardAgainKey,
-      nav.filter.kind === 'all' ? ['f', 'filter'] : ['f/esc', `filter: ${filterLabel(nav.filter)}`],
-      ...(state.warnings.length > 0 ? [['w', `warnings (${state.warnings.length})`] as [string, string]] : []),
-      ['c', 'clear'],
-      ...(trigger && trigger.eventTypes.length > 0 ? [['t', 'trigger'] as [string, string]] : []),
+      nav.filter.kind === 'all' ? ['f', 'filter', 1] : ['f/esc', `filter: ${filterLabel(nav.filter)}`],
+      ['s', 'save as curl', 2],
+      ...(state.warnings.length > 0 ? [['w', `warnings (${state.warnings.length})`] as KeyHint] : []),
+      ['c', 'clear', 4],
+      ...(trigger && trigger.eventTypes.length > 0 ? [['t', 'trigger'] as KeyHint] : []),
       ['q', 'quit'],
     ];
   }
@@ -350,7 +388,7 @@ export function ListenApp({ batcher, session, trigger, color, columns, rows }: L
     <Box flexDirection="column" width={size.columns}>
       <Header state={state} theme={theme} />
       {body}
-      <StatusBar keys={keys} message={message} theme={theme} />
+      <StatusBar keys={keys} message={message} theme={theme} width={size.columns} />
     </Box>
   );
 }

@@ -33,6 +33,31 @@ export function shortId(id: string | undefined, width = 12): string {
   return `${head}…${id.slice(-(width - head.length - 1))}`;
 }
 
+/**
+ * One key of the status bar: the key, what it does, and optionally how early it gives way when
+ * the bar is wider than the terminal (the highest first; a key without one always stays).
+ */
+export type KeyHint = [key: string, action: string, dropRank?: number];
+
+/**
+ * The keys that fit in `width` cells, two spaces apart: ranked keys are left out, highest rank
+ * first (the rightmost of equal rank first), until the rest fits. `gemwh help live-view` lists
+ * them all, so `q quit` is never the one cut off.
+ */
+export function fitKeys(keys: readonly KeyHint[], width: number): KeyHint[] {
+  const shown = [...keys];
+  const widthOf = (hints: readonly KeyHint[]) => hints.reduce((sum, [key, action], i) => sum + (i > 0 ? 2 : 0) + stringWidth(key) + 1 + stringWidth(action), 0);
+  while (widthOf(shown) > width) {
+    let drop = -1;
+    shown.forEach(([, , rank], i) => {
+      if (rank !== undefined && (drop < 0 || rank >= (shown[drop]?.[2] ?? 0))) drop = i;
+    });
+    if (drop < 0) break;
+    shown.splice(drop, 1);
+  }
+  return shown;
+}
+
 export function formatMs(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
   if (ms < 10_000) return `${(ms / 1000).toFixed(1)}s`;

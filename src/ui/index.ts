@@ -24,6 +24,8 @@ export interface RenderListenUiOptions {
   /** Rows kept in the list; the counters always hold the totals. */
   maxRows?: number;
   flushIntervalMs?: number;
+  /** Where `s` saves curl files (default: the folder listen runs in). */
+  exportDir?: string;
 }
 
 /**
@@ -47,7 +49,7 @@ export async function renderListenUi(options: RenderListenUiOptions): Promise<vo
   for (const event of session.history()) push(event);
 
   const instance = render(
-    createElement(ListenApp, { batcher, session, trigger: options.trigger, color: options.color }),
+    createElement(ListenApp, { batcher, session, trigger: options.trigger, color: options.color, exportDir: options.exportDir }),
     {
       stdout: options.stdout as NodeJS.WriteStream,
       stdin: options.stdin as NodeJS.ReadStream,

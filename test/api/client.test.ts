@@ -183,7 +183,7 @@ describe('WebhookApi against servers that misbehave', () => {
     const { api } = client(s);
     const error = await failure(api.list());
     expect(error).toBeInstanceOf(ApiError);
-    expect(error.message).toMatch(/Rate limited/);
+    expect(error.message).toMatch(/^rate limited by the API/);
     expect(error.hint).toMatch(/3600 s/);
     expect(s.requests).toHaveLength(1);
   });

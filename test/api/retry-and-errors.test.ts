@@ -43,7 +43,7 @@ describe('error mapping', () => {
   it('suggests starting the emulator when its default port refuses', () => {
     const error = networkError(request({ url: 'http://127.0.0.1:8790/v1beta/webhooks' }), 'ECONNREFUSED', 'refused');
     expect(error).toBeInstanceOf(NetworkError);
-    expect(error.message).toBe('Cannot reach http://127.0.0.1:8790/v1beta/webhooks: connection refused (ECONNREFUSED)');
+    expect(error.message).toBe('cannot reach http://127.0.0.1:8790/v1beta/webhooks: connection refused (ECONNREFUSED)');
     expect(error.hint).toMatch(/gemwh emulator/);
     const real = networkError(request(), 'ENOTFOUND', 'dns');
     expect(real.hint).toMatch(/internet connection/);
@@ -59,7 +59,7 @@ describe('error mapping', () => {
   it('maps 409 and other statuses to ApiError with Google\'s message and status', () => {
     const error = errorFromResponse(request(), 409, JSON.stringify({ error: { code: 409, message: 'Already exists.', status: 'ALREADY_EXISTS' } }));
     expect(error).toBeInstanceOf(ApiError);
-    expect(error.message).toBe('The API answered 409 ALREADY_EXISTS: Already exists.');
+    expect(error.message).toBe('the API answered 409 ALREADY_EXISTS: Already exists.');
     expect((error as ApiError).googleStatus).toBe('ALREADY_EXISTS');
   });
 

@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
@@ -97,6 +99,21 @@ describe('gemwh auth', () => {
     expect(again.stderr).toMatch(/No API key was stored/);
     expect((await session.run(['auth', 'status'], { env: noEnvKey })).code).toBe(ExitCode.AUTH);
     expect((await session.run(['list'], { env: noEnvKey })).code).toBe(ExitCode.AUTH);
+  });
+
+  it('status --json names an unreadable store in camelCase storeError, and still reports the other sources', async () => {
+    const damaged = await startManageSession();
+    try {
+      mkdirSync(damaged.paths.config, { recursive: true });
+      writeFileSync(join(damaged.paths.config, 'secrets.json'), 'not json', { mode: 0o600 });
+      const result = await damaged.run(['--api-key', 'flag-key-AAAA-1111', 'auth', 'status', '--json'], { env: noEnvKey });
+      expect(result.code).toBe(0);
+      const json = JSON.parse(result.stdout);
+      expect(json).toMatchObject({ authenticated: true, source: '--api-key', storeError: expect.stringContaining('secrets.json') });
+      expect(json).not.toHaveProperty('store_error');
+    } finally {
+      await damaged.stop();
+    }
   });
 
   it.each(['auth', 'auth login', 'auth status', 'auth logout'])('gemwh %s --help ends with real examples', async (command) => {

@@ -54,7 +54,7 @@ describe('gemwh create', () => {
     const result = await session.run(['create', '--uri', 'https://hooks.example.com/c', '--events', 'interaction.completed', '--events', 'interaction.failed', '--json']);
     expect(result.code).toBe(0);
     const json = JSON.parse(result.stdout);
-    expect(json).toMatchObject({ uri: 'https://hooks.example.com/c', subscribed_events: ['interaction.completed', 'interaction.failed'], state: 'enabled', local_secrets: 1 });
+    expect(json).toMatchObject({ uri: 'https://hooks.example.com/c', subscribed_events: ['interaction.completed', 'interaction.failed'], state: 'enabled', localSecrets: 1 });
     expect(json.new_signing_secret).toBeUndefined();
     expect(result.stdout).not.toContain(secretsFile().webhooks[json.id][0].secret);
   });

@@ -29,7 +29,7 @@ describe('gemwh delete', () => {
     expect(localIds()).toContain(id);
     const result = await session.run(['delete', id, '--yes', '--json']);
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toEqual({ id, deleted: true, local_secrets_removed: true });
+    expect(JSON.parse(result.stdout)).toEqual({ id, deleted: true, localSecretsRemoved: true });
     expect(exists(id)).toBe(false);
     expect(localIds()).not.toContain(id);
   });

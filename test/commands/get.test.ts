@@ -39,7 +39,7 @@ describe('gemwh get', () => {
   it('prints the webhook as JSON with --json', async () => {
     const result = await session.run(['get', id, '--json']);
     const json = JSON.parse(result.stdout);
-    expect(json).toMatchObject({ id, name: 'getme', subscribed_events: ['batch.succeeded', 'video.generated'], local_secrets: 1 });
+    expect(json).toMatchObject({ id, name: 'getme', subscribed_events: ['batch.succeeded', 'video.generated'], localSecrets: 1 });
     expect(json.signing_secrets).toHaveLength(1);
   });
 
@@ -53,7 +53,7 @@ describe('gemwh get', () => {
   it('prints a JSON error on stderr with --json', async () => {
     const result = await session.run(['get', 'nosuchwebhook0000000000000000000000', '--json']);
     expect(result.code).toBe(ExitCode.NOT_FOUND);
-    expect(JSON.parse(result.stderr).error).toMatchObject({ code: 'not_found', exit_code: 5 });
+    expect(JSON.parse(result.stderr).error).toMatchObject({ code: 'not_found', exitCode: 5 });
   });
 
   it('refuses an id that would change the request path', async () => {

@@ -55,11 +55,11 @@ describe('gemwh list', () => {
     expect(rows[2]![1]).toBe('-');
   });
 
-  it('prints JSON with --json whatever the terminal, with local_secrets per webhook', async () => {
+  it('prints JSON with --json whatever the terminal, with localSecrets per webhook', async () => {
     const result = await session.run(['list', '--json'], { stdoutIsTTY: true });
     const json = JSON.parse(result.stdout);
     expect(json.webhooks.map((w: { id: string }) => w.id)).toEqual([mine, ...foreign]);
-    expect(json.webhooks.map((w: { local_secrets: number }) => w.local_secrets)).toEqual([1, 0, 0]);
+    expect(json.webhooks.map((w: { localSecrets: number }) => w.localSecrets)).toEqual([1, 0, 0]);
     expect(json.next_page_token).toBeUndefined();
   });
 

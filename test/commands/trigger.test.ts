@@ -151,7 +151,7 @@ describe('gemwh trigger', () => {
     const port = await closedPort();
     const down = await runGemwh(['trigger', 'batch.succeeded', '--api-root', `http://127.0.0.1:${port}`], { env: { GEMINI_API_KEY: 'k' } });
     expect(down.code).toBe(ExitCode.NETWORK);
-    expect(down.stderr).toMatch(/Cannot reach the emulator .*connection refused/);
+    expect(down.stderr).toMatch(/cannot reach the emulator .*connection refused/);
 
     // A server that is not the emulator (any other HTTP server) is named as such.
     const other = await sink(() => ({ status: 404, body: 'Not Found' }));
@@ -164,7 +164,7 @@ describe('gemwh trigger', () => {
     const e = await emulator();
     const wrong = await runGemwh(['trigger', 'batch.succeeded'], { env: { ...e.env, GEMINI_API_KEY: 'wrong' } });
     expect(wrong.code).toBe(ExitCode.AUTH);
-    expect(wrong.stderr).toMatch(/The emulator refused the request/);
+    expect(wrong.stderr).toMatch(/the emulator refused the request/);
   });
 });
 

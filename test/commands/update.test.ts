@@ -137,7 +137,7 @@ describe('gemwh update under both readings of update_mask', () => {
       uri: 'https://hooks.example.com/n',
       subscribed_events: ['interaction.completed', 'batch.failed'],
       state: 'enabled',
-      local_secrets: 1,
+      localSecrets: 1,
     });
     expect(await afterUpdates('honor')).toEqual(ignoring);
   });

@@ -115,7 +115,7 @@ describe('gemwh verify (static)', () => {
     const result = await runGemwh(['verify', '--body', file('b4.json', BODY + ' '), '--headers', file('h4.txt', httpHeaders()), '--secret', SECRET, '--json'], AT);
     expect(result.code).toBe(3);
     expect(JSON.parse(result.stdout)).toMatchObject({ ok: false, reason: 'no_matching_signature', diagnosis: expect.any(Array) });
-    expect(JSON.parse(result.stderr)).toMatchObject({ error: { code: 'verification_failed', exit_code: 3 } });
+    expect(JSON.parse(result.stderr)).toMatchObject({ error: { code: 'verification_failed', exitCode: 3 } });
   });
 
   it.each([

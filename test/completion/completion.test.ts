@@ -1,14 +1,20 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AsyncEntry } from '@napi-rs/keyring';
 import { Argument, Command, Option } from 'commander';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { completeWith } from '../../src/completion/hints.js';
 import { COMPLETION_FILES, generateCompletion, SHELLS } from '../../src/completion/generate.js';
 import { buildCompletionModel, type CompletionModel } from '../../src/completion/model.js';
 import { EVENT_TYPE_NAMES } from '../../src/core/events.js';
 import { ExitCode } from '../../src/errors.js';
 import { buildProgram } from '../../src/program.js';
+import { createFileStore, fileStorePath } from '../../src/secrets/file-store.js';
 import { makeTestDeps, runGemwh } from '../helpers/deps.js';
+import { compiledDist } from '../helpers/dist.js';
+import { deleteAllEntries, keychainUnavailableReason, testServiceName } from '../secrets/keychain-available.js';
 
 const completionsDir = new URL('../../completions/', import.meta.url);
 
@@ -48,10 +54,10 @@ const runsZsh = hasShell('zsh') || requireShells;
 const runsFish = hasShell('fish') || requireShells;
 
 /** Runs the generated bash script's completer for `words` (the last one is being completed). */
-function bashComplete(script: string, words: string[]): string[] {
+function bashComplete(script: string, words: string[], env?: NodeJS.ProcessEnv): string[] {
   const quoted = words.map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(' ');
   const program = `${script}\nCOMP_WORDS=(${quoted}); COMP_CWORD=${words.length - 1}; COMPREPLY=(); _gemwh; printf '%s\\n' "\${COMPREPLY[@]}"`;
-  const result = spawnSync('bash', ['--norc', '--noprofile', '-c', program], { encoding: 'utf8', cwd: new URL('../../', import.meta.url) });
+  const result = spawnSync('bash', ['--norc', '--noprofile', '-c', program], { encoding: 'utf8', cwd: new URL('../../', import.meta.url), env });
   expect(result.stderr).toBe('');
   return result.stdout.split('\n').filter((line) => line !== '');
 }
@@ -62,7 +68,7 @@ function bashComplete(script: string, words: string[]): string[] {
  * tested is the script's own logic (which words and values it offers), since outside a
  * completion widget zsh refuses to run the real ones. zsh's own prefix matching is done here.
  */
-function zshComplete(script: string, words: string[]): string[] {
+function zshComplete(script: string, words: string[], env?: NodeJS.ProcessEnv): string[] {
   const harness = [
     'compdef() { : }',
     '_describe() { local arr=${@[-1]}; print -l -- ${${(P)arr}%%:*} }',
@@ -74,21 +80,21 @@ function zshComplete(script: string, words: string[]): string[] {
     'words=("$@"); CURRENT=$#words',
     '_gemwh',
   ].join('\n');
-  const result = spawnSync('zsh', ['-f', '-c', harness, 'zsh', ...words], { input: script, encoding: 'utf8' });
+  const result = spawnSync('zsh', ['-f', '-c', harness, 'zsh', ...words], { input: script, encoding: 'utf8', env });
   expect(result.stderr).toBe('');
   const typed = words.at(-1)!.replace(/^-[^=]*=/, '').replace(/^.*,/, '');
   return result.stdout.split('\n').filter((line) => line !== '' && (line === '<files>' || line.startsWith(typed)));
 }
 
 /** What fish itself completes for the command line `line`, with the generated script loaded. */
-function fishComplete(script: string, line: string): string[] {
+function fishComplete(script: string, line: string, env?: NodeJS.ProcessEnv, withDescriptions = false): string[] {
   // `source -` refuses the socket Node gives the child as stdin; a pipe inside fish is fine.
-  const result = spawnSync('fish', ['--no-config', '-c', 'printf %s\\n $argv[1] | source; complete -C $argv[2]', script, line], { encoding: 'utf8' });
+  const result = spawnSync('fish', ['--no-config', '-c', 'printf %s\\n $argv[1] | source; complete -C $argv[2]', script, line], { encoding: 'utf8', env });
   expect(result.stderr).toBe('');
   return result.stdout
     .split('\n')
     .filter((entry) => entry !== '')
-    .map((entry) => entry.split('\t')[0]!);
+    .map((entry) => (withDescriptions ? entry : entry.split('\t')[0]!));
 }
 
 describe('completion scripts', () => {
@@ -218,5 +224,109 @@ describe('completion scripts', () => {
     const bad = await runGemwh(['completion', 'tcsh']);
     expect(bad.code).toBe(ExitCode.USAGE);
     expect(bad.stderr).toMatch(/tcsh/);
+  });
+});
+
+describe('webhook ids from the secret store, asked of gemwh at TAB time', () => {
+  const ONE = 'k0h9q38f6ejj1g9j7cgcdsauadmbewegl79f';
+  const TWO = 'p4x2m7w1rt5cz8a0';
+  const SECRET_ONE = `whsec_${Buffer.alloc(32, 1).toString('base64')}`;
+  let home: string;
+  /** Built from scratch: a `gemwh` on PATH that is this build, the file store of a temp home. */
+  let env: NodeJS.ProcessEnv;
+  let model: CompletionModel;
+
+  beforeAll(async () => {
+    home = mkdtempSync(join(tmpdir(), 'gemwh-complete-'));
+    const bin = join(home, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'gemwh'), `#!/bin/sh\nexec '${process.execPath}' '${join(compiledDist(), 'cli.js')}' "$@"\n`);
+    chmodSync(join(bin, 'gemwh'), 0o755);
+    env = {
+      PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+      HOME: home,
+      XDG_CONFIG_HOME: join(home, 'config'),
+      XDG_STATE_HOME: join(home, 'state'),
+      XDG_CACHE_HOME: join(home, 'cache'),
+      GEMWH_SECRET_STORE: 'file',
+    };
+    const store = createFileStore(fileStorePath(join(home, 'config', 'gemwh')));
+    await store.setWebhookSecrets(ONE, [{ secret: SECRET_ONE, createdAt: '2026-05-04T12:00:00.000Z' }]);
+    await store.setWebhookSecrets(TWO, [
+      { secret: `whsec_${Buffer.alloc(32, 2).toString('base64')}`, createdAt: '2026-05-06T08:00:00.000Z' },
+      { secret: `whsec_${Buffer.alloc(32, 3).toString('base64')}`, createdAt: '2026-05-01T08:00:00.000Z', expiresAt: '2999-01-01T00:00:00.000Z' },
+    ]);
+    model = buildCompletionModel(await realProgram());
+  });
+  afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+  const complete = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => spawnSync('gemwh', ['__complete', ...args], { env: { ...env, ...extraEnv }, encoding: 'utf8' });
+
+  it('`gemwh __complete webhook-ids` prints each id with its secrets’ dates, never a secret', () => {
+    const result = complete(['webhook-ids']);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe(`${ONE}\tsecret from 2026-05-04\n${TWO}\t2 secrets, newest from 2026-05-06\n`);
+    expect(result.stdout).not.toContain('whsec_');
+  });
+
+  it('prints nothing, says nothing and exits 0 when there is no store or no keychain, or the kind is unknown', () => {
+    const noFile = complete(['webhook-ids'], { XDG_CONFIG_HOME: join(home, 'nowhere') });
+    const noKeychain = complete(['webhook-ids'], { GEMWH_SECRET_STORE: undefined, GEMWH_KEYCHAIN_SERVICE: testServiceName(), DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(home, 'no-bus')}` });
+    const badStore = complete(['webhook-ids'], { GEMWH_SECRET_STORE: 'vault' });
+    const unknown = complete(['channel-ids']);
+    for (const result of [noFile, noKeychain, badStore, unknown]) expect({ status: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({ status: 0, stdout: '', stderr: '' });
+  });
+
+  it('is offered wherever a webhook id of the store is taken, and nowhere else', () => {
+    const positional = model.commands.filter((c) => c.positional.dynamic === 'webhook-ids').map((c) => c.path.join(' '));
+    expect(positional.sort()).toEqual(['delete', 'get', 'ping', 'rotate', 'secret delete', 'secret set', 'secret show', 'update']);
+    const options = model.commands.filter((c) => c.options.some((o) => o.dynamic === 'webhook-ids')).map((c) => c.path.join(' '));
+    expect(options.sort()).toEqual(['conformance', 'deliveries list', 'listen', 'replay delivery', 'replay fixture', 'verify']);
+  });
+
+  it.skipIf(!hasBash)('bash offers the ids after get, secret show and --webhook', () => {
+    const script = generateCompletion('bash', program());
+    expect(bashComplete(script, ['gemwh', 'get', ''], env)).toEqual([ONE, TWO]);
+    expect(bashComplete(script, ['gemwh', 'secret', 'show', 'p4'], env)).toEqual([TWO]);
+    expect(bashComplete(script, ['gemwh', 'listen', '--webhook', ''], env)).toEqual([ONE, TWO]);
+    expect(bashComplete(script, ['gemwh', 'deliveries', 'show', ''], env)).toEqual([]);
+    // No gemwh on PATH: nothing offered, nothing printed (bashComplete checks stderr).
+    expect(bashComplete(script, ['gemwh', 'get', ''], { ...env, PATH: '/usr/bin:/bin' })).toEqual([]);
+  });
+
+  it.skipIf(!runsZsh)('zsh offers the ids with their descriptions', () => {
+    const script = generateCompletion('zsh', program());
+    expect(zshComplete(script, ['gemwh', 'rotate', ''], env)).toEqual([ONE, TWO]);
+    expect(zshComplete(script, ['gemwh', 'verify', '--webhook', 'k0'], env)).toEqual([ONE]);
+    expect(zshComplete(script, ['gemwh', 'ping', ''], { ...env, PATH: '/usr/bin:/bin' })).toEqual([]);
+  });
+
+  it.skipIf(!runsFish)('fish offers the ids with their descriptions', () => {
+    const script = generateCompletion('fish', program());
+    expect(fishComplete(script, 'gemwh delete ', env, true)).toEqual([`${ONE}\tsecret from 2026-05-04`, `${TWO}\t2 secrets, newest from 2026-05-06`]);
+    expect(fishComplete(script, 'gemwh replay fixture batch.succeeded --webhook p', env)).toEqual([TWO]);
+    expect(fishComplete(script, 'gemwh update ', { ...env, PATH: '/usr/bin:/bin' })).toEqual([]);
+  });
+
+  it('lists the ids of a real keychain under a test service name', async (context) => {
+    const unavailable = await keychainUnavailableReason();
+    if (unavailable !== undefined && process.env.GEMWH_REQUIRE_KEYCHAIN !== '1') return context.skip();
+    const service = testServiceName();
+    try {
+      await new AsyncEntry(service, `webhook:${ONE}`, { linux: { store: 'secret-service' } }).setPassword(
+        JSON.stringify({ secrets: [{ secret: SECRET_ONE, createdAt: '2026-05-04T12:00:00.000Z' }] }),
+      );
+      const result = complete(['webhook-ids'], { GEMWH_SECRET_STORE: undefined, GEMWH_KEYCHAIN_SERVICE: service, DBUS_SESSION_BUS_ADDRESS: process.env.DBUS_SESSION_BUS_ADDRESS });
+      expect({ status: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({ status: 0, stdout: `${ONE}\tsecret from 2026-05-04\n`, stderr: '' });
+    } finally {
+      await deleteAllEntries(service);
+    }
+  });
+
+  let built: Command | undefined;
+  const program = () => built!;
+  beforeAll(async () => {
+    built = await realProgram();
   });
 });

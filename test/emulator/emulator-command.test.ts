@@ -94,7 +94,7 @@ describe('gemwh emulator', () => {
     try {
       const taken = await runGemwh(['emulator', '--port', String(port)]);
       expect(taken.code).toBe(ExitCode.USAGE);
-      expect(taken.stderr).toMatch(new RegExp(`Port ${port} .* already in use`));
+      expect(taken.stderr).toMatch(new RegExp(`gemwh: port ${port} .* already in use`));
       expect(taken.stderr).toMatch(/--port/);
     } finally {
       await new Promise<void>((resolve) => blocker.close(() => resolve()));

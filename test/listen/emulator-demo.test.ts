@@ -240,7 +240,7 @@ describe('gemwh listen --emulator', () => {
       { describe: () => demo.t.stderr() + demo.t.stdout(), timeoutMs: 10_000 },
     );
     expect(demo.lines().filter((line) => line.type === 'forward_failed')).toEqual([]);
-    expect(demo.t.stderr()).toContain(`Your webhook signing secret is ${secret} (kept in ${file}, the same on every run)`);
+    expect(demo.t.stderr()).toContain(`your webhook signing secret is ${secret} (kept in ${file}, the same on every run)`);
     // Started by npx: the hints say `npx gemwh`, since gemwh is not on PATH.
     expect(demo.t.stderr()).toMatch(/send more with: npx gemwh trigger TYPE/);
     expect(statSync(file).mode & 0o777).toBe(0o600);

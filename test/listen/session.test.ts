@@ -170,6 +170,26 @@ describe('requests that are not deliveries', () => {
     expect(raw).toContain('body_too_large');
   });
 
+  it('shows the first 256 KiB of a body, and all of it when the whole body is asked for (an export)', async () => {
+    const s = await session();
+    const raw = JSON.stringify({ type: 'batch.succeeded', data: { id: 'batch_1', pad: 'x'.repeat(300 * 1024) } });
+    await post(s.session.url, raw, signedHeaders(raw));
+    const { seq } = await s.waitFor('verified');
+    expect(s.session.getDelivery(seq)!.body).toMatchObject({ bytes: raw.length, truncated: true });
+    expect(s.session.getDelivery(seq)!.body.data).toHaveLength(256 * 1024);
+    const whole = s.session.getDelivery(seq, { wholeBody: true })!.body;
+    expect(whole).toMatchObject({ bytes: raw.length, truncated: false });
+    expect(whole.data).toBe(raw);
+  });
+
+  it('says a body cut at the size limit is cut, even when the whole body is asked for', async () => {
+    const s = await session({ maxBodyBytes: 1000 });
+    const raw = 'y'.repeat(5000);
+    expect((await post(s.session.url, raw, signedHeaders(raw))).status).toBe(413);
+    const { seq } = await s.waitFor('rejected');
+    expect(s.session.getDelivery(seq, { wholeBody: true })!.body).toMatchObject({ truncated: true });
+  });
+
   it('answers 413 to a chunked body once it passes the limit, and stops reading', async () => {
     const s = await session({ maxBodyBytes: 1000 });
     const chunk = 'x'.repeat(600);

@@ -36,7 +36,7 @@ describe('webhook output', () => {
 
   it('never puts the once-only secret in JSON unless revealed', () => {
     expect(webhookJson({ webhook, local: 1 })).not.toHaveProperty('new_signing_secret');
-    expect(webhookJson({ webhook, local: 1 }).local_secrets).toBe(1);
+    expect(webhookJson({ webhook, local: 1 }).localSecrets).toBe(1);
     expect(webhookJson({ webhook, local: 1 }, true).new_signing_secret).toBe(webhook.new_signing_secret);
   });
 

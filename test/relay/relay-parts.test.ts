@@ -149,9 +149,15 @@ describe('relay commands: bad input', () => {
     const plain = await runGemwh(['relay', 'channel', 'create', '--store', store, '--public-url', 'https://relay.example.com/']);
     expect(plain.stdout).toMatch(/^https:\/\/relay\.example\.com\/in\/[A-Za-z0-9_-]{22}\n$/);
     const json = JSON.parse((await runGemwh(['relay', 'channel', 'create', '--store', store, '--name', 'ml', '--json'], { env: { GEMWH_RELAY_PUBLIC_URL: 'https://r.example' } })).stdout) as Record<string, string>;
-    expect(json.ingest_url).toBe(`https://r.example/in/${json.id}`);
-    expect(json.relay_url).toBe(`https://r.example/c/${json.id}`);
+    expect(json.ingestUrl).toBe(`https://r.example/in/${json.id}`);
+    expect(json.relayUrl).toBe(`https://r.example/c/${json.id}`);
     const list = await runGemwh(['relay', 'channel', 'list', '--store', store, '--json']);
-    expect((JSON.parse(list.stdout) as unknown[]).length).toBe(2);
+    const channels = JSON.parse(list.stdout) as Array<Record<string, string>>;
+    expect(channels.length).toBe(2);
+    // gemwh's own JSON is camelCase, as everywhere.
+    expect(Object.keys(channels[0]!).sort()).toEqual(['createdAt', 'id', 'ingestUrl', 'name']);
+    await runGemwh(['relay', 'token', 'create', '--store', store, '--name', 'alice', '--json']);
+    const tokens = JSON.parse((await runGemwh(['relay', 'token', 'list', '--store', store, '--json'])).stdout) as Array<Record<string, string>>;
+    expect(Object.keys(tokens[0]!).sort()).toEqual(['createdAt', 'id', 'name']);
   });
 });

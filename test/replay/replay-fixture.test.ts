@@ -437,10 +437,11 @@ describe('gemwh replay fixture', () => {
       try {
         t2.deps.paths = t.deps.paths;
         expect(await runMain(['replay', 'jwks', '--json'], t2.deps)).toBe(0);
-        const meta = JSON.parse(t2.stdout()) as { kid: string; jwks: JSONWebKeySet; body_sha256_encoding: string };
+        const meta = JSON.parse(t2.stdout()) as { kid: string; jwks: JSONWebKeySet; bodySha256Encoding: string };
         expect(meta.kid).toBe(jwks.keys[0]?.kid);
         expect(meta.jwks).toEqual(jwks);
-        expect(meta.body_sha256_encoding).toBe('base64url');
+        expect(meta.bodySha256Encoding).toBe('base64url');
+        expect(Object.keys(meta).sort()).toEqual(['alg', 'audience', 'bodySha256Encoding', 'issuer', 'jwks', 'keyFile', 'kid', 'lifetimeSeconds']);
       } finally {
         t2.cleanup();
       }

@@ -53,7 +53,7 @@ describe.skipIf(unavailable !== undefined)('management commands with the OS keyc
     expect(list).toMatchObject({ store: 'keychain', webhooks: [{ id, count: 2 }] });
 
     const listed = JSON.parse((await run(['list', '--json'])).stdout);
-    expect(listed.webhooks[0].local_secrets).toBe(2);
+    expect(listed.webhooks[0].localSecrets).toBe(2);
 
     expect((await run(['delete', id, '--yes'])).code).toBe(0);
     expect(await entry(`webhook:${id}`).getPassword()).toBeNull();

@@ -37,7 +37,7 @@ describe('gemwh doctor', () => {
     expect(result.stdout).toMatch(/✗ tunnel tool +neither cloudflared nor ngrok is on PATH\n +fix: Install cloudflared/);
     // A local API root (the emulator's) needs no key: any key is sent.
     expect(result.stdout).toMatch(/✓ API key +from none needed for a local API root/);
-    expect(result.stdout).toMatch(/✗ API root +http:\/\/127\.0\.0\.1:\d+: Cannot reach .*connection refused \(ECONNREFUSED\)/);
+    expect(result.stdout).toMatch(/✗ API root +http:\/\/127\.0\.0\.1:\d+: cannot reach .*connection refused \(ECONNREFUSED\)/);
     expect(result.stderr).toMatch(/2 checks failed: tunnel tool, API root/);
   });
 

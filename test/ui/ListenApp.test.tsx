@@ -1,3 +1,8 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { render } from 'ink-testing-library';
 import stringWidth from 'string-width';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -6,6 +11,7 @@ import { createStateBatcher, type StateBatcher } from '../../src/ui/batcher.js';
 import { ListenApp } from '../../src/ui/ListenApp.js';
 import { makeTheme } from '../../src/ui/theme.js';
 import type { ListenUiTrigger } from '../../src/ui/types.js';
+import { startRecordingServer } from '../helpers/recording-server.js';
 import { deliveredEvents, detailsFor, FakeSession, localTime, READY } from './fake-session.js';
 
 const KEY = {
@@ -25,12 +31,20 @@ afterEach(() => {
   }
 });
 
-function mount(session: FakeSession, options: { rows?: number; columns?: number; trigger?: ListenUiTrigger; color?: boolean } = {}) {
+function mount(session: FakeSession, options: { rows?: number; columns?: number; trigger?: ListenUiTrigger; color?: boolean; exportDir?: string } = {}) {
   const batcher = createStateBatcher({ intervalMs: 5 });
   const unsubscribe = session.on((event) => batcher.push(event));
   for (const event of session.history()) batcher.push(event);
   const app = render(
-    <ListenApp batcher={batcher} session={session} color={options.color ?? false} rows={options.rows ?? 30} columns={options.columns} trigger={options.trigger} />,
+    <ListenApp
+      batcher={batcher}
+      session={session}
+      color={options.color ?? false}
+      rows={options.rows ?? 30}
+      columns={options.columns}
+      trigger={options.trigger}
+      exportDir={options.exportDir ?? '/nonexistent/gemwh-test'}
+    />,
   );
   mounted.push({
     batcher,
@@ -114,7 +128,7 @@ describe('ListenApp', () => {
     expect(rowLine(frame, 3)).toMatch(/#3 +batch\.succeeded +msg_…bcdef +DUP of #1/);
     expect(rowLine(frame, 4)).toMatch(/#4 +video\.generated .*✓ +pending/);
     expect(rowLine(frame, 5)).toMatch(/#5 +interaction\.completed .*✓ +✗ refused, retrying in 4s/);
-    expect(frame).toMatch(/↑↓ select {2}enter\/d detail {2}r forward again {2}f filter {2}c clear {2}q quit/);
+    expect(frame).toMatch(/↑↓ select {2}enter\/d detail {2}r forward again {2}f filter {2}s save as curl {2}c clear {2}q quit/);
   });
 
   describe('at 80 and 120 columns', () => {
@@ -349,6 +363,94 @@ describe('ListenApp', () => {
     await ui.press(KEY.down, 'r');
     await ui.waitFor((f) => f.includes('forwarding #2 again failed: delivery #2 was rejected'), 'the resend error');
     expect(session.resent).toEqual([1, 2]);
+  });
+
+  describe('s saves the selected delivery as curl', () => {
+    const dirs: string[] = [];
+    afterEach(() => {
+      for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+    });
+    const tempDir = () => {
+      const dir = mkdtempSync(join(tmpdir(), 'gemwh-ui-curl-'));
+      dirs.push(dir);
+      return dir;
+    };
+    /** What the app asked the terminal to put on the clipboard (OSC 52), decoded. */
+    const clipboard = (frames: readonly string[]) =>
+      frames.flatMap((f) => [...f.matchAll(/\u001b\]52;c;([A-Za-z0-9+/=]*)\u0007/g)].map((m) => Buffer.from(m[1]!, 'base64').toString('utf8')));
+
+    it('writes a 0600 file whose command sends the whole body and headers to the app, and offers it to the clipboard', async () => {
+      const app = await startRecordingServer(() => ({ status: 204 }));
+      try {
+        // Longer than the session shows: the file must carry every byte.
+        const body = JSON.stringify({ type: 'batch.succeeded', data: { id: 'batch_1', note: "it's 'quoted' \\ and long ".repeat(40) } });
+        const session = new FakeSession([READY, ...deliveredEvents(1), ...deliveredEvents(2)]);
+        session.shownBodyChars = 100;
+        session.setDetails(detailsFor(1, { body: { encoding: 'utf8', data: body, bytes: Buffer.byteLength(body), truncated: false }, targets: [`${app.url}/hooks/gemini`] }));
+        const dir = tempDir();
+        const ui = mount(session, { exportDir: dir, columns: 200 });
+        await ui.waitFor((f) => f.includes('#2'));
+        await ui.press(KEY.up, 's');
+        const file = join(dir, 'gemwh-msg_1.curl.sh');
+        const frame = await ui.waitFor((f) => f.includes('saved #1 as curl'), 'the saved message');
+        expect(frame).toContain(`saved #1 as curl to ${file} (0600); clipboard asked (OSC 52); it posts to ${app.url}/hooks/gemini`);
+        expect(statSync(file).mode & 0o777).toBe(0o600);
+        const text = readFileSync(file, 'utf8');
+        expect(text).toMatch(/^# gemwh listen: delivery #1 \(msg_1 batch\.succeeded\), received /);
+        // The clipboard gets the command alone: a comment line pasted into zsh is an error.
+        const [copied] = clipboard(ui.app.frames);
+        expect(copied).toMatch(/^curl -sS -X POST /);
+        expect(text.endsWith(copied!)).toBe(true);
+
+        await promisify(execFile)('sh', [file]);
+        expect(app.requests).toHaveLength(1);
+        expect(app.requests[0]!.body.toString()).toBe(body);
+        expect(app.requests[0]!.url).toBe('/hooks/gemini');
+        expect(app.requests[0]!.headers['webhook-signature']).toBe('v1,abc=');
+
+        // Saving again never overwrites: the detail view's s makes a second file.
+        await ui.press(KEY.enter);
+        await ui.waitFor((f) => f.includes('s save as curl') && f.includes('Headers'), 'the detail view with s');
+        await ui.press('s');
+        await ui.waitFor((f) => f.includes('gemwh-msg_1-2.curl.sh'), 'the second file');
+        expect(readdirSync(dir).sort()).toEqual(['gemwh-msg_1-2.curl.sh', 'gemwh-msg_1.curl.sh']);
+      } finally {
+        await app.close();
+      }
+    });
+
+    it('refuses a body the listener cut at the size limit instead of writing another request', async () => {
+      const session = new FakeSession([READY, ...deliveredEvents(1)]);
+      session.setDetails(detailsFor(1, { body: { encoding: 'utf8', data: '{"type":', bytes: 5_000_000, truncated: true } }));
+      const dir = tempDir();
+      const ui = mount(session, { exportDir: dir, columns: 200 });
+      await ui.waitFor((f) => f.includes('#1'));
+      await ui.press('s');
+      await ui.waitFor((f) => f.includes('#1 was refused as too large and only the start of its body was read: a curl command would send another request'));
+      expect(readdirSync(dir)).toEqual([]);
+      expect(clipboard(ui.app.frames)).toEqual([]);
+    });
+
+    it('points at the journal once the delivery is no longer kept, and says when the file cannot be written', async () => {
+      const session = new FakeSession([READY, ...deliveredEvents(1), ...deliveredEvents(2)]);
+      session.setDetails(detailsFor(2));
+      const ui = mount(session, { exportDir: join(tempDir(), 'missing'), columns: 200 });
+      await ui.waitFor((f) => f.includes('#2'));
+      await ui.press('s');
+      await ui.waitFor((f) => /saving #2 as curl failed: ENOENT.*; clipboard asked \(OSC 52\)/.test(f), 'the write failure');
+      await ui.press(KEY.up, 's');
+      await ui.waitFor((f) => f.includes('#1 is no longer kept in memory: gemwh deliveries export msg_00000001abcdef --as curl reads it from the journal'));
+    });
+
+    it('keeps q quit and the rarer keys give way at 80 columns', async () => {
+      const session = new FakeSession([READY, ...deliveredEvents(1), { type: 'warning', at: localTime(3), message: 'w' }]);
+      const ui = mount(session, { columns: 80, trigger: { eventTypes: ['batch.succeeded'], trigger: async () => {} } });
+      const frame = await ui.waitFor((f) => f.includes('q quit'));
+      const bar = frame.split('\n').find((line) => line.includes('q quit'))!;
+      expect(bar).toBe('enter/d detail  r forward again  f filter  w warnings (1)  t trigger  q quit');
+      const wide = mount(new FakeSession([READY, ...deliveredEvents(1)]), { columns: 120 });
+      expect(await wide.waitFor((f) => f.includes('q quit'))).toMatch(/↑↓ select {2}enter\/d detail {2}r forward again {2}f filter {2}s save as curl {2}c clear {2}q quit/);
+    });
   });
 
   it('quits with q, stopping the session', async () => {

@@ -10,6 +10,8 @@ export class FakeSession implements ListenUiSession {
   readonly resent: number[] = [];
   stopCalls = 0;
   resendError: Error | undefined;
+  /** As a real session cuts bodies for showing (at 256 KiB) unless the whole one is asked for. */
+  shownBodyChars = Number.POSITIVE_INFINITY;
   private readonly listeners = new Set<(event: ListenEvent) => void>();
   private readonly past: ListenEvent[] = [];
   private readonly details = new Map<number, DeliveryDetails>();
@@ -47,8 +49,10 @@ export class FakeSession implements ListenUiSession {
     this.details.set(details.seq, details);
   }
 
-  getDelivery(seq: number): DeliveryDetails | undefined {
-    return this.details.get(seq);
+  getDelivery(seq: number, options: { wholeBody?: boolean } = {}): DeliveryDetails | undefined {
+    const details = this.details.get(seq);
+    if (!details || options.wholeBody || details.body.data.length <= this.shownBodyChars) return details;
+    return { ...details, body: { ...details.body, data: details.body.data.slice(0, this.shownBodyChars), truncated: true } };
   }
 
   async resend(seq: number): Promise<void> {

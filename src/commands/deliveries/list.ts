@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { completeWith } from '../../completion/hints.js';
 import { parseDuration } from '../../core/duration.js';
 import { parseEventList } from '../../core/events.js';
 import { parseCount } from '../../core/flag-values.js';
@@ -30,7 +31,7 @@ export default function deliveriesListCommand(deps: Deps): Command {
     .addOption(new Option('--type <types>', "only these event types (globs like 'batch.*'; comma-separated or repeated)").argParser(collect))
     .addOption(new Option('--verdict <verdict>', `only this verdict (${VERDICTS.join(', ')}; repeatable)`).choices(VERDICTS).argParser(choiceCollector(VERDICTS, '--verdict')))
     .addOption(new Option('--since <duration>', 'only deliveries received within this time (e.g. 30m, 2h, 1d)'))
-    .addOption(new Option('--webhook <id>', "only deliveries verified with this webhook's secret (from the secret store)"))
+    .addOption(completeWith(new Option('--webhook <id>', "only deliveries verified with this webhook's secret (from the secret store)"), 'webhook-ids'))
     .addOption(
       new Option('--forward-status <status>', `only this forward status (${FORWARD_STATUSES.join(', ')}; repeatable)`)
         .choices(FORWARD_STATUSES)
