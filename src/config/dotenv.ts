@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { UsageError } from '../errors.js';
 import type { OutStream } from '../deps.js';
@@ -21,10 +21,10 @@ export interface DotenvFile {
   env: Readonly<Record<string, string | undefined>>;
 }
 
-export async function loadDotenv(path: string, env: Readonly<Record<string, string | undefined>>, stderr: OutStream): Promise<DotenvFile> {
+export function loadDotenv(path: string, env: Readonly<Record<string, string | undefined>>, stderr: OutStream): DotenvFile {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch (error) {
     throw new UsageError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
   }

@@ -1,18 +1,5 @@
-import { normalizeApiRoot } from '../api/api-root.js';
-import { parseDuration } from '../core/duration.js';
-import { parseEventList } from '../core/events.js';
-import { parseCount, parsePort } from '../core/flag-values.js';
-import { parseOutgoingHeader } from '../core/headers.js';
-import { parseTarget } from '../core/target.js';
-import { UsageError } from '../errors.js';
-import { parseByteSize, parsePath } from '../listen/flags.js';
-import { checkPublicUrl } from '../listen/public-url.js';
-import { parseRoute } from '../listen/routing.js';
-import { parseRelayFilter } from '../relay/filter.js';
-import { parseTunnelTool, parseUrlPattern } from '../tunnel/tools.js';
-
 /**
- * Every key a gemwh config file may hold. A key is the long name of a flag in camelCase and
+ * Every key a gemwh config file may hold. a gemwh config file may hold. A key is the long name of a flag in camelCase and
  * takes what the flag takes (a list for a repeatable flag), so `--forward-timeout 45s` is
  * `"forwardTimeout": "45s"`. Top-level keys mean the same for every command: the global options
  * and `secretEnv` (the variable holding the secret your app verifies with, which listen, verify,
@@ -61,47 +48,39 @@ export interface SettingSpec {
   everyCommand?: true;
   /** For `gemwh config show`: what the setting is, in a few words. */
   about: string;
-  /** Checks a value, throwing the flag parser's UsageError; `label` names the setting. */
-  check?(value: OptionValue, label: string, context: CheckContext): void;
+  /** The flag parser that checks a value (checks.ts), loaded only when a file gives one. */
+  check?: CheckName;
 }
 
-export interface CheckContext {
-  /** listen.allowUnknownEvents is true in some file. */
-  allowUnknownEvents: boolean;
-}
-
-const each = (value: OptionValue): string[] => (Array.isArray(value) ? value : typeof value === 'string' ? [value] : []);
-const duration = (value: OptionValue, label: string) => each(value).forEach((text) => parseDuration(text, label));
-const size = (min?: number) => (value: OptionValue, label: string) => each(value).forEach((text) => parseByteSize(text, label, min));
-const envName = (value: OptionValue, label: string) => {
-  for (const name of each(value)) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-      throw new UsageError(`${label}: "${name}" is not an environment variable name`, { hint: 'Give the variable\'s name, not its value, e.g. "GEMINI_WEBHOOK_SECRET".' });
-    }
-  }
-};
-const httpUrl = (value: OptionValue, label: string) => {
-  for (const text of each(value)) {
-    let url: URL | undefined;
-    try {
-      url = new URL(text);
-    } catch {
-      url = undefined;
-    }
-    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new UsageError(`${label}: "${text}" is not an http(s) URL`);
-  }
-};
+export type CheckName =
+  | 'apiRoot'
+  | 'apiVersion'
+  | 'secretStore'
+  | 'envName'
+  | 'port'
+  | 'path'
+  | 'httpUrl'
+  | 'duration'
+  | 'target'
+  | 'route'
+  | 'events'
+  | 'header'
+  | 'size'
+  | 'journalSize'
+  | 'journalKeep'
+  | 'publicUrl'
+  | 'tunnel'
+  | 'urlPattern'
+  | 'relayFilter';
 
 export const SETTINGS: readonly SettingSpec[] = [
-  { section: '', name: 'apiRoot', kind: 'text', env: 'GEMWH_API_ROOT', about: 'API server to talk to', check: (v, label) => void normalizeApiRoot(v as string, label) },
+  { section: '', name: 'apiRoot', kind: 'text', env: 'GEMWH_API_ROOT', about: 'API server to talk to', check: 'apiRoot' },
   {
     section: '',
     name: 'apiVersion',
     kind: 'text',
     about: 'API version in request paths',
-    check: (v, label) => {
-      if (!/^v\d+[a-z0-9]*$/.test(v as string)) throw new UsageError(`${label}: "${v as string}" is not an API version`, { hint: 'e.g. "v1" or "v1beta".' });
-    },
+    check: 'apiVersion',
   },
   {
     section: '',
@@ -109,58 +88,56 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: 'text',
     env: 'GEMWH_SECRET_STORE',
     about: 'where signing secrets live',
-    check: (v, label) => {
-      if (v !== 'keychain' && v !== 'file') throw new UsageError(`${label}: "${v as string}" is not a secret store`, { hint: 'Use "keychain" (the OS keychain) or "file".' });
-    },
+    check: 'secretStore',
   },
-  { section: '', name: 'secretEnv', kind: 'text', group: 'secrets', everyCommand: true, about: 'variable holding the signing secret (listen, verify, replay, conformance)', check: envName },
+  { section: '', name: 'secretEnv', kind: 'text', group: 'secrets', everyCommand: true, about: 'variable holding the signing secret (listen, verify, replay, conformance)', check: 'envName' },
 
   { section: 'listen', name: 'host', kind: 'text', about: 'address to listen on' },
-  { section: 'listen', name: 'port', kind: 'text', numeric: true, about: 'port to listen on', check: (v, label) => void parsePort(v as string, { flag: label }) },
-  { section: 'listen', name: 'path', kind: 'text', about: 'accept deliveries only on this path', check: (v) => void parsePath(v as string) },
+  { section: 'listen', name: 'port', kind: 'text', numeric: true, about: 'port to listen on', check: 'port' },
+  { section: 'listen', name: 'path', kind: 'text', about: 'accept deliveries only on this path', check: 'path' },
   { section: 'listen', name: 'webhook', kind: 'list', group: 'secrets', about: "verify with these webhooks' stored secrets" },
-  { section: 'listen', name: 'secretEnv', kind: 'list', group: 'secrets', about: 'verify with the secrets in these variables', check: envName },
-  { section: 'listen', name: 'jwksUrl', kind: 'text', about: 'dynamic webhooks: JWKS URL', check: httpUrl },
+  { section: 'listen', name: 'secretEnv', kind: 'list', group: 'secrets', about: 'verify with the secrets in these variables', check: 'envName' },
+  { section: 'listen', name: 'jwksUrl', kind: 'text', about: 'dynamic webhooks: JWKS URL', check: 'httpUrl' },
   { section: 'listen', name: 'jwksFile', kind: 'text', about: 'dynamic webhooks: local JWKS file' },
   { section: 'listen', name: 'audience', kind: 'list', about: 'dynamic webhooks: accepted JWT aud claims' },
-  { section: 'listen', name: 'tolerance', kind: 'text', about: 'allowed clock skew', check: duration },
-  { section: 'listen', name: 'forward', kind: 'list', about: 'forward verified deliveries here', check: (v) => each(v).forEach((text) => void parseTarget(text)) },
+  { section: 'listen', name: 'tolerance', kind: 'text', about: 'allowed clock skew', check: 'duration' },
+  { section: 'listen', name: 'forward', kind: 'list', about: 'forward verified deliveries here', check: 'target' },
   {
     section: 'listen',
     name: 'route',
     kind: 'routes',
     about: 'event types forwarded elsewhere',
-    check: (v, _label, context) => each(v).forEach((text) => void parseRoute(text, { allowUnknown: context.allowUnknownEvents })),
+    check: 'route',
   },
   {
     section: 'listen',
     name: 'events',
     kind: 'list',
     about: 'forward only these event types',
-    check: (v, label, context) => void parseEventList(each(v), { flag: label, allowPatterns: true, allowUnknown: context.allowUnknownEvents }),
+    check: 'events',
   },
   { section: 'listen', name: 'allowUnknownEvents', kind: 'switch', about: 'accept event types the catalog does not know' },
-  { section: 'listen', name: 'header', kind: 'list', about: 'headers added to every forward', check: (v) => each(v).forEach((text) => void parseOutgoingHeader(text)) },
-  { section: 'listen', name: 'forwardTimeout', kind: 'text', about: 'time allowed for the app to answer', check: duration },
+  { section: 'listen', name: 'header', kind: 'list', about: 'headers added to every forward', check: 'header' },
+  { section: 'listen', name: 'forwardTimeout', kind: 'text', about: 'time allowed for the app to answer', check: 'duration' },
   { section: 'listen', name: 'insecure', kind: 'switch', about: "forward despite an untrusted TLS certificate" },
   { section: 'listen', name: 'forwardAsReceived', kind: 'switch', about: 'forward retries with the original signature' },
-  { section: 'listen', name: 'retryInitial', kind: 'text', about: 'first retry delay of a failed forward', check: duration },
-  { section: 'listen', name: 'retryMax', kind: 'text', about: 'longest delay between retries', check: duration },
-  { section: 'listen', name: 'maxBody', kind: 'text', numeric: true, about: 'largest body accepted', check: size() },
+  { section: 'listen', name: 'retryInitial', kind: 'text', about: 'first retry delay of a failed forward', check: 'duration' },
+  { section: 'listen', name: 'retryMax', kind: 'text', about: 'longest delay between retries', check: 'duration' },
+  { section: 'listen', name: 'maxBody', kind: 'text', numeric: true, about: 'largest body accepted', check: 'size' },
   { section: 'listen', name: 'journal', kind: 'text-or-false', about: 'journal file (false: no journal)' },
-  { section: 'listen', name: 'journalMaxSize', kind: 'text', numeric: true, about: 'rotate the journal at this size', check: size(64 * 1024) },
-  { section: 'listen', name: 'journalKeep', kind: 'text', numeric: true, about: 'rotated journal files kept', check: (v, label) => void parseCount(v as string, label, 0, 100) },
+  { section: 'listen', name: 'journalMaxSize', kind: 'text', numeric: true, about: 'rotate the journal at this size', check: 'journalSize' },
+  { section: 'listen', name: 'journalKeep', kind: 'text', numeric: true, about: 'rotated journal files kept', check: 'journalKeep' },
   { section: 'listen', name: 'fsync', kind: 'switch', about: 'fsync the journal before each answer' },
   { section: 'listen', name: 'quiet', kind: 'switch', about: 'print only ready, rejected, failures, warnings' },
-  { section: 'listen', name: 'publicUrl', kind: 'text', group: 'exposure', about: 'register a temporary webhook for this URL', check: (v) => void checkPublicUrl(v as string) },
-  { section: 'listen', name: 'tunnel', kind: 'text', group: 'exposure', about: 'start this tunnel tool', check: (v) => void parseTunnelTool(v as string) },
+  { section: 'listen', name: 'publicUrl', kind: 'text', group: 'exposure', about: 'register a temporary webhook for this URL', check: 'publicUrl' },
+  { section: 'listen', name: 'tunnel', kind: 'text', group: 'exposure', about: 'start this tunnel tool', check: 'tunnel' },
   { section: 'listen', name: 'tunnelCommand', kind: 'text', group: 'exposure', about: 'start this tunnel command' },
-  { section: 'listen', name: 'tunnelUrlPattern', kind: 'text', about: "the tunnel command's URL pattern", check: (v) => void parseUrlPattern(v as string) },
-  { section: 'listen', name: 'tunnelCheckInterval', kind: 'text', about: 'how often the tunnel is probed', check: duration },
-  { section: 'listen', name: 'tunnelTimeout', kind: 'text', about: 'time allowed for a tunnel URL to work', check: duration },
-  { section: 'listen', name: 'relay', kind: 'text', about: 'also take this relay channel', check: httpUrl },
-  { section: 'listen', name: 'relayTokenEnv', kind: 'text', about: 'variable holding the relay token', check: envName },
-  { section: 'listen', name: 'relayFilter', kind: 'list', about: 'take only matching relay deliveries', check: (v) => void parseRelayFilter(each(v)) },
+  { section: 'listen', name: 'tunnelUrlPattern', kind: 'text', about: "the tunnel command's URL pattern", check: 'urlPattern' },
+  { section: 'listen', name: 'tunnelCheckInterval', kind: 'text', about: 'how often the tunnel is probed', check: 'duration' },
+  { section: 'listen', name: 'tunnelTimeout', kind: 'text', about: 'time allowed for a tunnel URL to work', check: 'duration' },
+  { section: 'listen', name: 'relay', kind: 'text', about: 'also take this relay channel', check: 'httpUrl' },
+  { section: 'listen', name: 'relayTokenEnv', kind: 'text', about: 'variable holding the relay token', check: 'envName' },
+  { section: 'listen', name: 'relayFilter', kind: 'list', about: 'take only matching relay deliveries', check: 'relayFilter' },
 ];
 
 export const SECTIONS = ['listen'] as const;
