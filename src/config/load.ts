@@ -259,7 +259,9 @@ function checkValue(found: FileValue, check: (value: OptionValue, label: string,
     } catch (error) {
       if (!(error instanceof UsageError)) throw error;
       const message = error.message.startsWith(key) ? error.message : `${key}: ${error.message}`;
-      throw new UsageError(`${placeText(found.file, place)}: ${message}`, { hint: error.hint, cause: error });
+      // The parsers' hints show flag syntax ("e.g. listen.port 8787"); in a file that is "port": 8787.
+      const hint = error.hint?.replaceAll(`${key} `, `"${found.spec.name}": `);
+      throw new UsageError(`${placeText(found.file, place)}: ${message}`, { hint, cause: error });
     }
   }
 }

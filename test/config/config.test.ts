@@ -95,6 +95,12 @@ describe('precedence: flags > environment > project file > user file > defaults'
     const run = await runGemwh(['list', '--json'], { cwd: t.deep, userHome: t.home, env });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain(`"${id}"`);
+
+    // The environment beats the file in the command itself, not only in `config show`.
+    writeFileSync(join(t.project, 'gemwh.json'), JSON.stringify({ apiRoot: 'http://127.0.0.1:9', secretStore: 'keychain' }));
+    const fromEnv = await runGemwh(['list', '--json'], { cwd: t.deep, userHome: t.home, env: { ...env, GEMWH_API_ROOT: emu.url } });
+    expect(fromEnv.code, fromEnv.stderr).toBe(0);
+    expect(fromEnv.stdout).toContain(`"${id}"`);
   });
 
   it('a user file setting applies when the project has none', async () => {
