@@ -27,6 +27,8 @@ export function applyConfig(action: Command, config: LoadedConfig): Map<string, 
       if (source !== undefined && source !== 'default') continue;
       if (spec.env !== undefined && config.env[spec.env]?.trim()) continue;
       if (spec.group !== undefined && groupGivenOnCommandLine(command, spec.group)) continue;
+      const needs = spec.onlyWith?.[commandPath(command).trim()];
+      if (needs && !needs.some((other) => given(command.getOptionValue(other)))) continue;
       const found = lookupSetting(config, section, name);
       if (!found) continue;
       command.setOptionValueWithSource(name, valueFor(option, found), 'config');
@@ -49,7 +51,8 @@ function specFor(section: string, name: string, isRoot: boolean): SettingSpec | 
 }
 
 const GROUPS: Readonly<Record<NonNullable<SettingSpec['group']>, readonly string[]>> = {
-  secrets: ['secret', 'secretEnv', 'webhook'],
+  // --dynamic (replay fixture, conformance) signs with gemwh's JWT key instead of a secret.
+  secrets: ['secret', 'secretEnv', 'webhook', 'dynamic'],
   exposure: ['publicUrl', 'tunnel', 'tunnelCommand'],
 };
 
@@ -73,6 +76,10 @@ function valueFor(option: Option, found: FileValue): string | string[] | boolean
   if (!Array.isArray(found.value)) return found.value;
   if (found.value.length === 1) return found.value[0]!;
   throw new UsageError(`${placeText(found.file, found.place)}: "${settingKey(found.spec)}" gives ${found.value.length} values, but ${option.long ?? option.flags} takes one`);
+}
+
+function given(value: unknown): boolean {
+  return Array.isArray(value) ? value.length > 0 : value !== undefined && value !== false;
 }
 
 function commandPath(command: Command): string {

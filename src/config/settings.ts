@@ -46,6 +46,11 @@ export interface SettingSpec {
   group?: 'secrets' | 'exposure';
   /** A top-level setting for every command that has the option, not a global option of the root. */
   everyCommand?: true;
+  /**
+   * Commands where the setting applies only beside one of these options, because the command
+   * refuses the flag without them (`replay delivery` takes a secret only to sign anew).
+   */
+  onlyWith?: Readonly<Record<string, readonly string[]>>;
   /** For `gemwh config show`: what the setting is, in a few words. */
   about: string;
   /** The flag parser that checks a value (checks.ts), loaded only when a file gives one. */
@@ -90,7 +95,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     about: 'where signing secrets live',
     check: 'secretStore',
   },
-  { section: '', name: 'secretEnv', kind: 'text', group: 'secrets', everyCommand: true, about: 'variable holding the signing secret (listen, verify, replay, conformance)', check: 'envName' },
+  { section: '', name: 'secretEnv', kind: 'text', group: 'secrets', everyCommand: true, onlyWith: { 'replay delivery': ['resign', 'set'] }, about: 'variable holding the signing secret (listen, verify, replay, conformance)', check: 'envName' },
 
   { section: 'listen', name: 'host', kind: 'text', about: 'address to listen on' },
   { section: 'listen', name: 'port', kind: 'text', numeric: true, about: 'port to listen on', check: 'port' },

@@ -6,6 +6,8 @@ import { runMain } from '../../src/program.js';
 import { makeTestDeps, runGemwh, type RunResult } from '../helpers/deps.js';
 import { perTest } from '../helpers/per-test.js';
 import { startGemwh } from '../helpers/start-gemwh.js';
+import { sign } from '../../src/core/standard-webhooks.js';
+import { header } from '../helpers/recording-server.js';
 import { body, post, signedHeaders } from '../listen/helpers.js';
 
 // The config files and .env, run in-process with a real temporary project: precedence, the walk
@@ -285,5 +287,25 @@ describe('listen takes its settings from the project', () => {
     expect((await post(ready.url, raw, signedHeaders(raw, { secret: SECRET }))).status).toBe(200);
     await listen.until('the forward', () => fromFlag.requests.length > 0 || undefined);
     expect(fromFile.requests).toHaveLength(0);
+  });
+});
+
+describe('the top-level secretEnv in the commands that sign', () => {
+  it('replay fixture signs with it, and --dynamic (its alternative) keeps it out', async () => {
+    const t = tree();
+    const app = await sink();
+    writeFileSync(join(t.project, 'gemwh.json'), JSON.stringify({ secretEnv: 'APP_SECRET' }));
+    writeFileSync(join(t.project, '.env'), `APP_SECRET=${SECRET}\n`);
+    const run = await runGemwh(['replay', 'fixture', 'batch.succeeded', '--to', app.url], { cwd: t.deep, userHome: t.home });
+    expect(run.code, run.stderr).toBe(0);
+    const sent = app.requests[0]!;
+    const id = header(sent, 'webhook-id');
+    const timestamp = Number(header(sent, 'webhook-timestamp'));
+    expect(header(sent, 'webhook-signature')).toBe(sign(id, timestamp, sent.body, SECRET));
+
+    // Were the file's secretEnv added, replay would refuse --dynamic beside a secret.
+    const dynamic = await runGemwh(['replay', 'fixture', 'batch.succeeded', '--to', app.url, '--dynamic'], { cwd: t.deep, userHome: t.home });
+    expect(dynamic.code, dynamic.stderr).toBe(0);
+    expect(app.requests).toHaveLength(2);
   });
 });
