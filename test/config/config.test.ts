@@ -8,7 +8,7 @@ import { perTest } from '../helpers/per-test.js';
 import { startGemwh } from '../helpers/start-gemwh.js';
 import { sign } from '../../src/core/standard-webhooks.js';
 import { header } from '../helpers/recording-server.js';
-import { body, post, signedHeaders } from '../listen/helpers.js';
+import { body, journalOldDelivery, post, signedHeaders } from '../listen/helpers.js';
 
 // The config files and .env, run in-process with a real temporary project: precedence, the walk
 // up to gemwh.json, --config, errors with file:line:column, .env, `config show` and a project
@@ -307,5 +307,23 @@ describe('the top-level secretEnv in the commands that sign', () => {
     const dynamic = await runGemwh(['replay', 'fixture', 'batch.succeeded', '--to', app.url, '--dynamic'], { cwd: t.deep, userHome: t.home });
     expect(dynamic.code, dynamic.stderr).toBe(0);
     expect(app.requests).toHaveLength(2);
+  });
+
+  it('replay delivery takes it only to sign anew (--resign), as the flag is refused otherwise', async () => {
+    const t = tree();
+    const app = await sink();
+    const journal = join(t.root, 'journal.ndjson');
+    const original = await journalOldDelivery(journal);
+    writeFileSync(join(t.project, 'gemwh.json'), JSON.stringify({ secretEnv: 'APP_SECRET' }));
+    const other = 'whsec_' + Buffer.alloc(32, 3).toString('base64');
+    writeFileSync(join(t.project, '.env'), `APP_SECRET=${other}\n`);
+    const asRecorded = await runGemwh(['replay', 'delivery', 'msg_old', '--to', app.url, '--journal', journal], { cwd: t.deep, userHome: t.home });
+    expect(asRecorded.code, asRecorded.stderr).toBe(0);
+    expect(header(app.requests[0]!, 'webhook-signature')).toBe(original.headers['webhook-signature']);
+
+    const resigned = await runGemwh(['replay', 'delivery', 'msg_old', '--to', app.url, '--journal', journal, '--resign'], { cwd: t.deep, userHome: t.home });
+    expect(resigned.code, resigned.stderr).toBe(0);
+    const sent = app.requests[1]!;
+    expect(header(sent, 'webhook-signature')).toBe(sign(header(sent, 'webhook-id'), Number(header(sent, 'webhook-timestamp')), sent.body, other));
   });
 });
