@@ -5,6 +5,8 @@ import { asInvoked } from './core/invocation.js';
 import { closestWord } from './core/closest.js';
 import { HELP_TOPICS, helpTopicsText, helpTopicUrl, isHelpTopic } from './help-topics.js';
 import { readFile } from 'node:fs/promises';
+// Static, unlike the command modules: every command runs the config hook, and these small modules
+// load with program.ts's graph (the value checks, which pull in listen's parsers, stay lazy).
 import { applyConfig } from './config/apply.js';
 import { loadConfig, rememberConfig } from './config/load.js';
 import { ExitCode, GemwhError, UsageError } from './errors.js';
@@ -88,8 +90,6 @@ export async function buildProgram(deps: Deps, argv?: readonly string[]): Promis
 async function applySettings(program: Command, action: Command, deps: Deps): Promise<void> {
   // What a bug report asks for, and a shell's start-up, work even beside a broken gemwh.json.
   if (action.name() === 'version' || action.name() === 'completion') return;
-  // Imported statically: loaded with the rest of program.ts's graph, they cost less than a
-  // dynamic import here would (measured), and every command runs this.
   const globals = program.opts<{ config?: string; dotenv?: string }>();
   const config = await loadConfig(deps, { configFile: globals.config, envFile: globals.dotenv });
   deps.env = config.env;

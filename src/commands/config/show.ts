@@ -7,8 +7,8 @@ export default function configShowCommand(deps: Deps): Command {
     .description(
       'Print each setting gemwh would use (the global options, secretEnv and the settings of listen) with its value ' +
         'and its source: a flag, an environment variable (and the .env file that set it), the project file or the ' +
-        'user file with the line, or the default. Secrets are never printed whole. Flags of the config show command ' +
-        'line count, so `gemwh --api-root 8790 config show` shows what that flag does.',
+        'user file with the line, or the default. Secrets are never printed whole. Global flags given with it ' +
+        'count: `gemwh --api-root 127.0.0.1:9000 config show` shows what that flag does.',
     )
     .addOption(new Option('--json', 'print {files, settings} as JSON'))
     .addHelpText('after', '\nExamples:\n  $ gemwh config show\n  $ gemwh config show --json\n')
