@@ -91,7 +91,11 @@ async function applySettings(program: Command, action: Command, deps: Deps): Pro
   // What a bug report asks for, and a shell's start-up, work even beside a broken gemwh.json.
   if (action.name() === 'version' || action.name() === 'completion') return;
   const globals = program.opts<{ config?: string; dotenv?: string }>();
-  const config = await loadConfig(deps, { configFile: globals.config, envFile: globals.dotenv });
+  let top = action;
+  while (top.parent?.parent) top = top.parent;
+  // `config show` reports on every setting, so it checks them all.
+  const checkSections = top.name() === 'config' ? 'all' : [top.name()];
+  const config = await loadConfig(deps, { configFile: globals.config, envFile: globals.dotenv, checkSections });
   deps.env = config.env;
   rememberConfig(deps, config, applyConfig(action, config));
 }

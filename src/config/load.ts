@@ -54,6 +54,8 @@ export interface LoadOptions {
   configFile?: string;
   /** --dotenv FILE: this file instead of the project's .env. */
   envFile?: string;
+  /** The sections whose values are checked (top-level values always are); default all. */
+  checkSections?: 'all' | readonly string[];
 }
 
 export async function loadConfig(deps: Pick<Deps, 'env' | 'paths' | 'cwd' | 'home' | 'io'>, options: LoadOptions = {}): Promise<LoadedConfig> {
@@ -83,9 +85,15 @@ export async function loadConfig(deps: Pick<Deps, 'env' | 'paths' | 'cwd' | 'hom
   if (projectFile !== undefined) raw.push(readConfigFile(projectFile, 'project'));
   if (isFile(userFile)) raw.push(readConfigFile(userFile, 'user'));
   const context: CheckContext = { allowUnknownEvents: raw.some((file) => file.values.get('listen.allowUnknownEvents')?.value === true) };
-  if (raw.length > 0) {
-    const { CHECKS } = await import('./checks.js');
-    for (const file of raw) for (const found of file.values.values()) if (found.spec.check) checkValue(found, CHECKS[found.spec.check], context);
+  // Values of a section are checked when its command runs (or `config show`): a mistake in
+  // listen's settings does not stop `gemwh list`. Unknown keys and bad JSON stop every command.
+  const sections = options.checkSections ?? 'all';
+  const toCheck = raw.flatMap((file) => [...file.values.values()]).filter((found) => found.spec.check && (found.spec.section === '' || sections === 'all' || sections.includes(found.spec.section)));
+  if (toCheck.length > 0) {
+    const { TOP_LEVEL_CHECKS } = await import('./checks.js');
+    const listen = toCheck.some((found) => found.spec.section === 'listen') ? (await import('./listen-checks.js')).LISTEN_CHECKS : {};
+    const checks = { ...TOP_LEVEL_CHECKS, ...listen };
+    for (const found of toCheck) checkValue(found, checks[found.spec.check!]!, context);
   }
 
   return {

@@ -159,12 +159,12 @@ describe('finding the project file', () => {
 });
 
 describe('mistakes in a config file name the file, line and column', () => {
-  async function failWith(content: string): Promise<RunResult & { file: string }> {
+  /** `config show` checks every value; `events` stands for any command (bad JSON, unknown keys and top-level values stop all). */
+  async function failWith(content: string, args = ['config', 'show']): Promise<RunResult & { file: string }> {
     const t = tree();
     const file = join(t.project, 'gemwh.json');
     writeFileSync(file, content);
-    // Any command reads the file: a broken one is reported whatever runs.
-    const run = await runGemwh(['events'], { cwd: t.deep, userHome: t.home });
+    const run = await runGemwh(args, { cwd: t.deep, userHome: t.home });
     expect(run.code, run.stderr).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr).not.toMatch(/^\s+at /m);
@@ -172,7 +172,7 @@ describe('mistakes in a config file name the file, line and column', () => {
   }
 
   it('an unknown key, with did-you-mean', async () => {
-    const { stderr, file } = await failWith('{\n  "listen": {\n    "port": 9000,\n    "forwrd": ["3000"]\n  }\n}\n');
+    const { stderr, file } = await failWith('{\n  "listen": {\n    "port": 9000,\n    "forwrd": ["3000"]\n  }\n}\n', ['events']);
     expect(stderr).toContain(`gemwh: ${file}:4:5: unknown key "listen.forwrd" (did you mean "forward"?)`);
   });
 
@@ -184,7 +184,7 @@ describe('mistakes in a config file name the file, line and column', () => {
 
   it('a bad value, checked by the flag parsers: port, URL, event type, duration, type', async () => {
     expect((await failWith('{"listen": {\n  "port": 99999}}')).stderr).toContain(':2:11: listen.port must be a number from 0 to 65535, not "99999"');
-    expect((await failWith('{"apiRoot": "ftp://x"}')).stderr).toContain(':1:13: apiRoot must be an http or https URL');
+    expect((await failWith('{"apiRoot": "ftp://x"}', ['events'])).stderr).toContain(':1:13: apiRoot must be an http or https URL');
     expect((await failWith('{"listen": {"events": ["batch.*",\n "video.generatd"]}}')).stderr).toContain(
       ':2:2: listen.events: unknown event type "video.generatd" (did you mean "video.generated"?)',
     );
@@ -195,8 +195,18 @@ describe('mistakes in a config file name the file, line and column', () => {
     expect((await failWith('{"secretStore": "vault"}')).stderr).toContain('secretStore: "vault" is not a secret store');
   });
 
+  it("a bad listen value stops listen, not the commands that do not use it", async () => {
+    const t = tree();
+    writeFileSync(join(t.project, 'gemwh.json'), '{"apiRoot": "http://127.0.0.1:9",\n "listen": {"tolerance": "a while"}}');
+    const other = await runGemwh(['events', '--json'], { cwd: t.deep, userHome: t.home });
+    expect(other.code, other.stderr).toBe(0);
+    const listen = await runGemwh(['listen', '--port', '0'], { cwd: t.deep, userHome: t.home });
+    expect(listen.code).toBe(2);
+    expect(listen.stderr).toContain(`gemwh: ${join(t.project, 'gemwh.json')}:2:26: listen.tolerance: "a while" is not a duration`);
+  });
+
   it('invalid JSON says file:line:column', async () => {
-    expect((await failWith('{\n  "listen": {"port": 9000,}\n}')).stderr).toContain(':2:27: invalid JSON: a trailing comma before "}" is not allowed in JSON');
+    expect((await failWith('{\n  "listen": {"port": 9000,}\n}', ['events'])).stderr).toContain(':2:27: invalid JSON: a trailing comma before "}" is not allowed in JSON');
     expect((await failWith("{'apiRoot': 1}")).stderr).toContain(':1:2: invalid JSON: expected a key in double quotes');
     expect((await failWith('[]')).stderr).toContain(':1:1: a gemwh config file holds one JSON object, not a list');
     expect((await failWith('{"apiRoot": "http://a:1", "apiRoot": "http://b:1"}')).stderr).toContain(':1:27: invalid JSON: "apiRoot" is given twice');

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
+import { TOP_LEVEL_CHECKS } from '../../src/config/checks.js';
+import { LISTEN_CHECKS } from '../../src/config/listen-checks.js';
 import { SETTINGS, settingKey } from '../../src/config/settings.js';
 import { buildProgram } from '../../src/program.js';
 import { makeTestDeps } from '../helpers/deps.js';
@@ -58,5 +60,10 @@ describe('config settings and the commands', () => {
       }
     }
     expect(problems).toEqual([]);
+  });
+
+  it('every check a setting names exists where its section loads checks from', () => {
+    const missing = SETTINGS.filter((spec) => spec.check && !(spec.section === '' ? TOP_LEVEL_CHECKS : { ...TOP_LEVEL_CHECKS, ...LISTEN_CHECKS })[spec.check]).map(settingKey);
+    expect(missing).toEqual([]);
   });
 });
