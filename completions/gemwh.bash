@@ -6,7 +6,7 @@ _gemwh_spec() {
   subs=''; opts=''; valopts=''; args=''; argfiles=0; argdyn=''
   case "$1" in
     '')
-      subs='create list get update delete rotate ping secret auth listen replay deliveries completion verify events conformance emulator trigger relay doctor version help'
+      subs='create list get update delete rotate ping secret auth listen replay deliveries completion verify events conformance emulator trigger relay doctor config version help'
       opts='-V --version -h --help'
       ;;
     'create')
@@ -189,12 +189,19 @@ _gemwh_spec() {
     'doctor')
       opts='--json -h --help'
       ;;
+    'config')
+      subs='show help'
+      opts='-h --help'
+      ;;
+    'config show')
+      opts='--json -h --help'
+      ;;
     'version')
       opts='--json -h --help'
       ;;
   esac
-  opts="$opts "'--api-key --api-root --api-version --secret-store'
-  valopts="$valopts "'--api-key --api-root --api-version --secret-store'
+  opts="$opts "'--api-key --api-root --api-version --secret-store --config --dotenv'
+  valopts="$valopts "'--api-key --api-root --api-version --secret-store --config --dotenv'
 }
 
 # Sets vals, files (1: complete file names) and dyn (values to ask gemwh for) for the value of option $2 in command path $1.

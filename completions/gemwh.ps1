@@ -5,15 +5,15 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
     param($wordToComplete, $commandAst, $cursorPosition)
 
     $globals = @{
-        Options = @(@{ n = '--api-key'; d = 'Gemini API key (default: $GEMINI_API_KEY, $GOOGLE_API_KEY, then the secret store)' }, @{ n = '--api-root'; d = 'API server to talk to, e.g. the emulator (env: GEMWH_API_ROOT)' }, @{ n = '--api-version'; d = 'API version in request paths (v1beta also works)' }, @{ n = '--secret-store'; d = 'where signing secrets live (env: GEMWH_SECRET_STORE)' })
-        ValueOptions = @('--api-key', '--api-root', '--api-version', '--secret-store')
+        Options = @(@{ n = '--api-key'; d = 'Gemini API key (default: $GEMINI_API_KEY, $GOOGLE_API_KEY, then the secret store)' }, @{ n = '--api-root'; d = 'API server to talk to, e.g. the emulator (env: GEMWH_API_ROOT)' }, @{ n = '--api-version'; d = 'API version in request paths (v1beta also works)' }, @{ n = '--secret-store'; d = 'where signing secrets live (env: GEMWH_SECRET_STORE)' }, @{ n = '--config'; d = 'read settings from this file instead of the project''s gemwh.json (gemwh help configuration)' }, @{ n = '--dotenv'; d = 'read variables from this file instead of the project''s .env' })
+        ValueOptions = @('--api-key', '--api-root', '--api-version', '--secret-store', '--config', '--dotenv')
         FileOptions = @()
         OptionValues = @{ '--secret-store' = @('keychain', 'file') }
         OptionDynamic = @{  }
     }
     $spec = @{
         'gemwh' = @{
-            Subcommands = @(@{ n = 'create'; d = 'create a webhook and keep its signing secret in the secret store' }, @{ n = 'list'; d = 'list webhooks, with their secrets and whether gemwh holds them' }, @{ n = 'get'; d = 'show one webhook' }, @{ n = 'update'; d = 'change a webhook''s uri, events, name or state' }, @{ n = 'delete'; d = 'delete a webhook and the secrets gemwh kept for it' }, @{ n = 'rotate'; d = 'rotate the signing secret of a webhook' }, @{ n = 'ping'; d = 'ask the API to send a test delivery to a webhook' }, @{ n = 'secret'; d = 'the signing secrets gemwh keeps locally: list, show, set, delete' }, @{ n = 'auth'; d = 'store, show and remove the Gemini API key' }, @{ n = 'listen'; d = 'receive deliveries locally: verify, explain, journal, forward to your app' }, @{ n = 'replay'; d = 'send signed deliveries to a receiver: fixture events, recorded deliveries, edge cases' }, @{ n = 'deliveries'; d = 'the history `gemwh listen` recorded: list, show and export deliveries' }, @{ n = 'completion'; d = 'print the shell completion script for bash, zsh, fish or PowerShell' }, @{ n = 'verify'; d = 'diagnose a captured delivery offline: valid, or exactly why not' }, @{ n = 'events'; d = 'list the webhook event types, or print one type’s sample payload' }, @{ n = 'conformance'; d = 'attack your own webhook receiver with a battery of deliveries and score it' }, @{ n = 'emulator'; d = 'run a local WebhookService (same REST API) for offline work and CI' }, @{ n = 'trigger'; d = 'make the emulator send an event to its webhooks (or to --uri, dynamic)' }, @{ n = 'relay'; d = 'one public endpoint for a team, fanned out to every developer''s `gemwh listen`' }, @{ n = 'doctor'; d = 'check what listen --tunnel and the API commands need, with the fix for each' }, @{ n = 'version'; d = 'print the gemwh version (also -v, -V, --version)' }, @{ n = 'help'; d = 'display help for command' })
+            Subcommands = @(@{ n = 'create'; d = 'create a webhook and keep its signing secret in the secret store' }, @{ n = 'list'; d = 'list webhooks, with their secrets and whether gemwh holds them' }, @{ n = 'get'; d = 'show one webhook' }, @{ n = 'update'; d = 'change a webhook''s uri, events, name or state' }, @{ n = 'delete'; d = 'delete a webhook and the secrets gemwh kept for it' }, @{ n = 'rotate'; d = 'rotate the signing secret of a webhook' }, @{ n = 'ping'; d = 'ask the API to send a test delivery to a webhook' }, @{ n = 'secret'; d = 'the signing secrets gemwh keeps locally: list, show, set, delete' }, @{ n = 'auth'; d = 'store, show and remove the Gemini API key' }, @{ n = 'listen'; d = 'receive deliveries locally: verify, explain, journal, forward to your app' }, @{ n = 'replay'; d = 'send signed deliveries to a receiver: fixture events, recorded deliveries, edge cases' }, @{ n = 'deliveries'; d = 'the history `gemwh listen` recorded: list, show and export deliveries' }, @{ n = 'completion'; d = 'print the shell completion script for bash, zsh, fish or PowerShell' }, @{ n = 'verify'; d = 'diagnose a captured delivery offline: valid, or exactly why not' }, @{ n = 'events'; d = 'list the webhook event types, or print one type’s sample payload' }, @{ n = 'conformance'; d = 'attack your own webhook receiver with a battery of deliveries and score it' }, @{ n = 'emulator'; d = 'run a local WebhookService (same REST API) for offline work and CI' }, @{ n = 'trigger'; d = 'make the emulator send an event to its webhooks (or to --uri, dynamic)' }, @{ n = 'relay'; d = 'one public endpoint for a team, fanned out to every developer''s `gemwh listen`' }, @{ n = 'doctor'; d = 'check what listen --tunnel and the API commands need, with the fix for each' }, @{ n = 'config'; d = 'gemwh''s settings: the project''s gemwh.json, the user''s config file, .env' }, @{ n = 'version'; d = 'print the gemwh version (also -v, -V, --version)' }, @{ n = 'help'; d = 'display help for command' })
             Options = @(@{ n = '-V'; d = 'print the gemwh version' }, @{ n = '--version'; d = 'print the gemwh version' }, @{ n = '-h'; d = 'display help for command' }, @{ n = '--help'; d = 'display help for command' })
             ValueOptions = @()
             FileOptions = @()
@@ -510,6 +510,28 @@ Register-ArgumentCompleter -Native -CommandName 'gemwh' -ScriptBlock {
         'gemwh doctor' = @{
             Subcommands = @()
             Options = @(@{ n = '--json'; d = 'print {"ok", "checks": [{"name", "status", "detail", "fix"}]} as JSON' }, @{ n = '-h'; d = 'display help for command' }, @{ n = '--help'; d = 'display help for command' })
+            ValueOptions = @()
+            FileOptions = @()
+            OptionValues = @{  }
+            OptionDynamic = @{  }
+            Args = @()
+            ArgFiles = $false
+            ArgDynamic = $null
+        }
+        'gemwh config' = @{
+            Subcommands = @(@{ n = 'show'; d = 'print every setting in effect and where it came from' }, @{ n = 'help'; d = 'display help for command' })
+            Options = @(@{ n = '-h'; d = 'display help for command' }, @{ n = '--help'; d = 'display help for command' })
+            ValueOptions = @()
+            FileOptions = @()
+            OptionValues = @{  }
+            OptionDynamic = @{  }
+            Args = @()
+            ArgFiles = $false
+            ArgDynamic = $null
+        }
+        'gemwh config show' = @{
+            Subcommands = @()
+            Options = @(@{ n = '--json'; d = 'print {files, settings} as JSON' }, @{ n = '-h'; d = 'display help for command' }, @{ n = '--help'; d = 'display help for command' })
             ValueOptions = @()
             FileOptions = @()
             OptionValues = @{  }

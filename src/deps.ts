@@ -54,6 +54,12 @@ export interface Deps {
   /** Absent: real timers (realScheduler). */
   scheduler?: Scheduler;
   paths: Paths;
+  /**
+   * The folder gemwh was started in and the user's home: where the project's gemwh.json and .env
+   * are looked for (src/config/load.ts). Absent (tests, embedders): no project file, no .env.
+   */
+  cwd?: string;
+  home?: string;
   random: { bytes(size: number): Buffer };
   /** Aborted on SIGINT/SIGTERM: long-running commands stop cleanly when it fires. */
   signal: AbortSignal;
@@ -69,6 +75,8 @@ export function createRealDeps(signal: AbortSignal): Deps {
     env: process.env,
     clock: { now: () => Date.now() },
     paths: userPaths(process.platform, process.env, homedir()),
+    cwd: process.cwd(),
+    home: homedir(),
     random: { bytes: (size) => randomBytes(size) },
     signal,
   };

@@ -18,6 +18,7 @@ export const HELP_TOPICS: ReadonlyArray<{ readonly name: string; readonly summar
   { name: 'library', summary: 'in your app: the gemwh/verify library' },
   { name: 'webhooks', summary: 'managing webhooks, the API key, secrets, retries, API errors' },
   { name: 'shell-completion', summary: 'installing completion for bash, zsh, fish, PowerShell' },
+  { name: 'configuration', summary: 'gemwh.json, the user config file, .env, and gemwh config show' },
   { name: 'environment', summary: 'environment variables gemwh reads' },
   { name: 'commands', summary: 'every command and flag (generated from the commands)' },
 ];

@@ -5,6 +5,10 @@ import { asInvoked } from './core/invocation.js';
 import { closestWord } from './core/closest.js';
 import { HELP_TOPICS, helpTopicsText, helpTopicUrl, isHelpTopic } from './help-topics.js';
 import { readFile } from 'node:fs/promises';
+// Static, unlike the command modules: every command runs the config hook, and these small modules
+// load with program.ts's graph (the value checks, which pull in listen's parsers, stay lazy).
+import { applyConfig } from './config/apply.js';
+import { loadConfig, rememberConfig } from './config/load.js';
 import { ExitCode, GemwhError, UsageError } from './errors.js';
 import { VERSION } from './version.js';
 
@@ -31,6 +35,7 @@ const COMMAND_MODULES: Readonly<Record<string, () => Promise<{ default: CommandF
   trigger: () => import('./commands/trigger.js'),
   relay: () => import('./commands/relay.js'),
   doctor: () => import('./commands/doctor.js'),
+  config: () => import('./commands/config/index.js'),
   version: () => import('./commands/version.js'),
 };
 
@@ -57,6 +62,9 @@ export async function buildProgram(deps: Deps, argv?: readonly string[]): Promis
     .addOption(
       new Option('--secret-store <store>', 'where signing secrets live (env: GEMWH_SECRET_STORE)').choices(['keychain', 'file']),
     )
+    .addOption(new Option('--config <file>', 'read settings from this file instead of the project\'s gemwh.json (gemwh help configuration)'))
+    // Not --env-file: Node 20 takes that flag for itself wherever it appears in the command line.
+    .addOption(new Option('--dotenv <file>', 'read variables from this file instead of the project\'s .env'))
     .configureHelp({ sortSubcommands: false })
     .addHelpText(
       'after',
@@ -70,7 +78,26 @@ export async function buildProgram(deps: Deps, argv?: readonly string[]): Promis
   const modules = await Promise.all(modulesFor(argv).map((load) => load()));
   for (const { default: factory } of modules) program.addCommand(factory(deps));
   applyOutputAndExit(program, deps);
+  program.hook('preAction', (_root, action) => applySettings(program, action, deps));
   return program;
+}
+
+/**
+ * Before any command runs: the project's (or --config's) file, the user's file and .env fill
+ * what the command line left unset (src/config/). deps is this run's own copy (runMain), so the
+ * environment every command sees from here on is the process's plus what .env adds.
+ */
+async function applySettings(program: Command, action: Command, deps: Deps): Promise<void> {
+  // What a bug report asks for, and a shell's start-up, work even beside a broken gemwh.json.
+  if (action.name() === 'version' || action.name() === 'completion') return;
+  const globals = program.opts<{ config?: string; dotenv?: string }>();
+  let top = action;
+  while (top.parent?.parent) top = top.parent;
+  // `config show` reports on every setting, so it checks them all.
+  const checkSections = top.name() === 'config' ? 'all' : [top.name()];
+  const config = await loadConfig(deps, { configFile: globals.config, envFile: globals.dotenv, checkSections });
+  deps.env = config.env;
+  rememberConfig(deps, config, applyConfig(action, config));
 }
 
 /** Commander writes through deps.io and throws instead of calling process.exit, for every subcommand. */
@@ -96,21 +123,23 @@ function applyOutputAndExit(command: Command, deps: Deps): void {
  */
 export async function runMain(given: readonly string[], deps: Deps): Promise<number> {
   const argv = conventionalArgv(given);
+  // This run's own Deps: the preAction hook adds .env's variables to its env.
+  const runDeps: Deps = { ...deps };
   try {
     const topic = helpTopicRequest(argv);
     if (topic !== undefined) {
-      await printHelpTopic(topic, deps);
+      await printHelpTopic(topic, runDeps);
       return ExitCode.OK;
     }
-    const program = await buildProgram(deps, argv);
+    const program = await buildProgram(runDeps, argv);
     await program.parseAsync([...argv], { from: 'user' });
     return ExitCode.OK;
   } catch (error) {
-    return reportError(error, argv, deps);
+    return reportError(error, argv, runDeps);
   }
 }
 
-const GLOBAL_OPTIONS_WITH_VALUE = ['--api-key', '--api-root', '--api-version', '--secret-store'];
+const GLOBAL_OPTIONS_WITH_VALUE = ['--api-key', '--api-root', '--api-version', '--secret-store', '--config', '--dotenv'];
 
 /** The word of `gemwh [global options] help <word>` when it is no command: a topic, or a typo. */
 function helpTopicRequest(argv: readonly string[]): string | undefined {

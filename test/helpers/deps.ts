@@ -35,6 +35,10 @@ export interface TestDepsOptions {
   stdoutColumns?: number;
   stdinIsTTY?: boolean;
   signal?: AbortSignal;
+  /** The folder gemwh runs in (its gemwh.json and .env are found from there); default none. */
+  cwd?: string;
+  /** The user's home (the walk up for gemwh.json stops there); default none. */
+  userHome?: string;
 }
 
 export interface TestDeps {
@@ -69,6 +73,8 @@ export function makeTestDeps(options: TestDepsOptions = {}): TestDeps {
     paths: { config: join(home, 'config'), state: join(home, 'state'), cache: join(home, 'cache') },
     random: { bytes: (size) => Buffer.from(crypto.getRandomValues(new Uint8Array(size))) },
     signal: options.signal ?? new AbortController().signal,
+    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+    ...(options.userHome !== undefined ? { home: options.userHome } : {}),
   };
   return {
     deps,
