@@ -251,7 +251,7 @@ describe('architecture of src/', () => {
     const edges = [...modules.values()].flatMap((m) => m.edges);
     expect(modules.size).toBeGreaterThan(100);
     expect(edges.some((e) => e.from === 'cli.ts' && e.to === 'program.ts' && e.kind === 'dynamic')).toBe(true);
-    expect(edges.some((e) => e.from === 'commands/listen.ts' && e.to === 'ui/index.ts' && e.kind === 'dynamic')).toBe(true);
+    expect(edges.some((e) => e.from === 'commands/listen/index.ts' && e.to === 'ui/index.ts' && e.kind === 'dynamic')).toBe(true);
     expect(edges.some((e) => e.to === 'ink' && e.kind === 'static')).toBe(true);
     expect(edges.some((e) => e.kind === 'type')).toBe(true);
     expect(edges.filter((e) => !isPackage(e.to) && !modules.has(e.to))).toEqual([]);

@@ -1,7 +1,7 @@
 import { Argument, Option } from 'commander';
-import { completeWith } from '../../completion/hints.js';
-import { UsageError } from '../../errors.js';
-import type { DeliveryRef } from '../../listen/journal-history.js';
+import { completeWith } from '../completion/hints.js';
+import { UsageError } from '../errors.js';
+import type { DeliveryRef } from '../listen/journal-history.js';
 
 /** --journal, shared by every command that reads the listen journal. */
 export function journalOption(): Option {

@@ -127,8 +127,8 @@ describe('gemwh listen on a terminal', () => {
     const controller = new AbortController();
     const t = makeTestDeps({ stdoutIsTTY: true, signal: controller.signal });
     defer(() => t.cleanup());
-    const { runListen } = await import('../../src/listen/run-listen.js');
-    const { toListenOptions } = await import('../../src/commands/listen.js');
+    const { runListen } = await import('../../src/commands/listen/run.js');
+    const { toListenOptions } = await import('../../src/commands/listen/index.js');
     const options = toListenOptions(
       {
         host: '127.0.0.1', port: '0', webhook: [], secret: [SECRET], secretEnv: [], tolerance: '5m', forward: [], route: [], events: [], header: [],
@@ -353,8 +353,8 @@ describe('gemwh listen: the JWT audience', () => {
     defer(() => t.cleanup());
     const jwks = join(t.home, 'jwks.json');
     writeFileSync(jwks, JSON.stringify(toJwks([key])));
-    const { runListen } = await import('../../src/listen/run-listen.js');
-    const { toListenOptions } = await import('../../src/commands/listen.js');
+    const { runListen } = await import('../../src/commands/listen/run.js');
+    const { toListenOptions } = await import('../../src/commands/listen/index.js');
     const options = toListenOptions(
       {
         host: '127.0.0.1', port: '0', secret: [SECRET], jwksFile: jwks, tolerance: '5m', forwardTimeout: '30s', retryInitial: '1s', retryMax: '60s',
@@ -408,8 +408,8 @@ describe('gemwh listen: Ctrl-C during start-up', () => {
     const controller = new AbortController();
     const t = makeTestDeps({ signal: controller.signal });
     defer(() => t.cleanup());
-    const { runListen } = await import('../../src/listen/run-listen.js');
-    const { toListenOptions } = await import('../../src/commands/listen.js');
+    const { runListen } = await import('../../src/commands/listen/run.js');
+    const { toListenOptions } = await import('../../src/commands/listen/index.js');
     const { createMemoryStore } = await import('../../src/secrets/memory-store.js');
     // A secret store that never answers, as a keychain waiting for an unlock prompt does.
     const stuck = { ...createMemoryStore(), listWebhookIds: () => new Promise<string[]>(() => {}) };
@@ -446,7 +446,7 @@ describe('gemwh listen --events and --route are checked as create checks event t
     journal: false as const, journalMaxSize: '16MiB', journalKeep: '4',
   };
   it('refuses a misspelt type with a did-you-mean, a glob that matches nothing, and accepts them with --allow-unknown-events', async () => {
-    const { toListenOptions } = await import('../../src/commands/listen.js');
+    const { toListenOptions } = await import('../../src/commands/listen/index.js');
     expect(() => toListenOptions({ ...base, events: ['batch.succeded'] }, {})).toThrow(/--events: unknown event type "batch.succeded" \(did you mean "batch.succeeded"\?\)/);
     expect(() => toListenOptions({ ...base, events: ['bach.*'] }, {})).toThrow(/--events: "bach.\*" matches no known event type/);
     expect(() => toListenOptions({ ...base, route: ['batch.succeded=3000'] }, {})).toThrow(/--route: unknown event type "batch.succeded"/);

@@ -3,7 +3,7 @@ import { EVENT_TYPE_NAMES } from '../../src/core/events.js';
 import { generateSigningKey, type JwtSigningKey } from '../../src/core/jwt-sign.js';
 import { casesFor } from '../../src/conformance/cases.js';
 import type { ConformanceReport } from '../../src/conformance/report.js';
-import { runConformance, type ConformanceOptions } from '../../src/conformance/run-conformance.js';
+import { runConformance, type ConformanceOptions } from '../../src/commands/conformance/run.js';
 import { CheckFailedError, InterruptedError } from '../../src/errors.js';
 import { makeTestDeps } from '../helpers/deps.js';
 import { closedPort } from '../helpers/loopback.js';

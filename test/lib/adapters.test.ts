@@ -7,7 +7,7 @@ import { generateSigningKey, type JwtSigningKey } from '../../src/core/jwt-sign.
 import { casesFor } from '../../src/conformance/cases.js';
 import type { ConformanceReport } from '../../src/conformance/report.js';
 import { sign } from '../../src/core/standard-webhooks.js';
-import { runConformance, type ConformanceOptions } from '../../src/conformance/run-conformance.js';
+import { runConformance, type ConformanceOptions } from '../../src/commands/conformance/run.js';
 import type { WebhookEvent } from '../../src/lib/events.js';
 import { gemwhFastify } from '../../src/lib/fastify.js';
 import { createFetchHandler } from '../../src/lib/fetch.js';

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWebhookApi } from '../../src/api/client.js';
 import { SecretStoreError } from '../../src/errors.js';
-import { manageContextOf } from '../../src/manage/context.js';
-import { runCreate } from '../../src/manage/create.js';
-import { runRotate } from '../../src/manage/rotate.js';
+import { manageContextOf } from '../../src/commands/context.js';
+import { runCreate } from '../../src/commands/create/run.js';
+import { runRotate } from '../../src/commands/rotate/run.js';
 import { createMemoryStore } from '../../src/secrets/memory-store.js';
 import type { SecretStore } from '../../src/secrets/types.js';
 import { makeTestDeps } from '../helpers/deps.js';

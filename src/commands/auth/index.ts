@@ -1,10 +1,9 @@
 import { Command } from 'commander';
-import type { Deps } from '../deps.js';
+import type { Deps } from '../../deps.js';
 
-async function setup(deps: Deps, command: Command) {
-  const { createManageContext, globalsFrom } = await import('../manage/context.js');
-  const globals = globalsFrom(command.optsWithGlobals());
-  return { globals, ctx: createManageContext(deps, globals) };
+async function context(deps: Deps, command: Command) {
+  const { contextOf } = await import('../context.js');
+  return contextOf(deps, command);
 }
 
 export default function authCommand(deps: Deps): Command {
@@ -22,9 +21,8 @@ export default function authCommand(deps: Deps): Command {
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExamples:\n  $ gemwh auth login                      # prompts, input hidden\n  $ pass show gemini/api-key | gemwh auth login\n')
     .action(async (opts: { json?: boolean }, command: Command) => {
-      const { runAuthLogin } = await import('../manage/auth.js');
-      const { globals, ctx } = await setup(deps, command);
-      await runAuthLogin({ json: opts.json === true }, globals, ctx);
+      const { runAuthLogin } = await import('./run.js');
+      await runAuthLogin({ json: opts.json === true }, await context(deps, command));
     });
 
   auth
@@ -33,9 +31,8 @@ export default function authCommand(deps: Deps): Command {
     .option('--json', 'print as JSON')
     .addHelpText('after', '\nExamples:\n  $ gemwh auth status\n  $ gemwh auth status --json | jq -r .source\n')
     .action(async (opts: { json?: boolean }, command: Command) => {
-      const { runAuthStatus } = await import('../manage/auth.js');
-      const { globals, ctx } = await setup(deps, command);
-      await runAuthStatus({ json: opts.json === true }, globals, ctx);
+      const { runAuthStatus } = await import('./run.js');
+      await runAuthStatus({ json: opts.json === true }, await context(deps, command));
     });
 
   auth
@@ -44,9 +41,8 @@ export default function authCommand(deps: Deps): Command {
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExamples:\n  $ gemwh auth logout\n  $ gemwh --secret-store file auth logout --json\n')
     .action(async (opts: { json?: boolean }, command: Command) => {
-      const { runAuthLogout } = await import('../manage/auth.js');
-      const { globals, ctx } = await setup(deps, command);
-      await runAuthLogout({ json: opts.json === true }, globals, ctx);
+      const { runAuthLogout } = await import('./run.js');
+      await runAuthLogout({ json: opts.json === true }, await context(deps, command));
     });
 
   return auth;

@@ -1,13 +1,14 @@
-import { apiKeyWays, directApiKey, type ApiKeySource, type GlobalOptions } from '../api/credentials.js';
-import { redactApiKey } from '../core/redact.js';
-import { formatJson } from '../core/table.js';
-import { AuthError, GemwhError, UsageError } from '../errors.js';
-import type { ManageContext } from './context.js';
-import { readSecretInput } from './input.js';
+import { apiKeyWays, directApiKey, type ApiKeySource } from '../../api/credentials.js';
+import { redactApiKey } from '../../core/redact.js';
+import { formatJson } from '../../core/table.js';
+import { AuthError, GemwhError, UsageError } from '../../errors.js';
+import type { CommandContext } from '../context.js';
+import { readSecretInput } from '../../manage/input.js';
 
 /** Stores the API key (stdin when piped, a hidden prompt on a terminal) in the secret store. */
-export async function runAuthLogin(options: { json: boolean }, globals: GlobalOptions, ctx: ManageContext): Promise<void> {
+export async function runAuthLogin(options: { json: boolean }, ctx: CommandContext): Promise<void> {
   const { io } = ctx.deps;
+  const { globals } = ctx;
   const key = await readSecretInput(io, 'Gemini API key (input hidden): ');
   if (key === '') throw new UsageError('no API key given', { hint: 'Pipe it in: printf %s "$KEY" | gemwh auth login, or type it at the prompt.' });
   if (/\s/.test(key)) throw new UsageError('the API key contains whitespace; expected a single token', { hint: 'Copy the key again from https://aistudio.google.com/apikey' });
@@ -28,8 +29,9 @@ interface KeySourceStatus {
 }
 
 /** Where the API key comes from (and every other place that has one), redacted. */
-export async function runAuthStatus(options: { json: boolean }, globals: GlobalOptions, ctx: ManageContext): Promise<void> {
+export async function runAuthStatus(options: { json: boolean }, ctx: CommandContext): Promise<void> {
   const { io, env } = ctx.deps;
+  const { globals } = ctx;
   const found: KeySourceStatus[] = [];
   const flag = globals.apiKey?.trim();
   if (flag) found.push({ source: '--api-key', from: '--api-key', key: flag, active: false });
@@ -74,8 +76,9 @@ export async function runAuthStatus(options: { json: boolean }, globals: GlobalO
 }
 
 /** Removes the stored API key; keys in the environment are the shell's business, but named. */
-export async function runAuthLogout(options: { json: boolean }, globals: GlobalOptions, ctx: ManageContext): Promise<void> {
+export async function runAuthLogout(options: { json: boolean }, ctx: CommandContext): Promise<void> {
   const { io } = ctx.deps;
+  const { globals } = ctx;
   const store = await ctx.store();
   const removed = await store.deleteApiKey();
   if (options.json) io.stdout.write(formatJson({ removed, store: store.kind, location: store.location }));

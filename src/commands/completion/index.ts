@@ -1,6 +1,6 @@
 import { Argument, Command } from 'commander';
-import type { Deps } from '../deps.js';
-import { SHELLS, type Shell } from '../completion/shells.js';
+import type { Deps } from '../../deps.js';
+import { SHELLS, type Shell } from '../../completion/shells.js';
 
 export default function completionCommand(deps: Deps): Command {
   return new Command('completion')
@@ -20,7 +20,7 @@ export default function completionCommand(deps: Deps): Command {
         '  $ gemwh completion fish | source\n',
     )
     .action(async (shell: Shell, _flags: unknown, command: Command) => {
-      const { generateCompletion } = await import('../completion/generate.js');
+      const { generateCompletion } = await import('../../completion/generate.js');
       let root = command;
       while (root.parent) root = root.parent;
       deps.io.stdout.write(generateCompletion(shell, root));

@@ -1,13 +1,12 @@
 import { Argument, Command, Option } from 'commander';
-import { webhookOption } from './secret-options.js';
-import { completeWith } from '../completion/hints.js';
-import { parsePositiveDuration } from '../core/duration.js';
-import { parseTarget } from '../core/target.js';
-import type { Deps } from '../deps.js';
-import { parsePort } from '../core/flag-values.js';
-import type { ConformanceOptions } from '../conformance/run-conformance.js';
-import type { UserSecretStore } from '../secrets/open-store.js';
-import { answerTimeoutOption, insecureOption } from './receiver-options.js';
+import { webhookOption } from '../secret-options.js';
+import { completeWith } from '../../completion/hints.js';
+import { parsePositiveDuration } from '../../core/duration.js';
+import { parseTarget } from '../../core/target.js';
+import type { Deps } from '../../deps.js';
+import { parsePort } from '../../flags/values.js';
+import type { ConformanceOptions } from './run.js';
+import { answerTimeoutOption, insecureOption } from '../receiver-options.js';
 
 interface RawFlags {
   secret?: string;
@@ -21,7 +20,6 @@ interface RawFlags {
   report?: string;
   timeout: string;
   insecure?: boolean;
-  secretStore?: UserSecretStore;
 }
 
 export default function conformanceCommand(deps: Deps): Command {
@@ -54,8 +52,8 @@ export default function conformanceCommand(deps: Deps): Command {
     )
     .action(async (url: string, _flags: RawFlags, command: Command) => {
       const options = toConformanceOptions(url, command.optsWithGlobals<RawFlags>());
-      const { runConformance } = await import('../conformance/run-conformance.js');
-      await runConformance(options, deps);
+      const [{ runConformance }, { contextOf }] = await Promise.all([import('./run.js'), import('../context.js')]);
+      await runConformance(options, contextOf(deps, command));
     });
 }
 
@@ -66,7 +64,6 @@ export function toConformanceOptions(url: string, flags: RawFlags): ConformanceO
     secretEnv: flags.secretEnv,
     webhookId: flags.webhook,
     dynamic: flags.dynamic === true,
-    secretStore: flags.secretStore,
     audience: flags.audience,
     jwksPort: flags.jwksPort === undefined ? undefined : parsePort(flags.jwksPort, { flag: '--jwks-port', min: 1, example: 8799 }),
     only: (flags.only ?? '')

@@ -3,22 +3,21 @@ import { constants as fsConstants } from 'node:fs';
 import { access, stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { EVENT_TYPE_NAMES } from '../core/events.js';
-import type { JwtSigningKey } from '../core/jwt-sign.js';
-import { countText, createProgress } from '../core/progress.js';
-import { redactSecret } from '../core/redact.js';
-import type { Deps } from '../deps.js';
-import { CheckFailedError, UsageError } from '../errors.js';
-import { outputOf } from '../output/output.js';
-import type { UserSecretStore } from '../secrets/open-store.js';
-import { givenSecretFlags, resolveSecretFlags, type SecretFlags } from '../secrets/secret-flags.js';
-import { VERSION } from '../version.js';
-import { casesFor, type ConformanceCase } from './cases.js';
-import { createCaseContext, type ConformanceMode } from './context.js';
-import { runBattery, score, selectCases } from './engine.js';
-import { startJwksServer, type JwksServer } from './jwks-server.js';
-import { formatJsonReport, formatMarkdownReport, formatResultTable, formatScore, type ConformanceReport } from './report.js';
-import { checkReachable, createSender } from './send.js';
+import { EVENT_TYPE_NAMES } from '../../core/events.js';
+import type { JwtSigningKey } from '../../core/jwt-sign.js';
+import { countText, createProgress } from '../../core/progress.js';
+import { redactSecret } from '../../core/redact.js';
+import type { Deps } from '../../deps.js';
+import { CheckFailedError, UsageError } from '../../errors.js';
+import { givenSecretFlags, resolveSecretFlags, type SecretFlags } from '../../secrets/secret-flags.js';
+import { VERSION } from '../../version.js';
+import { casesFor, type ConformanceCase } from '../../conformance/cases.js';
+import { createCaseContext, type ConformanceMode } from '../../conformance/context.js';
+import { runBattery, score, selectCases } from '../../conformance/engine.js';
+import { startJwksServer, type JwksServer } from '../../conformance/jwks-server.js';
+import { formatJsonReport, formatMarkdownReport, formatResultTable, formatScore, type ConformanceReport } from '../../conformance/report.js';
+import { checkReachable, createSender } from '../../conformance/send.js';
+import type { CommandContext } from '../context.js';
 
 export const DEFAULT_SLOW_WARN_MS = 2_000;
 export const DEFAULT_SLOW_FAIL_MS = 10_000;
@@ -31,7 +30,6 @@ export interface ConformanceOptions {
   secretEnv?: string;
   webhookId?: string;
   dynamic: boolean;
-  secretStore?: UserSecretStore;
   /** JWT `aud` with --dynamic; default the receiver URL. */
   audience?: string;
   /** Port of the loopback JWKS with --dynamic; 0 picks a free one. */
@@ -55,14 +53,15 @@ export interface ConformanceOptions {
  * battery, prints the table (or JSON) and the score, writes the Markdown report, and throws
  * CheckFailedError (exit 9) when a must-case failed. Resolves with the report otherwise.
  */
-export async function runConformance(options: ConformanceOptions, deps: Deps): Promise<ConformanceReport> {
+export async function runConformance(options: ConformanceOptions, ctx: CommandContext): Promise<ConformanceReport> {
+  const { deps, out } = ctx;
   const mode = chooseMode(options);
   const battery = casesFor(mode, EVENT_TYPE_NAMES);
   const otherMode = casesFor(mode === 'static' ? 'dynamic' : 'static', EVENT_TYPE_NAMES);
   const cases = selectCases(battery, options.only, mode, otherMode);
   // A report path that cannot be written would only fail after the whole run, hiding its result.
   if (options.reportFile !== undefined) await checkReportWritable(options.reportFile);
-  const secrets = mode === 'static' ? await resolveSecrets(options, deps) : undefined;
+  const secrets = mode === 'static' ? await resolveSecrets(options, ctx) : undefined;
   const secretList = (secrets ?? []).map(redactSecret).join(', ');
 
   // The stranger key (RSA 2048) is made on the thread pool while the receiver is checked.
@@ -75,8 +74,8 @@ export async function runConformance(options: ConformanceOptions, deps: Deps): P
   try {
     let dynamic: { audience: string; key: JwtSigningKey; otherKey: JwtSigningKey } | undefined;
     if (mode === 'dynamic') {
-      const { toJwks } = await import('../core/jwt-sign.js');
-      const { loadOrCreateDevKey } = await import('../devkey/dev-key.js');
+      const { toJwks } = await import('../../core/jwt-sign.js');
+      const { loadOrCreateDevKey } = await import('../../devkey/dev-key.js');
       const keys = options.keys ?? { key: await loadOrCreateDevKey(deps.paths, deps.clock.now()), otherKey: await (strangerKey as Promise<JwtSigningKey>) };
       const audience = options.audience ?? options.url.href;
       jwksServer = await startJwksServer(toJwks([keys.key]), options.jwksPort ?? 0);
@@ -138,7 +137,6 @@ export async function runConformance(options: ConformanceOptions, deps: Deps): P
     if (options.json) {
       deps.io.stdout.write(formatJsonReport(report));
     } else {
-      const out = outputOf(deps);
       out.write(formatResultTable(report, out));
       // Piped output stays one TSV table; the score then goes with the other messages.
       if (out.tty) out.write(`\n${formatScore(report)}`);
@@ -189,19 +187,19 @@ function chooseMode(options: ConformanceOptions): ConformanceMode {
  * A --webhook in a rotation grace period has several: Gemini signs with each of them, so an app
  * still on the previous secret keeps accepting deliveries, and so does the battery.
  */
-async function resolveSecrets(options: ConformanceOptions, deps: Deps): Promise<string[]> {
-  const candidates = await resolveSecretFlags(secretFlags(options), deps, { numbering: 'when-several' });
+async function resolveSecrets(options: ConformanceOptions, ctx: CommandContext): Promise<string[]> {
+  const candidates = await resolveSecretFlags(secretFlags(options), ctx, { numbering: 'when-several' });
   return candidates.map((c) => c.secret);
 }
 
 function secretFlags(options: ConformanceOptions): SecretFlags {
   const list = (value: string | undefined) => (value === undefined ? [] : [value]);
-  return { secrets: list(options.secret), secretEnv: list(options.secretEnv), webhookIds: list(options.webhookId), secretStore: options.secretStore };
+  return { secrets: list(options.secret), secretEnv: list(options.secretEnv), webhookIds: list(options.webhookId) };
 }
 
 /** A key the receiver has never been told about, for the wrong-key and unknown-kid attacks. */
 async function generateStrangerKey(): Promise<JwtSigningKey> {
-  const { signingKeyFromPrivateJwk } = await import('../core/jwt-sign.js');
+  const { signingKeyFromPrivateJwk } = await import('../../core/jwt-sign.js');
   const { privateKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
   return signingKeyFromPrivateJwk(privateKey.export({ format: 'jwk' }) as Parameters<typeof signingKeyFromPrivateJwk>[0]);
 }

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import type { Deps } from '../deps.js';
-import { collect } from './collect.js';
+import type { Deps } from '../../deps.js';
+import { collect } from '../collect.js';
 
 export default function createCommand(deps: Deps): Command {
   return new Command('create')
@@ -24,7 +24,7 @@ export default function createCommand(deps: Deps): Command {
         '  $ gemwh create --uri https://hooks.example.com/ci --events interaction.completed --print-secret > secret.txt\n',
     )
     .action(async (opts: { uri: string; events: string[]; name?: string; allowUnknownEvents?: boolean; printSecret?: boolean; json?: boolean }, command: Command) => {
-      const [{ runCreate }, { createManageContext, globalsFrom }] = await Promise.all([import('../manage/create.js'), import('../manage/context.js')]);
+      const [{ runCreate }, { contextOf }] = await Promise.all([import('./run.js'), import('../context.js')]);
       await runCreate(
         {
           uri: opts.uri,
@@ -34,7 +34,7 @@ export default function createCommand(deps: Deps): Command {
           printSecret: opts.printSecret === true,
           json: opts.json === true,
         },
-        createManageContext(deps, globalsFrom(command.optsWithGlobals())),
+        contextOf(deps, command),
       );
     });
 }

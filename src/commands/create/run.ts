@@ -1,12 +1,12 @@
-import type { Webhook } from '../api/types.js';
-import { formatJson } from '../core/table.js';
-import { GemwhError, SecretStoreError } from '../errors.js';
-import { freshSecret } from '../secrets/current-secrets.js';
-import type { SecretStore } from '../secrets/types.js';
-import type { ManageContext } from './context.js';
-import { webhookJson } from './format.js';
-import { announceSecretLost, openStoreForNewSecret } from './secret-safety.js';
-import { parseSubscribedEvents, parseWebhookUri } from './validate.js';
+import type { Webhook } from '../../api/types.js';
+import { formatJson } from '../../core/table.js';
+import { GemwhError, SecretStoreError } from '../../errors.js';
+import { freshSecret } from '../../secrets/current-secrets.js';
+import type { SecretStore } from '../../secrets/types.js';
+import type { CommandContext } from '../context.js';
+import { webhookJson } from '../../manage/format.js';
+import { announceSecretLost, openStoreForNewSecret } from '../../manage/secret-safety.js';
+import { parseSubscribedEvents, parseWebhookUri } from '../../manage/validate.js';
 
 export interface CreateOptions {
   uri: string;
@@ -23,7 +23,7 @@ export interface CreateOptions {
  * The store is checked before the API is called; if storing still fails afterwards the secret
  * is printed rather than lost, and the command fails.
  */
-export async function runCreate(options: CreateOptions, ctx: ManageContext): Promise<Webhook> {
+export async function runCreate(options: CreateOptions, ctx: CommandContext): Promise<Webhook> {
   const { io } = ctx.deps;
   const uri = parseWebhookUri(options.uri, ctx.deps, { apiRoot: ctx.apiRoot() });
   const events = parseSubscribedEvents(options.events, ctx.deps, { allowUnknown: options.allowUnknownEvents });

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import type { Deps } from '../deps.js';
+import type { Deps } from '../../deps.js';
 
 export default function deleteCommand(deps: Deps): Command {
   return new Command('delete')
@@ -10,7 +10,7 @@ export default function deleteCommand(deps: Deps): Command {
     .option('--json', 'print {"id", "deleted", "local_secrets_removed"} as JSON')
     .addHelpText('after', '\nExamples:\n  $ gemwh delete k0h9q38f6ejj1g9j7cgcdsauadmbewegl79f\n  $ gemwh delete k0h9q38f6ejj1g9j7cgcdsauadmbewegl79f --yes --json\n')
     .action(async (id: string, opts: { yes?: boolean; json?: boolean }, command: Command) => {
-      const [{ runDelete }, { createManageContext, globalsFrom }] = await Promise.all([import('../manage/delete.js'), import('../manage/context.js')]);
-      await runDelete({ id, yes: opts.yes === true, json: opts.json === true }, createManageContext(deps, globalsFrom(command.optsWithGlobals())));
+      const [{ runDelete }, { contextOf }] = await Promise.all([import('./run.js'), import('../context.js')]);
+      await runDelete({ id, yes: opts.yes === true, json: opts.json === true }, contextOf(deps, command));
     });
 }

@@ -1,8 +1,8 @@
-import { formatJson } from '../core/table.js';
-import { GemwhError, UsageError } from '../errors.js';
-import type { ManageContext } from './context.js';
-import { confirm } from './input.js';
-import { resolveWebhookIdFromApi } from './resolve-id.js';
+import { formatJson } from '../../core/table.js';
+import { GemwhError, UsageError } from '../../errors.js';
+import type { CommandContext } from '../context.js';
+import { confirm } from '../../manage/input.js';
+import { resolveWebhookIdFromApi } from '../../manage/resolve-id.js';
 
 export interface DeleteOptions {
   id: string;
@@ -18,7 +18,7 @@ export interface DeleteResult {
 }
 
 /** Deletes a webhook (after a y/N on a terminal, or with --yes) and the secrets gemwh kept for it. */
-export async function runDelete(options: DeleteOptions, ctx: ManageContext): Promise<DeleteResult> {
+export async function runDelete(options: DeleteOptions, ctx: CommandContext): Promise<DeleteResult> {
   const { io } = ctx.deps;
   const id = await resolveWebhookIdFromApi(options.id, ctx);
   const api = await ctx.api();

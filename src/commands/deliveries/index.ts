@@ -1,12 +1,12 @@
 import { Command } from 'commander';
-import type { Deps } from '../deps.js';
-import type { CommandFactory } from './command-factory.js';
+import type { Deps } from '../../deps.js';
+import type { CommandFactory } from '../command-factory.js';
 
 // One line per subcommand, in help order; each file stays light (its action loads the rest).
 const SUBCOMMANDS: Array<{ default: CommandFactory }> = await Promise.all([
-  import('./deliveries/list.js'),
-  import('./deliveries/show.js'),
-  import('./deliveries/export.js'),
+  import('./list.js'),
+  import('./show.js'),
+  import('./export.js'),
 ]);
 
 export default function deliveriesCommand(deps: Deps): Command {

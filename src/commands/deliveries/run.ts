@@ -1,10 +1,8 @@
 import { writeFile } from 'node:fs/promises';
-import { isoSeconds } from '../core/duration.js';
-import { formatJson, type Column } from '../core/table.js';
-import { outputOf } from '../output/output.js';
-import type { Target } from '../core/target.js';
-import type { Deps } from '../deps.js';
-import { UsageError } from '../errors.js';
+import { isoSeconds } from '../../core/duration.js';
+import { formatJson, type Column } from '../../core/table.js';
+import type { Target } from '../../core/target.js';
+import { UsageError } from '../../errors.js';
 import {
   findDelivery,
   forwardStatus,
@@ -15,9 +13,10 @@ import {
   type DeliveryRef,
   type HistoryEntry,
   type HistoryFilter,
-} from '../listen/journal-history.js';
-import { printable } from '../core/printable.js';
-import { toCurlCommand, toFixture, toHttpMessage, type ExportFormat } from './export-formats.js';
+} from '../../listen/journal-history.js';
+import { printable } from '../../core/printable.js';
+import { toCurlCommand, toFixture, toHttpMessage, type ExportFormat } from '../../deliveries/export-formats.js';
+import type { CommandContext } from '../context.js';
 
 /** `gemwh deliveries list|show|export`: the listen journal read as a history. */
 
@@ -34,7 +33,8 @@ export interface ListOptions extends JournalChoice {
   json: boolean;
 }
 
-export async function runDeliveriesList(options: ListOptions, deps: Deps): Promise<HistoryEntry[]> {
+export async function runDeliveriesList(options: ListOptions, ctx: CommandContext): Promise<HistoryEntry[]> {
+  const { deps } = ctx;
   const { file, keep } = journalLocation(options, deps);
   const { entries, skippedLines } = await listHistory(file, keep, options.filter, { limit: options.limit });
   const newestFirst = [...entries].reverse();
@@ -43,7 +43,7 @@ export async function runDeliveriesList(options: ListOptions, deps: Deps): Promi
   } else if (newestFirst.length === 0) {
     deps.io.stderr.write(`No deliveries${isFiltered(options.filter) ? ' match' : ''} in the journal ${file}.\n  ${JOURNAL_HINT}\n`);
   } else {
-    outputOf(deps).table(newestFirst, LIST_COLUMNS);
+    ctx.out.table(newestFirst, LIST_COLUMNS);
   }
   if (skippedLines > 0) deps.io.stderr.write(`warning: skipped ${skippedLines} unreadable journal line(s) (a listener killed mid-write leaves one)\n`);
   return newestFirst;
@@ -118,7 +118,8 @@ export interface ShowOptions extends JournalChoice {
   json: boolean;
 }
 
-export async function runDeliveriesShow(options: ShowOptions, deps: Deps): Promise<HistoryEntry> {
+export async function runDeliveriesShow(options: ShowOptions, ctx: CommandContext): Promise<HistoryEntry> {
+  const { deps } = ctx;
   const { file, keep } = journalLocation(options, deps);
   const entry = await findDelivery(file, keep, options.ref);
   deps.io.stdout.write(options.json ? formatJson(entryJson(entry, true)) : formatShow(entry));
@@ -196,7 +197,8 @@ export interface ExportOptions extends JournalChoice {
   output?: string;
 }
 
-export async function runDeliveriesExport(options: ExportOptions, deps: Deps): Promise<void> {
+export async function runDeliveriesExport(options: ExportOptions, ctx: CommandContext): Promise<void> {
+  const { deps } = ctx;
   if (options.target && options.as !== 'curl') {
     throw new UsageError(`--to applies to --as curl; a ${options.as} export has no destination`, { hint: 'Drop --to, or use --as curl.' });
   }

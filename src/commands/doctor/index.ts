@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import type { Deps } from '../deps.js';
+import type { Deps } from '../../deps.js';
 
 export default function doctorCommand(deps: Deps): Command {
   return new Command('doctor')
@@ -20,7 +20,7 @@ export default function doctorCommand(deps: Deps): Command {
     )
     .action(async (_flags: { json?: boolean }, command: Command) => {
       const flags = command.optsWithGlobals<{ json?: boolean } & Record<string, unknown>>();
-      const [{ runDoctor }, { globalsFrom }] = await Promise.all([import('../tunnel/doctor.js'), import('../manage/context.js')]);
-      await runDoctor({ json: flags.json === true, globals: globalsFrom(flags) }, deps);
+      const [{ runDoctor }, { contextOf }] = await Promise.all([import('./run.js'), import('../context.js')]);
+      await runDoctor({ json: flags.json === true }, contextOf(deps, command));
     });
 }

@@ -1,10 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { GlobalOptions } from '../api/credentials.js';
-import type { Deps } from '../deps.js';
-import { CheckFailedError, GemwhError } from '../errors.js';
-import { INSTALL_HINTS, installedTools } from './tools.js';
+import type { GlobalOptions } from '../../api/credentials.js';
+import type { Deps } from '../../deps.js';
+import { CheckFailedError, GemwhError } from '../../errors.js';
+import { INSTALL_HINTS, installedTools } from '../../tunnel/tools.js';
+import type { CommandContext } from '../context.js';
 
 /**
  * `gemwh doctor`: what `listen --tunnel` (and the management commands) need, each check with the
@@ -19,7 +20,8 @@ export interface DoctorCheck {
   fix?: string;
 }
 
-export async function runDoctor(options: { json: boolean; globals: GlobalOptions; home?: string }, deps: Deps): Promise<void> {
+export async function runDoctor(options: { json: boolean; home?: string }, ctx: CommandContext): Promise<void> {
+  const { deps } = ctx;
   const checks: DoctorCheck[] = [];
   const tools = installedTools(deps.env);
   checks.push(
@@ -34,14 +36,10 @@ export async function runDoctor(options: { json: boolean; globals: GlobalOptions
   );
   if (tools.some((t) => t.tool === 'ngrok')) checks.push(ngrokToken(deps, options.home ?? homedir(), tools.length > 1));
 
-  const [{ resolveApiKey }, { openSecretStore }, { resolveApiRoot }] = await Promise.all([
-    import('../api/credentials.js'),
-    import('../secrets/open-store.js'),
-    import('../api/api-root.js'),
-  ]);
+  const [{ resolveApiKey }, { resolveApiRoot }] = await Promise.all([import('../../api/credentials.js'), import('../../api/api-root.js')]);
 
   try {
-    const store = await openSecretStore(deps, { store: options.globals.secretStore });
+    const store = await ctx.store();
     await store.check();
     checks.push({ name: 'secret store', status: 'ok', detail: `${store.kind}: ${store.location}` });
   } catch (error) {
@@ -50,7 +48,7 @@ export async function runDoctor(options: { json: boolean; globals: GlobalOptions
 
   let key: string | undefined;
   try {
-    const resolved = await resolveApiKey(deps, options.globals);
+    const resolved = await resolveApiKey(deps, ctx.globals, ctx.store);
     key = resolved.key;
     checks.push({ name: 'API key', status: 'ok', detail: `from ${resolved.from ?? resolved.source}` });
   } catch (error) {
@@ -59,11 +57,11 @@ export async function runDoctor(options: { json: boolean; globals: GlobalOptions
 
   let root: string | undefined;
   try {
-    root = resolveApiRoot({ flag: options.globals.apiRoot, env: deps.env });
+    root = resolveApiRoot({ flag: ctx.globals.apiRoot, env: deps.env });
   } catch (error) {
     checks.push({ name: 'API root', status: 'fail', detail: messageOf(error), fix: hintOf(error) });
   }
-  if (root) checks.push(await apiRootCheck(deps, options.globals, root, key));
+  if (root) checks.push(await apiRootCheck(deps, ctx.globals, root, key));
 
   const failed = checks.filter((c) => c.status === 'fail');
   if (options.json) {
@@ -105,7 +103,7 @@ function ngrokToken(deps: Deps, home: string, hasAlternative: boolean): DoctorCh
 async function apiRootCheck(deps: Deps, globals: GlobalOptions, root: string, key: string | undefined): Promise<DoctorCheck> {
   if (key) {
     // The client gemwh itself uses (its proxy and timeout handling): a list of one webhook.
-    const [{ createWebhookApi }, { AuthError }] = await Promise.all([import('../api/client.js'), import('../errors.js')]);
+    const [{ createWebhookApi }, { AuthError }] = await Promise.all([import('../../api/client.js'), import('../../errors.js')]);
     const api = createWebhookApi(deps, { apiKey: key, apiRoot: root, apiVersion: globals.apiVersion, timeoutMs: 10_000, retry: { maxRetries: 0 } });
     try {
       await api.list({ page_size: 1 });

@@ -1,9 +1,9 @@
 import { Command, Option } from 'commander';
-import { parseDuration } from '../core/duration.js';
-import type { Deps } from '../deps.js';
-import { parseRate } from '../core/flag-values.js';
-import { UsageError } from '../errors.js';
-import type { EmulatorDeliveryOptions } from '../emulator/server.js';
+import { parseDuration } from '../../core/duration.js';
+import type { Deps } from '../../deps.js';
+import { parseRate } from '../../flags/values.js';
+import { UsageError } from '../../errors.js';
+import type { EmulatorDeliveryOptions } from '../../emulator/server.js';
 
 /**
  * The delivery side of `gemwh emulator`: its flags (time scale, duplicates, timeout, auto-disable)
@@ -78,14 +78,8 @@ export function addDeliveryCommands(command: Command, deps: Deps): Command {
       )
       .action(async (_flags: unknown, sub: Command) => {
         const opts = sub.optsWithGlobals<{ webhook?: string; delivery?: string; json?: boolean }>();
-        const [{ runEmulatorDeliveries }, { globalsFrom }] = await Promise.all([
-          import('../emulator/deliveries/run-deliveries.js'),
-          import('../manage/context.js'),
-        ]);
-        await runEmulatorDeliveries(
-          { webhookId: opts.webhook, deliveryId: opts.delivery, json: opts.json === true, globals: globalsFrom(sub.optsWithGlobals()) },
-          deps,
-        );
+        const [{ runEmulatorDeliveries }, { contextOf }] = await Promise.all([import('./run-deliveries.js'), import('../context.js')]);
+        await runEmulatorDeliveries({ webhookId: opts.webhook, deliveryId: opts.delivery, json: opts.json === true }, contextOf(deps, sub));
       }),
   );
   const jwks = new Command('jwks')
@@ -108,8 +102,8 @@ export function addDeliveryCommands(command: Command, deps: Deps): Command {
       )
       .action(async (_flags: unknown, sub: Command) => {
         const opts = sub.optsWithGlobals<{ dropOld?: boolean; json?: boolean }>();
-        const [{ runJwksRotate }, { globalsFrom }] = await Promise.all([import('../emulator/jwks/run-jwks-rotate.js'), import('../manage/context.js')]);
-        await runJwksRotate({ dropOld: opts.dropOld === true, json: opts.json === true, globals: globalsFrom(sub.optsWithGlobals()) }, deps);
+        const [{ runJwksRotate }, { contextOf }] = await Promise.all([import('./run-jwks-rotate.js'), import('../context.js')]);
+        await runJwksRotate({ dropOld: opts.dropOld === true, json: opts.json === true }, contextOf(deps, sub));
       }),
   );
   command.addCommand(jwks);

@@ -1,11 +1,11 @@
 import { Command, Option } from 'commander';
-import { EMULATOR_DEFAULT_HOST, EMULATOR_DEFAULT_PORT } from '../api/api-root.js';
-import { parseDuration } from '../core/duration.js';
-import type { Deps } from '../deps.js';
-import { parsePort, parseRate } from '../core/flag-values.js';
-import { UsageError } from '../errors.js';
-import { renderGuesses, UPDATE_MASK_MODES, type UpdateMaskMode } from '../emulator/fidelity.js';
-import { addDeliveryCommands, addDeliveryOptions, deliveryOptionsFrom, type DeliveryFlags } from './emulator-deliveries.js';
+import { EMULATOR_DEFAULT_HOST, EMULATOR_DEFAULT_PORT } from '../../api/api-root.js';
+import { parseDuration } from '../../core/duration.js';
+import type { Deps } from '../../deps.js';
+import { parsePort, parseRate } from '../../flags/values.js';
+import { UsageError } from '../../errors.js';
+import { renderGuesses, UPDATE_MASK_MODES, type UpdateMaskMode } from '../../emulator/fidelity.js';
+import { addDeliveryCommands, addDeliveryOptions, deliveryOptionsFrom, type DeliveryFlags } from './deliveries.js';
 
 export default function emulatorCommand(deps: Deps): Command {
   const command = new Command('emulator')
@@ -65,10 +65,10 @@ export default function emulatorCommand(deps: Deps): Command {
         jwtAudience: nonEmpty(opts.jwtAudience, '--jwt-audience'),
         jwtIssuer: nonEmpty(opts.jwtIssuer, '--jwt-issuer'),
       };
-      const { runEmulator } = await import('../emulator/run-emulator.js');
+      const [{ runEmulator }, { contextOf }] = await Promise.all([import('./run.js'), import('../context.js')]);
       await runEmulator(
         { host: opts.host, port: opts.port, stateFile: opts.state, apiKey: opts.apiKey, json: opts.json === true, quiet: opts.quiet === true, jobs },
-        deps,
+        contextOf(deps, command),
         { delivery, updateMask: opts.updateMask },
       );
     });

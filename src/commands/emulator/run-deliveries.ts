@@ -1,16 +1,13 @@
-import type { GlobalOptions } from '../../api/credentials.js';
 import { formatJson, type Column } from '../../core/table.js';
-import { outputOf } from '../../output/output.js';
-import type { Deps } from '../../deps.js';
-import type { EmulatorControl } from '../control-client.js';
-import type { WireAttempt } from './routes.js';
-import { attemptResult, openControl } from './run-trigger.js';
+import type { EmulatorControl } from '../../emulator/control-client.js';
+import type { WireAttempt } from '../../emulator/deliveries/routes.js';
+import { attemptResult, openEmulatorControl } from '../../emulator/control-client.js';
+import type { CommandContext } from '../context.js';
 
 export interface EmulatorDeliveriesOptions {
   webhookId?: string;
   deliveryId?: string;
   json: boolean;
-  globals: GlobalOptions;
 }
 
 const GAVE_UP: Readonly<Record<NonNullable<WireAttempt['gave_up']>, string>> = {
@@ -22,8 +19,9 @@ const GAVE_UP: Readonly<Record<NonNullable<WireAttempt['gave_up']>, string>> = {
 };
 
 /** `gemwh emulator deliveries`: every attempt the emulator made, oldest first. */
-export async function runEmulatorDeliveries(options: EmulatorDeliveriesOptions, deps: Deps, control?: EmulatorControl): Promise<void> {
-  const api = control ?? (await openControl('gemwh emulator deliveries', options.globals, deps));
+export async function runEmulatorDeliveries(options: EmulatorDeliveriesOptions, ctx: CommandContext, control?: EmulatorControl): Promise<void> {
+  const { deps } = ctx;
+  const api = control ?? (await openEmulatorControl('gemwh emulator deliveries', ctx.globals, deps));
   const { attempts } = await api.request<{ attempts: WireAttempt[] }>('GET', '/_emulator/deliveries', {
     query: { webhook_id: options.webhookId, delivery_id: options.deliveryId },
   });
@@ -47,7 +45,7 @@ export async function runEmulatorDeliveries(options: EmulatorDeliveriesOptions, 
     { header: 'LATENCY', value: (a) => (a.latency_ms === undefined ? '' : `${Math.round(a.latency_ms)} ms`), dropOrder: 2 },
     { header: 'NEXT', value: (a) => (a.next_retry_time ? `retry at ${a.next_retry_time.replace(/\.\d+Z$/, 'Z')}` : a.gave_up ? GAVE_UP[a.gave_up] : ''), minWidth: 12 },
   ];
-  outputOf(deps).table(attempts, columns);
+  ctx.out.table(attempts, columns);
 }
 
 /** Why the list is empty: nothing sent yet, or nothing that passes the filters. */

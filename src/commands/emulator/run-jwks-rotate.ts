@@ -1,13 +1,11 @@
-import type { GlobalOptions } from '../../api/credentials.js';
 import { formatJson } from '../../core/table.js';
-import type { Deps } from '../../deps.js';
-import type { EmulatorControl } from '../control-client.js';
-import { openControl } from '../deliveries/run-trigger.js';
+import type { EmulatorControl } from '../../emulator/control-client.js';
+import { openEmulatorControl } from '../../emulator/control-client.js';
+import type { CommandContext } from '../context.js';
 
 export interface JwksRotateOptions {
   dropOld: boolean;
   json: boolean;
-  globals: GlobalOptions;
 }
 
 interface RotateReply {
@@ -16,8 +14,9 @@ interface RotateReply {
 }
 
 /** `gemwh emulator jwks rotate`: a new signing key for dynamic deliveries; the new kid goes to stdout. */
-export async function runJwksRotate(options: JwksRotateOptions, deps: Deps, control?: EmulatorControl): Promise<void> {
-  const api = control ?? (await openControl('gemwh emulator jwks rotate', options.globals, deps));
+export async function runJwksRotate(options: JwksRotateOptions, ctx: CommandContext, control?: EmulatorControl): Promise<void> {
+  const { deps } = ctx;
+  const api = control ?? (await openEmulatorControl('gemwh emulator jwks rotate', ctx.globals, deps));
   const reply = await api.request<RotateReply>('POST', '/_emulator/jwks/rotate', { body: { drop_old: options.dropOld } });
   if (options.json) {
     deps.io.stdout.write(formatJson(reply));

@@ -1,6 +1,6 @@
-import type { Deps } from '../deps.js';
-import { DEFAULT_JOB_DELAY_MS } from './jobs/job-manager.js';
-import { startEmulator, EMULATOR_API_VERSIONS, type RunningEmulator, type StartEmulatorOptions } from './server.js';
+import { DEFAULT_JOB_DELAY_MS } from '../../emulator/jobs/job-manager.js';
+import { startEmulator, EMULATOR_API_VERSIONS, type RunningEmulator, type StartEmulatorOptions } from '../../emulator/server.js';
+import type { CommandContext } from '../context.js';
 
 export interface EmulatorCommandOptions {
   host: string;
@@ -28,9 +28,10 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
  */
 export async function runEmulator(
   options: EmulatorCommandOptions,
-  deps: Deps,
+  ctx: CommandContext,
   extra: Partial<StartEmulatorOptions> = {},
 ): Promise<void> {
+  const { deps } = ctx;
   const err = deps.io.stderr;
   const emulator: RunningEmulator = await startEmulator({
     host: options.host,

@@ -1,6 +1,6 @@
 import { Argument, Command, Option } from 'commander';
-import { completeWith } from '../completion/hints.js';
-import type { Deps } from '../deps.js';
+import { completeWith } from '../../completion/hints.js';
+import type { Deps } from '../../deps.js';
 
 export default function eventsCommand(deps: Deps): Command {
   return new Command('events')
@@ -19,8 +19,8 @@ export default function eventsCommand(deps: Deps): Command {
         '  $ gemwh events batch.failed > my-event.json\n' +
         "  $ gemwh events 'interaction.*' --json\n",
     )
-    .action(async (type: string | undefined, flags: { json?: boolean }) => {
-      const { runEvents } = await import('../fixtures/run-events.js');
-      runEvents({ type, json: flags.json === true }, deps);
+    .action(async (type: string | undefined, flags: { json?: boolean }, command: Command) => {
+      const [{ runEvents }, { contextOf }] = await Promise.all([import('./run.js'), import('../context.js')]);
+      runEvents({ type, json: flags.json === true }, contextOf(deps, command));
     });
 }

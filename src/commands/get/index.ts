@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import type { Deps } from '../deps.js';
+import type { Deps } from '../../deps.js';
 
 export default function getCommand(deps: Deps): Command {
   return new Command('get')
@@ -9,7 +9,7 @@ export default function getCommand(deps: Deps): Command {
     .option('--json', 'print the webhook as JSON')
     .addHelpText('after', '\nExamples:\n  $ gemwh get k0h9q38f6ejj1g9j7cgcdsauadmbewegl79f\n  $ gemwh get k0h9q38f6ejj1g9j7cgcdsauadmbewegl79f --json | jq .subscribed_events\n')
     .action(async (id: string, opts: { json?: boolean }, command: Command) => {
-      const [{ runGet }, { createManageContext, globalsFrom }] = await Promise.all([import('../manage/get.js'), import('../manage/context.js')]);
-      await runGet({ id, json: opts.json === true }, createManageContext(deps, globalsFrom(command.optsWithGlobals())));
+      const [{ runGet }, { contextOf }] = await Promise.all([import('./run.js'), import('../context.js')]);
+      await runGet({ id, json: opts.json === true }, contextOf(deps, command));
     });
 }

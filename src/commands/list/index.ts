@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import type { Deps } from '../deps.js';
+import type { Deps } from '../../deps.js';
+import { parsePageSize } from '../../flags/values.js';
 
 export default function listCommand(deps: Deps): Command {
   return new Command('list')
@@ -14,10 +15,10 @@ export default function listCommand(deps: Deps): Command {
     .option('--json', 'print {"webhooks": [...], "next_page_token"?} as JSON')
     .addHelpText('after', '\nExamples:\n  $ gemwh list\n  $ gemwh list --all --json | jq -r \'.webhooks[].id\'\n  $ gemwh list --page-size 10 | cut -f1,5\n')
     .action(async (opts: { all?: boolean; pageSize?: string; json?: boolean }, command: Command) => {
-      const [{ runList, parsePageSize }, { createManageContext, globalsFrom }] = await Promise.all([import('../manage/list.js'), import('../manage/context.js')]);
+      const [{ runList }, { contextOf }] = await Promise.all([import('./run.js'), import('../context.js')]);
       await runList(
         { all: opts.all === true, pageSize: opts.pageSize === undefined ? undefined : parsePageSize(opts.pageSize), json: opts.json === true },
-        createManageContext(deps, globalsFrom(command.optsWithGlobals())),
+        contextOf(deps, command),
       );
     });
 }

@@ -1,12 +1,8 @@
-import { parseCount } from '../core/flag-values.js';
-import type { Webhook } from '../api/types.js';
-import { formatJson } from '../core/table.js';
-import { outputOf } from '../output/output.js';
-import type { ManageContext } from './context.js';
-import { formatWebhookRows, webhookJson, type WebhookRow } from './format.js';
-import { countLocalSecrets } from './local-secrets.js';
-
-export const MAX_PAGE_SIZE = 1000;
+import type { Webhook } from '../../api/types.js';
+import { formatJson } from '../../core/table.js';
+import type { CommandContext } from '../context.js';
+import { formatWebhookRows, webhookJson, type WebhookRow } from '../../manage/format.js';
+import { countLocalSecrets } from '../../manage/local-secrets.js';
 
 export interface ListOptions {
   /** Follow next_page_token to the end. */
@@ -15,11 +11,7 @@ export interface ListOptions {
   json: boolean;
 }
 
-export function parsePageSize(text: string): number {
-  return parseCount(text, '--page-size', 1, MAX_PAGE_SIZE, 'The API returns at most 50 by default and 1000 at most.');
-}
-
-export async function runList(options: ListOptions, ctx: ManageContext): Promise<WebhookRow[]> {
+export async function runList(options: ListOptions, ctx: CommandContext): Promise<WebhookRow[]> {
   const { io } = ctx.deps;
   const api = await ctx.api();
   const webhooks: Webhook[] = [];
@@ -44,7 +36,7 @@ export async function runList(options: ListOptions, ctx: ManageContext): Promise
   if (options.json) {
     io.stdout.write(formatJson({ webhooks: rows.map((r) => webhookJson(r)), ...(more ? { next_page_token: pageToken } : {}) }));
   } else if (rows.length > 0) {
-    const out = outputOf(ctx.deps);
+    const out = ctx.out;
     out.write(formatWebhookRows(rows, { tty: out.tty, now: ctx.deps.clock.now(), ...(out.width !== undefined ? { width: out.width } : {}) }));
   } else {
     io.stderr.write('No webhooks. Create one with: gemwh create --uri https://... --events batch.succeeded\n');

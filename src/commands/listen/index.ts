@@ -1,24 +1,22 @@
 import { hostname } from 'node:os';
 import { Command, Option } from 'commander';
-import type { GlobalOptions } from '../api/credentials.js';
-import { isProcessAlive } from '../fs/file-lock.js';
-import { parseDuration, parseDurationSeconds } from '../core/duration.js';
-import { parseEventList } from '../core/events.js';
-import { parseOutgoingHeader } from '../core/headers.js';
-import { parseTarget } from '../core/target.js';
-import type { Deps } from '../deps.js';
-import { UsageError } from '../errors.js';
-import { parseCount, parsePort } from '../core/flag-values.js';
-import { parseByteSize, parsePath } from '../listen/flags.js';
-import { checkPublicUrl } from '../listen/public-url.js';
-import { parseRoute } from '../listen/routing.js';
-import { parseRelayFilter } from '../relay/filter.js';
-import type { ListenFrontEnd, ListenOptions } from '../listen/run-listen.js';
-import { parseTunnelTool, parseUrlPattern, TUNNEL_DEFAULTS, type TunnelChoice, type TunnelSettings } from '../tunnel/tools.js';
-import { completeWith } from '../completion/hints.js';
-import { collect } from './collect.js';
-import { secretEnvOption, secretOption, webhookOption } from './secret-options.js';
-import { outputOf } from '../output/output.js';
+import { isProcessAlive } from '../../fs/file-lock.js';
+import { parseDuration, parseDurationSeconds } from '../../core/duration.js';
+import { parseEventList } from '../../core/events.js';
+import { parseOutgoingHeader } from '../../core/headers.js';
+import { parseTarget } from '../../core/target.js';
+import type { Deps } from '../../deps.js';
+import { UsageError } from '../../errors.js';
+import { parseCount, parsePort } from '../../flags/values.js';
+import { parseByteSize, parsePath } from '../../flags/values.js';
+import { checkPublicUrl } from '../../listen/public-url.js';
+import { parseRoute } from '../../listen/routing.js';
+import { parseRelayFilter } from '../../relay/filter.js';
+import type { ListenFrontEnd, ListenOptions } from './run.js';
+import { parseTunnelTool, parseUrlPattern, TUNNEL_DEFAULTS, type TunnelChoice, type TunnelSettings } from '../../tunnel/tools.js';
+import { completeWith } from '../../completion/hints.js';
+import { collect } from '../collect.js';
+import { secretEnvOption, secretOption, webhookOption } from '../secret-options.js';
 
 interface RawFlags {
   host: string;
@@ -129,17 +127,18 @@ export default function listenCommand(deps: Deps): Command {
     )
     .action(async (_flags: RawFlags, command: Command) => {
       const flags = command.optsWithGlobals<RawFlags & Record<string, unknown>>();
-      const [{ runListen }, { globalsFrom }] = await Promise.all([import('../listen/run-listen.js'), import('../manage/context.js')]);
-      const options = toListenOptions(flags, globalsFrom(flags));
+      const [{ runListen }, { contextOf }] = await Promise.all([import('./run.js'), import('../context.js')]);
+      const options = toListenOptions(flags);
+      const ctx = contextOf(deps, command);
       const frontEnd: ListenFrontEnd = {
         renderUi: async (session, extras) => {
-          const { renderListenUi } = await import('../ui/index.js');
+          const { renderListenUi } = await import('../../ui/index.js');
           await renderListenUi({
             session,
             stdout: deps.io.stdout,
             stdin: deps.io.stdin,
             stderr: deps.io.stderr,
-            color: outputOf(deps).color,
+            color: ctx.out.color,
             trigger: extras?.trigger,
           });
         },
@@ -149,15 +148,15 @@ export default function listenCommand(deps: Deps): Command {
       }
       if (flags.demo && !flags.emulator) throw new UsageError('--demo needs --emulator', { hint: 'e.g. gemwh listen --emulator --demo' });
       if (flags.emulator) {
-        const { runListenWithEmulator } = await import('../listen/emulator-demo.js');
-        await runListenWithEmulator(options, { demo: flags.demo === true }, deps, frontEnd);
+        const { runListenWithEmulator } = await import('./run-with-emulator.js');
+        await runListenWithEmulator(options, { demo: flags.demo === true }, ctx, frontEnd);
       } else {
-        await runListen(options, deps, frontEnd);
+        await runListen(options, ctx, frontEnd);
       }
     });
 }
 
-export function toListenOptions(flags: RawFlags, globals: GlobalOptions): ListenOptions {
+export function toListenOptions(flags: RawFlags): ListenOptions {
   const list = (values: string[] | undefined) => values ?? [];
   // Checked as create checks subscribed events: a typo would otherwise silently forward nothing of that type.
   const allowUnknown = flags.allowUnknownEvents === true;
@@ -210,7 +209,6 @@ export function toListenOptions(flags: RawFlags, globals: GlobalOptions): Listen
     readyFile: flags.readyFile,
     publicUrl,
     ...(tunnel ? { tunnel } : {}),
-    globals,
     owner: { host: hostname(), pid: process.pid },
     isProcessAlive,
   };

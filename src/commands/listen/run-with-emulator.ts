@@ -1,13 +1,12 @@
-import { EMULATOR_DEFAULT_HOST, EMULATOR_DEFAULT_PORT } from '../api/api-root.js';
-import { API_EVENT_TYPES } from '../core/events.js';
-import { invocation } from '../core/invocation.js';
-import { redactSecret } from '../core/redact.js';
-import { loadOrCreateDevSecret, type DevSecret } from '../devkey/dev-secret.js';
-import type { Deps } from '../deps.js';
-import { UsageError } from '../errors.js';
-import type { ListenFrontEnd, ListenOptions, ListenTrigger } from './run-listen.js';
-import type { ListenSession } from './session-types.js';
-import { outputOf } from '../output/output.js';
+import { EMULATOR_DEFAULT_HOST, EMULATOR_DEFAULT_PORT } from '../../api/api-root.js';
+import { API_EVENT_TYPES } from '../../core/events.js';
+import { invocation } from '../../core/invocation.js';
+import { redactSecret } from '../../core/redact.js';
+import { loadOrCreateDevSecret, type DevSecret } from '../../devkey/dev-secret.js';
+import { UsageError } from '../../errors.js';
+import type { ListenFrontEnd, ListenOptions, ListenTrigger } from './run.js';
+import type { ListenSession } from '../../listen/session-types.js';
+import type { CommandContext } from '../context.js';
 
 /** The JWT aud of the demo emulator's dynamic deliveries when no --audience is given. */
 export const LISTEN_EMULATOR_AUDIENCE = 'gemwh-listen-emulator';
@@ -39,10 +38,11 @@ const PLACEHOLDER_URI = 'http://127.0.0.1:9/';
 export async function runListenWithEmulator(
   options: ListenOptions,
   demo: ListenEmulatorOptions,
-  deps: Deps,
+  ctx: CommandContext,
   frontEnd: ListenFrontEnd = {},
   onReady?: (info: ListenEmulatorInfo) => void,
 ): Promise<void> {
+  const { deps } = ctx;
   if (options.publicUrl) {
     throw new UsageError('--emulator and --public-url are alternatives', {
       hint: '--emulator sends the events itself; --public-url registers a webhook on the real API for a tunnel.',
@@ -53,11 +53,11 @@ export async function runListenWithEmulator(
   }
 
   const [{ startEmulator }, { createMemoryStore }, { freshSecret }, { secretsFromFlags }, { runListen }] = await Promise.all([
-    import('../emulator/server.js'),
-    import('../secrets/memory-store.js'),
-    import('../secrets/current-secrets.js'),
-    import('../secrets/secret-flags.js'),
-    import('./run-listen.js'),
+    import('../../emulator/server.js'),
+    import('../../secrets/memory-store.js'),
+    import('../../secrets/current-secrets.js'),
+    import('../../secrets/secret-flags.js'),
+    import('./run.js'),
   ]);
   // --secret / --secret-env: the demo webhook signs with these, so an app behind --forward that
   // knows its own secret can verify what it gets. Checked before anything starts.
@@ -84,7 +84,7 @@ export async function runListenWithEmulator(
     const signing = emulator.store.activeSecrets(webhook.id).map((s) => freshSecret(s.secret, deps.clock.now()));
     const secretStore = createMemoryStore({ webhooks: { [webhook.id]: signing } });
     // Without a UI there is no `t` key: say how else to send an event.
-    const hasUi = frontEnd.renderUi !== undefined && !options.json && outputOf(deps).tty;
+    const hasUi = frontEnd.renderUi !== undefined && !options.json && ctx.out.tty;
     const trigger: ListenTrigger = {
       eventTypes: API_EVENT_TYPES,
       trigger: async (type) => {
@@ -107,7 +107,7 @@ export async function runListenWithEmulator(
         // emulator's keys, not Google's.
         jwksUrl: options.jwksFile ? undefined : (options.jwksUrl ?? `${emulator.url}/.well-known/jwks.json`),
       },
-      deps,
+      ctx,
       {
         renderUi: frontEnd.renderUi && ((session, extras) => frontEnd.renderUi!(session, { ...extras, trigger })),
         onListening: async (session: ListenSession) => {

@@ -1,36 +1,36 @@
 import { createHash } from 'node:crypto';
-import { writeFileAtomic } from '../fs/atomic-file.js';
+import { writeFileAtomic } from '../../fs/atomic-file.js';
 import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { GlobalOptions } from '../api/credentials.js';
-import type { WebhookApi } from '../api/types.js';
-import type { KeySource } from '../core/jwt.js';
-import { createProgress } from '../core/progress.js';
-import { redactSecret } from '../core/redact.js';
-import type { Target } from '../core/target.js';
-import type { SecretCandidate } from '../core/verdict.js';
-import type { Deps } from '../deps.js';
-import { GemwhError, InterruptedError, UsageError } from '../errors.js';
-import { secretsFromFlags, storedSecrets } from '../secrets/secret-flags.js';
-import { loadVerificationSecrets } from '../secrets/current-secrets.js';
-import type { SecretStore } from '../secrets/types.js';
-import type { RelayFilter } from '../relay/filter.js';
-import type { ListenEvent } from './events.js';
-import type { HeaderPairs, RetryPolicy } from './forwarder.js';
-import { defaultJournalPath, emulatorJournalPath } from './journal-records.js';
-import { checkJournalFile } from './journal-check.js';
-import { createLinePrinter, createNdjsonPrinter, type EventPrinter } from './output.js';
-import type { TempWebhook, TempWebhookOwner } from './public-url.js';
-import type { Route } from './routing.js';
-import { DEFAULT_LIMITS } from './receiver.js';
-import { showResumeProgress } from './resume-progress.js';
-import { LISTEN_DEFAULTS, startListenSession, type ListenSessionOptions } from './session.js';
-import type { ListenSession } from './session-types.js';
-import { AUDIENCE_WARNING, loadJwksFile, untilAborted, withAudienceNote } from './start-up.js';
-import { createListenVerifier } from './verification.js';
-import { connectForTempWebhook } from './temp-webhook-api.js';
-import type { TunnelSettings } from '../tunnel/tools.js';
-import { outputOf } from '../output/output.js';
+import type { GlobalOptions } from '../../api/credentials.js';
+import type { WebhookApi } from '../../api/types.js';
+import type { KeySource } from '../../core/jwt.js';
+import { createProgress } from '../../core/progress.js';
+import { redactSecret } from '../../core/redact.js';
+import type { Target } from '../../core/target.js';
+import type { SecretCandidate } from '../../core/verdict.js';
+import type { Deps } from '../../deps.js';
+import { GemwhError, InterruptedError, UsageError } from '../../errors.js';
+import { secretsFromFlags, storedSecrets } from '../../secrets/secret-flags.js';
+import { loadVerificationSecrets } from '../../secrets/current-secrets.js';
+import type { SecretStore } from '../../secrets/types.js';
+import type { RelayFilter } from '../../relay/filter.js';
+import type { ListenEvent } from '../../listen/events.js';
+import type { HeaderPairs, RetryPolicy } from '../../listen/forwarder.js';
+import { defaultJournalPath, emulatorJournalPath } from '../../listen/journal-records.js';
+import { checkJournalFile } from '../../listen/journal-check.js';
+import { createLinePrinter, createNdjsonPrinter, type EventPrinter } from '../../listen/output.js';
+import type { TempWebhook, TempWebhookOwner } from '../../listen/public-url.js';
+import type { Route } from '../../listen/routing.js';
+import { DEFAULT_LIMITS } from '../../listen/receiver.js';
+import { showResumeProgress } from '../../listen/resume-progress.js';
+import { LISTEN_DEFAULTS, startListenSession, type ListenSessionOptions } from '../../listen/session.js';
+import type { ListenSession } from '../../listen/session-types.js';
+import { AUDIENCE_WARNING, loadJwksFile, untilAborted, withAudienceNote } from '../../listen/start-up.js';
+import { createListenVerifier } from '../../listen/verification.js';
+import { connectForTempWebhook } from '../../listen/temp-webhook-api.js';
+import type { TunnelSettings } from '../../tunnel/tools.js';
+import type { CommandContext } from '../context.js';
 
 export interface ListenOptions {
   host: string;
@@ -68,7 +68,6 @@ export interface ListenOptions {
   publicUrl?: URL;
   /** --tunnel / --tunnel-command: start a tunnel to the port and use its URL as the public URL. */
   tunnel?: TunnelSettings;
-  globals: GlobalOptions;
   /** Who owns temporary --public-url webhooks (this host and process). */
   owner: TempWebhookOwner;
   isProcessAlive: (pid: number) => boolean;
@@ -99,7 +98,8 @@ export interface ListenFrontEnd {
  * `gemwh listen`: resolves what to verify with, starts the session, shows its events (NDJSON,
  * the UI, or plain lines) and runs until Ctrl-C / SIGTERM (deps.signal) or the UI quits.
  */
-export async function runListen(options: ListenOptions, deps: Deps, frontEnd: ListenFrontEnd = {}): Promise<void> {
+export async function runListen(options: ListenOptions, ctx: CommandContext, frontEnd: ListenFrontEnd = {}): Promise<void> {
+  const { deps } = ctx;
   if (options.jwksUrl && options.jwksFile) {
     throw new UsageError('--jwks-url and --jwks-file are alternatives', { hint: 'Give one of them: a URL to fetch keys from, or a local JWKS file.' });
   }
@@ -129,7 +129,7 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
   let storedIds: string[] = [];
   if (needsStore) {
     try {
-      const opened = options.secretStore ?? (await starting(openUserStore(options, deps)));
+      const opened = options.secretStore ?? (await starting(ctx.store()));
       store = opened;
       const found = await starting(storedSecrets(opened, named, now()));
       stored = found.candidates;
@@ -144,8 +144,8 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
 
   let temp: TempWebhook | undefined;
   let cleanupApi: WebhookApi | undefined;
-  let tunnel: Awaited<ReturnType<typeof import('../tunnel/run-tunnel.js').prepareTunnel>> | undefined;
-  const printer = choosePrinter(options, deps, frontEnd);
+  let tunnel: Awaited<ReturnType<typeof import('../../tunnel/run-tunnel.js').prepareTunnel>> | undefined;
+  const printer = choosePrinter(options, ctx, frontEnd);
   let session: ListenSession | undefined;
   let readyFileWritten = false;
   const relayStop = new AbortController();
@@ -153,16 +153,16 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
 
   try {
     if (options.publicUrl) {
-      const created = await setUpPublicUrl(options, deps, stderr);
+      const created = await setUpPublicUrl({ ...options, globals: ctx.globals }, deps, stderr);
       temp = created.temp;
       cleanupApi = created.cleanupApi;
       // Not raced: the webhook must be known to be deleted. The finally below deletes it.
       if (deps.signal.aborted) throw new InterruptedError('stopped while listen was starting', { hint: 'Nothing is listening; run the command again to start it.' });
     }
     if (options.tunnel) {
-      const { prepareTunnel } = await import('../tunnel/run-tunnel.js');
+      const { prepareTunnel } = await import('../../tunnel/run-tunnel.js');
       // Checked before the port opens: a missing tool or API key fails at once, creating nothing.
-      tunnel = await starting(prepareTunnel(options.tunnel, options, deps, stderr));
+      tunnel = await starting(prepareTunnel(options.tunnel, { ...options, globals: ctx.globals }, deps, stderr));
       cleanupApi = tunnel.cleanupApi;
     }
 
@@ -189,7 +189,7 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
       now,
     });
     const noted = options.audience.length === 0 ? withAudienceNote(verifier, () => warnAudience?.()) : verifier;
-    const relayModule = options.relay ? await import('../relay/client.js') : undefined;
+    const relayModule = options.relay ? await import('../../relay/client.js') : undefined;
     const relayClock = relayModule?.createRelayClock();
     // A relayed delivery may have waited at the relay while this laptop slept: its freshness is
     // checked against the time the relay received it, which only our own relay client can vouch for.
@@ -263,7 +263,7 @@ export async function runListen(options: ListenOptions, deps: Deps, frontEnd: Li
       readyFileWritten = true;
     }
     // Before the events: a progress line below must not have these lines appended to it.
-    if (options.json || !outputOf(deps).tty) stderr(`listening on ${running.url}`);
+    if (options.json || !ctx.out.tty) stderr(`listening on ${running.url}`);
     if (temp && options.publicUrl) stderr(`Gemini delivers to ${options.publicUrl.href} → your tunnel → ${running.url}`);
     if (printer) {
       // Resuming many forwards can take a while: a person at the terminal sees how far it got.
@@ -344,30 +344,25 @@ function relayPositionFile(journalFile: string, relayUrl: URL): string {
   return `${journalFile}.relay-${channel}.position`;
 }
 
-async function openUserStore(options: ListenOptions, deps: Deps): Promise<SecretStore> {
-  const { openSecretStore } = await import('../secrets/open-store.js');
-  return openSecretStore(deps, { store: options.globals.secretStore });
-}
-
-function choosePrinter(options: ListenOptions, deps: Deps, frontEnd: ListenFrontEnd): EventPrinter | undefined {
-  if (options.json || !outputOf(deps).tty) return createNdjsonPrinter(deps.io.stdout, { quiet: options.quiet });
+function choosePrinter(options: ListenOptions, { deps, out }: CommandContext, frontEnd: ListenFrontEnd): EventPrinter | undefined {
+  if (options.json || !out.tty) return createNdjsonPrinter(deps.io.stdout, { quiet: options.quiet });
   if (frontEnd.renderUi) return undefined;
   return createLinePrinter(deps.io.stdout, { quiet: options.quiet });
 }
 
 async function keySource(options: ListenOptions, deps: Deps): Promise<KeySource> {
-  const jwks = await import('../jwks/jwks-source.js');
+  const jwks = await import('../../jwks/jwks-source.js');
   if (options.jwksFile) return loadJwksFile(options.jwksFile);
   // Fetched on the first JWT that arrives, never at start: a static-only session stays offline.
   return jwks.createRemoteJwksSource({ url: options.jwksUrl, now: () => deps.clock.now(), signal: deps.signal });
 }
 
 async function setUpPublicUrl(
-  options: ListenOptions,
+  options: ListenOptions & { globals: GlobalOptions },
   deps: Deps,
   stderr: (line: string) => void,
 ): Promise<{ temp: TempWebhook; cleanupApi: WebhookApi }> {
-  const [{ api, cleanupApi }, { createTempWebhook }] = await Promise.all([connectForTempWebhook(options, deps, stderr), import('./public-url.js')]);
+  const [{ api, cleanupApi }, { createTempWebhook }] = await Promise.all([connectForTempWebhook(options, deps, stderr), import('../../listen/public-url.js')]);
   const temp = await createTempWebhook(api, {
     publicUrl: options.publicUrl!,
     events: options.events,

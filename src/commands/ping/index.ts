@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import type { Deps } from '../deps.js';
+import type { Deps } from '../../deps.js';
 
 export default function pingCommand(deps: Deps): Command {
   return new Command('ping')
@@ -9,7 +9,7 @@ export default function pingCommand(deps: Deps): Command {
     .option('--json', 'print {"id", "pinged"} as JSON')
     .addHelpText('after', '\nExamples:\n  $ gemwh ping k0h9q38f6ejj1g9j7cgcdsauadmbewegl79f\n  $ gemwh --api-root http://127.0.0.1:8790 ping k0h9q38f6ejj1g9j7cgcdsauadmbewegl79f --json\n')
     .action(async (id: string, opts: { json?: boolean }, command: Command) => {
-      const [{ runPing }, { createManageContext, globalsFrom }] = await Promise.all([import('../manage/ping.js'), import('../manage/context.js')]);
-      await runPing({ id, json: opts.json === true }, createManageContext(deps, globalsFrom(command.optsWithGlobals())));
+      const [{ runPing }, { contextOf }] = await Promise.all([import('./run.js'), import('../context.js')]);
+      await runPing({ id, json: opts.json === true }, contextOf(deps, command));
     });
 }

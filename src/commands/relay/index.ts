@@ -1,11 +1,12 @@
 import { Command, Option } from 'commander';
-import { parseDurationSeconds, parsePositiveDuration } from '../core/duration.js';
-import { parsePort } from '../core/flag-values.js';
-import type { Deps } from '../deps.js';
-import { UsageError } from '../errors.js';
-import { parseByteSize } from '../listen/flags.js';
-import type { AdminOptions, StoreOptions } from '../relay/run-relay.js';
-import { collect } from './collect.js';
+import { parseDurationSeconds, parsePositiveDuration } from '../../core/duration.js';
+import { parsePort } from '../../flags/values.js';
+import type { Deps } from '../../deps.js';
+import type { CommandContext } from '../context.js';
+import { UsageError } from '../../errors.js';
+import { parseByteSize } from '../../flags/values.js';
+import type { AdminOptions, StoreOptions } from './run.js';
+import { collect } from '../collect.js';
 
 interface StoreFlags {
   store?: string;
@@ -43,8 +44,11 @@ function admin(command: Command, examples: string[]): Command {
     .addHelpText('after', `\nExamples:\n${examples.map((e) => `  $ ${e}\n`).join('')}`);
 }
 
-const run = async <T>(pick: (module: typeof import('../relay/run-relay.js')) => (options: T, deps: Deps) => Promise<void>, options: T, deps: Deps) =>
-  pick(await import('../relay/run-relay.js'))(options, deps);
+/** Loads the run module (and the context) only when a relay command runs. */
+const run = async <T>(pick: (module: typeof import('./run.js')) => (options: T, ctx: CommandContext) => Promise<void>, options: T, deps: Deps, command: Command) => {
+  const [module, { contextOf }] = await Promise.all([import('./run.js'), import('../context.js')]);
+  await pick(module)(options, contextOf(deps, command));
+};
 
 export default function relayCommand(deps: Deps): Command {
   const relay = new Command('relay')
@@ -90,7 +94,7 @@ export default function relayCommand(deps: Deps): Command {
           '  $ gemwh relay serve --store redis://redis:6379 --port 8788 --retention 24h\n' +
           '  $ gemwh relay serve --store ./relay-data --verify-secret-env GEMINI_WEBHOOK_SECRET\n',
       )
-      .action(async (flags: StoreFlags & { host: string; port: string; maxBody: string; verifySecretEnv?: string[]; jwksUrl?: string; tolerance: string; readyFile?: string }) => {
+      .action(async (flags: StoreFlags & { host: string; port: string; maxBody: string; verifySecretEnv?: string[]; jwksUrl?: string; tolerance: string; readyFile?: string }, command: Command) => {
         await run((m) => m.runRelayServe, {
           ...storeFrom(flags, deps),
           host: flags.host,
@@ -101,7 +105,7 @@ export default function relayCommand(deps: Deps): Command {
           toleranceSec: parseDurationSeconds(flags.tolerance, '--tolerance'),
           readyFile: flags.readyFile,
           json: flags.json === true,
-        }, deps);
+        }, deps, command);
       }),
   );
 
@@ -124,18 +128,18 @@ export default function relayCommand(deps: Deps): Command {
         'gemwh relay channel create --store ./relay-data --public-url https://relay.example.com',
         'gemwh create --uri "$(gemwh relay channel create --store ./relay-data --public-url https://relay.example.com)" --events batch.succeeded',
       ],
-    ).action(async (flags: StoreFlags & { name: string }) => run((m) => m.runChannelCreate, { ...adminFrom(flags, deps), name: flags.name }, deps)),
+    ).action(async (flags: StoreFlags & { name: string }, command: Command) => run((m) => m.runChannelCreate, { ...adminFrom(flags, deps), name: flags.name }, deps, command)),
   );
   channel.addCommand(
     admin(new Command('list').summary('list the channels'), ['gemwh relay channel list --store ./relay-data', 'gemwh relay channel list --store redis://127.0.0.1:6379 --json']).action(
-      async (flags: StoreFlags) => run((m) => m.runChannelList, adminFrom(flags, deps), deps),
+      async (flags: StoreFlags, command: Command) => run((m) => m.runChannelList, adminFrom(flags, deps), deps, command),
     ),
   );
   channel.addCommand(
     admin(new Command('delete').summary('delete a channel and the deliveries kept for it').argument('<id>', 'channel id'), [
       'gemwh relay channel delete Qx3fJ0d8c1y2ZrP4n5sT6A --store ./relay-data',
       'gemwh relay channel delete Qx3fJ0d8c1y2ZrP4n5sT6A --store redis://127.0.0.1:6379',
-    ]).action(async (id: string, flags: StoreFlags) => run((m) => m.runChannelDelete, { ...adminFrom(flags, deps), id }, deps)),
+    ]).action(async (id: string, flags: StoreFlags, command: Command) => run((m) => m.runChannelDelete, { ...adminFrom(flags, deps), id }, deps, command)),
   );
   relay.addCommand(channel);
 
@@ -154,18 +158,18 @@ export default function relayCommand(deps: Deps): Command {
         .summary('create a token (printed once; the relay keeps only its hash)')
         .addOption(new Option('--name <name>', 'whose token this is').default('token')),
       ['gemwh relay token create --store ./relay-data --name alice', 'export GEMWH_RELAY_TOKEN=$(gemwh relay token create --store ./relay-data --name ci)'],
-    ).action(async (flags: StoreFlags & { name: string }) => run((m) => m.runTokenCreate, { ...adminFrom(flags, deps), name: flags.name }, deps)),
+    ).action(async (flags: StoreFlags & { name: string }, command: Command) => run((m) => m.runTokenCreate, { ...adminFrom(flags, deps), name: flags.name }, deps, command)),
   );
   token.addCommand(
     admin(new Command('list').summary('list the tokens (ids and names, never the tokens)'), ['gemwh relay token list --store ./relay-data', 'gemwh relay token list --store ./relay-data --json']).action(
-      async (flags: StoreFlags) => run((m) => m.runTokenList, adminFrom(flags, deps), deps),
+      async (flags: StoreFlags, command: Command) => run((m) => m.runTokenList, adminFrom(flags, deps), deps, command),
     ),
   );
   token.addCommand(
     admin(new Command('revoke').summary('revoke a token; its clients are disconnected').argument('<id>', 'token id (tok_…)'), [
       'gemwh relay token revoke tok_1a2b3c4d5e6f --store ./relay-data',
       'gemwh relay token revoke tok_1a2b3c4d5e6f --store redis://127.0.0.1:6379',
-    ]).action(async (id: string, flags: StoreFlags) => run((m) => m.runTokenRevoke, { ...adminFrom(flags, deps), id }, deps)),
+    ]).action(async (id: string, flags: StoreFlags, command: Command) => run((m) => m.runTokenRevoke, { ...adminFrom(flags, deps), id }, deps, command)),
   );
   relay.addCommand(token);
   return relay;

@@ -1,10 +1,11 @@
 import { rm, writeFile } from 'node:fs/promises';
-import type { Deps } from '../deps.js';
-import { NetworkError, NotFoundError, UsageError } from '../errors.js';
-import { secretsFromFlags } from '../secrets/secret-flags.js';
-import { FileRelayStore } from './file-store.js';
-import { hashToken, startRelayServer, type EdgeVerifier } from './server.js';
-import type { RelayStore } from './types.js';
+import type { Deps } from '../../deps.js';
+import { NetworkError, NotFoundError, UsageError } from '../../errors.js';
+import { secretsFromFlags } from '../../secrets/secret-flags.js';
+import { FileRelayStore } from '../../relay/file-store.js';
+import { hashToken, startRelayServer, type EdgeVerifier } from '../../relay/server.js';
+import type { RelayStore } from '../../relay/types.js';
+import type { CommandContext } from '../context.js';
 
 /**
  * What the `gemwh relay` commands do. The admin commands (channel, token) open the same --store
@@ -21,7 +22,7 @@ export interface StoreOptions {
 export async function openRelayStore(options: StoreOptions, deps: Pick<Deps, 'clock'>): Promise<RelayStore> {
   const now = () => deps.clock.now();
   if (/^rediss?:\/\//i.test(options.store)) {
-    const { openRedisStore } = await import('./redis-store.js');
+    const { openRedisStore } = await import('../../relay/redis-store.js');
     try {
       return await openRedisStore(options.store, options.retentionMs, now);
     } catch (error) {
@@ -49,7 +50,8 @@ export interface ServeOptions extends StoreOptions {
   json: boolean;
 }
 
-export async function runRelayServe(options: ServeOptions, deps: Deps): Promise<void> {
+export async function runRelayServe(options: ServeOptions, ctx: CommandContext): Promise<void> {
+  const { deps } = ctx;
   const log = (line: string) => deps.io.stderr.write(`gemwh relay: ${line}\n`);
   const verify = await edgeVerifier(options, deps);
   const store = await openRelayStore(options, deps);
@@ -76,7 +78,7 @@ export async function runRelayServe(options: ServeOptions, deps: Deps): Promise<
 async function edgeVerifier(options: ServeOptions, deps: Deps): Promise<EdgeVerifier | undefined> {
   if (options.verifySecretEnv.length === 0 && options.jwksUrl === undefined) return undefined;
   const secrets = secretsFromFlags({ secrets: [], secretEnv: options.verifySecretEnv }, deps.env);
-  const [{ createListenVerifier }, jwks] = await Promise.all([import('../listen/verification.js'), import('../jwks/jwks-source.js')]);
+  const [{ createListenVerifier }, jwks] = await Promise.all([import('../../listen/verification.js'), import('../../jwks/jwks-source.js')]);
   const keys = options.jwksUrl === undefined ? undefined : jwks.createRemoteJwksSource({ url: options.jwksUrl, now: () => deps.clock.now(), signal: deps.signal });
   return createListenVerifier({ secrets, keys, toleranceSec: options.toleranceSec, now: () => deps.clock.now() });
 }
@@ -105,7 +107,8 @@ async function withStore<T>(options: StoreOptions, deps: Deps, work: (store: Rel
   }
 }
 
-export async function runChannelCreate(options: AdminOptions & { name: string }, deps: Deps): Promise<void> {
+export async function runChannelCreate(options: AdminOptions & { name: string }, ctx: CommandContext): Promise<void> {
+  const { deps } = ctx;
   const id = newChannelId(deps);
   await withStore(options, deps, (store) => store.createChannel({ id, name: options.name, createdAt: deps.clock.now() }));
   const urls = ingestUrls(options.publicUrl, id);
@@ -121,7 +124,8 @@ export async function runChannelCreate(options: AdminOptions & { name: string },
   );
 }
 
-export async function runChannelList(options: AdminOptions, deps: Deps): Promise<void> {
+export async function runChannelList(options: AdminOptions, ctx: CommandContext): Promise<void> {
+  const { deps } = ctx;
   const channels = await withStore(options, deps, (store) => store.listChannels());
   channels.sort((a, b) => a.createdAt - b.createdAt);
   if (options.json) {
@@ -131,13 +135,15 @@ export async function runChannelList(options: AdminOptions, deps: Deps): Promise
   for (const c of channels) deps.io.stdout.write(`${c.id}\t${c.name}\t${new Date(c.createdAt).toISOString()}\n`);
 }
 
-export async function runChannelDelete(options: AdminOptions & { id: string }, deps: Deps): Promise<void> {
+export async function runChannelDelete(options: AdminOptions & { id: string }, ctx: CommandContext): Promise<void> {
+  const { deps } = ctx;
   const removed = await withStore(options, deps, (store) => store.deleteChannel(options.id));
   if (!removed) throw new NotFoundError(`no channel ${options.id} in ${options.store}`, { hint: 'gemwh relay channel list shows the channels.' });
   deps.io.stderr.write(`deleted channel ${options.id} and the deliveries kept for it\n`);
 }
 
-export async function runTokenCreate(options: AdminOptions & { name: string }, deps: Deps): Promise<void> {
+export async function runTokenCreate(options: AdminOptions & { name: string }, ctx: CommandContext): Promise<void> {
+  const { deps } = ctx;
   const id = `tok_${deps.random.bytes(6).toString('hex')}`;
   const token = `gwr_${deps.random.bytes(24).toString('base64url')}`;
   await withStore(options, deps, (store) => store.createToken({ id, name: options.name, createdAt: deps.clock.now(), hash: hashToken(token) }));
@@ -149,7 +155,8 @@ export async function runTokenCreate(options: AdminOptions & { name: string }, d
   deps.io.stderr.write(`Token ${id} (${options.name}) created. It is shown only now (the relay keeps its hash): put it in your team's secret store.\n`);
 }
 
-export async function runTokenList(options: AdminOptions, deps: Deps): Promise<void> {
+export async function runTokenList(options: AdminOptions, ctx: CommandContext): Promise<void> {
+  const { deps } = ctx;
   const tokens = await withStore(options, deps, (store) => store.listTokens());
   tokens.sort((a, b) => a.createdAt - b.createdAt);
   if (options.json) {
@@ -159,7 +166,8 @@ export async function runTokenList(options: AdminOptions, deps: Deps): Promise<v
   for (const t of tokens) deps.io.stdout.write(`${t.id}\t${t.name}\t${new Date(t.createdAt).toISOString()}\n`);
 }
 
-export async function runTokenRevoke(options: AdminOptions & { id: string }, deps: Deps): Promise<void> {
+export async function runTokenRevoke(options: AdminOptions & { id: string }, ctx: CommandContext): Promise<void> {
+  const { deps } = ctx;
   const removed = await withStore(options, deps, (store) => store.revokeToken(options.id));
   if (!removed) throw new NotFoundError(`no token ${options.id} in ${options.store}`, { hint: 'gemwh relay token list shows the tokens.' });
   deps.io.stderr.write(`revoked token ${options.id}; clients using it are disconnected within seconds\n`);

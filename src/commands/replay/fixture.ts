@@ -7,9 +7,8 @@ import { parseTarget } from '../../core/target.js';
 import type { Deps } from '../../deps.js';
 import { UsageError } from '../../errors.js';
 import { TAMPER_MODES, type TamperMode } from '../../replay/tamper-modes.js';
-import type { ReplayFixtureOptions } from '../../replay/replay-fixture.js';
-import type { UserSecretStore } from '../../secrets/open-store.js';
-import { parseCount } from '../../core/flag-values.js';
+import type { ReplayFixtureOptions } from './run-fixture.js';
+import { parseCount } from '../../flags/values.js';
 import { collect } from '../collect.js';
 import { secretEnvOption, secretOption, webhookOption } from '../secret-options.js';
 import { answerTimeoutOption, insecureOption } from '../receiver-options.js';
@@ -36,7 +35,6 @@ interface RawFlags {
   timeout: string;
   insecure?: boolean;
   json?: boolean;
-  secretStore?: UserSecretStore;
 }
 
 export default function replayFixtureCommand(deps: Deps): Command {
@@ -77,8 +75,8 @@ export default function replayFixtureCommand(deps: Deps): Command {
     )
     .action(async (source: string, _flags: RawFlags, command: Command) => {
       const options = toReplayFixtureOptions(source, command.optsWithGlobals<RawFlags>());
-      const { runReplayFixture } = await import('../../replay/replay-fixture.js');
-      await runReplayFixture(options, deps);
+      const [{ runReplayFixture }, { contextOf }] = await Promise.all([import('./run-fixture.js'), import('../context.js')]);
+      await runReplayFixture(options, contextOf(deps, command));
     });
 }
 
@@ -89,7 +87,6 @@ export function toReplayFixtureOptions(source: string, flags: RawFlags): ReplayF
     secrets: flags.secret ?? [],
     secretEnv: flags.secretEnv ?? [],
     webhookIds: flags.webhook ? [flags.webhook] : [],
-    secretStore: flags.secretStore,
     dynamic: flags.dynamic === true,
     audience: flags.audience,
     id: flags.id === undefined ? undefined : parseWebhookId(flags.id),

@@ -1,12 +1,12 @@
 import { Command } from 'commander';
-import type { Deps } from '../deps.js';
-import type { CommandFactory } from './command-factory.js';
+import type { Deps } from '../../deps.js';
+import type { CommandFactory } from '../command-factory.js';
 
 // One line per subcommand, in help order; each file stays light (its action loads the rest).
 const SUBCOMMANDS: Array<{ default: CommandFactory }> = await Promise.all([
-  import('./replay/fixture.js'),
-  import('./replay/delivery.js'),
-  import('./replay/jwks.js'),
+  import('./fixture.js'),
+  import('./delivery.js'),
+  import('./jwks.js'),
 ]);
 
 export default function replayCommand(deps: Deps): Command {

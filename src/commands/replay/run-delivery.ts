@@ -1,18 +1,17 @@
-import { eventFilter } from '../core/events.js';
-import { applyAssignments, type SetAssignment } from '../core/set-path.js';
-import { formatDuration } from '../core/duration.js';
-import { sign } from '../core/standard-webhooks.js';
-import { targetUrlFor, type Target } from '../core/target.js';
-import { newWebhookId } from '../core/webhook-id.js';
-import type { Deps } from '../deps.js';
-import { NotFoundError, UsageError } from '../errors.js';
-import { createSender } from '../http/send.js';
-import { createSendPrinter, judgeRun, type SendRecord } from './send-deliveries.js';
-import type { UserSecretStore } from '../secrets/open-store.js';
-import { givenSecretFlags, resolveSecretFlags } from '../secrets/secret-flags.js';
-import { forwardHeaders } from '../listen/forwarder.js';
-import { findDelivery, JOURNAL_HINT } from '../listen/journal-history.js';
-import { decodeBody, defaultJournalPath, DEFAULT_JOURNAL_KEEP, readJournal, type JournalDeliveryRecord } from '../listen/journal-records.js';
+import { eventFilter } from '../../core/events.js';
+import { applyAssignments, type SetAssignment } from '../../core/set-path.js';
+import { formatDuration } from '../../core/duration.js';
+import { sign } from '../../core/standard-webhooks.js';
+import { targetUrlFor, type Target } from '../../core/target.js';
+import { newWebhookId } from '../../core/webhook-id.js';
+import { NotFoundError, UsageError } from '../../errors.js';
+import { createSender } from '../../http/send.js';
+import { createSendPrinter, judgeRun, type SendRecord } from '../../replay/send-deliveries.js';
+import { givenSecretFlags, resolveSecretFlags } from '../../secrets/secret-flags.js';
+import { forwardHeaders } from '../../listen/forwarder.js';
+import { findDelivery, JOURNAL_HINT } from '../../listen/journal-history.js';
+import { decodeBody, defaultJournalPath, DEFAULT_JOURNAL_KEEP, readJournal, type JournalDeliveryRecord } from '../../listen/journal-records.js';
+import type { CommandContext } from '../context.js';
 
 /**
  * `gemwh replay delivery`: re-sends deliveries from the listen journal to a receiver, byte for
@@ -34,7 +33,6 @@ export interface ReplayDeliveryOptions {
   secrets: string[];
   secretEnv: string[];
   webhookIds: string[];
-  secretStore?: UserSecretStore;
   /** Default: the listen journal in the state folder. */
   journal?: string;
   journalKeep?: number;
@@ -71,7 +69,8 @@ export async function selectDeliveries(
   return newestAccepted ? [newestAccepted] : [];
 }
 
-export async function runReplayDelivery(options: ReplayDeliveryOptions, deps: Deps): Promise<SendRecord[]> {
+export async function runReplayDelivery(options: ReplayDeliveryOptions, ctx: CommandContext): Promise<SendRecord[]> {
+  const { deps } = ctx;
   const file = options.journal ?? defaultJournalPath(deps.paths.state);
   const keep = options.journalKeep ?? DEFAULT_JOURNAL_KEEP;
   const sets = options.sets ?? [];
@@ -82,12 +81,12 @@ export async function runReplayDelivery(options: ReplayDeliveryOptions, deps: De
       hint: 'Add --resign to sign the deliveries anew, or drop the secrets to send them exactly as recorded.',
     });
   }
-  const secrets = resign ? await resignSecrets(options, deps) : [];
+  const secrets = resign ? await resignSecrets(options, ctx) : [];
 
   const records = await selectDeliveries(file, keep, options.selection, options.types, deps.clock.now());
   if (records.length === 0) throw nothingFound(options, file);
 
-  const printer = createSendPrinter(deps, { json: options.json, kinds: [resign ? 'resigned' : 'replay'], total: records.length });
+  const printer = createSendPrinter(ctx, { json: options.json, kinds: [resign ? 'resigned' : 'replay'], total: records.length });
   printer.start();
   const results: SendRecord[] = [];
   const sender = await createSender({ timeoutMs: options.timeoutMs, connections: 1, insecure: options.insecure });
@@ -146,8 +145,8 @@ function changedBody(record: JournalDeliveryRecord, sets: readonly SetAssignment
   return Buffer.from(JSON.stringify(applyAssignments(event, sets)));
 }
 
-async function resignSecrets(options: ReplayDeliveryOptions, deps: Deps): Promise<string[]> {
-  const secrets = await resolveSecretFlags(options, deps);
+async function resignSecrets(options: ReplayDeliveryOptions, ctx: CommandContext): Promise<string[]> {
+  const secrets = await resolveSecretFlags(options, ctx);
   if (secrets.length === 0) {
     throw new UsageError(`${options.resign ? '--resign' : '--set changes the body, so the delivery is signed anew: it'} needs a signing secret`, {
       hint: 'Add --secret whsec_…, --secret-env VAR or --webhook ID.',

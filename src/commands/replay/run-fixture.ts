@@ -1,16 +1,15 @@
 import { readFile, stat } from 'node:fs/promises';
-import { closestEventType, EVENT_TYPE_NAMES, isKnownEventType } from '../core/events.js';
-import { DEV_ISSUER } from '../core/jwt-sign.js';
-import { applyAssignments, type SetAssignment } from '../core/set-path.js';
-import { newWebhookId } from '../core/webhook-id.js';
-import type { Target } from '../core/target.js';
-import type { Deps } from '../deps.js';
-import { UsageError } from '../errors.js';
-import { fixtureBody } from '../fixtures/fixtures.js';
-import type { UserSecretStore } from '../secrets/open-store.js';
-import { givenSecretFlags, resolveSecretFlags } from '../secrets/secret-flags.js';
-import { prepareDelivery, type Signer, type TamperMode } from './prepare-delivery.js';
-import { createSendPrinter, judgeRun, sendAll, type SendJob, type SendRecord } from './send-deliveries.js';
+import { closestEventType, EVENT_TYPE_NAMES, isKnownEventType } from '../../core/events.js';
+import { DEV_ISSUER } from '../../core/jwt-sign.js';
+import { applyAssignments, type SetAssignment } from '../../core/set-path.js';
+import { newWebhookId } from '../../core/webhook-id.js';
+import type { Target } from '../../core/target.js';
+import { UsageError } from '../../errors.js';
+import { fixtureBody } from '../../fixtures/fixtures.js';
+import { givenSecretFlags, resolveSecretFlags } from '../../secrets/secret-flags.js';
+import { prepareDelivery, type Signer, type TamperMode } from '../../replay/prepare-delivery.js';
+import { createSendPrinter, judgeRun, sendAll, type SendJob, type SendRecord } from '../../replay/send-deliveries.js';
+import type { CommandContext } from '../context.js';
 
 export interface ReplayFixtureOptions {
   /** An event type from the catalog, or a path to a JSON file. */
@@ -22,7 +21,6 @@ export interface ReplayFixtureOptions {
   secretEnv: readonly string[];
   /** Sign with the secrets the store holds for these webhooks (all still valid ones). */
   webhookIds: readonly string[];
-  secretStore?: UserSecretStore;
   dynamic: boolean;
   audience?: string;
   /** Fixed webhook-id for every send. */
@@ -43,7 +41,8 @@ export interface ReplayFixtureOptions {
 }
 
 /** Sends the event; resolves with the records, or throws CheckFailed/Network/Interrupted after printing. */
-export async function runReplayFixture(options: ReplayFixtureOptions, deps: Deps): Promise<SendRecord[]> {
+export async function runReplayFixture(options: ReplayFixtureOptions, ctx: CommandContext): Promise<SendRecord[]> {
+  const { deps } = ctx;
   if (options.dynamic && givenSecretFlags(options).length > 0) {
     throw new UsageError('--dynamic signs with gemwh\'s development JWT key; it cannot be combined with --secret, --secret-env or --webhook', {
       hint: 'Drop --dynamic for static (HMAC) signing, or drop the secrets for a dynamic (JWT) delivery.',
@@ -61,7 +60,7 @@ export async function runReplayFixture(options: ReplayFixtureOptions, deps: Deps
   const event = await loadEvent(options.source, options.sets, deps.clock.now());
   const body = JSON.stringify(event);
   const url = options.target.url;
-  const signer = await resolveSigner(options, deps, url);
+  const signer = await resolveSigner(options, ctx, url);
 
   const freshTimestamp = () => options.timestamp ?? Math.floor(deps.clock.now() / 1000);
   const baseKind = options.tamper ? `tamper:${options.tamper}` : options.rotationHeader ? 'rotation' : 'valid';
@@ -86,7 +85,7 @@ export async function runReplayFixture(options: ReplayFixtureOptions, deps: Deps
   });
 
   const kinds = options.repeatId ? [baseKind, 'repeat'] : [baseKind];
-  const printer = createSendPrinter(deps, { json: options.json, kinds, total: jobs.length * kinds.length });
+  const printer = createSendPrinter(ctx, { json: options.json, kinds, total: jobs.length * kinds.length });
   printer.start();
   const records = await sendAll(jobs, {
     url,
@@ -152,13 +151,14 @@ function looksLikePath(source: string): boolean {
   return /[/\\]/.test(source) || /\.json$/i.test(source) || source.startsWith('.');
 }
 
-async function resolveSigner(options: ReplayFixtureOptions, deps: Deps, url: URL): Promise<Signer> {
+async function resolveSigner(options: ReplayFixtureOptions, ctx: CommandContext, url: URL): Promise<Signer> {
+  const { deps } = ctx;
   if (options.dynamic) {
-    const { loadOrCreateDevKey } = await import('../devkey/dev-key.js');
+    const { loadOrCreateDevKey } = await import('../../devkey/dev-key.js');
     const key = await loadOrCreateDevKey(deps.paths, deps.clock.now());
     return { scheme: 'dynamic', key, audience: options.audience ?? url.href, issuer: DEV_ISSUER };
   }
-  const secrets = await resolveSecretFlags(options, deps);
+  const secrets = await resolveSecretFlags(options, ctx);
   if (secrets.length === 0) {
     throw new UsageError('no signing secret given', {
       hint: 'Sign with --secret whsec_…, --secret-env VAR, --webhook <id> (a secret kept by gemwh), or send a JWT with --dynamic.',

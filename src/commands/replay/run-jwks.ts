@@ -1,10 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { DEV_ISSUER, JWT_LIFETIME_SECONDS, toJwks } from '../core/jwt-sign.js';
-import { formatJson } from '../core/table.js';
-import type { Deps } from '../deps.js';
-import { UsageError } from '../errors.js';
-import { devKeyPath, loadOrCreateDevKey } from '../devkey/dev-key.js';
+import { DEV_ISSUER, JWT_LIFETIME_SECONDS, toJwks } from '../../core/jwt-sign.js';
+import { formatJson } from '../../core/table.js';
+import { UsageError } from '../../errors.js';
+import { devKeyPath, loadOrCreateDevKey } from '../../devkey/dev-key.js';
+import type { CommandContext } from '../context.js';
 
 export interface ReplayJwksOptions {
   /** Write the JWKS to this file instead of stdout. */
@@ -17,7 +17,8 @@ export interface ReplayJwksOptions {
  * Plain: the JWKS document itself on stdout (what a jwks.json URL would serve), notes on stderr.
  * --json: the JWKS plus what a receiver must check (kid, issuer, algorithm, body hash encoding).
  */
-export async function runReplayJwks(options: ReplayJwksOptions, deps: Deps): Promise<void> {
+export async function runReplayJwks(options: ReplayJwksOptions, ctx: CommandContext): Promise<void> {
+  const { deps } = ctx;
   const key = await loadOrCreateDevKey(deps.paths, deps.clock.now());
   const jwks = toJwks([key]);
   let written: string | undefined;

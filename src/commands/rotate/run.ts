@@ -1,12 +1,12 @@
-import type { RevocationBehavior } from '../api/types.js';
-import { isoSeconds, parseDuration } from '../core/duration.js';
-import { formatJson } from '../core/table.js';
-import { GemwhError, SecretStoreError, UsageError } from '../errors.js';
-import { ROTATION_GRACE_MS, secretsAfterRotation } from '../secrets/current-secrets.js';
-import type { SecretStore, StoredSecret } from '../secrets/types.js';
-import type { ManageContext } from './context.js';
-import { announceSecretLost, openStoreForNewSecret } from './secret-safety.js';
-import { resolveWebhookIdFromApi } from './resolve-id.js';
+import type { RevocationBehavior } from '../../api/types.js';
+import { isoSeconds, parseDuration } from '../../core/duration.js';
+import { formatJson } from '../../core/table.js';
+import { GemwhError, SecretStoreError, UsageError } from '../../errors.js';
+import { ROTATION_GRACE_MS, secretsAfterRotation } from '../../secrets/current-secrets.js';
+import type { SecretStore, StoredSecret } from '../../secrets/types.js';
+import type { CommandContext } from '../context.js';
+import { announceSecretLost, openStoreForNewSecret } from '../../manage/secret-safety.js';
+import { resolveWebhookIdFromApi } from '../../manage/resolve-id.js';
 
 export type Revocation = 'after_24h' | 'immediately';
 
@@ -44,7 +44,7 @@ export interface RotateOptions {
  * checked first and the secret printed loudly if it cannot be stored. With the 24 h grace the
  * previous secrets are kept locally until they stop working, so `listen` accepts both.
  */
-export async function runRotate(options: RotateOptions, ctx: ManageContext): Promise<void> {
+export async function runRotate(options: RotateOptions, ctx: CommandContext): Promise<void> {
   const { io } = ctx.deps;
   const id = await resolveWebhookIdFromApi(options.id, ctx);
   const store = await openStoreForNewSecret(ctx, options.printSecret);

@@ -1,9 +1,9 @@
 import { Command } from 'commander';
-import type { Deps } from '../deps.js';
+import type { Deps } from '../../deps.js';
 
 async function context(deps: Deps, command: Command) {
-  const { createManageContext, globalsFrom } = await import('../manage/context.js');
-  return createManageContext(deps, globalsFrom(command.optsWithGlobals()));
+  const { contextOf } = await import('../context.js');
+  return contextOf(deps, command);
 }
 
 export default function secretCommand(deps: Deps): Command {
@@ -27,7 +27,7 @@ export default function secretCommand(deps: Deps): Command {
     .option('--json', 'print as JSON')
     .addHelpText('after', '\nExamples:\n  $ gemwh secret list\n  $ gemwh --secret-store file secret list --json\n')
     .action(async (opts: { json?: boolean }, command: Command) => {
-      const { runSecretList } = await import('../manage/secret.js');
+      const { runSecretList } = await import('./run.js');
       await runSecretList({ json: opts.json === true }, await context(deps, command));
     });
 
@@ -42,7 +42,7 @@ export default function secretCommand(deps: Deps): Command {
       '\nExamples:\n  $ gemwh secret show k0h9q38f6ejj1g9j7cgcdsauadmbewegl79f\n  $ export WEBHOOK_SECRET="$(gemwh secret show k0h9q38f6ejj1g9j7cgcdsauadmbewegl79f --reveal | head -n1)"\n',
     )
     .action(async (id: string, opts: { reveal?: boolean; json?: boolean }, command: Command) => {
-      const { runSecretShow } = await import('../manage/secret.js');
+      const { runSecretShow } = await import('./run.js');
       await runSecretShow({ id, reveal: opts.reveal === true, json: opts.json === true }, await context(deps, command));
     });
 
@@ -56,7 +56,7 @@ export default function secretCommand(deps: Deps): Command {
       '\nExamples:\n  $ printf %s "$SECRET" | gemwh secret set k0h9q38f6ejj1g9j7cgcdsauadmbewegl79f\n  $ gemwh secret set k0h9q38f6ejj1g9j7cgcdsauadmbewegl79f     # prompts, input hidden\n',
     )
     .action(async (id: string, opts: { json?: boolean }, command: Command) => {
-      const { runSecretSet } = await import('../manage/secret.js');
+      const { runSecretSet } = await import('./run.js');
       await runSecretSet({ id, json: opts.json === true }, await context(deps, command));
     });
 
@@ -67,7 +67,7 @@ export default function secretCommand(deps: Deps): Command {
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExamples:\n  $ gemwh secret delete k0h9q38f6ejj1g9j7cgcdsauadmbewegl79f\n  $ gemwh --secret-store file secret delete k0h9q38f6ejj1g9j7cgcdsauadmbewegl79f --json\n')
     .action(async (id: string, opts: { json?: boolean }, command: Command) => {
-      const { runSecretDelete } = await import('../manage/secret.js');
+      const { runSecretDelete } = await import('./run.js');
       await runSecretDelete({ id, json: opts.json === true }, await context(deps, command));
     });
 

@@ -1,15 +1,14 @@
-import { checkSecret, warnWeakSecrets } from '../secrets/secret-flags.js';
-import { formatJson, type Column } from '../core/table.js';
-import { outputOf } from '../output/output.js';
-import { GemwhError, NotFoundError, SecretStoreError, UsageError } from '../errors.js';
-import { freshSecret } from '../secrets/current-secrets.js';
-import type { StoredSecret } from '../secrets/types.js';
-import type { ManageContext } from './context.js';
-import { formatTime, storedSecretJson } from './format.js';
-import { redactSecret } from '../core/redact.js';
-import { readSecretInput } from './input.js';
-import { resolveWebhookIdFromApi, resolveWebhookIdFromStore } from './resolve-id.js';
-import { checkWebhookId } from './validate.js';
+import { checkSecret, warnWeakSecrets } from '../../secrets/secret-flags.js';
+import { formatJson, type Column } from '../../core/table.js';
+import { GemwhError, NotFoundError, SecretStoreError, UsageError } from '../../errors.js';
+import { freshSecret } from '../../secrets/current-secrets.js';
+import type { StoredSecret } from '../../secrets/types.js';
+import type { CommandContext } from '../context.js';
+import { formatTime, storedSecretJson } from '../../manage/format.js';
+import { redactSecret } from '../../core/redact.js';
+import { readSecretInput } from '../../manage/input.js';
+import { resolveWebhookIdFromApi, resolveWebhookIdFromStore } from '../../manage/resolve-id.js';
+import { checkWebhookId } from '../../manage/validate.js';
 
 interface SecretRow {
   webhookId: string;
@@ -17,8 +16,8 @@ interface SecretRow {
 }
 
 /** A revealed secret is never cut (a cut secret is useless): the other columns give way. */
-function secretColumns(ctx: ManageContext, reveal: boolean, oneWebhook: boolean): Array<Column<SecretRow>> {
-  const style = { tty: outputOf(ctx.deps).tty, now: ctx.deps.clock.now() };
+function secretColumns(ctx: CommandContext, reveal: boolean, oneWebhook: boolean): Array<Column<SecretRow>> {
+  const style = { tty: ctx.out.tty, now: ctx.deps.clock.now() };
   return [
     { header: 'WEBHOOK', value: (r) => r.webhookId, ...(oneWebhook ? { dropOrder: 1 } : {}) },
     { header: 'SECRET', value: (r) => (reveal ? r.secret.secret : redactSecret(r.secret.secret)) },
@@ -29,7 +28,7 @@ function secretColumns(ctx: ManageContext, reveal: boolean, oneWebhook: boolean)
 }
 
 /** Every webhook gemwh holds secrets for, with counts and expiry; secrets redacted. */
-export async function runSecretList(options: { json: boolean }, ctx: ManageContext): Promise<void> {
+export async function runSecretList(options: { json: boolean }, ctx: CommandContext): Promise<void> {
   const { io } = ctx.deps;
   const store = await ctx.store();
   const now = ctx.deps.clock.now();
@@ -48,12 +47,12 @@ export async function runSecretList(options: { json: boolean }, ctx: ManageConte
     return;
   }
   const rows = entries.flatMap((e) => e.secrets.map((secret) => ({ webhookId: e.id, secret })));
-  if (rows.length > 0) outputOf(ctx.deps).table(rows, secretColumns(ctx, false, false));
+  if (rows.length > 0) ctx.out.table(rows, secretColumns(ctx, false, false));
   io.stderr.write(`${rows.length} secret${rows.length === 1 ? '' : 's'} for ${entries.length} webhook${entries.length === 1 ? '' : 's'} in ${store.location}.\n`);
 }
 
 /** One webhook's secrets; the full values only with --reveal. */
-export async function runSecretShow(options: { id: string; reveal: boolean; json: boolean }, ctx: ManageContext): Promise<void> {
+export async function runSecretShow(options: { id: string; reveal: boolean; json: boolean }, ctx: CommandContext): Promise<void> {
   const { io } = ctx.deps;
   const id = await resolveWebhookIdFromStore(options.id, ctx);
   const store = await ctx.store();
@@ -62,11 +61,11 @@ export async function runSecretShow(options: { id: string; reveal: boolean; json
   const now = ctx.deps.clock.now();
   if (options.json) {
     io.stdout.write(formatJson({ id, secrets: secrets.map((s) => storedSecretJson(s, now, options.reveal)) }));
-  } else if (options.reveal && !outputOf(ctx.deps).tty) {
+  } else if (options.reveal && !ctx.out.tty) {
     // Piped with --reveal: only the values, newest first, for `$(gemwh secret show ID --reveal | head -1)`.
     io.stdout.write(secrets.map((s) => `${s.secret}\n`).join(''));
   } else {
-    outputOf(ctx.deps).table(
+    ctx.out.table(
       secrets.map((secret) => ({ webhookId: id, secret })),
       secretColumns(ctx, options.reveal, true),
     );
@@ -75,7 +74,7 @@ export async function runSecretShow(options: { id: string; reveal: boolean; json
 }
 
 /** Stores a secret given on stdin (or typed at a hidden prompt), replacing what gemwh held. */
-export async function runSecretSet(options: { id: string; json: boolean }, ctx: ManageContext): Promise<void> {
+export async function runSecretSet(options: { id: string; json: boolean }, ctx: CommandContext): Promise<void> {
   const { io } = ctx.deps;
   checkWebhookId(options.id);
   const secret = await readSecretInput(ctx.deps.io, `Signing secret of webhook ${options.id} (whsec_..., input hidden): `);
@@ -96,7 +95,7 @@ export async function runSecretSet(options: { id: string; json: boolean }, ctx: 
  * (or prefix) must name one of its webhooks. Without a key or a network the secret is still
  * stored, with a warning, since storing one for later is a legitimate offline step.
  */
-async function existingWebhookId(text: string, ctx: ManageContext): Promise<string> {
+async function existingWebhookId(text: string, ctx: CommandContext): Promise<string> {
   try {
     const id = await resolveWebhookIdFromApi(text, ctx);
     await (await ctx.api()).get(id);
@@ -109,7 +108,7 @@ async function existingWebhookId(text: string, ctx: ManageContext): Promise<stri
 }
 
 /** Forgets the local secrets of a webhook; the webhook itself is untouched. */
-export async function runSecretDelete(options: { id: string; json: boolean }, ctx: ManageContext): Promise<void> {
+export async function runSecretDelete(options: { id: string; json: boolean }, ctx: CommandContext): Promise<void> {
   const { io } = ctx.deps;
   const id = await resolveWebhookIdFromStore(options.id, ctx);
   const store = await ctx.store();

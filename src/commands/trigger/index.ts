@@ -1,8 +1,8 @@
 import { Argument, Command, Option } from 'commander';
-import { completeWith } from '../completion/hints.js';
-import { parseDuration } from '../core/duration.js';
-import type { Deps } from '../deps.js';
-import { collect } from './collect.js';
+import { completeWith } from '../../completion/hints.js';
+import { parseDuration } from '../../core/duration.js';
+import type { Deps } from '../../deps.js';
+import { collect } from '../collect.js';
 
 interface RawFlags {
   webhook?: string[];
@@ -44,7 +44,7 @@ export default function triggerCommand(deps: Deps): Command {
         '  $ gemwh trigger interaction.completed --dynamic --uri http://127.0.0.1:8787/hook --metadata tenant=acme\n',
     )
     .action(async (eventType: string, flags: RawFlags, command: Command) => {
-      const [{ runTrigger }, { globalsFrom }] = await Promise.all([import('../emulator/deliveries/run-trigger.js'), import('../manage/context.js')]);
+      const [{ runTrigger }, { contextOf }] = await Promise.all([import('./run.js'), import('../context.js')]);
       await runTrigger(
         {
           eventType,
@@ -57,9 +57,8 @@ export default function triggerCommand(deps: Deps): Command {
           wait: flags.wait === true,
           waitTimeoutMs: parseDuration(flags.waitTimeout, '--wait-timeout'),
           json: flags.json === true,
-          globals: globalsFrom(command.optsWithGlobals()),
         },
-        deps,
+        contextOf(deps, command),
       );
     });
 }

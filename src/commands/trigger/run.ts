@@ -1,14 +1,13 @@
-import type { GlobalOptions } from '../../api/credentials.js';
 import { countText, createProgress, type Progress } from '../../core/progress.js';
 import { applyAssignments, parseSetAssignment } from '../../core/set-path.js';
 import { formatJson, type Column } from '../../core/table.js';
-import { outputOf } from '../../output/output.js';
 import type { Deps } from '../../deps.js';
 import { parseEventList } from '../../core/events.js';
 import { CheckFailedError, InterruptedError, NotFoundError, UsageError } from '../../errors.js';
 import { loadFixture } from '../../fixtures/fixtures.js';
-import { createEmulatorControl, resolveEmulatorRoot, type EmulatorControl } from '../control-client.js';
-import type { WireAttempt } from './routes.js';
+import { attemptResult, openEmulatorControl, type EmulatorControl } from '../../emulator/control-client.js';
+import type { WireAttempt } from '../../emulator/deliveries/routes.js';
+import type { CommandContext } from '../context.js';
 
 export interface TriggerOptions {
   eventType: string;
@@ -27,7 +26,6 @@ export interface TriggerOptions {
   wait: boolean;
   waitTimeoutMs: number;
   json: boolean;
-  globals: GlobalOptions;
 }
 
 interface TriggeredDelivery {
@@ -47,7 +45,8 @@ type Reported = TriggeredDelivery & { first_attempt?: WireAttempt };
  * the fixture with --set changes, to the subscribed webhooks (HMAC-signed) or, with --dynamic, to
  * the given URIs (RS256 JWT). The emulator delivers and retries in the background.
  */
-export async function runTrigger(options: TriggerOptions, deps: Deps, control?: EmulatorControl): Promise<void> {
+export async function runTrigger(options: TriggerOptions, ctx: CommandContext, control?: EmulatorControl): Promise<void> {
+  const { deps } = ctx;
   const dynamic = options.dynamic || options.uris.length > 0;
   if (dynamic && options.uris.length === 0) {
     throw new UsageError('--dynamic needs at least one --uri', { hint: 'e.g. --dynamic --uri http://127.0.0.1:8787/hook' });
@@ -64,7 +63,7 @@ export async function runTrigger(options: TriggerOptions, deps: Deps, control?: 
   const userMetadata = options.metadata.length > 0 ? parseMetadata(options.metadata) : undefined;
   for (const uri of options.uris) checkUri(uri);
 
-  const api = control ?? (await openControl('gemwh trigger', options.globals, deps));
+  const api = control ?? (await openEmulatorControl('gemwh trigger', ctx.globals, deps));
   const reply = await sendTrigger(api, options.eventType, {
       type: options.eventType,
       ...(data ? { data } : {}),
@@ -100,7 +99,7 @@ export async function runTrigger(options: TriggerOptions, deps: Deps, control?: 
       { header: 'TARGET', value: (d) => d.target, minWidth: 16 },
       ...(options.wait ? [{ header: 'FIRST ATTEMPT', value: (d: Reported) => attemptResult(d.first_attempt), minWidth: 12 }] : []),
     ];
-    outputOf(deps).table(reported, columns);
+    ctx.out.table(reported, columns);
     const count = `${reported.length} ${dynamic ? 'URI' : 'webhook'}${reported.length === 1 ? '' : 's'}`;
     deps.io.stderr.write(
       options.wait
@@ -128,12 +127,6 @@ async function sendTrigger(api: EmulatorControl, eventType: string, body: Record
   }
 }
 
-export async function openControl(command: string, globals: GlobalOptions, deps: Deps): Promise<EmulatorControl> {
-  const root = resolveEmulatorRoot(command, globals.apiRoot, deps.env);
-  const { resolveApiKey } = await import('../../api/credentials.js');
-  const { key } = await resolveApiKey(deps, { ...globals, apiRoot: root });
-  return createEmulatorControl({ root, apiKey: key, signal: deps.signal });
-}
 
 /** The fixture's `data` after --set; undefined when nothing was set (the emulator uses the fixture). */
 function dataWithSets(eventType: string, sets: readonly string[]): Record<string, unknown> | undefined {
@@ -252,9 +245,3 @@ function stoppedWaiting(eventType: string, deliveries: readonly TriggeredDeliver
   );
 }
 
-export function attemptResult(attempt: WireAttempt | undefined): string {
-  if (!attempt) return '';
-  if (attempt.outcome === 'in_flight') return 'in flight';
-  if (attempt.status !== undefined) return `${attempt.outcome === 'delivered' ? 'delivered' : 'failed'}: HTTP ${attempt.status}`;
-  return `failed: ${attempt.error ?? 'no answer'}`;
-}

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
-import type { Deps } from '../deps.js';
-import { collect } from './collect.js';
+import type { Deps } from '../../deps.js';
+import { collect } from '../collect.js';
 
 export default function updateCommand(deps: Deps): Command {
   return new Command('update')
@@ -32,7 +32,7 @@ export default function updateCommand(deps: Deps): Command {
         opts: { uri?: string; events?: string[]; addEvents?: string[]; removeEvents?: string[]; name?: string; state?: string; allowUnknownEvents?: boolean; json?: boolean },
         command: Command,
       ) => {
-        const [{ runUpdate }, { createManageContext, globalsFrom }] = await Promise.all([import('../manage/update.js'), import('../manage/context.js')]);
+        const [{ runUpdate }, { contextOf }] = await Promise.all([import('./run.js'), import('../context.js')]);
         await runUpdate(
           {
             id,
@@ -45,7 +45,7 @@ export default function updateCommand(deps: Deps): Command {
             allowUnknownEvents: opts.allowUnknownEvents === true,
             json: opts.json === true,
           },
-          createManageContext(deps, globalsFrom(command.optsWithGlobals())),
+          contextOf(deps, command),
         );
       },
     );

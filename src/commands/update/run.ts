@@ -1,9 +1,9 @@
-import type { Webhook, WebhookUpdate } from '../api/types.js';
-import { UsageError } from '../errors.js';
-import type { ManageContext } from './context.js';
-import { printWebhook } from './get.js';
-import { resolveWebhookIdFromApi } from './resolve-id.js';
-import { parseSubscribedEvents, parseWebhookUri } from './validate.js';
+import type { Webhook, WebhookUpdate } from '../../api/types.js';
+import { UsageError } from '../../errors.js';
+import type { CommandContext } from '../context.js';
+import { printWebhook } from '../get/run.js';
+import { resolveWebhookIdFromApi } from '../../manage/resolve-id.js';
+import { parseSubscribedEvents, parseWebhookUri } from '../../manage/validate.js';
 
 export const SETTABLE_STATES = ['enabled', 'disabled'] as const;
 
@@ -24,7 +24,7 @@ export interface UpdateOptions {
  * Changes only the fields given (the client builds update_mask from them). Adding or removing
  * events reads the current list first, because the API can only replace the whole list.
  */
-export async function runUpdate(options: UpdateOptions, ctx: ManageContext): Promise<Webhook> {
+export async function runUpdate(options: UpdateOptions, ctx: CommandContext): Promise<Webhook> {
   const id = await resolveWebhookIdFromApi(options.id, ctx);
   const { update, current } = await buildUpdate(options, ctx, id);
   if (Object.keys(update).length === 0 && current) {
@@ -40,7 +40,7 @@ export async function runUpdate(options: UpdateOptions, ctx: ManageContext): Pro
 }
 
 /** The fields to send; `current` is the webhook as read first, when the events were edited. */
-async function buildUpdate(options: UpdateOptions, ctx: ManageContext, id: string): Promise<{ update: WebhookUpdate; current?: Webhook }> {
+async function buildUpdate(options: UpdateOptions, ctx: CommandContext, id: string): Promise<{ update: WebhookUpdate; current?: Webhook }> {
   const { deps } = ctx;
   const editsEvents = options.addEvents !== undefined || options.removeEvents !== undefined;
   if (options.events !== undefined && editsEvents) {

@@ -1,12 +1,11 @@
 import { Command, Option } from 'commander';
-import { completeWith } from '../completion/hints.js';
-import { parseDurationSeconds, parseInstant } from '../core/duration.js';
-import type { Deps } from '../deps.js';
-import type { UserSecretStore } from '../secrets/open-store.js';
-import type { VerifyOptions } from '../verify/run-verify.js';
-import { collect } from './collect.js';
-import { journalOption } from './deliveries/journal-options.js';
-import { secretOption, webhookOption } from './secret-options.js';
+import { completeWith } from '../../completion/hints.js';
+import { parseDurationSeconds, parseInstant } from '../../core/duration.js';
+import type { Deps } from '../../deps.js';
+import type { VerifyOptions } from './run.js';
+import { collect } from '../collect.js';
+import { journalOption } from '../journal-options.js';
+import { secretOption, webhookOption } from '../secret-options.js';
 
 interface RawFlags {
   body?: string;
@@ -24,7 +23,6 @@ interface RawFlags {
   json?: boolean;
   delivery?: string;
   journal?: string;
-  secretStore?: UserSecretStore;
 }
 
 export default function verifyCommand(deps: Deps): Command {
@@ -72,8 +70,8 @@ export default function verifyCommand(deps: Deps): Command {
     )
     .action(async (_flags: RawFlags, command: Command) => {
       const options = toVerifyOptions(command.optsWithGlobals<RawFlags>());
-      const { runVerify } = await import('../verify/run-verify.js');
-      await runVerify(options, deps);
+      const [{ runVerify }, { contextOf }] = await Promise.all([import('./run.js'), import('../context.js')]);
+      await runVerify(options, contextOf(deps, command));
     });
 }
 
@@ -85,7 +83,6 @@ export function toVerifyOptions(flags: RawFlags): VerifyOptions {
     secrets: flags.secret ?? [],
     secretEnv: flags.secretEnv ?? [],
     webhookIds: flags.webhook ?? [],
-    secretStore: flags.secretStore,
     jwksUrl: flags.jwksUrl,
     jwksFile: flags.jwksFile,
     audience: flags.audience,

@@ -1,18 +1,18 @@
 import { readFile } from 'node:fs/promises';
-import { formatVerdict } from '../core/format-verdict.js';
-import type { KeySource } from '../core/jwt.js';
-import { redactSecret } from '../core/redact.js';
-import { formatJson } from '../core/table.js';
-import type { SecretCandidate, Verdict } from '../core/verdict.js';
-import { detectScheme, verifyDelivery } from '../core/verify.js';
-import type { Deps } from '../deps.js';
-import { UsageError, VerificationFailedError } from '../errors.js';
-import { createRemoteJwksSource, createStaticJwksSource, DEFAULT_JWKS_URL, parseJwks } from '../jwks/jwks-source.js';
-import type { UserSecretStore } from '../secrets/open-store.js';
-import { secretsFromFlags, secretsFromStore, warnWeakSecrets, type SecretFlags } from '../secrets/secret-flags.js';
-import { parseHeaderLine } from '../core/headers.js';
-import { decodeBody } from '../listen/journal-records.js';
-import { addHeader, parseHeaderFile, type CapturedHeaders } from './capture.js';
+import { formatVerdict } from '../../core/format-verdict.js';
+import type { KeySource } from '../../core/jwt.js';
+import { redactSecret } from '../../core/redact.js';
+import { formatJson } from '../../core/table.js';
+import type { SecretCandidate, Verdict } from '../../core/verdict.js';
+import { detectScheme, verifyDelivery } from '../../core/verify.js';
+import type { Deps } from '../../deps.js';
+import { UsageError, VerificationFailedError } from '../../errors.js';
+import { createRemoteJwksSource, createStaticJwksSource, DEFAULT_JWKS_URL, parseJwks } from '../../jwks/jwks-source.js';
+import { secretsFromFlags, secretsFromStore, warnWeakSecrets, type SecretFlags } from '../../secrets/secret-flags.js';
+import { parseHeaderLine } from '../../core/headers.js';
+import { decodeBody } from '../../listen/journal-records.js';
+import { addHeader, parseHeaderFile, type CapturedHeaders } from '../../verify/capture.js';
+import type { CommandContext } from '../context.js';
 
 export interface VerifyOptions {
   /** A file path, or `-` for stdin; optional when `headersFile` is a whole HTTP message. */
@@ -29,7 +29,6 @@ export interface VerifyOptions {
    * id and their rotation expiry. Tried after --secret and --secret-env.
    */
   webhookIds: string[];
-  secretStore?: UserSecretStore;
   jwksUrl?: string;
   jwksFile?: string;
   audience?: string;
@@ -44,11 +43,12 @@ export interface VerifyOptions {
 }
 
 /** Verifies one captured delivery offline and prints the verdict; throws when it is not valid. */
-export async function runVerify(options: VerifyOptions, deps: Deps): Promise<Verdict> {
+export async function runVerify(options: VerifyOptions, ctx: CommandContext): Promise<Verdict> {
+  const { deps } = ctx;
   const recorded = options.delivery === undefined ? undefined : await recordedDelivery(options.delivery, options, deps);
   const { headers, bodyFromHeadersFile } = await readHeaders(options, deps, recorded?.headers);
   const rawBody = recorded?.body ?? (await readBody(options, bodyFromHeadersFile, deps));
-  const secrets = await secretCandidates(options, deps);
+  const secrets = await secretCandidates(options, ctx);
   const scheme = detectScheme(headers);
 
   let keys: KeySource | undefined;
@@ -92,7 +92,7 @@ interface RecordedDelivery {
 }
 
 async function recordedDelivery(id: string, options: VerifyOptions, deps: Deps): Promise<RecordedDelivery> {
-  const { findDelivery, journalLocation } = await import('../listen/journal-history.js');
+  const { findDelivery, journalLocation } = await import('../../listen/journal-history.js');
   const { file, keep } = journalLocation(options, deps);
   const { record } = await findDelivery(file, keep, { kind: 'id', id });
   if (record.truncated) {
@@ -172,14 +172,14 @@ async function readJwksFile(path: string, deps: Deps): Promise<KeySource> {
 }
 
 /** The verdict prints the label of the secret that matched: a flag's secret shows redacted beside it. */
-async function secretCandidates(options: VerifyOptions, deps: Deps): Promise<SecretCandidate[]> {
+async function secretCandidates(options: VerifyOptions, ctx: CommandContext): Promise<SecretCandidate[]> {
+  const { deps } = ctx;
   const flags: SecretFlags = {
     secrets: options.secrets,
     secretEnv: options.secretEnv,
     webhookIds: options.webhookIds,
-    secretStore: options.secretStore,
   };
   const fromFlags = secretsFromFlags(flags, deps.env, { numbering: 'when-several', envList: true });
   warnWeakSecrets(fromFlags, deps);
-  return [...fromFlags.map((c) => ({ ...c, label: `${c.label} (${redactSecret(c.secret)})` })), ...(await secretsFromStore(flags, deps))];
+  return [...fromFlags.map((c) => ({ ...c, label: `${c.label} (${redactSecret(c.secret)})` })), ...(await secretsFromStore(flags, ctx))];
 }

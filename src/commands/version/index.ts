@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
-import type { Deps } from '../deps.js';
-import { VERSION } from '../version.js';
+import type { Deps } from '../../deps.js';
+import { VERSION } from '../../version.js';
 
 export default function versionCommand(deps: Deps): Command {
   return new Command('version')
