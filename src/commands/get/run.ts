@@ -1,8 +1,6 @@
 import type { Webhook } from '../../api/types.js';
-import { formatJson } from '../../core/table.js';
 import type { CommandContext } from '../context.js';
-import { formatWebhookDetails, webhookJson, type WebhookRow } from '../../manage/format.js';
-import { countLocalSecrets } from '../../manage/local-secrets.js';
+import { printWebhook } from '../../manage/print-webhook.js';
 import { resolveWebhookIdFromApi } from '../../manage/resolve-id.js';
 
 export interface GetOptions {
@@ -15,17 +13,4 @@ export async function runGet(options: GetOptions, ctx: CommandContext): Promise<
   const webhook = await (await ctx.api()).get(id);
   await printWebhook(webhook, options.json, ctx);
   return webhook;
-}
-
-/** get, update: the webhook as details on a terminal or pipe, or JSON. */
-export async function printWebhook(webhook: Webhook, json: boolean, ctx: CommandContext): Promise<void> {
-  const { io } = ctx.deps;
-  const counts = await countLocalSecrets(ctx, [webhook.id]);
-  const row: WebhookRow = { webhook, local: counts.get(webhook.id) ?? null };
-  if (json) {
-    io.stdout.write(formatJson(webhookJson(row)));
-    return;
-  }
-  const location = row.local ? (await ctx.store()).location : undefined;
-  io.stdout.write(formatWebhookDetails(row, { tty: ctx.out.tty, now: ctx.deps.clock.now() }, location));
 }

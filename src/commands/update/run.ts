@@ -1,7 +1,7 @@
 import type { Webhook, WebhookUpdate } from '../../api/types.js';
 import { UsageError } from '../../errors.js';
 import type { CommandContext } from '../context.js';
-import { printWebhook } from '../get/run.js';
+import { printWebhook } from '../../manage/print-webhook.js';
 import { resolveWebhookIdFromApi } from '../../manage/resolve-id.js';
 import { parseSubscribedEvents, parseWebhookUri } from '../../manage/validate.js';
 
