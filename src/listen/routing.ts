@@ -1,5 +1,6 @@
 import { eventFilter, matchesEventPattern, parseEventList } from '../core/events.js';
-import { parseTarget, targetUrlFor, type Target } from '../core/target.js';
+import { targetUrlFor, type Target } from '../core/target.js';
+import { parseTarget } from '../flags/target.js';
 import { UsageError } from '../errors.js';
 
 /** `--route 'batch.*=http://localhost:3000/batch'`: deliveries of matching types go to that target. */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sign } from '../../src/core/standard-webhooks.js';
-import { parseTarget } from '../../src/core/target.js';
+import { parseTarget } from '../../src/flags/target.js';
 import type { JournalRecord } from '../../src/listen/journal-records.js';
 import { parseRoute } from '../../src/listen/routing.js';
 import { closedPort, startRecordingServer, type RecordingServer } from '../helpers/recording-server.js';

@@ -1,8 +1,8 @@
 import { Argument, Command, Option } from 'commander';
 import { webhookOption } from '../secret-options.js';
 import { completeWith } from '../../completion/hints.js';
-import { parsePositiveDuration } from '../../core/duration.js';
-import { parseTarget } from '../../core/target.js';
+import { parsePositiveDuration } from '../../flags/duration.js';
+import { parseTarget } from '../../flags/target.js';
 import type { Deps } from '../../deps.js';
 import { parsePort } from '../../flags/values.js';
 import type { ConformanceOptions } from './run.js';

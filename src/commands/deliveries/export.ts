@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { completeWith } from '../../completion/hints.js';
-import { parseTarget } from '../../core/target.js';
+import { parseTarget } from '../../flags/target.js';
 import type { Deps } from '../../deps.js';
 import { EXPORT_FORMATS, type ExportFormat } from '../../deliveries/export-formats.js';
 import { deliveryIdArgument, deliveryRef, journalOption } from '../journal-options.js';

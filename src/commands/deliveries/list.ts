@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { parseDuration } from '../../core/duration.js';
+import { parseDuration } from '../../flags/duration.js';
 import { parseEventList } from '../../core/events.js';
 import { parseCount } from '../../flags/values.js';
 import type { Deps } from '../../deps.js';

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { parseDuration } from '../../core/duration.js';
+import { parseDuration } from '../../flags/duration.js';
 import type { Deps } from '../../deps.js';
 import { parseRate } from '../../flags/values.js';
 import { UsageError } from '../../errors.js';

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { EMULATOR_DEFAULT_HOST, EMULATOR_DEFAULT_PORT } from '../../api/api-root.js';
-import { parseDuration } from '../../core/duration.js';
+import { parseDuration } from '../../flags/duration.js';
 import type { Deps } from '../../deps.js';
 import { parsePort, parseRate } from '../../flags/values.js';
 import { UsageError } from '../../errors.js';

@@ -1,10 +1,10 @@
 import { hostname } from 'node:os';
 import { Command, Option } from 'commander';
 import { isProcessAlive } from '../../fs/file-lock.js';
-import { parseDuration, parseDurationSeconds } from '../../core/duration.js';
+import { parseDuration, parseDurationSeconds } from '../../flags/duration.js';
 import { parseEventList } from '../../core/events.js';
 import { parseOutgoingHeader } from '../../core/headers.js';
-import { parseTarget } from '../../core/target.js';
+import { parseTarget } from '../../flags/target.js';
 import type { Deps } from '../../deps.js';
 import { UsageError } from '../../errors.js';
 import { parseCount, parsePort } from '../../flags/values.js';

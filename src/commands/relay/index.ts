@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { parseDurationSeconds, parsePositiveDuration } from '../../core/duration.js';
+import { parseDurationSeconds, parsePositiveDuration } from '../../flags/duration.js';
 import { parsePort } from '../../flags/values.js';
 import type { Deps } from '../../deps.js';
 import type { CommandContext } from '../context.js';

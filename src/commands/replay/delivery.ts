@@ -1,8 +1,8 @@
 import { Argument, Command, Option } from 'commander';
-import { parseDuration, parsePositiveDuration } from '../../core/duration.js';
+import { parseDuration, parsePositiveDuration } from '../../flags/duration.js';
 import { parseEventList } from '../../core/events.js';
 import { parseSetAssignment } from '../../core/set-path.js';
-import { parseTarget } from '../../core/target.js';
+import { parseTarget } from '../../flags/target.js';
 import type { Deps } from '../../deps.js';
 import { UsageError } from '../../errors.js';
 import type { DeliverySelection, ReplayDeliveryOptions } from './run-delivery.js';

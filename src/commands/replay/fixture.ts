@@ -1,9 +1,9 @@
 import { Argument, Command, Option } from 'commander';
 import { completeWith } from '../../completion/hints.js';
-import { parsePositiveDuration } from '../../core/duration.js';
+import { parsePositiveDuration } from '../../flags/duration.js';
 import { parseOutgoingHeader } from '../../core/headers.js';
 import { parseSetAssignment } from '../../core/set-path.js';
-import { parseTarget } from '../../core/target.js';
+import { parseTarget } from '../../flags/target.js';
 import type { Deps } from '../../deps.js';
 import { UsageError } from '../../errors.js';
 import { TAMPER_MODES, type TamperMode } from '../../replay/tamper-modes.js';

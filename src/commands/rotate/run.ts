@@ -1,5 +1,6 @@
 import type { RevocationBehavior } from '../../api/types.js';
-import { isoSeconds, parseDuration } from '../../core/duration.js';
+import { isoSeconds } from '../../core/duration.js';
+import { parseDuration } from '../../flags/duration.js';
 import { formatJson } from '../../core/table.js';
 import { GemwhError, SecretStoreError, UsageError } from '../../errors.js';
 import { ROTATION_GRACE_MS, secretsAfterRotation } from '../../secrets/current-secrets.js';

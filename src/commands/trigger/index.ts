@@ -1,6 +1,6 @@
 import { Argument, Command, Option } from 'commander';
 import { completeWith } from '../../completion/hints.js';
-import { parseDuration } from '../../core/duration.js';
+import { parseDuration } from '../../flags/duration.js';
 import type { Deps } from '../../deps.js';
 import { collect } from '../collect.js';
 

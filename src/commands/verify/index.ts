@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { completeWith } from '../../completion/hints.js';
-import { parseDurationSeconds, parseInstant } from '../../core/duration.js';
+import { parseDurationSeconds, parseInstant } from '../../flags/duration.js';
 import type { Deps } from '../../deps.js';
 import type { VerifyOptions } from './run.js';
 import { collect } from '../collect.js';
