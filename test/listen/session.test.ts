@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { sign } from '../../src/core/standard-webhooks.js';
 import { parseTarget } from '../../src/flags/target.js';
 import type { JournalRecord } from '../../src/listen/journal-records.js';
-import { parseRoute } from '../../src/listen/routing.js';
+import { parseRoute } from '../../src/flags/route.js';
 import { closedPort, startRecordingServer, type RecordingServer } from '../helpers/recording-server.js';
 import { manualTime } from '../helpers/manual-time.js';
 import { until } from '../helpers/until.js';

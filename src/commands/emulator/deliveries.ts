@@ -1,8 +1,7 @@
 import { Command, Option } from 'commander';
-import { parseDuration } from '../../flags/duration.js';
+import { parsePositiveDuration } from '../../flags/duration.js';
 import type { Deps } from '../../deps.js';
-import { parseRate } from '../../flags/values.js';
-import { UsageError } from '../../errors.js';
+import { parseCount, parseRate, parseTimeScale } from '../../flags/values.js';
 import type { EmulatorDeliveryOptions } from '../../emulator/server.js';
 
 /**
@@ -27,18 +26,9 @@ export function addDeliveryOptions(command: Command): Command {
 
 /** The flags as engine options; `log` gets one line per finished attempt (undefined: --quiet). */
 export function deliveryOptionsFrom(flags: DeliveryFlags, log?: (line: string) => void): EmulatorDeliveryOptions {
-  const timeScale = Number(flags.timeScale);
-  if (!/^\d+(\.\d+)?$/.test(flags.timeScale.trim()) || !(timeScale > 0)) {
-    throw new UsageError(`--time-scale must be a positive number, got "${flags.timeScale}"`, {
-      hint: 'e.g. --time-scale 3600 plays an hour of retries in a second.',
-    });
-  }
-  const disableAfter = Number(flags.disableAfter);
-  if (!/^\d+$/.test(flags.disableAfter.trim()) || disableAfter < 1) {
-    throw new UsageError(`--disable-after must be a whole number of at least 1, got "${flags.disableAfter}"`, { hint: 'e.g. --disable-after 20.' });
-  }
-  const timeoutMs = parseDuration(flags.deliveryTimeout, '--delivery-timeout');
-  if (timeoutMs < 1) throw new UsageError('--delivery-timeout must be more than 0', { hint: 'e.g. --delivery-timeout 5s.' });
+  const timeScale = parseTimeScale(flags.timeScale);
+  const disableAfter = parseCount(flags.disableAfter, '--disable-after', 1, 1_000_000, 'e.g. --disable-after 20.');
+  const timeoutMs = parsePositiveDuration(flags.deliveryTimeout, '--delivery-timeout');
   return {
     timeScale,
     duplicateRate: parseRate(flags.duplicateRate, '--duplicate-rate'),

@@ -2,8 +2,7 @@ import { Command, Option } from 'commander';
 import { EMULATOR_DEFAULT_HOST, EMULATOR_DEFAULT_PORT } from '../../api/api-root.js';
 import { parseDuration } from '../../flags/duration.js';
 import type { Deps } from '../../deps.js';
-import { parsePort, parseRate } from '../../flags/values.js';
-import { UsageError } from '../../errors.js';
+import { parseNonEmpty, parsePort, parseRate } from '../../flags/values.js';
 import { renderGuesses, UPDATE_MASK_MODES, type UpdateMaskMode } from '../../emulator/fidelity.js';
 import { addDeliveryCommands, addDeliveryOptions, deliveryOptionsFrom, type DeliveryFlags } from './deliveries.js';
 
@@ -62,8 +61,8 @@ export default function emulatorCommand(deps: Deps): Command {
       const jobs = { delayMs: parseDuration(opts.jobDelay, '--job-delay'), failRate: parseRate(opts.failRate, '--fail-rate') };
       const delivery = {
         ...deliveryOptionsFrom(opts, opts.quiet ? undefined : (line) => deps.io.stderr.write(`${line}\n`)),
-        jwtAudience: nonEmpty(opts.jwtAudience, '--jwt-audience'),
-        jwtIssuer: nonEmpty(opts.jwtIssuer, '--jwt-issuer'),
+        jwtAudience: parseNonEmpty(opts.jwtAudience, '--jwt-audience', 'https://hooks.example.com/gemini'),
+        jwtIssuer: parseNonEmpty(opts.jwtIssuer, '--jwt-issuer', 'https://hooks.example.com/gemini'),
       };
       const [{ runEmulator }, { contextOf }] = await Promise.all([import('./run.js'), import('../context.js')]);
       await runEmulator(
@@ -74,10 +73,3 @@ export default function emulatorCommand(deps: Deps): Command {
     });
   return addDeliveryCommands(command, deps);
 }
-
-function nonEmpty(value: string | undefined, flag: string): string | undefined {
-  if (value === undefined) return undefined;
-  if (value.trim() === '') throw new UsageError(`${flag} must not be empty`, { hint: `e.g. ${flag} https://hooks.example.com/gemini, or leave it out.` });
-  return value;
-}
-

@@ -1,16 +1,15 @@
 import { hostname } from 'node:os';
 import { Command, Option } from 'commander';
 import { isProcessAlive } from '../../fs/file-lock.js';
-import { parseDuration, parseDurationSeconds } from '../../flags/duration.js';
+import { parseDuration, parseDurationSeconds, parsePositiveDuration } from '../../flags/duration.js';
 import { parseEventList } from '../../core/events.js';
 import { parseOutgoingHeader } from '../../core/headers.js';
 import { parseTarget } from '../../flags/target.js';
 import type { Deps } from '../../deps.js';
 import { UsageError } from '../../errors.js';
-import { parseCount, parsePort } from '../../flags/values.js';
-import { parseByteSize, parsePath } from '../../flags/values.js';
+import { parseByteSize, parseCount, parseNonEmpty, parsePath, parsePort } from '../../flags/values.js';
 import { checkPublicUrl } from '../../listen/public-url.js';
-import { parseRoute } from '../../listen/routing.js';
+import { parseRoute } from '../../flags/route.js';
 import { parseRelayFilter } from '../../relay/filter.js';
 import type { ListenFrontEnd, ListenOptions } from './run.js';
 import { parseTunnelTool, parseUrlPattern, TUNNEL_DEFAULTS, type TunnelChoice, type TunnelSettings } from '../../tunnel/tools.js';
@@ -184,13 +183,13 @@ export function toListenOptions(flags: RawFlags): ListenOptions {
     secretEnv: list(flags.secretEnv),
     jwksUrl: flags.jwksUrl,
     jwksFile: flags.jwksFile,
-    audience: list(flags.audience).map((aud) => nonEmptyAudience(aud)),
+    audience: list(flags.audience).map((aud) => parseNonEmpty(aud, '--audience', 'https://hooks.example.com/gemini')!),
     toleranceSec: parseDurationSeconds(flags.tolerance, '--tolerance'),
     forward: list(flags.forward).map(parseTarget),
     routes: list(flags.route).map((route) => parseRoute(route, { allowUnknown })),
     events,
     extraHeaders: list(flags.header).map((text) => parseOutgoingHeader(text)),
-    forwardTimeoutMs: positive(parseDuration(flags.forwardTimeout, '--forward-timeout'), '--forward-timeout'),
+    forwardTimeoutMs: parsePositiveDuration(flags.forwardTimeout, '--forward-timeout'),
     forwardInsecure: flags.insecure === true,
     forwardAsReceived: flags.forwardAsReceived === true,
     retry: { initialMs: retryInitial, maxMs: retryMax },
@@ -230,8 +229,8 @@ function tunnelSettings(flags: RawFlags): TunnelSettings | undefined {
   return {
     choice,
     urlTimeoutMs: TUNNEL_DEFAULTS.urlTimeoutMs,
-    reachTimeoutMs: positive(parseDuration(flags.tunnelTimeout ?? '60s', '--tunnel-timeout'), '--tunnel-timeout'),
-    checkIntervalMs: positive(parseDuration(flags.tunnelCheckInterval ?? '15s', '--tunnel-check-interval'), '--tunnel-check-interval'),
+    reachTimeoutMs: parsePositiveDuration(flags.tunnelTimeout ?? '60s', '--tunnel-timeout'),
+    checkIntervalMs: parsePositiveDuration(flags.tunnelCheckInterval ?? '15s', '--tunnel-check-interval'),
     backoff: TUNNEL_DEFAULTS.backoff,
   };
 }
@@ -251,12 +250,4 @@ function checkRelayUrl(text: string): URL {
   return url;
 }
 
-function positive(ms: number, flag: string): number {
-  if (ms <= 0) throw new UsageError(`${flag} must be longer than zero`);
-  return ms;
-}
 
-function nonEmptyAudience(value: string): string {
-  if (value.trim() === '') throw new UsageError('--audience must not be empty', { hint: 'Give the aud claim your deliveries carry, e.g. --audience https://hooks.example.com/gemini.' });
-  return value;
-}

@@ -5,10 +5,9 @@ import { parseOutgoingHeader } from '../../core/headers.js';
 import { parseSetAssignment } from '../../core/set-path.js';
 import { parseTarget } from '../../flags/target.js';
 import type { Deps } from '../../deps.js';
-import { UsageError } from '../../errors.js';
 import { TAMPER_MODES, type TamperMode } from '../../replay/tamper-modes.js';
 import type { ReplayFixtureOptions } from './run-fixture.js';
-import { parseCount } from '../../flags/values.js';
+import { parseCount, parseWebhookIdHeader } from '../../flags/values.js';
 import { collect } from '../collect.js';
 import { secretEnvOption, secretOption, webhookOption } from '../secret-options.js';
 import { answerTimeoutOption, insecureOption } from '../receiver-options.js';
@@ -89,7 +88,7 @@ export function toReplayFixtureOptions(source: string, flags: RawFlags): ReplayF
     webhookIds: flags.webhook ? [flags.webhook] : [],
     dynamic: flags.dynamic === true,
     audience: flags.audience,
-    id: flags.id === undefined ? undefined : parseWebhookId(flags.id),
+    id: flags.id === undefined ? undefined : parseWebhookIdHeader(flags.id),
     timestamp: flags.timestamp === undefined ? undefined : parseCount(flags.timestamp, '--timestamp', 0, 99_999_999_999, 'Give Unix seconds, e.g. --timestamp $(date +%s).'),
     sets: (flags.set ?? []).map(parseSetAssignment),
     count: parseCount(flags.count, '--count', 1, MAX_COUNT, `e.g. --count ${Math.min(MAX_COUNT, 10)}`),
@@ -105,15 +104,3 @@ export function toReplayFixtureOptions(source: string, flags: RawFlags): ReplayF
     json: flags.json === true,
   };
 }
-
-
-function parseWebhookId(text: string): string {
-  // The id goes into the signed content and a header: a dot or a line break would be ambiguous or unsendable.
-  if (!/^[\x21-\x7e]+$/.test(text) || text.includes('.')) {
-    throw new UsageError(`--id "${text}" is not usable as a webhook-id`, {
-      hint: 'Use printable ASCII without spaces or dots, e.g. msg_2Kq8d7Lr0X.',
-    });
-  }
-  return text;
-}
-

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { completeWith } from '../../completion/hints.js';
 import type { Deps } from '../../deps.js';
+import { parseGrace } from '../../flags/values.js';
 
 export default function rotateCommand(deps: Deps): Command {
   return new Command('rotate')
@@ -27,7 +28,7 @@ export default function rotateCommand(deps: Deps): Command {
         '  $ gemwh rotate k0h9q38f6ejj1g9j7cgcdsauadmbewegl79f --print-secret | vault kv put secret/gemini-webhook value=-\n',
     )
     .action(async (id: string, opts: { grace: string; printSecret?: boolean; json?: boolean }, command: Command) => {
-      const [{ runRotate, parseGrace }, { contextOf }] = await Promise.all([import('./run.js'), import('../context.js')]);
+      const [{ runRotate }, { contextOf }] = await Promise.all([import('./run.js'), import('../context.js')]);
       await runRotate(
         { id, grace: parseGrace(opts.grace), printSecret: opts.printSecret === true, json: opts.json === true },
         contextOf(deps, command),

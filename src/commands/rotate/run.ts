@@ -1,37 +1,19 @@
 import type { RevocationBehavior } from '../../api/types.js';
 import { isoSeconds } from '../../core/duration.js';
-import { parseDuration } from '../../flags/duration.js';
 import { formatJson } from '../../core/table.js';
-import { GemwhError, SecretStoreError, UsageError } from '../../errors.js';
+import { GemwhError, SecretStoreError } from '../../errors.js';
 import { ROTATION_GRACE_MS, secretsAfterRotation } from '../../secrets/current-secrets.js';
 import type { SecretStore, StoredSecret } from '../../secrets/types.js';
 import type { CommandContext } from '../context.js';
+import type { Revocation } from '../../flags/values.js';
 import { announceSecretLost, openStoreForNewSecret } from '../../manage/secret-safety.js';
 import { resolveWebhookIdFromApi } from '../../manage/resolve-id.js';
-
-export type Revocation = 'after_24h' | 'immediately';
 
 export const REVOCATION_BEHAVIOR: Readonly<Record<Revocation, RevocationBehavior>> = {
   after_24h: 'revoke_previous_secrets_after_h24',
   immediately: 'revoke_previous_secrets_immediately',
 };
 
-/** `--grace`: the API offers exactly two behaviours, so only their spellings are accepted. */
-export function parseGrace(text: string): Revocation {
-  const value = text.trim().toLowerCase();
-  if (value === 'immediate' || value === 'immediately' || value === 'none') return 'immediately';
-  let ms: number | undefined;
-  try {
-    ms = parseDuration(value, '--grace');
-  } catch {
-    ms = undefined;
-  }
-  if (ms === 0) return 'immediately';
-  if (ms === ROTATION_GRACE_MS) return 'after_24h';
-  throw new UsageError(`--grace "${text}" is not offered by the API`, {
-    hint: 'The API offers only two: --grace 24h (previous secrets keep working for 24 hours, the default) or --grace 0 (revoked immediately).',
-  });
-}
 
 export interface RotateOptions {
   id: string;

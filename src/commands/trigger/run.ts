@@ -5,6 +5,7 @@ import type { Deps } from '../../deps.js';
 import { parseEventList } from '../../core/events.js';
 import { CheckFailedError, InterruptedError, NotFoundError, UsageError } from '../../errors.js';
 import { loadFixture } from '../../fixtures/fixtures.js';
+import { parseMetadata } from '../../flags/values.js';
 import { attemptResult, openEmulatorControl, type EmulatorControl } from '../../emulator/control-client.js';
 import type { WireAttempt } from '../../emulator/deliveries/routes.js';
 import type { CommandContext } from '../context.js';
@@ -161,24 +162,6 @@ function checkEventType(eventType: string): void {
   }
 }
 
-/** `--metadata tenant=acme --metadata priority=3`: values are JSON when they parse, text otherwise. */
-export function parseMetadata(pairs: readonly string[]): Record<string, unknown> {
-  const metadata: Record<string, unknown> = {};
-  for (const pair of pairs) {
-    const eq = pair.indexOf('=');
-    const key = eq > 0 ? pair.slice(0, eq).trim() : '';
-    if (key === '' || key === '__proto__') {
-      throw new UsageError(`--metadata "${pair}" is not KEY=VALUE`, { hint: 'e.g. --metadata tenant=acme --metadata job_ref=nightly-42' });
-    }
-    const text = pair.slice(eq + 1);
-    try {
-      metadata[key] = JSON.parse(text) as unknown;
-    } catch {
-      metadata[key] = text;
-    }
-  }
-  return metadata;
-}
 
 function checkUri(uri: string): void {
   let url: URL | undefined;
