@@ -20,9 +20,9 @@ export default function completionCommand(deps: Deps): Command {
         '  $ gemwh completion fish | source\n',
     )
     .action(async (shell: Shell, _flags: unknown, command: Command) => {
-      const { generateCompletion } = await import('../../completion/generate.js');
+      const [{ runCompletion }, { contextOf }] = await Promise.all([import('./run.js'), import('../context.js')]);
       let root = command;
       while (root.parent) root = root.parent;
-      deps.io.stdout.write(generateCompletion(shell, root));
+      runCompletion({ shell, program: root }, contextOf(deps, command));
     });
 }

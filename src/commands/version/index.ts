@@ -1,6 +1,5 @@
 import { Command, Option } from 'commander';
 import type { Deps } from '../../deps.js';
-import { VERSION } from '../../version.js';
 
 export default function versionCommand(deps: Deps): Command {
   return new Command('version')
@@ -8,9 +7,8 @@ export default function versionCommand(deps: Deps): Command {
     .description('Print the gemwh version; with --json also the Node.js version and platform, for bug reports.')
     .addOption(new Option('--json', 'print {"version", "node", "platform"} as JSON'))
     .addHelpText('after', '\nExamples:\n  $ gemwh version\n  $ gemwh version --json\n')
-    .action((flags: { json?: boolean }) => {
-      deps.io.stdout.write(
-        flags.json ? `${JSON.stringify({ version: VERSION, node: process.versions.node, platform: `${process.platform}-${process.arch}` })}\n` : `${VERSION}\n`,
-      );
+    .action(async (flags: { json?: boolean }, command: Command) => {
+      const [{ runVersion }, { contextOf }] = await Promise.all([import('./run.js'), import('../context.js')]);
+      runVersion({ json: flags.json === true }, contextOf(deps, command));
     });
 }
