@@ -1,10 +1,13 @@
 import { Command } from 'commander';
 import type { Deps } from '../../deps.js';
+import type { CommandFactory } from '../command-factory.js';
 
-async function context(deps: Deps, command: Command) {
-  const { contextOf } = await import('../context.js');
-  return contextOf(deps, command);
-}
+// One line per subcommand, in help order; each file stays light (its action loads the rest).
+const SUBCOMMANDS: Array<{ default: CommandFactory }> = await Promise.all([
+  import('./login.js'),
+  import('./status.js'),
+  import('./logout.js'),
+]);
 
 export default function authCommand(deps: Deps): Command {
   const auth = new Command('auth')
@@ -15,35 +18,6 @@ export default function authCommand(deps: Deps): Command {
     )
     .addHelpText('after', '\nExamples:\n  $ gemwh auth login\n  $ printf %s "$KEY" | gemwh auth login\n  $ gemwh auth status --json\n');
 
-  auth
-    .command('login')
-    .description('Store an API key: read from stdin when piped, else typed at a hidden prompt.')
-    .option('--json', 'print the result as JSON')
-    .addHelpText('after', '\nExamples:\n  $ gemwh auth login                      # prompts, input hidden\n  $ pass show gemini/api-key | gemwh auth login\n')
-    .action(async (opts: { json?: boolean }, command: Command) => {
-      const { runAuthLogin } = await import('./run.js');
-      await runAuthLogin({ json: opts.json === true }, await context(deps, command));
-    });
-
-  auth
-    .command('status')
-    .description('Show where the API key comes from (redacted). Exits 4 when there is none.')
-    .option('--json', 'print as JSON')
-    .addHelpText('after', '\nExamples:\n  $ gemwh auth status\n  $ gemwh auth status --json | jq -r .source\n')
-    .action(async (opts: { json?: boolean }, command: Command) => {
-      const { runAuthStatus } = await import('./run.js');
-      await runAuthStatus({ json: opts.json === true }, await context(deps, command));
-    });
-
-  auth
-    .command('logout')
-    .description('Remove the stored API key. Keys in the environment are left alone (and named).')
-    .option('--json', 'print the result as JSON')
-    .addHelpText('after', '\nExamples:\n  $ gemwh auth logout\n  $ gemwh --secret-store file auth logout --json\n')
-    .action(async (opts: { json?: boolean }, command: Command) => {
-      const { runAuthLogout } = await import('./run.js');
-      await runAuthLogout({ json: opts.json === true }, await context(deps, command));
-    });
-
+  for (const module of SUBCOMMANDS) auth.addCommand(module.default(deps));
   return auth;
 }

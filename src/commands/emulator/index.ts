@@ -4,7 +4,11 @@ import { parseDuration } from '../../flags/duration.js';
 import type { Deps } from '../../deps.js';
 import { parseNonEmpty, parsePort, parseRate } from '../../flags/values.js';
 import { renderGuesses, UPDATE_MASK_MODES, type UpdateMaskMode } from '../../emulator/fidelity.js';
-import { addDeliveryCommands, addDeliveryOptions, deliveryOptionsFrom, type DeliveryFlags } from './deliveries.js';
+import type { CommandFactory } from '../command-factory.js';
+import { addDeliveryOptions, deliveryOptionsFrom, type DeliveryFlags } from './delivery-options.js';
+
+// The subcommands that inspect and steer a running emulator, in help order.
+const SUBCOMMANDS: Array<{ default: CommandFactory }> = await Promise.all([import('./deliveries.js'), import('./jwks.js')]);
 
 export default function emulatorCommand(deps: Deps): Command {
   const command = new Command('emulator')
@@ -71,5 +75,6 @@ export default function emulatorCommand(deps: Deps): Command {
         { delivery, updateMask: opts.updateMask },
       );
     });
-  return addDeliveryCommands(command, deps);
+  for (const module of SUBCOMMANDS) command.addCommand(module.default(deps));
+  return command;
 }
