@@ -271,7 +271,7 @@ function findCycles(modules: Map<string, Module>): string[] {
 }
 
 /** Heavy packages a start-up module loads through static imports alone, with the chain that loads them. */
-function heavyLoadedEagerly(modules: Map<string, Module>, entry: string): string[] {
+function heavyLoadedEagerly(modules: Map<string, Module>, entry: string, heavy: (to: string) => boolean = isHeavy): string[] {
   const found: string[] = [];
   const seen = new Set<string>();
   const walk = (path: string, chain: string[]) => {
@@ -279,7 +279,7 @@ function heavyLoadedEagerly(modules: Map<string, Module>, entry: string): string
     seen.add(path);
     for (const e of modules.get(path)?.edges ?? []) {
       if (e.kind !== 'static') continue;
-      if (isHeavy(e.to)) found.push([...chain, path, e.to].join(' -> '));
+      if (heavy(e.to)) found.push([...chain, path, e.to].join(' -> '));
       else if (modules.has(e.to)) walk(e.to, [...chain, path]);
     }
   };
@@ -353,6 +353,14 @@ describe('architecture of src/', () => {
     ]);
     const entries = readdirSync(join(SRC, 'commands'), { withFileTypes: true }).map((e) => ({ name: e.name, isDirectory: e.isDirectory() }));
     expect(layoutProblems(readFileSync(join(SRC, 'program.ts'), 'utf8'), entries)).toEqual([]);
+  });
+
+  it('the command context (built by every command) loads neither a heavy package nor string-width (tables) nor the secret store until asked', () => {
+    const costly = (to: string) => isHeavy(to) || to === 'string-width' || to === 'secrets/open-store.ts';
+    const made = new Map(modules);
+    made.set('commands/context.ts', edge('commands/context.ts', 'core/table.ts'));
+    expect(heavyLoadedEagerly(made, 'commands/context.ts', costly)).toEqual(['commands/context.ts -> core/table.ts -> string-width']);
+    expect(heavyLoadedEagerly(modules, 'commands/context.ts', costly)).toEqual([]);
   });
 
   it('no import cycles (type-only and lazy imports count: they tie the modules together all the same)', () => {

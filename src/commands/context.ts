@@ -4,7 +4,6 @@ import type { GlobalOptions } from '../api/credentials.js';
 import type { WebhookApi } from '../api/types.js';
 import type { Deps } from '../deps.js';
 import { outputOf, type Output } from '../output/output.js';
-import { openSecretStore } from '../secrets/open-store.js';
 import type { SecretStore } from '../secrets/types.js';
 
 /**
@@ -44,7 +43,7 @@ export function globalsFrom(options: Record<string, unknown>): GlobalOptions {
 
 /** A context from given globals: for contextOf, and for tests that run a command's run function directly. */
 export function commandContext(deps: Deps, globals: GlobalOptions = {}): CommandContext {
-  const store = once(() => openSecretStore(deps, { store: globals.secretStore }));
+  const store = once(async () => (await import('../secrets/open-store.js')).openSecretStore(deps, { store: globals.secretStore }));
   let root: string | undefined;
   const apiRoot = () => (root ??= resolveApiRoot({ flag: globals.apiRoot, env: deps.env }));
   const api = once(async () => {

@@ -43,7 +43,7 @@ export async function runDeliveriesList(options: ListOptions, ctx: CommandContex
   } else if (newestFirst.length === 0) {
     deps.io.stderr.write(`No deliveries${isFiltered(options.filter) ? ' match' : ''} in the journal ${file}.\n  ${JOURNAL_HINT}\n`);
   } else {
-    ctx.out.table(newestFirst, LIST_COLUMNS);
+    await ctx.out.table(newestFirst, LIST_COLUMNS);
   }
   if (skippedLines > 0) deps.io.stderr.write(`warning: skipped ${skippedLines} unreadable journal line(s) (a listener killed mid-write leaves one)\n`);
   return newestFirst;

@@ -45,7 +45,7 @@ export async function runEmulatorDeliveries(options: EmulatorDeliveriesOptions, 
     { header: 'LATENCY', value: (a) => (a.latency_ms === undefined ? '' : `${Math.round(a.latency_ms)} ms`), dropOrder: 2 },
     { header: 'NEXT', value: (a) => (a.next_retry_time ? `retry at ${a.next_retry_time.replace(/\.\d+Z$/, 'Z')}` : a.gave_up ? GAVE_UP[a.gave_up] : ''), minWidth: 12 },
   ];
-  ctx.out.table(attempts, columns);
+  await ctx.out.table(attempts, columns);
 }
 
 /** Why the list is empty: nothing sent yet, or nothing that passes the filters. */

@@ -21,6 +21,6 @@ export default function eventsCommand(deps: Deps): Command {
     )
     .action(async (type: string | undefined, flags: { json?: boolean }, command: Command) => {
       const [{ runEvents }, { contextOf }] = await Promise.all([import('./run.js'), import('../context.js')]);
-      runEvents({ type, json: flags.json === true }, contextOf(deps, command));
+      await runEvents({ type, json: flags.json === true }, contextOf(deps, command));
     });
 }

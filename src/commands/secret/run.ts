@@ -47,7 +47,7 @@ export async function runSecretList(options: { json: boolean }, ctx: CommandCont
     return;
   }
   const rows = entries.flatMap((e) => e.secrets.map((secret) => ({ webhookId: e.id, secret })));
-  if (rows.length > 0) ctx.out.table(rows, secretColumns(ctx, false, false));
+  if (rows.length > 0) await ctx.out.table(rows, secretColumns(ctx, false, false));
   io.stderr.write(`${rows.length} secret${rows.length === 1 ? '' : 's'} for ${entries.length} webhook${entries.length === 1 ? '' : 's'} in ${store.location}.\n`);
 }
 
@@ -65,7 +65,7 @@ export async function runSecretShow(options: { id: string; reveal: boolean; json
     // Piped with --reveal: only the values, newest first, for `$(gemwh secret show ID --reveal | head -1)`.
     io.stdout.write(secrets.map((s) => `${s.secret}\n`).join(''));
   } else {
-    ctx.out.table(
+    await ctx.out.table(
       secrets.map((secret) => ({ webhookId: id, secret })),
       secretColumns(ctx, options.reveal, true),
     );

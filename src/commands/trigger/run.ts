@@ -100,7 +100,7 @@ export async function runTrigger(options: TriggerOptions, ctx: CommandContext, c
       { header: 'TARGET', value: (d) => d.target, minWidth: 16 },
       ...(options.wait ? [{ header: 'FIRST ATTEMPT', value: (d: Reported) => attemptResult(d.first_attempt), minWidth: 12 }] : []),
     ];
-    ctx.out.table(reported, columns);
+    await ctx.out.table(reported, columns);
     const count = `${reported.length} ${dynamic ? 'URI' : 'webhook'}${reported.length === 1 ? '' : 's'}`;
     deps.io.stderr.write(
       options.wait
