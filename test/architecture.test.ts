@@ -33,6 +33,17 @@ const isPackage = (to: string) => !to.endsWith('.ts') && !to.endsWith('.tsx');
 const isHeavy = (to: string) => isPackage(to) && HEAVY_PACKAGES.includes(packageName(to));
 const under = (folder: string) => (path: string) => path.startsWith(`${folder}/`);
 
+/**
+ * The command layout (src/README.md): each command's home is commands/<noun>/, with the light
+ * definition in index.ts (a group's subcommands in <verb>.ts) and the code that runs it in run.ts
+ * or run-<verb>.ts. The files directly in commands/ are shared by the definitions.
+ */
+const isRunModule = (path: string) => /^commands\/[^/]+\/run(?:-[\w-]+)?\.ts$/.test(path);
+const homeOf = (path: string) => (under('commands')(path) ? /^commands\/([^/]+)\//.exec(path)?.[1] : undefined);
+const SHARED_COMMAND_MODULES = ['command-factory.ts', 'context.ts', 'collect.ts', 'journal-options.ts', 'receiver-options.ts', 'secret-options.ts'].map(
+  (name) => `commands/${name}`,
+);
+
 interface Rule {
   name: string;
   /** The modules the rule speaks about. */
@@ -94,7 +105,43 @@ const RULES: Rule[] = [
     name: 'nothing below commands/ imports from commands/ (only program.ts lists them)',
     appliesTo: (path) => !under('commands')(path) && path !== 'program.ts',
     forbids: ({ to }) => under('commands')(to),
-    counterexample: { module: edge('listen/x.ts', 'commands/listen.ts', 'type') },
+    counterexample: { module: edge('listen/x.ts', 'commands/listen/run.ts', 'type') },
+  },
+  {
+    name: "program.ts imports only the commands' definitions (commands/<noun>/index.ts) and the factory type, never a run module",
+    appliesTo: (path) => path === 'program.ts',
+    forbids: ({ to }) => under('commands')(to) && !/^commands\/[^/]+\/index\.ts$/.test(to) && to !== 'commands/command-factory.ts',
+    counterexample: { module: edge('program.ts', 'commands/list/run.ts', 'dynamic') },
+  },
+  {
+    name: "a run module is loaded only by await import() (types aside), except by another run module of the same home: --help and --version never load it",
+    appliesTo: () => true,
+    forbids: ({ from, to, kind }) => isRunModule(to) && kind === 'static' && !(isRunModule(from) && homeOf(from) === homeOf(to)),
+    counterexample: { module: edge('commands/list/index.ts', 'commands/list/run.ts') },
+  },
+  {
+    name: "a command's home does not reach into another home: what two commands share is in commands/*.ts or below commands/ (config alone reads other commands' definitions, lazily, for their defaults)",
+    appliesTo: under('commands'),
+    forbids: ({ from, to, kind }) =>
+      homeOf(to) !== undefined && homeOf(from) !== homeOf(to) && !(homeOf(from) === 'config' && to.endsWith('/index.ts') && kind === 'dynamic'),
+    counterexample: { module: edge('commands/emulator/run-deliveries.ts', 'commands/trigger/run.ts') },
+  },
+  {
+    name: 'commands open the output object, the secret store and the API client only through the context (commands/context.ts)',
+    appliesTo: (path) => under('commands')(path) && path !== 'commands/context.ts',
+    forbids: ({ from, to, kind }) =>
+      kind !== 'type' &&
+      (to === 'output/output.ts' ||
+        to === 'secrets/open-store.ts' ||
+        // doctor probes the API root with a client of its own: no retries, a 10 s deadline.
+        (to === 'api/client.ts' && !(from === 'commands/doctor/run.ts' && kind === 'dynamic'))),
+    counterexample: { module: edge('commands/events/run.ts', 'output/output.ts') },
+  },
+  {
+    name: 'flags/ (the flag-value parsers) is pure like core/: it imports only core/ and errors.ts',
+    appliesTo: under('flags'),
+    forbids: ({ to }) => isPackage(to) || (!under('core')(to) && !under('flags')(to) && to !== 'errors.ts'),
+    counterexample: { module: edge('flags/values.ts', 'listen/routing.ts') },
   },
 ];
 
@@ -225,7 +272,7 @@ function findCycles(modules: Map<string, Module>): string[] {
 }
 
 /** Heavy packages a start-up module loads through static imports alone, with the chain that loads them. */
-function heavyLoadedEagerly(modules: Map<string, Module>, entry: string): string[] {
+function heavyLoadedEagerly(modules: Map<string, Module>, entry: string, heavy: (to: string) => boolean = isHeavy): string[] {
   const found: string[] = [];
   const seen = new Set<string>();
   const walk = (path: string, chain: string[]) => {
@@ -233,7 +280,7 @@ function heavyLoadedEagerly(modules: Map<string, Module>, entry: string): string
     seen.add(path);
     for (const e of modules.get(path)?.edges ?? []) {
       if (e.kind !== 'static') continue;
-      if (isHeavy(e.to)) found.push([...chain, path, e.to].join(' -> '));
+      if (heavy(e.to)) found.push([...chain, path, e.to].join(' -> '));
       else if (modules.has(e.to)) walk(e.to, [...chain, path]);
     }
   };
@@ -241,8 +288,33 @@ function heavyLoadedEagerly(modules: Map<string, Module>, entry: string): string
   return found;
 }
 
-/** cli.ts, program.ts and every command module load at start-up, before any action runs. */
-const isStartUpModule = (path: string) => path === 'cli.ts' || path === 'program.ts' || under('commands')(path);
+/** cli.ts, program.ts and every command definition load at start-up, before any action runs (run modules load in the action). */
+const isStartUpModule = (path: string) => path === 'cli.ts' || path === 'program.ts' || (under('commands')(path) && !isRunModule(path));
+
+
+/**
+ * The layout as a whole: every command program.ts registers is loaded from its home's index.ts,
+ * every folder in commands/ is the home of a registered command, and the only files directly in
+ * commands/ are the shared ones. Returns what is out of place.
+ */
+function layoutProblems(programText: string, entries: ReadonlyArray<{ name: string; isDirectory: boolean }>): string[] {
+  const registered = [...programText.matchAll(/^\s+([\w-]+|'[\w-]+'): \(\) => import\('\.\/commands\/([^']+)'\)/gm)].map((m) => ({
+    name: m[1]!.replace(/'/g, ''),
+    path: m[2]!,
+  }));
+  const problems: string[] = [];
+  if (registered.length === 0) problems.push('program.ts registers no command');
+  const folders = new Set(entries.filter((e) => e.isDirectory).map((e) => e.name));
+  for (const { name, path } of registered) {
+    if (path !== `${name}/index.js`) problems.push(`program.ts loads ${name} from commands/${path}, not commands/${name}/index.js`);
+    if (!folders.has(name)) problems.push(`${name} has no home folder commands/${name}/`);
+  }
+  for (const folder of folders) if (!registered.some((r) => r.name === folder)) problems.push(`commands/${folder}/ is no command program.ts registers`);
+  for (const file of entries.filter((e) => !e.isDirectory)) {
+    if (!SHARED_COMMAND_MODULES.includes(`commands/${file.name}`)) problems.push(`commands/${file.name} belongs in a command's home (or in SHARED_COMMAND_MODULES, if shared)`);
+  }
+  return problems;
+}
 
 const modules = scan();
 
@@ -251,7 +323,7 @@ describe('architecture of src/', () => {
     const edges = [...modules.values()].flatMap((m) => m.edges);
     expect(modules.size).toBeGreaterThan(100);
     expect(edges.some((e) => e.from === 'cli.ts' && e.to === 'program.ts' && e.kind === 'dynamic')).toBe(true);
-    expect(edges.some((e) => e.from === 'commands/listen.ts' && e.to === 'ui/index.ts' && e.kind === 'dynamic')).toBe(true);
+    expect(edges.some((e) => e.from === 'commands/listen/index.ts' && e.to === 'ui/index.ts' && e.kind === 'dynamic')).toBe(true);
     expect(edges.some((e) => e.to === 'ink' && e.kind === 'static')).toBe(true);
     expect(edges.some((e) => e.kind === 'type')).toBe(true);
     expect(edges.filter((e) => !isPackage(e.to) && !modules.has(e.to))).toEqual([]);
@@ -272,6 +344,26 @@ describe('architecture of src/', () => {
     expect(terminalProbes(files)).toEqual([]);
   });
 
+  it('every command program.ts registers has its home, commands/<noun>/index.ts, and every home is a registered command', () => {
+    const made = "  list: () => import('./commands/list.js'),\n  get: () => import('./commands/get/index.js'),\n";
+    expect(layoutProblems(made, [{ name: 'get', isDirectory: true }, { name: 'run-list.ts', isDirectory: false }, { name: 'orphan', isDirectory: true }])).toEqual([
+      'program.ts loads list from commands/list.js, not commands/list/index.js',
+      'list has no home folder commands/list/',
+      'commands/orphan/ is no command program.ts registers',
+      'commands/run-list.ts belongs in a command\'s home (or in SHARED_COMMAND_MODULES, if shared)',
+    ]);
+    const entries = readdirSync(join(SRC, 'commands'), { withFileTypes: true }).map((e) => ({ name: e.name, isDirectory: e.isDirectory() }));
+    expect(layoutProblems(readFileSync(join(SRC, 'program.ts'), 'utf8'), entries)).toEqual([]);
+  });
+
+  it('the command context (built by every command) loads neither a heavy package nor string-width (tables) nor the secret store until asked', () => {
+    const costly = (to: string) => isHeavy(to) || to === 'string-width' || to === 'secrets/open-store.ts';
+    const made = new Map(modules);
+    made.set('commands/context.ts', edge('commands/context.ts', 'core/table.ts'));
+    expect(heavyLoadedEagerly(made, 'commands/context.ts', costly)).toEqual(['commands/context.ts -> core/table.ts -> string-width']);
+    expect(heavyLoadedEagerly(modules, 'commands/context.ts', costly)).toEqual([]);
+  });
+
   it('no import cycles (type-only and lazy imports count: they tie the modules together all the same)', () => {
     const made = new Map(modules);
     made.set('core/a.ts', edge('core/a.ts', 'core/b.ts', 'type'));
@@ -280,7 +372,7 @@ describe('architecture of src/', () => {
     expect(findCycles(modules)).toEqual([]);
   });
 
-  it(`start-up modules (cli.ts, program.ts, commands/) load none of ${HEAVY_PACKAGES.join(', ')} without await import()`, () => {
+  it(`start-up modules (cli.ts, program.ts, the definitions in commands/) load none of ${HEAVY_PACKAGES.join(', ')} without await import()`, () => {
     const made = new Map(modules);
     made.set('commands/x.ts', edge('commands/x.ts', 'core/jwt.ts'));
     expect(heavyLoadedEagerly(made, 'commands/x.ts')).toEqual(['commands/x.ts -> core/jwt.ts -> jose']);

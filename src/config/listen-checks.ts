@@ -1,12 +1,11 @@
-import { parseDuration } from '../core/duration.js';
+import { parseDuration } from '../flags/duration.js';
 import { parseEventList } from '../core/events.js';
-import { parseCount, parsePort } from '../core/flag-values.js';
+import { parseByteSize, parseCount, parsePath, parsePort } from '../flags/values.js';
 import { parseOutgoingHeader } from '../core/headers.js';
-import { parseTarget } from '../core/target.js';
+import { parseTarget } from '../flags/target.js';
 import { UsageError } from '../errors.js';
-import { parseByteSize, parsePath } from '../listen/flags.js';
 import { checkPublicUrl } from '../listen/public-url.js';
-import { parseRoute } from '../listen/routing.js';
+import { parseRoute } from '../flags/route.js';
 import { parseRelayFilter } from '../relay/filter.js';
 import { parseTunnelTool, parseUrlPattern } from '../tunnel/tools.js';
 import { each, one, type Check } from './checks.js';

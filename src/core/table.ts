@@ -63,9 +63,7 @@ export function formatRows<Row>(rows: readonly Row[], columns: ReadonlyArray<Col
   return target.tty ? formatTable(rows, columns, target.width) : formatTsv(rows, columns);
 }
 
-export function formatJson(value: unknown): string {
-  return JSON.stringify(value, null, 2) + '\n';
-}
+export { formatJson } from './json.js';
 
 /** Columns on screen: CJK and emoji take two, combining marks and escapes none. */
 export function displayWidth(value: string): number {

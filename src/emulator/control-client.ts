@@ -1,7 +1,10 @@
 import { parseGoogleError } from '../api/api-errors.js';
 import { EMULATOR_DEFAULT_HOST, EMULATOR_DEFAULT_PORT, normalizeApiRoot } from '../api/api-root.js';
 import { ApiError, AuthError, GemwhError, InterruptedError, NetworkError, NotFoundError, UsageError } from '../errors.js';
+import type { GlobalOptions } from '../api/credentials.js';
+import type { Deps } from '../deps.js';
 import { VERSION } from '../version.js';
+import type { WireAttempt } from './deliveries/routes.js';
 import { TRIGGER_REFUSAL } from './google-error.js';
 
 /**
@@ -116,4 +119,20 @@ function errorFrom(url: URL, status: number, text: string): GemwhError {
   }
   if (status === 400) return new UsageError(message, { hint: 'Correct the value the message names and run the command again.' });
   return new ApiError(`the emulator answered ${label}: ${message}`, { httpStatus: status, googleStatus: google.status });
+}
+
+/** The control client of the emulator --api-root / GEMWH_API_ROOT names, with the API key gemwh would use there. */
+export async function openEmulatorControl(command: string, globals: GlobalOptions, deps: Deps): Promise<EmulatorControl> {
+  const root = resolveEmulatorRoot(command, globals.apiRoot, deps.env);
+  const { resolveApiKey } = await import('../api/credentials.js');
+  const { key } = await resolveApiKey(deps, { ...globals, apiRoot: root });
+  return createEmulatorControl({ root, apiKey: key, signal: deps.signal });
+}
+
+/** An attempt's outcome in a few words, for tables. */
+export function attemptResult(attempt: WireAttempt | undefined): string {
+  if (!attempt) return '';
+  if (attempt.outcome === 'in_flight') return 'in flight';
+  if (attempt.status !== undefined) return `${attempt.outcome === 'delivered' ? 'delivered' : 'failed'}: HTTP ${attempt.status}`;
+  return `failed: ${attempt.error ?? 'no answer'}`;
 }

@@ -1,6 +1,5 @@
-import { eventFilter, matchesEventPattern, parseEventList } from '../core/events.js';
-import { parseTarget, targetUrlFor, type Target } from '../core/target.js';
-import { UsageError } from '../errors.js';
+import { eventFilter, matchesEventPattern } from '../core/events.js';
+import { targetUrlFor, type Target } from '../core/target.js';
 
 /** `--route 'batch.*=http://localhost:3000/batch'`: deliveries of matching types go to that target. */
 export interface Route {
@@ -16,16 +15,6 @@ export interface RoutingOptions {
   events: readonly string[];
 }
 
-export function parseRoute(text: string, options: { allowUnknown?: boolean } = {}): Route {
-  const eq = text.indexOf('=');
-  if (eq <= 0 || eq === text.length - 1) {
-    throw new UsageError(`--route "${text}" is not PATTERN=TARGET`, {
-      hint: "Write the event type (or a glob) and the target, e.g. --route 'batch.*=http://localhost:3000/batch'.",
-    });
-  }
-  const [pattern] = parseEventList(text.slice(0, eq), { flag: '--route', allowPatterns: true, allowUnknown: options.allowUnknown === true });
-  return { pattern: pattern!, target: parseTarget(text.slice(eq + 1)) };
-}
 
 /**
  * Decides where one delivery goes. Every route whose pattern matches the type receives it; when

@@ -1,14 +1,14 @@
 import type { Deps } from '../deps.js';
 import { GemwhError, SecretStoreError } from '../errors.js';
 import { currentSecrets } from '../secrets/current-secrets.js';
-import type { ManageContext } from './context.js';
+import type { SecretStore } from '../secrets/types.js';
 import type { LocalSecretCount } from './format.js';
 
 /**
  * How many current secrets gemwh holds for each webhook. Listing webhooks must not fail because
  * the keychain is unusable, so that becomes one warning and `null` counts.
  */
-export async function countLocalSecrets(ctx: ManageContext, webhookIds: readonly string[]): Promise<Map<string, LocalSecretCount>> {
+export async function countLocalSecrets(ctx: { deps: Deps; store(): Promise<SecretStore> }, webhookIds: readonly string[]): Promise<Map<string, LocalSecretCount>> {
   const counts = new Map<string, LocalSecretCount>();
   try {
     const store = await ctx.store();

@@ -1,14 +1,13 @@
 import type { Deps } from '../deps.js';
 import { GemwhError } from '../errors.js';
 import type { SecretStore } from '../secrets/types.js';
-import type { ManageContext } from './context.js';
 
 /**
  * The store a once-only secret will go to, proven writable before the API mints the secret.
  * With --print-secret the user keeps the secret themselves, so an unusable store is only a
  * warning (and undefined is returned).
  */
-export async function openStoreForNewSecret(ctx: ManageContext, printSecret: boolean): Promise<SecretStore | undefined> {
+export async function openStoreForNewSecret(ctx: { deps: Deps; store(): Promise<SecretStore> }, printSecret: boolean): Promise<SecretStore | undefined> {
   try {
     const store = await ctx.store();
     await store.check();

@@ -1,5 +1,5 @@
+import { formatJson } from '../core/json.js';
 import type { Column } from '../core/table.js';
-import { formatJson, formatRows } from '../core/table.js';
 import type { Deps, OutStream } from '../deps.js';
 
 /**
@@ -17,8 +17,11 @@ export interface Output {
   /** stderr is a terminal: progress lines and hints for a person may go there. */
   readonly stderrTty: boolean;
   write(text: string): void;
-  /** A table fitted to the terminal, or full TSV on a pipe. */
-  table<Row>(rows: readonly Row[], columns: ReadonlyArray<Column<Row>>): void;
+  /**
+   * A table fitted to the terminal, or full TSV on a pipe. Asynchronous because the table code
+   * (string-width) loads on the first table: commands that print none start without it.
+   */
+  table<Row>(rows: readonly Row[], columns: ReadonlyArray<Column<Row>>): Promise<void>;
   /** Pretty JSON, for --json. */
   json(value: unknown): void;
   /** One compact JSON value per line, for streams. */
@@ -49,7 +52,10 @@ export function outputOf(deps: Pick<Deps, 'io' | 'env'>): Output {
     color: wantsColor(deps.env, tty),
     stderrTty: isTerminal(stderr),
     write: (text) => void stdout.write(text),
-    table: (rows, columns) => void stdout.write(formatRows(rows, columns, { tty, width })),
+    table: async (rows, columns) => {
+      const { formatRows } = await import('../core/table.js');
+      stdout.write(formatRows(rows, columns, { tty, width }));
+    },
     json: (value) => void stdout.write(formatJson(value)),
     ndjson: (value) => void stdout.write(JSON.stringify(value) + '\n'),
   };

@@ -4,7 +4,7 @@ import { CheckFailedError, type GemwhError, InterruptedError, NetworkError } fro
 import { refusalCause } from '../listen/forward-notes.js';
 import { createSender, type SendResult } from '../http/send.js';
 import type { PreparedDelivery } from './prepare-delivery.js';
-import { outputOf } from '../output/output.js';
+import type { Output } from '../output/output.js';
 
 /**
  * Sends prepared deliveries with bounded concurrency, reports each answer as it arrives, and
@@ -160,9 +160,12 @@ export interface SendPrinter {
  * Per send, as answers arrive: aligned columns on a terminal, TSV in a pipe, and with --json one
  * JSON object per line (NDJSON), which streams and suits `jq`. The summary goes to stderr.
  */
-export function createSendPrinter(deps: Pick<Deps, 'io' | 'env'>, options: { json: boolean; kinds: readonly string[]; total: number }): SendPrinter {
+export function createSendPrinter(
+  { deps, out: output }: { deps: Pick<Deps, 'io'>; out: Pick<Output, 'tty'> },
+  options: { json: boolean; kinds: readonly string[]; total: number },
+): SendPrinter {
   const out = deps.io.stdout;
-  const tty = !options.json && outputOf(deps).tty;
+  const tty = !options.json && output.tty;
   const seqWidth = Math.max(1, String(options.total).length);
   const kindWidth = Math.max(4, ...options.kinds.map((k) => k.length));
   const columns = out.columns ?? 100;

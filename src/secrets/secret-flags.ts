@@ -5,7 +5,6 @@ import type { SecretCandidate } from '../core/verdict.js';
 import type { Deps } from '../deps.js';
 import { SecretStoreError, UsageError } from '../errors.js';
 import { loadVerificationSecrets, type VerificationSecrets } from './current-secrets.js';
-import type { UserSecretStore } from './open-store.js';
 import type { SecretStore } from './types.js';
 
 /**
@@ -23,8 +22,12 @@ export interface SecretFlags {
   secretEnv?: readonly string[];
   /** --webhook ids: their current secrets in the secret store. */
   webhookIds?: readonly string[];
-  /** The global --secret-store; when absent GEMWH_SECRET_STORE, then the keychain. */
-  secretStore?: UserSecretStore;
+}
+
+/** Where --webhook ids' secrets are read: the command's secret store, opened on first use (and only when there are ids). */
+export interface SecretSource {
+  deps: Deps;
+  store(): Promise<SecretStore>;
 }
 
 /** Where the commands differ, because their flags mean slightly different things. */
@@ -112,19 +115,17 @@ async function resolveStoredPrefixes(store: SecretStore, webhookIds: readonly st
 }
 
 /** The --webhook ids' secrets from the store the flags name; the store is opened only when there are ids. */
-export async function secretsFromStore(flags: SecretFlags, deps: Deps): Promise<SecretCandidate[]> {
+export async function secretsFromStore(flags: SecretFlags, { deps, store }: SecretSource): Promise<SecretCandidate[]> {
   const webhookIds = flags.webhookIds ?? [];
   if (webhookIds.length === 0) return [];
-  const { openSecretStore } = await import('./open-store.js');
-  const store = await openSecretStore(deps, { store: flags.secretStore });
-  return (await storedSecrets(store, webhookIds, deps.clock.now())).candidates;
+  return (await storedSecrets(await store(), webhookIds, deps.clock.now())).candidates;
 }
 
 /** --secret, --secret-env, then the --webhook ids' stored secrets (newest first), all checked; [] when none is given. */
-export async function resolveSecretFlags(flags: SecretFlags, deps: Deps, rules: SecretFlagRules = {}): Promise<SecretCandidate[]> {
-  const fromFlags = secretsFromFlags(flags, deps.env, rules);
-  warnWeakSecrets(fromFlags, deps);
-  return [...fromFlags, ...(await secretsFromStore(flags, deps))];
+export async function resolveSecretFlags(flags: SecretFlags, source: SecretSource, rules: SecretFlagRules = {}): Promise<SecretCandidate[]> {
+  const fromFlags = secretsFromFlags(flags, source.deps.env, rules);
+  warnWeakSecrets(fromFlags, source.deps);
+  return [...fromFlags, ...(await secretsFromStore(flags, source))];
 }
 
 function numbered(source: string, index: number, count: number, numbering: 'always' | 'when-several'): string {

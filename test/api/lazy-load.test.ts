@@ -6,7 +6,7 @@ const loaded = () => Object.keys(createRequire(import.meta.url).cache).some((pat
 
 it('loads googleapis-common only on the first request, so commands can import the client for free', async () => {
   const { createWebhookApi } = await import('../../src/api/client.js');
-  await import('../../src/commands/emulator.js');
+  await import('../../src/commands/emulator/index.js');
   const emulator = await startTestEmulator();
   try {
     const api = createWebhookApi({ apiKey: emulator.apiKey, apiRoot: emulator.url });

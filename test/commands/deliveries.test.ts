@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyStatic } from '../../src/core/standard-webhooks.js';
-import { parseTarget } from '../../src/core/target.js';
+import { parseTarget } from '../../src/flags/target.js';
 import { runGemwh } from '../helpers/deps.js';
 import { startRecordingServer, type RecordingServer } from '../helpers/recording-server.js';
 import { SECRET, body, journalOldDelivery, post, signedHeaders, startTestSession } from '../listen/helpers.js';

@@ -127,16 +127,16 @@ describe('gemwh listen on a terminal', () => {
     const controller = new AbortController();
     const t = makeTestDeps({ stdoutIsTTY: true, signal: controller.signal });
     defer(() => t.cleanup());
-    const { runListen } = await import('../../src/listen/run-listen.js');
-    const { toListenOptions } = await import('../../src/commands/listen.js');
+    const { runListen } = await import('../../src/commands/listen/run.js');
+    const { commandContext } = await import('../../src/commands/context.js');
+    const { toListenOptions } = await import('../../src/commands/listen/index.js');
     const options = toListenOptions(
       {
         host: '127.0.0.1', port: '0', webhook: [], secret: [SECRET], secretEnv: [], tolerance: '5m', forward: [], route: [], events: [], header: [],
         forwardTimeout: '30s', retryInitial: '1s', retryMax: '60s', maxBody: '1MiB', journal: false, journalMaxSize: '16MiB', journalKeep: '4',
       },
-      {},
     );
-    const run = runListen(options, t.deps, {});
+    const run = runListen(options, commandContext(t.deps), {});
     while (!t.stdout().includes('listening on')) await new Promise((r) => setTimeout(r, 10));
     const url = /listening on (\S+)/.exec(t.stdout())![1]!;
     const raw = body();
@@ -353,17 +353,17 @@ describe('gemwh listen: the JWT audience', () => {
     defer(() => t.cleanup());
     const jwks = join(t.home, 'jwks.json');
     writeFileSync(jwks, JSON.stringify(toJwks([key])));
-    const { runListen } = await import('../../src/listen/run-listen.js');
-    const { toListenOptions } = await import('../../src/commands/listen.js');
+    const { runListen } = await import('../../src/commands/listen/run.js');
+    const { commandContext } = await import('../../src/commands/context.js');
+    const { toListenOptions } = await import('../../src/commands/listen/index.js');
     const options = toListenOptions(
       {
         host: '127.0.0.1', port: '0', secret: [SECRET], jwksFile: jwks, tolerance: '5m', forwardTimeout: '30s', retryInitial: '1s', retryMax: '60s',
         maxBody: '1MiB', journal: false, journalMaxSize: '16MiB', journalKeep: '4', json: true,
       },
-      {},
     );
     let session: ListenSession | undefined;
-    const run = runListen(options, t.deps, { onListening: async (s) => void (session = s) });
+    const run = runListen(options, commandContext(t.deps), { onListening: async (s) => void (session = s) });
     defer(async () => {
       controller.abort('SIGTERM');
       await run.catch(() => {});
@@ -408,17 +408,17 @@ describe('gemwh listen: Ctrl-C during start-up', () => {
     const controller = new AbortController();
     const t = makeTestDeps({ signal: controller.signal });
     defer(() => t.cleanup());
-    const { runListen } = await import('../../src/listen/run-listen.js');
-    const { toListenOptions } = await import('../../src/commands/listen.js');
+    const { runListen } = await import('../../src/commands/listen/run.js');
+    const { commandContext } = await import('../../src/commands/context.js');
+    const { toListenOptions } = await import('../../src/commands/listen/index.js');
     const { createMemoryStore } = await import('../../src/secrets/memory-store.js');
     // A secret store that never answers, as a keychain waiting for an unlock prompt does.
     const stuck = { ...createMemoryStore(), listWebhookIds: () => new Promise<string[]>(() => {}) };
     const options = toListenOptions(
       { host: '127.0.0.1', port: '0', tolerance: '5m', forwardTimeout: '30s', retryInitial: '1s', retryMax: '60s', maxBody: '1MiB', journal: false, journalMaxSize: '16MiB', journalKeep: '4' },
-      {},
     );
     const before = process.getActiveResourcesInfo().filter((r) => r === 'TCPServerWrap').length;
-    const run = runListen({ ...options, secretStore: stuck }, t.deps);
+    const run = runListen({ ...options, secretStore: stuck }, commandContext(t.deps));
     await new Promise((r) => setTimeout(r, 50));
     controller.abort('SIGTERM');
     const error = await Promise.race([run.then(() => undefined, (e: unknown) => e), new Promise((r) => setTimeout(() => r('still starting'), 3000))]);
@@ -446,12 +446,12 @@ describe('gemwh listen --events and --route are checked as create checks event t
     journal: false as const, journalMaxSize: '16MiB', journalKeep: '4',
   };
   it('refuses a misspelt type with a did-you-mean, a glob that matches nothing, and accepts them with --allow-unknown-events', async () => {
-    const { toListenOptions } = await import('../../src/commands/listen.js');
-    expect(() => toListenOptions({ ...base, events: ['batch.succeded'] }, {})).toThrow(/--events: unknown event type "batch.succeded" \(did you mean "batch.succeeded"\?\)/);
-    expect(() => toListenOptions({ ...base, events: ['bach.*'] }, {})).toThrow(/--events: "bach.\*" matches no known event type/);
-    expect(() => toListenOptions({ ...base, route: ['batch.succeded=3000'] }, {})).toThrow(/--route: unknown event type "batch.succeded"/);
-    expect(toListenOptions({ ...base, events: ['batch.*', 'video.generated'] }, {}).events).toEqual(['batch.*', 'video.generated']);
-    expect(toListenOptions({ ...base, events: ['batch.succeded'], allowUnknownEvents: true }, {}).events).toEqual(['batch.succeded']);
+    const { toListenOptions } = await import('../../src/commands/listen/index.js');
+    expect(() => toListenOptions({ ...base, events: ['batch.succeded'] })).toThrow(/--events: unknown event type "batch.succeded" \(did you mean "batch.succeeded"\?\)/);
+    expect(() => toListenOptions({ ...base, events: ['bach.*'] })).toThrow(/--events: "bach.\*" matches no known event type/);
+    expect(() => toListenOptions({ ...base, route: ['batch.succeded=3000'] })).toThrow(/--route: unknown event type "batch.succeded"/);
+    expect(toListenOptions({ ...base, events: ['batch.*', 'video.generated'] }).events).toEqual(['batch.*', 'video.generated']);
+    expect(toListenOptions({ ...base, events: ['batch.succeded'], allowUnknownEvents: true }).events).toEqual(['batch.succeded']);
   });
 
   it('exits 2 with the hint listing valid types', async () => {

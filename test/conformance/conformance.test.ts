@@ -3,7 +3,8 @@ import { EVENT_TYPE_NAMES } from '../../src/core/events.js';
 import { generateSigningKey, type JwtSigningKey } from '../../src/core/jwt-sign.js';
 import { casesFor } from '../../src/conformance/cases.js';
 import type { ConformanceReport } from '../../src/conformance/report.js';
-import { runConformance, type ConformanceOptions } from '../../src/conformance/run-conformance.js';
+import { runConformance, type ConformanceOptions } from '../../src/commands/conformance/run.js';
+import { commandContext } from '../../src/commands/context.js';
 import { CheckFailedError, InterruptedError } from '../../src/errors.js';
 import { makeTestDeps } from '../helpers/deps.js';
 import { closedPort } from '../helpers/loopback.js';
@@ -61,7 +62,7 @@ async function runAgainst(
           timeoutMs: 3000,
           ...options,
         },
-        t.deps,
+        commandContext(t.deps),
       );
     } catch (caught) {
       error = caught;
@@ -153,7 +154,7 @@ describe('conformance battery, static signatures', () => {
     });
     const t = makeTestDeps({ signal: controller.signal });
     try {
-      const run = runConformance({ url: new URL(receiver.url), secret: SECRET, dynamic: false, only: [], json: true, timeoutMs: 3000 }, t.deps);
+      const run = runConformance({ url: new URL(receiver.url), secret: SECRET, dynamic: false, only: [], json: true, timeoutMs: 3000 }, commandContext(t.deps));
       await expect(run).rejects.toBeInstanceOf(InterruptedError);
       expect(receiver.count()).toBe(1);
       expect(t.stdout()).toBe('');

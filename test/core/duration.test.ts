@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, isoSeconds, parseDuration, parseDurationSeconds, parsePositiveDuration } from '../../src/core/duration.js';
+import { formatDuration, isoSeconds } from '../../src/core/duration.js';
+import { parseDuration, parseDurationSeconds, parsePositiveDuration } from '../../src/flags/duration.js';
 import { UsageError } from '../../src/errors.js';
 
 describe('parseDuration', () => {

@@ -101,7 +101,7 @@ describe('the output object', () => {
     expect(wantsColor({ FORCE_COLOR: '1', NO_COLOR: '1' }, true)).toBe(true);
   });
 
-  it('prints tables at the terminal width and TSV in a pipe', () => {
+  it('prints tables at the terminal width and TSV in a pipe', async () => {
     const columns: Array<Column<{ t: string }>> = [
       { header: 'A', value: () => 'a' },
       { header: 'T', value: (r) => r.t, minWidth: 5 },
@@ -109,13 +109,13 @@ describe('the output object', () => {
     const terminal = deps(true, 30, {});
     const chunks: string[] = [];
     terminal.io.stdout.on('data', (c: Buffer) => chunks.push(c.toString()));
-    outputOf(terminal).table([{ t: 'z'.repeat(50) }], columns);
+    await outputOf(terminal).table([{ t: 'z'.repeat(50) }], columns);
     expect(widest(chunks.join(''))).toBeLessThanOrEqual(30);
 
     const pipe = deps(false, undefined, {});
     const piped: string[] = [];
     pipe.io.stdout.on('data', (c: Buffer) => piped.push(c.toString()));
-    outputOf(pipe).table([{ t: 'z'.repeat(50) }], columns);
+    await outputOf(pipe).table([{ t: 'z'.repeat(50) }], columns);
     outputOf(pipe).ndjson({ a: 1 });
     expect(piped.join('')).toBe(`A\tT\na\t${'z'.repeat(50)}\n{"a":1}\n`);
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseTarget, targetUrlFor } from '../../src/core/target.js';
+import { targetUrlFor } from '../../src/core/target.js';
+import { parseTarget } from '../../src/flags/target.js';
 import { UsageError } from '../../src/errors.js';
 
 describe('parseTarget', () => {

@@ -7,7 +7,8 @@ import { generateSigningKey, type JwtSigningKey } from '../../src/core/jwt-sign.
 import { casesFor } from '../../src/conformance/cases.js';
 import type { ConformanceReport } from '../../src/conformance/report.js';
 import { sign } from '../../src/core/standard-webhooks.js';
-import { runConformance, type ConformanceOptions } from '../../src/conformance/run-conformance.js';
+import { runConformance, type ConformanceOptions } from '../../src/commands/conformance/run.js';
+import { commandContext } from '../../src/commands/context.js';
 import type { WebhookEvent } from '../../src/lib/events.js';
 import { gemwhFastify } from '../../src/lib/fastify.js';
 import { createFetchHandler } from '../../src/lib/fetch.js';
@@ -39,7 +40,7 @@ async function conformance(url: string, options: Partial<ConformanceOptions>): P
   try {
     let error: unknown;
     try {
-      await runConformance({ url: new URL(url), dynamic: false, only: [], json: true, timeoutMs: 5000, ...options }, t.deps);
+      await runConformance({ url: new URL(url), dynamic: false, only: [], json: true, timeoutMs: 5000, ...options }, commandContext(t.deps));
     } catch (caught) {
       error = caught;
     }

@@ -8,9 +8,10 @@ import { API_EVENT_TYPES } from '../../src/core/events.js';
 import { redactSecret } from '../../src/core/redact.js';
 import { verifyStatic } from '../../src/core/standard-webhooks.js';
 import type { JournalDeliveryRecord } from '../../src/listen/journal-records.js';
-import { runListenWithEmulator, type ListenEmulatorInfo } from '../../src/listen/emulator-demo.js';
+import { runListenWithEmulator, type ListenEmulatorInfo } from '../../src/commands/listen/run-with-emulator.js';
+import { commandContext } from '../../src/commands/context.js';
 import type { ListenEvent } from '../../src/listen/events.js';
-import type { ListenOptions, ListenTrigger } from '../../src/listen/run-listen.js';
+import type { ListenOptions, ListenTrigger } from '../../src/commands/listen/run.js';
 import { runMain } from '../../src/program.js';
 import { makeTestDeps, runGemwh } from '../helpers/deps.js';
 import { startListenCli, type Line, type ListenCli } from '../helpers/listen-cli.js';
@@ -283,7 +284,7 @@ describe('runListenWithEmulator', () => {
     await runListenWithEmulator(
       listenOptions({ journal: false }),
       { demo: false },
-      t.deps,
+      commandContext(t.deps),
       {
         // Stands in for the Ink UI: presses `t` twice, then quits.
         renderUi: async (session, extras) => {
@@ -325,7 +326,6 @@ function listenOptions(overrides: Partial<ListenOptions>): ListenOptions {
     journal: false,
     json: false,
     quiet: false,
-    globals: {},
     owner: { host: 'test', pid: process.pid },
     isProcessAlive: () => true,
     ...overrides,

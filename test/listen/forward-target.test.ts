@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseTarget } from '../../src/core/target.js';
+import { parseTarget } from '../../src/flags/target.js';
 import { body, signedHeaders, startTestSession } from './helpers.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];

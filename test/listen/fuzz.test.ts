@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sign, verifyStatic } from '../../src/core/standard-webhooks.js';
-import { parseTarget } from '../../src/core/target.js';
+import { parseTarget } from '../../src/flags/target.js';
 import type { JournalRecord } from '../../src/listen/journal-records.js';
 import { startRecordingServer, type RecordingServer } from '../helpers/recording-server.js';
 import { SECRET, OLD_SECRET, startTestSession, type TestSession } from './helpers.js';

@@ -7,7 +7,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateSigningKey, signJwt, toJwks, webhookClaims } from '../../src/core/jwt-sign.js';
 import { createFileJwksSource } from '../../src/jwks/jwks-source.js';
-import { parseTarget } from '../../src/core/target.js';
+import { parseTarget } from '../../src/flags/target.js';
 import type { JournalForwardRecord } from '../../src/listen/journal-records.js';
 import { createListenVerifier } from '../../src/listen/verification.js';
 import { OLD_SECRET, SECRET, body, post, signedHeaders, startTestSession, type TestSession } from './helpers.js';

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWebhookApi } from '../../src/api/client.js';
 import { SecretStoreError } from '../../src/errors.js';
-import { manageContextOf } from '../../src/manage/context.js';
-import { runCreate } from '../../src/manage/create.js';
-import { runRotate } from '../../src/manage/rotate.js';
+import { contextOver } from '../../src/commands/context.js';
+import { runCreate } from '../../src/commands/create/run.js';
+import { runRotate } from '../../src/commands/rotate/run.js';
 import { createMemoryStore } from '../../src/secrets/memory-store.js';
 import type { SecretStore } from '../../src/secrets/types.js';
 import { makeTestDeps } from '../helpers/deps.js';
@@ -38,7 +38,7 @@ describe('once-only secrets are never lost', () => {
   it('prints the secret loudly on stderr and fails when storing fails after the webhook exists', async () => {
     const t = makeTestDeps();
     try {
-      const error = await runCreate({ ...createOptions, printSecret: false }, manageContextOf(t.deps, api(), storeThatFailsWrites())).catch((e: unknown) => e);
+      const error = await runCreate({ ...createOptions, printSecret: false }, contextOver(t.deps, api(), storeThatFailsWrites())).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(SecretStoreError);
       expect((error as SecretStoreError).hint).toMatch(/gemwh secret set \S+/);
       const [webhook] = emulator.store.records().slice(-1);
@@ -54,7 +54,7 @@ describe('once-only secrets are never lost', () => {
   it('with --print-secret only warns, since the secret went to stdout', async () => {
     const t = makeTestDeps();
     try {
-      await runCreate({ ...createOptions, printSecret: true }, manageContextOf(t.deps, api(), storeThatFailsWrites()));
+      await runCreate({ ...createOptions, printSecret: true }, contextOver(t.deps, api(), storeThatFailsWrites()));
       const [webhook] = emulator.store.records().slice(-1);
       expect(t.stdout()).toBe(`${webhook!.secrets[0]!.secret}\n`);
       expect(t.stderr()).toMatch(/could not store the signing secret .*printed on stdout only/);
@@ -68,7 +68,7 @@ describe('once-only secrets are never lost', () => {
     const t = makeTestDeps();
     const count = emulator.store.records().length;
     try {
-      await expect(runCreate({ ...createOptions, printSecret: false }, manageContextOf(t.deps, api(), storeThatFailsCheck()))).rejects.toThrow(
+      await expect(runCreate({ ...createOptions, printSecret: false }, contextOver(t.deps, api(), storeThatFailsCheck()))).rejects.toThrow(
         /no D-Bus session bus/,
       );
       expect(emulator.store.records()).toHaveLength(count);
@@ -81,7 +81,7 @@ describe('once-only secrets are never lost', () => {
     const t = makeTestDeps();
     const { id } = emulator.store.create({ uri: 'https://hooks.example.com/r', subscribed_events: ['batch.failed'] });
     try {
-      const error = await runRotate({ id, grace: 'after_24h', printSecret: false, json: false }, manageContextOf(t.deps, api(), storeThatFailsWrites())).catch(
+      const error = await runRotate({ id, grace: 'after_24h', printSecret: false, json: false }, contextOver(t.deps, api(), storeThatFailsWrites())).catch(
         (e: unknown) => e,
       );
       expect(error).toBeInstanceOf(SecretStoreError);

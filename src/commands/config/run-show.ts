@@ -4,7 +4,7 @@ import { loadConfig, loadedConfigOf, lookupSetting, type LoadedConfig } from '..
 import { SETTINGS, settingKey, type SettingSpec } from '../../config/settings.js';
 import { redactApiKey, redactSecret } from '../../core/redact.js';
 import type { Deps } from '../../deps.js';
-import { outputOf } from '../../output/output.js';
+import type { CommandContext } from '../context.js';
 
 export interface ConfigShowOptions {
   json: boolean;
@@ -32,7 +32,8 @@ export interface SettingRow {
 
 const GLOBAL_DEFAULTS: Readonly<Record<string, string>> = { apiRoot: DEFAULT_API_ROOT, secretStore: 'keychain' };
 
-export async function runConfigShow(options: ConfigShowOptions, deps: Deps): Promise<void> {
+export async function runConfigShow(options: ConfigShowOptions, ctx: CommandContext): Promise<void> {
+  const { deps, out } = ctx;
   const config = loadedConfigOf(deps)?.config ?? (await loadConfig(deps));
   const listenDefaults = await listenOptionDefaults(deps);
   const rows: SettingRow[] = [apiKeyRow(options, config)];
@@ -44,7 +45,6 @@ export async function runConfigShow(options: ConfigShowOptions, deps: Deps): Pro
     userLookedFor: config.userFile,
     envFile: config.dotenv ? { path: config.dotenv.path, added: config.dotenv.added } : null,
   };
-  const out = outputOf(deps);
   if (options.json) {
     out.json({ files, settings: rows });
     return;
@@ -55,7 +55,7 @@ export async function runConfigShow(options: ConfigShowOptions, deps: Deps): Pro
       `user file: ${files.user ? show(files.user) : `none (${show(files.userLookedFor)})`}; ` +
       `.env: ${files.envFile ? `${show(files.envFile.path)} (${files.envFile.added.length} variable${files.envFile.added.length === 1 ? '' : 's'} added)` : 'none'}\n`,
   );
-  out.table(rows, [
+  await out.table(rows, [
     { header: 'SETTING', value: (row) => row.key },
     { header: 'VALUE', value: (row) => valueText(row), minWidth: 12 },
     { header: 'SOURCE', value: (row) => sourceText(row, show), minWidth: 12 },
@@ -98,7 +98,7 @@ function secretOf(value: SettingRow['value'], config: LoadedConfig): string | nu
 
 /** listen's defaults, from its own definition, so they cannot drift from `listen --help`. */
 async function listenOptionDefaults(deps: Deps): Promise<ReadonlyMap<string, unknown>> {
-  const { default: listenCommand } = await import('../listen.js');
+  const { default: listenCommand } = await import('../listen/index.js');
   const listen = listenCommand(deps);
   const defaults = new Map<string, unknown>();
   for (const option of listen.options) if (option.defaultValue !== undefined) defaults.set(option.attributeName(), option.defaultValue);

@@ -13,8 +13,8 @@ export default function configShowCommand(deps: Deps): Command {
     .addOption(new Option('--json', 'print {files, settings} as JSON'))
     .addHelpText('after', '\nExamples:\n  $ gemwh config show\n  $ gemwh config show --json\n')
     .action(async (flags: { json?: boolean }, command: Command) => {
-      const { runConfigShow } = await import('./run-show.js');
-      await runConfigShow({ json: flags.json === true, globals: globalsOf(rootOf(command)) }, deps);
+      const [{ runConfigShow }, { contextOf }] = await Promise.all([import('./run-show.js'), import('../context.js')]);
+      await runConfigShow({ json: flags.json === true, globals: globalsOf(rootOf(command)) }, contextOf(deps, command));
     });
 }
 

@@ -1,9 +1,9 @@
 import { Command, Option } from 'commander';
 import { completeWith } from '../../completion/hints.js';
-import { parseTarget } from '../../core/target.js';
+import { parseTarget } from '../../flags/target.js';
 import type { Deps } from '../../deps.js';
 import { EXPORT_FORMATS, type ExportFormat } from '../../deliveries/export-formats.js';
-import { deliveryIdArgument, deliveryRef, journalOption } from './journal-options.js';
+import { deliveryIdArgument, deliveryRef, journalOption } from '../journal-options.js';
 
 interface RawFlags {
   last?: boolean;
@@ -39,7 +39,7 @@ export default function deliveriesExportCommand(deps: Deps): Command {
       const flags = command.optsWithGlobals<RawFlags>();
       const ref = deliveryRef(id, flags.last, 'gemwh deliveries export --last --as curl');
       const target = flags.to === undefined ? undefined : parseTarget(flags.to);
-      const { runDeliveriesExport } = await import('../../deliveries/run-deliveries.js');
-      await runDeliveriesExport({ ref, as: flags.as, target, output: flags.output, journal: flags.journal }, deps);
+      const [{ runDeliveriesExport }, { contextOf }] = await Promise.all([import('./run.js'), import('../context.js')]);
+      await runDeliveriesExport({ ref, as: flags.as, target, output: flags.output, journal: flags.journal }, contextOf(deps, command));
     });
 }

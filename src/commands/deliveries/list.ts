@@ -1,13 +1,13 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { completeWith } from '../../completion/hints.js';
-import { parseDuration } from '../../core/duration.js';
+import { parseDuration } from '../../flags/duration.js';
 import { parseEventList } from '../../core/events.js';
-import { parseCount } from '../../core/flag-values.js';
+import { parseCount } from '../../flags/values.js';
 import type { Deps } from '../../deps.js';
-import type { ListOptions } from '../../deliveries/run-deliveries.js';
+import type { ListOptions } from './run.js';
 import { FORWARD_STATUSES, VERDICTS, type ForwardStatus, type Verdict } from '../../listen/journal-history.js';
 import { collect } from '../collect.js';
-import { journalOption } from './journal-options.js';
+import { journalOption } from '../journal-options.js';
 
 interface RawFlags {
   type?: string[];
@@ -49,8 +49,8 @@ export default function deliveriesListCommand(deps: Deps): Command {
     )
     .action(async (_flags: RawFlags, command: Command) => {
       const options = toListOptions(command.optsWithGlobals<RawFlags>(), deps.clock.now());
-      const { runDeliveriesList } = await import('../../deliveries/run-deliveries.js');
-      await runDeliveriesList(options, deps);
+      const [{ runDeliveriesList }, { contextOf }] = await Promise.all([import('./run.js'), import('../context.js')]);
+      await runDeliveriesList(options, contextOf(deps, command));
     });
 }
 

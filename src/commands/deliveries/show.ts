@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import type { Deps } from '../../deps.js';
-import { deliveryIdArgument, deliveryRef, journalOption } from './journal-options.js';
+import { deliveryIdArgument, deliveryRef, journalOption } from '../journal-options.js';
 
 interface RawFlags {
   last?: boolean;
@@ -30,7 +30,7 @@ export default function deliveriesShowCommand(deps: Deps): Command {
     .action(async (id: string | undefined, _flags: RawFlags, command: Command) => {
       const flags = command.optsWithGlobals<RawFlags>();
       const ref = deliveryRef(id, flags.last, 'gemwh deliveries show --last');
-      const { runDeliveriesShow } = await import('../../deliveries/run-deliveries.js');
-      await runDeliveriesShow({ ref, journal: flags.journal, json: flags.json === true }, deps);
+      const [{ runDeliveriesShow }, { contextOf }] = await Promise.all([import('./run.js'), import('../context.js')]);
+      await runDeliveriesShow({ ref, journal: flags.journal, json: flags.json === true }, contextOf(deps, command));
     });
 }

@@ -1,14 +1,13 @@
 import { Argument, Command, Option } from 'commander';
-import { parseDuration, parsePositiveDuration } from '../../core/duration.js';
+import { parseDuration, parsePositiveDuration } from '../../flags/duration.js';
 import { parseEventList } from '../../core/events.js';
 import { parseSetAssignment } from '../../core/set-path.js';
-import { parseTarget } from '../../core/target.js';
+import { parseTarget } from '../../flags/target.js';
 import type { Deps } from '../../deps.js';
 import { UsageError } from '../../errors.js';
-import type { DeliverySelection, ReplayDeliveryOptions } from '../../replay/run-delivery.js';
-import type { UserSecretStore } from '../../secrets/open-store.js';
+import type { DeliverySelection, ReplayDeliveryOptions } from './run-delivery.js';
 import { collect } from '../collect.js';
-import { journalOption } from '../deliveries/journal-options.js';
+import { journalOption } from '../journal-options.js';
 import { secretEnvOption, secretOption, webhookOption } from '../secret-options.js';
 import { answerTimeoutOption, insecureOption } from '../receiver-options.js';
 
@@ -26,7 +25,6 @@ interface RawFlags {
   timeout: string;
   insecure?: boolean;
   json?: boolean;
-  secretStore?: UserSecretStore;
 }
 
 export default function replayDeliveryCommand(deps: Deps): Command {
@@ -63,8 +61,8 @@ export default function replayDeliveryCommand(deps: Deps): Command {
     )
     .action(async (id: string | undefined, _flags: RawFlags, command: Command) => {
       const options = toReplayDeliveryOptions(id, command.optsWithGlobals<RawFlags>());
-      const { runReplayDelivery } = await import('../../replay/run-delivery.js');
-      await runReplayDelivery(options, deps);
+      const [{ runReplayDelivery }, { contextOf }] = await Promise.all([import('./run-delivery.js'), import('../context.js')]);
+      await runReplayDelivery(options, contextOf(deps, command));
     });
 }
 
@@ -92,7 +90,6 @@ export function toReplayDeliveryOptions(id: string | undefined, flags: RawFlags)
     secrets: flags.secret ?? [],
     secretEnv: flags.secretEnv ?? [],
     webhookIds: flags.webhook ? [flags.webhook] : [],
-    secretStore: flags.secretStore,
     journal: flags.journal,
     timeoutMs: parsePositiveDuration(flags.timeout, '--timeout'),
     insecure: flags.insecure === true,

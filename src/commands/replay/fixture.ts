@@ -1,15 +1,13 @@
 import { Argument, Command, Option } from 'commander';
 import { completeWith } from '../../completion/hints.js';
-import { parsePositiveDuration } from '../../core/duration.js';
+import { parsePositiveDuration } from '../../flags/duration.js';
 import { parseOutgoingHeader } from '../../core/headers.js';
 import { parseSetAssignment } from '../../core/set-path.js';
-import { parseTarget } from '../../core/target.js';
+import { parseTarget } from '../../flags/target.js';
 import type { Deps } from '../../deps.js';
-import { UsageError } from '../../errors.js';
 import { TAMPER_MODES, type TamperMode } from '../../replay/tamper-modes.js';
-import type { ReplayFixtureOptions } from '../../replay/replay-fixture.js';
-import type { UserSecretStore } from '../../secrets/open-store.js';
-import { parseCount } from '../../core/flag-values.js';
+import type { ReplayFixtureOptions } from './run-fixture.js';
+import { parseCount, parseWebhookIdHeader } from '../../flags/values.js';
 import { collect } from '../collect.js';
 import { secretEnvOption, secretOption, webhookOption } from '../secret-options.js';
 import { answerTimeoutOption, insecureOption } from '../receiver-options.js';
@@ -36,7 +34,6 @@ interface RawFlags {
   timeout: string;
   insecure?: boolean;
   json?: boolean;
-  secretStore?: UserSecretStore;
 }
 
 export default function replayFixtureCommand(deps: Deps): Command {
@@ -77,8 +74,8 @@ export default function replayFixtureCommand(deps: Deps): Command {
     )
     .action(async (source: string, _flags: RawFlags, command: Command) => {
       const options = toReplayFixtureOptions(source, command.optsWithGlobals<RawFlags>());
-      const { runReplayFixture } = await import('../../replay/replay-fixture.js');
-      await runReplayFixture(options, deps);
+      const [{ runReplayFixture }, { contextOf }] = await Promise.all([import('./run-fixture.js'), import('../context.js')]);
+      await runReplayFixture(options, contextOf(deps, command));
     });
 }
 
@@ -89,10 +86,9 @@ export function toReplayFixtureOptions(source: string, flags: RawFlags): ReplayF
     secrets: flags.secret ?? [],
     secretEnv: flags.secretEnv ?? [],
     webhookIds: flags.webhook ? [flags.webhook] : [],
-    secretStore: flags.secretStore,
     dynamic: flags.dynamic === true,
     audience: flags.audience,
-    id: flags.id === undefined ? undefined : parseWebhookId(flags.id),
+    id: flags.id === undefined ? undefined : parseWebhookIdHeader(flags.id),
     timestamp: flags.timestamp === undefined ? undefined : parseCount(flags.timestamp, '--timestamp', 0, 99_999_999_999, 'Give Unix seconds, e.g. --timestamp $(date +%s).'),
     sets: (flags.set ?? []).map(parseSetAssignment),
     count: parseCount(flags.count, '--count', 1, MAX_COUNT, `e.g. --count ${Math.min(MAX_COUNT, 10)}`),
@@ -108,15 +104,3 @@ export function toReplayFixtureOptions(source: string, flags: RawFlags): ReplayF
     json: flags.json === true,
   };
 }
-
-
-function parseWebhookId(text: string): string {
-  // The id goes into the signed content and a header: a dot or a line break would be ambiguous or unsendable.
-  if (!/^[\x21-\x7e]+$/.test(text) || text.includes('.')) {
-    throw new UsageError(`--id "${text}" is not usable as a webhook-id`, {
-      hint: 'Use printable ASCII without spaces or dots, e.g. msg_2Kq8d7Lr0X.',
-    });
-  }
-  return text;
-}
-

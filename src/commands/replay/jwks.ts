@@ -18,8 +18,8 @@ export default function replayJwksCommand(deps: Deps): Command {
         '  $ gemwh replay jwks --jwks-out ./public/.well-known/jwks.json\n' +
         "  $ gemwh replay jwks --json | jq -r .kid\n",
     )
-    .action(async (flags: { jwksOut?: string; json?: boolean }) => {
-      const { runReplayJwks } = await import('../../replay/run-jwks.js');
-      await runReplayJwks({ jwksOut: flags.jwksOut, json: flags.json === true }, deps);
+    .action(async (flags: { jwksOut?: string; json?: boolean }, command: Command) => {
+      const [{ runReplayJwks }, { contextOf }] = await Promise.all([import('./run-jwks.js'), import('../context.js')]);
+      await runReplayJwks({ jwksOut: flags.jwksOut, json: flags.json === true }, contextOf(deps, command));
     });
 }
