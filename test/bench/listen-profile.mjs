@@ -133,7 +133,9 @@ const windowStart = profileEnd - (seconds + 0.05) * 1e6;
 
 /** Which component a sample belongs to: the innermost gemwh or undici frame on its stack. */
 const COMPONENTS = [
-  [/listen\/receiver\.js (sendOk|sendAnswer)/, 'answer: writeHead + end (the write(2) of the answer)'],
+  [/listen\/receiver\.js (sendOk|sendAnswer)|reference-servers\.mjs ok$/, 'answer: writeHead + end (the write(2) of the answer)'],
+  [/reference-servers\.mjs commit$/, 'journal: line (JSON) and group write(2)'],
+  [/reference-servers\.mjs readBody$/, 'request facts, body read, header pairs'],
   [/http\/read-body\.js|listen\/receiver\.js|listen\/session\.js (handle|bodyRead|factsOf)/, 'request facts, body read, header pairs'],
   [/core\/(standard-webhooks|static-diagnosis|verify|headers)\.js|listen\/verification\.js|listen\/start-up\.js/, 'verification (HMAC and the steps around it)'],
   [/listen\/decision\.js (peekEventType)|core\/json-nesting/, 'event type (JSON.parse of the body)'],
@@ -143,7 +145,7 @@ const COMPONENTS = [
   [/listen\/event-bus\.js|listen\/session\.js (received)/, 'event objects and the bus'],
   [/listen\/session\.js/, 'session: settle and the steps between stages'],
   [/listen\/forward|http\/send\.js|undici\//, 'forwarding: queue, signing, undici sender'],
-  [/reference-servers\.mjs/, 'reference server code (its handler, journal line)'],
+  [/reference-servers\.mjs/, 'reference handler: the verify call, the journal line (JSON), the relay dispatch'],
 ];
 const shares = new Map();
 let counted = 0;
