@@ -35,13 +35,19 @@ export interface VerifyDeliveryInput {
 }
 
 export async function verifyDelivery(input: VerifyDeliveryInput): Promise<Verdict> {
+  return verifyDeliveryNow(input);
+}
+
+/**
+ * verifyDelivery without a promise when none is needed: a static delivery is judged on the spot
+ * unless diagnosing its failure takes long enough to let the event loop turn (see stepByStep).
+ * A server calls this once per request, so a promise and its microtask saved here count.
+ */
+export function verifyDeliveryNow(input: VerifyDeliveryInput): Verdict | Promise<Verdict> {
   const scheme = detectScheme(input.headers) ?? (input.secrets?.length || !input.keys ? 'static' : 'dynamic');
   if (scheme === 'static') {
-    const verdict = await stepByStep(verifyStaticSteps({ ...input, secrets: input.secrets ?? [] }));
-    if (!verdict.ok && verdict.reason === 'bad_secret' && (input.secrets?.length ?? 0) === 0 && input.keys) {
-      verdict.diagnosis.unshift('The delivery is signed with HMAC (a static webhook), but only a JWKS was given: static deliveries need the webhook’s signing secret.');
-    }
-    return verdict;
+    const verdict = stepByStep(verifyStaticSteps({ ...input, secrets: input.secrets ?? [] }));
+    return verdict instanceof Promise ? verdict.then((v) => withJwksOnlyNote(v, input)) : withJwksOnlyNote(verdict, input);
   }
   if (!input.keys) {
     const verdict: Verdict = {
@@ -57,24 +63,45 @@ export async function verifyDelivery(input: VerifyDeliveryInput): Promise<Verdic
     if (id) verdict.webhookId = id;
     return verdict;
   }
+  return verifyWithKeys(input, input.keys);
+}
+
+function withJwksOnlyNote(verdict: Verdict, input: VerifyDeliveryInput): Verdict {
+  if (!verdict.ok && verdict.reason === 'bad_secret' && (input.secrets?.length ?? 0) === 0 && input.keys) {
+    verdict.diagnosis.unshift('The delivery is signed with HMAC (a static webhook), but only a JWKS was given: static deliveries need the webhook’s signing secret.');
+  }
+  return verdict;
+}
+
+async function verifyWithKeys(input: VerifyDeliveryInput, keys: KeySource): Promise<Verdict> {
   // jose is only loaded when a JWT actually arrives: static-only sessions never pay for it.
   const { verifyDynamic } = await import('./jwt.js');
-  return verifyDynamic({ ...input, keys: input.keys });
+  return verifyDynamic({ ...input, keys });
 }
 
 /**
  * Runs verification steps, letting the event loop turn between them: a failing delivery's
- * diagnosis then cannot hold up the requests that arrive meanwhile.
+ * diagnosis then cannot hold up the requests that arrive meanwhile. Synchronous until the first
+ * turn: an accepted delivery (which never yields) gets its verdict without a promise.
  */
-async function stepByStep<T>(steps: Generator<void, T>): Promise<T> {
+function stepByStep<T>(steps: Generator<void, T>): T | Promise<T> {
   // A turn of the loop per step would cost more than the steps of a small body: turn once a millisecond.
-  let turned = performance.now();
+  const started = performance.now();
   for (;;) {
     const next = steps.next();
     if (next.done) return next.value;
+    if (performance.now() - started >= 1) return stepsAfterTurns(steps);
+  }
+}
+
+async function stepsAfterTurns<T>(steps: Generator<void, T>): Promise<T> {
+  let turned = -Infinity;
+  for (;;) {
     if (performance.now() - turned >= 1) {
       await new Promise<void>((resolve) => setImmediate(resolve));
       turned = performance.now();
     }
+    const next = steps.next();
+    if (next.done) return next.value;
   }
 }

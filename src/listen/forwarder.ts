@@ -26,23 +26,46 @@ export type HeaderPairs = Array<[string, string]>;
 
 /** The headers to forward: hop-by-hop ones (and any the Connection header names) dropped, `extra` set last. */
 export function forwardHeaders(received: readonly (readonly [string, string])[], extra: readonly (readonly [string, string])[] = []): HeaderPairs {
-  // Built only when there is something to put in them: this runs for every forwarded delivery.
+  // This runs for every forwarded delivery: names are lowercased through a cache (senders repeat
+  // the same few), and the sets are built only when there is something to put in them.
   let namedByConnection: Set<string> | undefined;
   for (const [name, value] of received) {
-    if (name.length === 10 && name.toLowerCase() === 'connection') {
+    if (name.length === 10 && lowercase(name) === 'connection') {
       namedByConnection ??= new Set();
       for (const token of value.split(',')) namedByConnection.add(token.trim().toLowerCase());
     }
   }
-  const overridden = extra.length === 0 ? undefined : new Set(extra.map(([name]) => name.toLowerCase()));
+  const overridden = extra.length === 0 ? undefined : overriddenBy(extra);
   const result: HeaderPairs = [];
   for (const [name, value] of received) {
-    const lower = name.toLowerCase();
+    const lower = lowercase(name);
     if (HOP_BY_HOP.has(lower) || lower.startsWith('proxy-') || namedByConnection?.has(lower) || overridden?.has(lower)) continue;
     result.push([name, value]);
   }
   for (const [name, value] of extra) result.push([name, value]);
   return result;
+}
+
+const lowercased = new Map<string, string>();
+
+function lowercase(name: string): string {
+  let lower = lowercased.get(name);
+  if (lower === undefined) {
+    lower = name.toLowerCase();
+    // Bounded: a sender making up header names cannot grow it.
+    if (lowercased.size >= 1024) lowercased.clear();
+    lowercased.set(name, lower);
+  }
+  return lower;
+}
+
+/** The --header names, lowercased once per list (a session passes the same list every time). */
+const overrides = new WeakMap<readonly (readonly [string, string])[], Set<string>>();
+
+function overriddenBy(extra: readonly (readonly [string, string])[]): Set<string> {
+  let names = overrides.get(extra);
+  if (!names) overrides.set(extra, (names = new Set(extra.map(([name]) => name.toLowerCase()))));
+  return names;
 }
 
 export interface SendResult {

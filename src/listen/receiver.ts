@@ -49,7 +49,7 @@ export function headerPairs(rawHeaders: readonly string[]): Array<[string, strin
   return pairs;
 }
 
-export { OVERSIZED_START_BYTES, readBodyLimited, type BodyResult } from '../http/read-body.js';
+export { OVERSIZED_START_BYTES, readBody, readBodyLimited, type BodyResult } from '../http/read-body.js';
 
 export interface Answer {
   status: number;

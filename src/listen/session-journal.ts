@@ -1,5 +1,5 @@
 import type { SeenIds } from './dedup.js';
-import { Journal } from './journal.js';
+import { Journal, type Written } from './journal.js';
 import { makeJournalFolder } from './journal-check.js';
 import { lockJournal, type JournalLock, type LockOwner } from './journal-lock.js';
 import type { JournalOptions, JournalRecord } from './journal-records.js';
@@ -11,11 +11,14 @@ import { scanJournal, type PendingForward } from './journal-scan.js';
  * failure is warned about once. Without a journal (--no-journal) every append succeeds at once.
  */
 export interface SessionJournal {
-  /** Rejects when the line could not be written; the caller decides what that means for the request. */
-  append(record: JournalRecord): Promise<void>;
+  /**
+   * Calls back once the line is written, with the error when it could not be (the caller decides
+   * what that means for the request); at once without a journal.
+   */
+  write(record: JournalRecord, written: Written): void;
   /** For lines nobody waits on (forward attempts, refusals on a bare socket): a failure is only warned about. */
   appendQuietly(record: JournalRecord): void;
-  /** Warns, once per session, that the journal cannot be written. */
+  /** Warns, once per session, that the journal cannot be written; undefined (a line was written) is ignored, so it can be a write callback. */
   failed(error: unknown): void;
   /** Forwards earlier runs left unfinished; taken once. */
   takeResumable(): PendingForward[];
@@ -30,21 +33,20 @@ export interface SessionJournalOptions {
   resume: { maxAgeMs: number; maxDeliveries: number };
 }
 
-const WRITTEN = Promise.resolve();
-
 export async function openSessionJournal(
   options: SessionJournalOptions,
   deps: { now: () => number; seen: SeenIds; warn: (message: string) => void },
 ): Promise<SessionJournal> {
   let warned = false;
   const failed = (error: unknown) => {
+    if (error === undefined) return;
     if (warned) return;
     warned = true;
     deps.warn(`cannot write the journal ${options.journal?.file}: ${error instanceof Error ? error.message : String(error)}`);
   };
   const journalOptions = options.journal;
   if (!journalOptions) {
-    return { append: () => WRITTEN, appendQuietly() {}, failed, takeResumable: () => [], close: async () => {} };
+    return { write: (_record, written) => written(), appendQuietly() {}, failed, takeResumable: () => [], close: async () => {} };
   }
   await makeJournalFolder(journalOptions.file);
   // Taken before the scan: a second listener must not resume what this one is about to.
@@ -69,8 +71,9 @@ export async function openSessionJournal(
     queueMicrotask(() => deps.warn(`the journal has ${scan.skippedLines} unreadable line(s) (e.g. cut short by a crash); they were skipped`));
   }
   return {
-    append: (record) => journal.append(record),
-    appendQuietly: (record) => void journal.append(record).catch(failed),
+    write: (record, written) => journal.write(record, written),
+    // failed() ignores a line that was written: no callback is made per line.
+    appendQuietly: (record) => journal.write(record, failed),
     failed,
     takeResumable() {
       const taken = resumable;

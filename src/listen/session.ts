@@ -38,7 +38,8 @@ import {
   formatHost,
   headerPairs,
   listenError,
-  readBodyLimited,
+  readBody,
+  type BodyResult,
   sendAnswer,
   sendOk,
   serverOptions,
@@ -135,8 +136,7 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
   let stopping: Promise<void> | undefined;
   let resolveDone!: () => void;
   const done = new Promise<void>((resolve) => (resolveDone = resolve));
-  const inFlight = new Set<Promise<void>>();
-  const requestBySocket = new WeakMap<Duplex, { facts: RequestFacts; res: ServerResponse }>();
+  const requestBySocket = new WeakMap<Duplex, Task>();
 
   const journal = await openSessionJournal(options, { now, seen, warn });
   const forwarding = hasTargets(options)
@@ -169,35 +169,102 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
     : undefined;
 
   /**
+   * A request from its headers to its answer, for stop() to wait for. The stages hand it on with
+   * callbacks, not promises: a static delivery's verdict comes back at once and the journal calls
+   * back when its group is written, so a request costs no promise or microtask of its own (they
+   * were a measurable part of what a delivery cost). An error at any step costs that request a
+   * 500 and a warning, never the listener.
+   */
+  interface Task {
+    readonly facts: RequestFacts;
+    /** Absent for a request answered on the bare socket. */
+    readonly res: ServerResponse | undefined;
+    over: boolean;
+  }
+  let handling = 0;
+  let whenIdle: (() => void) | undefined;
+
+  function begin(facts: RequestFacts, res: ServerResponse | undefined): Task {
+    handling++;
+    return { facts, res, over: false };
+  }
+
+  function end(task: Task): void {
+    if (task.over) return;
+    task.over = true;
+    if (--handling === 0 && whenIdle) {
+      const wake = whenIdle;
+      whenIdle = undefined;
+      wake();
+    }
+  }
+
+  function failed(task: Task, error: unknown): void {
+    warn(`internal error while handling a request: ${error instanceof Error ? error.message : String(error)}`);
+    if (!task.over && task.res) sendAnswer(task.res, { status: 500, body: { error: 'internal', explanation: 'gemwh failed to handle this request.', diagnosis: [] } });
+    end(task);
+  }
+
+  /** Settles once no request is being handled. */
+  function idle(): Promise<void> {
+    if (handling === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const earlier = whenIdle;
+      whenIdle = () => {
+        earlier?.();
+        resolve();
+      };
+    });
+  }
+
+  /**
    * Applies an outcome: the journal line first (a new delivery is acknowledged only once it is
    * written, and its dedup keys are claimed meanwhile), then what is kept, the answer, the event
    * and the forwards.
    */
-  async function settle(facts: RequestFacts, decided: Outcome, answer: (outcome: Outcome) => void): Promise<void> {
-    let outcome = decided;
-    if (outcome.record) {
-      const claims = outcome.claims;
-      const claim = claims.length > 0 ? seen.claim(claims, outcome.record.key, facts.seq) : undefined;
+  function settle(task: Task, decided: Outcome, answer: (outcome: Outcome, task: Task) => void = answerHttp): void {
+    const record = decided.record;
+    if (!record) return apply(task, decided, answer);
+    const facts = task.facts;
+    const claims = decided.claims;
+    const claim = claims.length > 0 ? seen.claim(claims, record.key, facts.seq) : undefined;
+    const written = (error?: unknown) => {
       try {
-        await journal.append(outcome.record);
-        if (claim) seen.settle(claim, claims, true);
-      } catch (error) {
-        if (claim) seen.settle(claim, claims, false);
-        journal.failed(error);
-        // Not acknowledged: the sender will retry, and by then the disk may have room again.
-        if (outcome.needsJournal) outcome = journalUnavailable(facts, outcome, now());
+        let outcome = decided;
+        if (error === undefined) {
+          if (claim) seen.settle(claim, claims, true);
+        } else {
+          if (claim) seen.settle(claim, claims, false);
+          journal.failed(error);
+          // Not acknowledged: the sender will retry, and by then the disk may have room again.
+          if (outcome.needsJournal) outcome = journalUnavailable(facts, outcome, now());
+        }
+        apply(task, outcome, answer);
+      } catch (failure) {
+        failed(task, failure);
       }
+    };
+    try {
+      journal.write(record, written);
+    } catch (error) {
+      // A line that cannot even be serialized is a journal that cannot be written.
+      written(error);
     }
-    if (outcome.keep) deliveries.keep(outcome.keep);
-    answer(outcome);
-    bus.emit(outcome.event);
-    if (forwarding && outcome.keep && outcome.forwards.length > 0) forwarding.forward(outcome.keep, outcome.forwards);
   }
 
-  const answerOn = (res: ServerResponse) => (outcome: Outcome) => {
+  function apply(task: Task, outcome: Outcome, answer: (outcome: Outcome, task: Task) => void): void {
+    if (outcome.keep) deliveries.keep(outcome.keep);
+    answer(outcome, task);
+    bus.emit(outcome.event);
+    if (forwarding && outcome.keep && outcome.forwards.length > 0) forwarding.forward(outcome.keep, outcome.forwards);
+    end(task);
+  }
+
+  function answerHttp(outcome: Outcome, task: Task): void {
+    const res = task.res!;
     if (outcome.answer === 'ok' || outcome.answer === 'duplicate') sendOk(res, outcome.answer === 'duplicate');
     else sendAnswer(res, outcome.answer);
-  };
+  }
 
   function factsOf(method: string, path: string, rawHeaders: readonly string[], webhookIdHeader: string | undefined): RequestFacts {
     return { session: sessionId, seq: ++seq, at: now(), method, path, headers: headerPairs(rawHeaders), webhookIdHeader };
@@ -207,89 +274,122 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
     bus.emit({ type: 'received', at: facts.at, seq: facts.seq, method: facts.method, path: facts.path, webhookId: facts.webhookIdHeader, eventType, bodyBytes: bytes });
   }
 
-  function refuse(facts: RequestFacts, refusal: Refusal, body: BodyFacts, answer: (outcome: Outcome) => void): Promise<void> {
-    return settle(facts, decide(facts, body, { refused: refusal }, undefined, undefined, now()), answer);
+  function refuse(task: Task, refusal: Refusal, body: BodyFacts, answer?: (outcome: Outcome, task: Task) => void): void {
+    settle(task, decide(task.facts, body, { refused: refusal }, undefined, undefined, now()), answer);
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  function handle(req: IncomingMessage, res: ServerResponse): void {
     const facts = factsOf(req.method ?? '', req.url ?? '/', req.rawHeaders, single(req.headers['webhook-id']));
-    requestBySocket.set(req.socket, { facts, res });
-    const preamble = {
-      declaredLength: Number(req.headers['content-length']),
-      // Node would answer this itself with a bare 400 (requireHostHeader), invisible to the user.
-      hostMissing: req.headers.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1,
-    };
-    const early = refusalBeforeBody(facts, preamble, options);
-    if (early) {
-      received(facts, early.body.bytes);
-      return refuse(facts, early.refusal, early.body, answerOn(res));
-    }
-    const read = await readBodyLimited(req, options.maxBodyBytes);
-    if (read.kind === 'aborted') return;
-    if (read.kind === 'too_large') {
-      received(facts, read.seenBytes);
-      return refuse(facts, tooLarge(options.maxBodyBytes), { body: read.start, bytes: read.seenBytes, truncated: true }, answerOn(res));
-    }
-    // Decoded once: for the event type, and (when it is UTF-8) for the journal line.
-    const text = isUtf8(read.body) ? read.body.toString('utf8') : null;
-    const body: BodyFacts = { body: read.body, bytes: read.body.length, text, eventType: peekEventType(read.body, text ?? undefined) };
-    received(facts, body.bytes, body.eventType);
-
-    let judgement: Judgement;
+    const task = begin(facts, res);
     try {
-      const verdict = await options.verify({ rawBody: body.body, headers: req.headers, now: now() });
-      judgement = verdict.ok ? { verified: verdict } : { refused: verificationFailed(verdict) };
+      requestBySocket.set(req.socket, task);
+      const preamble = {
+        declaredLength: Number(req.headers['content-length']),
+        // Node would answer this itself with a bare 400 (requireHostHeader), invisible to the user.
+        hostMissing: req.headers.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1,
+      };
+      const early = refusalBeforeBody(facts, preamble, options);
+      if (early) {
+        received(facts, early.body.bytes);
+        return refuse(task, early.refusal, early.body);
+      }
+      readBody(req, options.maxBodyBytes, {}, (read) => bodyRead(task, req, read));
     } catch (error) {
-      // A verifier bug must cost one request, not the listener.
-      judgement = { refused: verifierFailed(error) };
+      failed(task, error);
     }
-    let dedup: DedupFacts | undefined;
-    if ('verified' in judgement) {
-      const keys = dedupKeys(judgement.verified, judgement.verified.webhookId ?? facts.webhookIdHeader, single(req.headers['webhook-signature']));
+  }
+
+  function bodyRead(task: Task, req: IncomingMessage, read: BodyResult): void {
+    try {
+      const facts = task.facts;
+      if (read.kind === 'aborted') return end(task);
+      if (read.kind === 'too_large') {
+        received(facts, read.seenBytes);
+        return refuse(task, tooLarge(options.maxBodyBytes), { body: read.start, bytes: read.seenBytes, truncated: true });
+      }
+      // Decoded once: for the event type, and (when it is UTF-8) for the journal line.
+      const text = isUtf8(read.body) ? read.body.toString('utf8') : null;
+      const body: BodyFacts = { body: read.body, bytes: read.body.length, text, eventType: peekEventType(read.body, text ?? undefined) };
+      received(facts, body.bytes, body.eventType);
+      let verdict: Verdict | Promise<Verdict>;
+      try {
+        verdict = options.verify({ rawBody: body.body, headers: req.headers, now: now() });
+      } catch (error) {
+        // A verifier bug must cost one request, not the listener.
+        return refuse(task, verifierFailed(error), body);
+      }
+      if (verdict instanceof Promise) {
+        verdict.then(
+          (settled) => verified(task, req, body, settled),
+          (error: unknown) => guarded(task, () => refuse(task, verifierFailed(error), body)),
+        );
+      } else {
+        verified(task, req, body, verdict);
+      }
+    } catch (error) {
+      failed(task, error);
+    }
+  }
+
+  function verified(task: Task, req: IncomingMessage, body: BodyFacts, verdict: Verdict): void {
+    try {
+      if (!verdict.ok) return refuse(task, verificationFailed(verdict), body);
+      const keys = dedupKeys(verdict, verdict.webhookId ?? task.facts.webhookIdHeader, single(req.headers['webhook-signature']));
       const first = seen.firstOf(keys);
-      dedup = { keys, first: first instanceof Promise ? await first : first };
+      // A promise only while the first delivery with one of these keys is being written (it never rejects).
+      if (first instanceof Promise) void first.then((found) => deduplicated(task, body, verdict, { keys, first: found }));
+      else deduplicated(task, body, verdict, { keys, first });
+    } catch (error) {
+      failed(task, error);
     }
-    const routes = dedup && !dedup.first ? routeNew(body.eventType, facts.path) : undefined;
-    await settle(facts, decide(facts, body, judgement, dedup, routes, now()), answerOn(res));
+  }
+
+  function deduplicated(task: Task, body: BodyFacts, verdict: Verdict & { ok: true }, dedup: DedupFacts): void {
+    try {
+      const routes = dedup.first ? undefined : routeNew(body.eventType, task.facts.path);
+      settle(task, decide(task.facts, body, { verified: verdict }, dedup, routes, now()));
+    } catch (error) {
+      failed(task, error);
+    }
+  }
+
+  function guarded(task: Task, step: () => void): void {
+    try {
+      step();
+    } catch (error) {
+      failed(task, error);
+    }
   }
 
   /** A request node:http hands over as a bare socket: answered, journaled and reported all the same. */
   function refuseOnSocket(socket: Duplex, facts: RequestFacts, refusal: Refusal): void {
     received(facts, 0);
-    track(
-      refuse(facts, refusal, NO_BODY, (outcome) => writeRawAnswer(socket, outcome.status, { error: refusal.reason, explanation: refusal.explanation, diagnosis: [] })),
+    const task = begin(facts, undefined);
+    guarded(task, () =>
+      refuse(task, refusal, NO_BODY, (outcome) => writeRawAnswer(socket, outcome.status, { error: refusal.reason, explanation: refusal.explanation, diagnosis: [] })),
     );
-  }
-
-  function track(work: Promise<void>, res?: ServerResponse): void {
-    const tracked = work
-      .catch((error: unknown) => {
-        warn(`internal error while handling a request: ${error instanceof Error ? error.message : String(error)}`);
-        if (res) sendAnswer(res, { status: 500, body: { error: 'internal', explanation: 'gemwh failed to handle this request.', diagnosis: [] } });
-      })
-      .finally(() => inFlight.delete(tracked));
-    inFlight.add(tracked);
   }
 
   // Every request gets a JSON answer, a journal line and events, also those node:http would
   // answer on its own: no Host (requireHostHeader) and an Expect other than 100-continue.
   const server: Server = createServer({ ...serverOptions(options), requireHostHeader: false }, (req, res) => {
     if (options.intercept?.(req, res)) return;
-    track(handle(req, res), res);
+    handle(req, res);
   });
   applyLimits(server, options);
   server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
     const facts = factsOf(req.method ?? '', req.url ?? '/', req.rawHeaders, single(req.headers['webhook-id']));
-    requestBySocket.set(req.socket, { facts, res });
+    const task = begin(facts, res);
+    requestBySocket.set(req.socket, task);
     received(facts, 0);
-    track(refuse(facts, unmetExpectation(single(req.headers.expect)), NO_BODY, answerOn(res)), res);
+    guarded(task, () => refuse(task, unmetExpectation(single(req.headers.expect)), NO_BODY));
   });
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
     const answer = clientErrorStatus(error);
     // The last request on this socket, unless it was answered already (then the error is about a next one).
     const last = requestBySocket.get(socket);
-    const current = last && !last.res.writableFinished ? last : undefined;
-    if (!answer || current?.res.headersSent) {
+    const current = last?.res && !last.res.writableFinished ? last : undefined;
+    if (!answer || current?.res?.headersSent) {
       socket.destroy();
       return;
     }
@@ -321,7 +421,7 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
     stopping ??= (async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      await waitAtMost(Promise.allSettled([...inFlight]), options.stopGraceMs);
+      await waitAtMost(idle(), options.stopGraceMs);
       server.closeAllConnections();
       await closed;
       await forwarding?.stop(Math.min(2000, options.stopGraceMs));

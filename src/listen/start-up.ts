@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { KeySource } from '../core/jwt.js';
+import type { Verdict } from '../core/verdict.js';
 import { InterruptedError, UsageError } from '../errors.js';
 import { createStaticJwksSource, parseJwks } from '../jwks/jwks-source.js';
 import type { DeliveryVerifier } from './session.js';
@@ -86,8 +87,7 @@ export const AUDIENCE_WARNING = 'JWT audience not checked: pass --audience AUD (
  */
 export function withAudienceNote(verify: DeliveryVerifier, onFirst?: () => void): DeliveryVerifier {
   let noted = false;
-  return async (input) => {
-    const verdict = await verify(input);
+  const note = (verdict: Verdict): Verdict => {
     if (!verdict.ok || verdict.scheme !== 'dynamic') return verdict;
     if (!noted) {
       noted = true;
@@ -96,5 +96,10 @@ export function withAudienceNote(verify: DeliveryVerifier, onFirst?: () => void)
     const aud = verdict.claims.aud;
     const carried = aud === undefined ? 'the token has no aud' : `aud ${JSON.stringify(aud)}`;
     return { ...verdict, explanation: `${verdict.explanation}; the audience was not checked (${carried}): pass --audience to require it` };
+  };
+  // A static verdict comes back without a promise: none is added here either.
+  return (input) => {
+    const verdict = verify(input);
+    return verdict instanceof Promise ? verdict.then(note) : note(verdict);
   };
 }

@@ -1,7 +1,7 @@
 import type { KeySource } from '../core/jwt.js';
 import type { SecretCandidate, Verdict } from '../core/verdict.js';
 import { verifyStatic } from '../core/standard-webhooks.js';
-import { verifyDelivery } from '../core/verify.js';
+import { verifyDeliveryNow } from '../core/verify.js';
 import type { DeliveryVerifier } from './session.js';
 
 export interface ListenVerifierOptions {
@@ -50,8 +50,9 @@ export function createListenVerifier(options: ListenVerifierOptions): ListenVeri
   const interval = options.reloadIntervalMs ?? 10_000;
 
   const mayDiagnose = diagnosisBudget(options.diagnosesPerSecond ?? DIAGNOSES_PER_SECOND, options.now);
-  const check = (rawBody: Buffer, headers: Parameters<DeliveryVerifier>[0]['headers'], now: number): Promise<Verdict> =>
-    verifyDelivery({ rawBody, headers, now, toleranceSec: options.toleranceSec, secrets, keys: options.keys, audience: options.audience, mayDiagnose });
+  // Synchronous for a static delivery: no promise per request unless a JWT or a long diagnosis needs one.
+  const check = (rawBody: Buffer, headers: Parameters<DeliveryVerifier>[0]['headers'], now: number): Verdict | Promise<Verdict> =>
+    verifyDeliveryNow({ rawBody, headers, now, toleranceSec: options.toleranceSec, secrets, keys: options.keys, audience: options.audience, mayDiagnose });
 
   /** A static verdict that matched no secret may be down to a rotation done meanwhile: reload once in a while and check again. */
   const afterCheck = (rawBody: Buffer, headers: Parameters<DeliveryVerifier>[0]['headers'], now: number, verdict: Verdict): Verdict | Promise<Verdict> => {
@@ -73,7 +74,7 @@ export function createListenVerifier(options: ListenVerifierOptions): ListenVeri
     } catch {
       return verdict;
     }
-    return check(rawBody, headers, now);
+    return await check(rawBody, headers, now);
   };
 
   const signingSecrets = (matchedLabel: string, delivery?: SignedDelivery): string[] => {
@@ -94,7 +95,10 @@ export function createListenVerifier(options: ListenVerifierOptions): ListenVeri
   // Without a secret store to reload from, the verdict is final: no extra async step per delivery.
   const verify: DeliveryVerifier = !options.reload
     ? ({ rawBody, headers, now }) => check(rawBody, headers, now)
-    : ({ rawBody, headers, now }) => check(rawBody, headers, now).then((verdict) => afterCheck(rawBody, headers, now, verdict));
+    : ({ rawBody, headers, now }) => {
+        const verdict = check(rawBody, headers, now);
+        return verdict instanceof Promise ? verdict.then((v) => afterCheck(rawBody, headers, now, v)) : afterCheck(rawBody, headers, now, verdict);
+      };
   return Object.assign(verify, { signingSecrets });
 }
 

@@ -3,8 +3,11 @@
 //       answers 200 to every request once its body is in: the baseline, and the sink app.
 //   node reference-servers.mjs relay APP_URL
 //       the least any forwarder in Node must do: read the body, answer 200, then POST the same
-//       bytes to the app with undici's dispatch() (16 connections, as listen), ignoring the answer.
-//       No verification, journal, output or retries.
+//       bytes with the same headers (minus the hop-by-hop ones, as listen) to the app with undici's
+//       dispatch() (16 connections, as listen), ignoring the answer. No verification, journal,
+//       output or retries. (It used to pass on only content-type and webhook-id: an app could not
+//       have verified what it got, and undici checks every header it sends, so that made the
+//       ceiling look higher than a relay worth the name can reach.)
 //   node reference-servers.mjs verify-journal JOURNAL_FILE DIST_DIR SECRET
 //       the least a verifying, journaling receiver must do: gemwh's own HMAC check, one JSON line
 //       per delivery written in one write(2) per event-loop turn, then the answer. No events,
@@ -29,6 +32,9 @@ function ok(res) {
   res.end('{"ok":true}\n');
 }
 
+// What no relay passes on: they describe the connection, not the message (as listen's forwardHeaders).
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'content-length', 'expect']);
+
 const DISCARD = { onConnect() {}, onHeaders() { return true; }, onData() { return true; }, onComplete() {}, onError() {} };
 
 async function handlerFor(mode) {
@@ -40,7 +46,9 @@ async function handlerFor(mode) {
     return (req, res) =>
       readBody(req, (body) => {
         ok(res);
-        const headers = { 'content-type': req.headers['content-type'] ?? 'application/json', 'webhook-id': req.headers['webhook-id'] ?? '' };
+        const headers = [];
+        const raw = req.rawHeaders;
+        for (let i = 0; i < raw.length; i += 2) if (!HOP_BY_HOP.has(raw[i].toLowerCase())) headers.push(raw[i], raw[i + 1]);
         // dispatch() with a handler that ignores the answer: the cheapest way undici sends.
         pool.dispatch({ path: app.pathname, method: 'POST', headers, body }, DISCARD);
       });

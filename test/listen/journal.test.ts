@@ -72,6 +72,29 @@ describe('journal', () => {
     await journal.close();
   });
 
+  it('write() calls back once per line, when its group is in the file, and with an error once closed', async () => {
+    const file = tempFile();
+    const journal = await Journal.open({ file, maxBytes: 1 << 24, keep: 1, fsync: false });
+    const calls: Array<{ seq: number; error: unknown; inFile: boolean }> = [];
+    const written = new Promise<void>((resolve) => {
+      for (const seq of [1, 2, 3]) {
+        journal.write(delivery(seq), (error) => {
+          calls.push({ seq, error, inFile: readFileSync(file, 'utf8').includes(`"key":"s.${seq}"`) });
+          if (calls.length === 3) resolve();
+        });
+      }
+    });
+    // Group-committed at the end of the loop's turn, not during write().
+    expect(calls).toEqual([]);
+    await written;
+    expect(calls).toEqual([1, 2, 3].map((seq) => ({ seq, error: undefined, inFile: true })));
+    await journal.close();
+    let late: unknown;
+    journal.write(delivery(4), (error) => (late = error));
+    expect(late).toBeInstanceOf(Error);
+    expect(readFileSync(file, 'utf8')).not.toContain('"key":"s.4"');
+  });
+
   it('rotates at the size limit, keeps N older files, and reads them back oldest first', async () => {
     const file = tempFile();
     const lineBytes = JSON.stringify(delivery(11)).length + 1;
