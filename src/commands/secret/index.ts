@@ -1,8 +1,8 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import type { Deps } from '../../deps.js';
-import type { CommandFactory } from '../command-factory.js';
+import { commandGroup, type CommandFactory } from '../command-factory.js';
 
-// One line per subcommand, in help order; each file stays light (its action loads the rest).
+// One line per subcommand, in help order.
 const SUBCOMMANDS: Array<{ default: CommandFactory }> = await Promise.all([
   import('./list.js'),
   import('./show.js'),
@@ -11,20 +11,20 @@ const SUBCOMMANDS: Array<{ default: CommandFactory }> = await Promise.all([
 ]);
 
 export default function secretCommand(deps: Deps): Command {
-  const secret = new Command('secret')
-    .summary('the signing secrets gemwh keeps locally: list, show, set, delete')
-    .description(
-      'Manage the signing secrets gemwh keeps in the secret store (the OS keychain unless --secret-store file). ' +
+  return commandGroup(
+    deps,
+    {
+      name: 'secret',
+      summary: 'the signing secrets gemwh keeps locally: list, show, set, delete',
+      description:
+        'Manage the signing secrets gemwh keeps in the secret store (the OS keychain unless --secret-store file). ' +
         'These are local copies: the API never shows a secret again after create or rotate.',
-    )
-    .addHelpText(
-      'after',
-      '\nExamples:\n' +
-        '  $ gemwh secret list\n' +
-        '  $ printf %s "$SECRET" | gemwh secret set k0h9q38f6ejj1g9j7cgcdsauadmbewegl79f\n' +
-        '  $ gemwh secret show k0h9q38f6ejj1g9j7cgcdsauadmbewegl79f --reveal\n',
-    );
-
-  for (const module of SUBCOMMANDS) secret.addCommand(module.default(deps));
-  return secret;
+      examples: [
+        'gemwh secret list',
+        'printf %s "$SECRET" | gemwh secret set k0h9q38f6ejj1g9j7cgcdsauadmbewegl79f',
+        'gemwh secret show k0h9q38f6ejj1g9j7cgcdsauadmbewegl79f --reveal',
+      ],
+    },
+    SUBCOMMANDS,
+  );
 }
