@@ -163,6 +163,70 @@ describe('ForwardQueue', () => {
   });
 });
 
+describe('ForwardQueue attempts', () => {
+  it('sends each attempt the headers it prepared, reports what was sent, and idle() waits for attempts started from a report', async () => {
+    const sent: string[][] = [];
+    let failures = 1;
+    const fake: HttpSender = {
+      send(_url, headers, _body, done) {
+        sent.push([...headers]);
+        const fail = failures-- > 0;
+        setImmediate(() => done(fail ? { ok: false, status: 503, latencyMs: 1, retryable: true } : { ok: true, status: 200, latencyMs: 1, responseStart: 'ok', retryable: false }));
+      },
+      async close() {},
+    };
+    const time = manualTime(1_000_000);
+    const reports: Array<{ seq: number; attempt: number; signature?: string; timestamp?: string; ok: boolean }> = [];
+    let chained = false;
+    const queue = new ForwardQueue({
+      sender: fake,
+      retry: { initialMs: 1000, maxMs: 1000 },
+      concurrency: 2,
+      now: time.clock.now,
+      scheduler: time.scheduler,
+      onAttempt: (r) => {
+        reports.push({ seq: r.job.seq, attempt: r.attempt, signature: r.sent?.signature, timestamp: r.sent?.timestamp, ok: r.result.ok });
+        // A report may start another attempt (a resend, a parked delivery read back): idle() waits for it too.
+        if (!chained && r.result.ok) {
+          chained = true;
+          queue.enqueue({ key: 'k.2', seq: 2, url: new URL('http://127.0.0.1:1/'), headers: [['x-two', '2']], body: Buffer.alloc(1), attempt: 1 });
+        }
+      },
+    });
+    const headers: Array<[string, string]> = [
+      ['Webhook-Id', 'msg_1'],
+      ['Webhook-Timestamp', '100'],
+    ];
+    queue.enqueue({
+      key: 'k.1',
+      seq: 1,
+      url: new URL('http://127.0.0.1:1/'),
+      headers,
+      body: Buffer.alloc(1),
+      attempt: 1,
+      // The first attempt as received, later ones re-signed (as forward-signing.ts prepares them).
+      prepare: (n) =>
+        n === 1
+          ? { headers, signature: 'as_received', timestamp: '100' }
+          : { headers: [['Webhook-Id', 'msg_1'], ['Webhook-Timestamp', `${100 + n}`]], signature: 'resigned', timestamp: `${100 + n}` },
+    });
+    await queue.idle();
+    expect(time.next()).toBe(true);
+    await queue.idle();
+    expect(sent).toEqual([
+      ['Webhook-Id', 'msg_1', 'Webhook-Timestamp', '100'],
+      ['Webhook-Id', 'msg_1', 'Webhook-Timestamp', '102'],
+      ['x-two', '2'],
+    ]);
+    expect(reports).toEqual([
+      { seq: 1, attempt: 1, signature: 'as_received', timestamp: '100', ok: false },
+      { seq: 1, attempt: 2, signature: 'resigned', timestamp: '102', ok: true },
+      { seq: 2, attempt: 1, signature: undefined, timestamp: undefined, ok: true },
+    ]);
+    expect(queue.pending).toBe(0);
+  });
+});
+
 describe('ForwardQueue held bytes', () => {
   it('counts a body from enqueue until its last attempt, through retries, and drops what stop() discards', async () => {
     let failFirst = true;
