@@ -53,6 +53,12 @@ export interface SenderOptions {
 
 export interface Sender {
   send(url: URL, headers: SendHeaders, body: Buffer | string, options?: { signal?: AbortSignal }): Promise<SendResult>;
+  /**
+   * The same send without a promise: `done` is called exactly once, never synchronously from
+   * inside this call. `headers` are flat name, value pairs as undici takes them (a forwarder
+   * builds them once per delivery). For a caller that sends thousands a second (listen's forwards).
+   */
+  dispatch(url: URL, headers: readonly string[], body: Buffer | string, done: (result: SendResult) => void): void;
   /** Ends every send in flight (as `aborted: <reason>`) and closes every connection. */
   close(reason?: string): Promise<void>;
 }
@@ -78,38 +84,48 @@ function createAgent(AgentClass: typeof Agent, options: SenderOptions): Agent {
 function senderOn(agent: Agent, options: SenderOptions): Sender {
   const reset = options.keepAlive === false;
   let closedBecause: string | undefined;
-  const active = new Set<Exchange>();
+  const deadlines = new Deadlines();
   // A URL's origin and path are computed strings: the few target URLs are reused for every send.
   const targets = new WeakMap<URL, { origin: string; path: string }>();
+
+  function dispatch(url: URL, headers: readonly string[], body: Buffer | string, done: (result: SendResult) => void): Exchange {
+    const exchange = new Exchange(url, options.timeoutMs, deadlines, done);
+    if (closedBecause !== undefined) {
+      // Not from inside this call: the caller may not be ready for its answer yet.
+      const reason = closedBecause;
+      queueMicrotask(() => exchange.abort(aborted(reason)));
+      return exchange;
+    }
+    deadlines.add(exchange);
+    try {
+      let target = targets.get(url);
+      if (!target) targets.set(url, (target = { origin: url.origin, path: `${url.pathname}${url.search}` }));
+      agent.dispatch({ origin: target.origin, path: target.path, method: 'POST', headers: headers as string[], body, reset }, exchange);
+    } catch (error) {
+      queueMicrotask(() => exchange.onError(error as Error));
+    }
+    return exchange;
+  }
 
   function send(url: URL, headers: SendHeaders, body: Buffer | string, sendOptions: { signal?: AbortSignal } = {}): Promise<SendResult> {
     return new Promise<SendResult>((resolve) => {
       const signal = sendOptions.signal;
-      const exchange = new Exchange(url, options.timeoutMs, (result) => {
-        active.delete(exchange);
+      if (signal?.aborted) return resolve({ latencyMs: 0, responseStart: '', error: aborted('interrupted') });
+      const onAbort = () => exchange.abort(aborted('interrupted'));
+      const exchange = dispatch(url, flatten(headers), body, (result) => {
         signal?.removeEventListener('abort', onAbort);
         resolve(result);
       });
-      const onAbort = () => exchange.abort(aborted('interrupted'));
-      if (closedBecause !== undefined) return exchange.abort(aborted(closedBecause));
-      if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
-      active.add(exchange);
-      try {
-        let target = targets.get(url);
-        if (!target) targets.set(url, (target = { origin: url.origin, path: `${url.pathname}${url.search}` }));
-        agent.dispatch({ origin: target.origin, path: target.path, method: 'POST', headers: flatten(headers), body, reset }, exchange);
-      } catch (error) {
-        exchange.onResponseError(undefined, error as Error);
-      }
     });
   }
 
   return {
     send,
+    dispatch: (url, headers, body, done) => void dispatch(url, headers, body, done),
     async close(reason = 'the sender was closed') {
       closedBecause ??= reason;
-      for (const exchange of active) exchange.abort(aborted(reason));
+      deadlines.abortAll(aborted(reason));
       await agent.destroy().catch(() => {});
     },
   };
@@ -126,93 +142,174 @@ function flatten(headers: SendHeaders): string[] {
 }
 
 /**
+ * The deadlines of one sender's exchanges, without a timer per exchange. Every exchange of a
+ * sender has the same time limit, so they expire in the order they started: a FIFO with one
+ * timer, armed for the oldest unsettled exchange, does what a setTimeout per send did. Settled
+ * exchanges leave from the front as soon as they are there (they settle nearly in order), so the
+ * FIFO holds about as many as are in flight and keeps nothing alive for the whole time limit.
+ * The timer is unref'd: an exchange in flight keeps the process alive by its socket, as before.
+ */
+class Deadlines {
+  private queue: Exchange[] = [];
+  private head = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  add(exchange: Exchange): void {
+    this.queue.push(exchange);
+    if (this.timer === undefined) this.arm(exchange.deadline);
+  }
+
+  /** Called when an exchange settles: drops the settled ones from the front. */
+  settled(): void {
+    const queue = this.queue;
+    let head = this.head;
+    while (head < queue.length && queue[head]!.isSettled) queue[head++] = undefined as unknown as Exchange;
+    if (head === queue.length) {
+      this.queue = [];
+      this.head = 0;
+    } else if (head >= 1024 && head * 2 >= queue.length) {
+      this.queue = queue.slice(head);
+      this.head = 0;
+    } else {
+      this.head = head;
+    }
+  }
+
+  /** Every exchange not settled yet, oldest first. */
+  abortAll(failure: SendFailure): void {
+    const pending = this.queue.slice(this.head);
+    for (const exchange of pending) exchange.abort(failure);
+  }
+
+  private arm(at: number): void {
+    this.timer = setTimeout(() => this.expire(), Math.max(1, at - performance.now()));
+    this.timer.unref();
+  }
+
+  private expire(): void {
+    // this.timer stays set meanwhile: a send started from a callback of an expiring one does not arm a second timer.
+    const now = performance.now();
+    while (this.head < this.queue.length) {
+      const oldest = this.queue[this.head]!;
+      // Node's timers count whole milliseconds and may fire a fraction early: re-armed then.
+      if (oldest.deadline > now) break;
+      oldest.expire();
+      this.settled();
+    }
+    this.timer = undefined;
+    if (this.head < this.queue.length) this.arm(this.queue[this.head]!.deadline);
+  }
+}
+
+/**
  * One send as an undici dispatch handler: keeps the first RESPONSE_START_BYTES of the answer,
  * reads a short answer to its end (so the connection serves the next send) and cuts off a long
  * one, and settles exactly once: on the end of the answer, an error, the deadline or an abort.
+ *
+ * It is a handler of undici's own (onConnect/onHeaders/…) interface, not the newer
+ * onRequestStart/onResponseStart one: for that undici wraps every request in an adapter and a
+ * controller and parses the answer's headers (and trailers) into objects, which a sender that
+ * reads one header of a redirect does not need.
  */
 class Exchange implements Dispatcher.DispatchHandler {
   private readonly started = performance.now();
-  private readonly timer: NodeJS.Timeout;
-  private controller: Dispatcher.DispatchController | undefined;
-  /** Set once the exchange must stop; applied as soon as undici hands a controller. */
+  readonly deadline: number;
+  private abortRequest: ((reason?: Error) => void) | undefined;
+  /** Set once the exchange must stop; applied as soon as undici connects it. */
   private stopReason: Error | undefined;
   private status = 0;
   private location: string | undefined;
-  private chunks: Buffer[] = [];
+  private chunks: Buffer[] | undefined;
   private kept = 0;
   private total = 0;
-  private settled = false;
+  isSettled = false;
 
   constructor(
     private readonly url: URL,
     private readonly timeoutMs: number,
+    private readonly deadlines: Deadlines,
     private readonly done: (result: SendResult) => void,
   ) {
-    this.timer = setTimeout(() => this.abort(timedOut({ url, timeoutMs })), timeoutMs);
+    this.deadline = this.started + timeoutMs;
+  }
+
+  expire(): void {
+    this.abort(timedOut({ url: this.url, timeoutMs: this.timeoutMs }));
   }
 
   abort(failure: SendFailure): void {
-    if (this.settled) return;
+    if (this.isSettled) return;
     this.stopReason ??= new Error(failure.message);
     // Whether or not undici has started it (a queued one is aborted once it starts), the outcome
     // is known now; settled first, so the error undici reports for the abort is not taken for it.
     this.settle({ latencyMs: this.elapsed(), responseStart: '', error: failure });
-    this.controller?.abort(this.stopReason);
+    this.abortRequest?.(this.stopReason);
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
-    if (this.stopReason) controller.abort(this.stopReason);
+  onConnect(abort: (reason?: Error) => void): void {
+    this.abortRequest = abort;
+    if (this.stopReason) abort(this.stopReason);
   }
 
-  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+  onHeaders(statusCode: number, rawHeaders: Buffer[] | string[] | null): boolean {
     // 1xx informational answers come before the real one.
-    if (statusCode < 200) return;
+    if (statusCode < 200) return true;
     this.status = statusCode;
-    const location = headers.location;
-    if (statusCode >= 300 && statusCode < 400 && location !== undefined) this.location = Array.isArray(location) ? location[0] : location;
+    if (statusCode >= 300 && statusCode < 400 && rawHeaders) {
+      // Only a redirect's headers are looked at: its Location is reported.
+      for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+        const name = rawHeaders[i]!;
+        if (name.length === 8 && name.toString().toLowerCase() === 'location') {
+          this.location = rawHeaders[i + 1]!.toString();
+          break;
+        }
+      }
+    }
+    return true;
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.settled) return;
+  onData(chunk: Buffer): boolean {
+    if (this.isSettled) return true;
     if (this.kept < RESPONSE_START_BYTES) {
-      this.chunks.push(chunk);
+      (this.chunks ??= []).push(chunk);
       this.kept += chunk.length;
     }
     this.total += chunk.length;
     if (this.total > DRAIN_LIMIT_BYTES) {
       // A huge answer is not worth reading: what is kept is enough, and undici closes the connection.
       this.answered();
-      controller.abort(new Error('answer cut off'));
+      this.abortRequest?.(new Error('answer cut off'));
     }
+    return true;
   }
 
-  onResponseEnd(): void {
+  onComplete(): void {
     this.answered();
   }
 
-  onResponseError(_controller: unknown, error: Error): void {
-    if (this.settled) return;
+  onError(error: Error): void {
+    if (this.isSettled) return;
     // The status line counts even when the body is cut short.
     if (this.status !== 0) return this.answered();
     this.settle({ latencyMs: this.elapsed(), responseStart: '', error: classifySendError(error, { url: this.url, timeoutMs: this.timeoutMs }) });
   }
 
   private answered(): void {
-    if (this.settled) return;
+    if (this.isSettled) return;
+    const chunks = this.chunks;
     const result: SendResult = {
       status: this.status,
       latencyMs: this.elapsed(),
-      responseStart: cutText(this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks)),
+      responseStart: chunks === undefined ? '' : cutText(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)),
     };
     if (this.location !== undefined) result.location = this.location;
     this.settle(result);
   }
 
   private settle(result: SendResult): void {
-    this.settled = true;
-    clearTimeout(this.timer);
-    this.chunks = [];
+    this.isSettled = true;
+    this.chunks = undefined;
+    this.deadlines.settled();
     this.done(result);
   }
 

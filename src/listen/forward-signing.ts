@@ -63,10 +63,15 @@ export function journaledSigning(record: JournalDeliveryRecord): DeliverySigning
   }
 }
 
-/** The signature note of a forward event: present only when it says something. */
-export function signingNote(attempt: ForwardAttempt): { signature?: 'resigned'; tokenExpired?: true; note?: string } {
-  if (attempt.tokenExpired) return { tokenExpired: true, note: TOKEN_EXPIRED_WORDS };
-  return attempt.signature === 'resigned' ? { signature: 'resigned' } : {};
+type SigningNote = { signature?: 'resigned'; tokenExpired?: true; note?: string };
+const NO_NOTE: SigningNote = Object.freeze({});
+const RESIGNED: SigningNote = Object.freeze({ signature: 'resigned' });
+const TOKEN_EXPIRED: SigningNote = Object.freeze({ tokenExpired: true, note: TOKEN_EXPIRED_WORDS });
+
+/** The signature note of a forward event: present only when it says something (shared, frozen objects: one per forward was garbage). */
+export function signingNote(attempt: ForwardAttempt): Readonly<SigningNote> {
+  if (attempt.tokenExpired) return TOKEN_EXPIRED;
+  return attempt.signature === 'resigned' ? RESIGNED : NO_NOTE;
 }
 
 function headerValue(headers: HeaderPairs, lowerName: string): string | undefined {

@@ -79,7 +79,12 @@ export interface SendResult {
 }
 
 export interface HttpSender {
-  send(url: URL, headers: readonly (readonly [string, string])[], body: Buffer): Promise<SendResult>;
+  /**
+   * Sends one attempt; `done` is called once, never from inside this call. A callback, not a
+   * promise: the queue sends one per delivery, and a promise chain per attempt was a good part of
+   * a forward's cost (listen bench). `headers` are flat name, value pairs (see flatHeaders).
+   */
+  send(url: URL, headers: readonly string[], body: Buffer, done: (result: SendResult) => void): void;
   /** Aborts what is in flight and closes every connection. */
   close(): Promise<void>;
 }
@@ -97,25 +102,36 @@ export interface HttpSenderOptions {
 export async function createHttpSender(options: HttpSenderOptions): Promise<HttpSender> {
   const sender = await createSender({ timeoutMs: options.timeoutMs, connections: options.concurrency, insecure: options.insecure });
   return {
-    async send(url, headers, body) {
-      const result = await sender.send(url, headers, body);
-      if (result.error) {
-        const { kind, message } = result.error;
-        // listen's flag, named where it is the cure; the other hints are for commands that stop.
-        return { ok: false, error: kind === 'tls' ? `${message}: for a local app, listen --insecure accepts it` : message, latencyMs: result.latencyMs, retryable: true };
-      }
-      const status = result.status ?? 0;
-      const ok = status >= 200 && status < 300;
-      return {
-        ok,
-        status,
-        latencyMs: result.latencyMs,
-        responseStart: result.responseStart,
-        retryable: !ok && (status >= 500 || status === 408 || status === 425 || status === 429),
-      };
+    send(url, headers, body, done) {
+      sender.dispatch(url, headers, body, (result) => {
+        if (result.error) {
+          const { kind, message } = result.error;
+          // listen's flag, named where it is the cure; the other hints are for commands that stop.
+          return done({ ok: false, error: kind === 'tls' ? `${message}: for a local app, listen --insecure accepts it` : message, latencyMs: result.latencyMs, retryable: true });
+        }
+        const status = result.status ?? 0;
+        const ok = status >= 200 && status < 300;
+        done({
+          ok,
+          status,
+          latencyMs: result.latencyMs,
+          responseStart: result.responseStart,
+          retryable: !ok && (status >= 500 || status === 408 || status === 425 || status === 429),
+        });
+      });
     },
     close: () => sender.close('the listener is stopping'),
   };
+}
+
+/** Header pairs as the flat name, value list undici sends. */
+export function flatHeaders(headers: readonly (readonly [string, string])[]): string[] {
+  const flat = new Array<string>(headers.length * 2);
+  for (let i = 0; i < headers.length; i++) {
+    flat[2 * i] = headers[i]![0];
+    flat[2 * i + 1] = headers[i]![1];
+  }
+  return flat;
 }
 
 export interface RetryPolicy {
@@ -147,6 +163,8 @@ export interface ForwardJob {
    * sent); without it every attempt sends `headers`.
    */
   prepare?: (attempt: number) => PreparedSend;
+  /** `headers` flattened for the sender, made on the first attempt that sends them as they are. */
+  flat?: string[];
 }
 
 /** What one attempt sends, and what the journal and the events say about its signature. */
@@ -168,8 +186,8 @@ export interface AttemptReport {
   result: SendResult;
   /** Epoch ms of the retry, when one is scheduled. */
   nextAttemptAt?: number;
-  /** What was sent, when the job prepares its attempts. */
-  sent?: Omit<PreparedSend, 'headers'>;
+  /** What was sent, when the job prepares its attempts (its `headers` are not for the journal or events). */
+  sent?: PreparedSend;
 }
 
 export interface ForwardQueueOptions {
@@ -198,8 +216,7 @@ export class ForwardQueue {
   private waiting: ForwardJob[] = [];
   private head = 0;
   private running = 0;
-  private readonly inFlight = new Set<Promise<void>>();
-  /** stop() waiting for the queue to run dry. */
+  /** stop() and idle() waiting for the queue to have nothing in flight. */
   private drainWaiters: Array<() => void> = [];
   private stopped = false;
   private readonly concurrency: number;
@@ -280,21 +297,32 @@ export class ForwardQueue {
     return undefined;
   }
 
-  /** Settles once no attempt is in flight. */
-  async idle(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  /** Settles once no attempt is in flight (the ones started meanwhile included). */
+  idle(): Promise<void> {
+    if (this.running === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
+  /** One attempt, on callbacks: no promise per attempt. */
   private start(job: ForwardJob): void {
     this.running += 1;
     this.runningJobs.add(job);
-    const run = this.run(job).finally(() => {
-      this.inFlight.delete(run);
+    const attempt = job.attempt;
+    const at = this.options.now();
+    const prepared = job.prepare?.(attempt);
+    // The common attempt sends the delivery's headers as they are: flattened once per job.
+    const flat = prepared === undefined || prepared.headers === job.headers ? (job.flat ??= flatHeaders(job.headers)) : flatHeaders(prepared.headers);
+    this.options.sender.send(job.url, flat, job.body, (result) => this.finish(job, attempt, at, prepared, result));
+  }
+
+  private finish(job: ForwardJob, attempt: number, at: number, prepared: PreparedSend | undefined, result: SendResult): void {
+    try {
+      this.attempted(job, attempt, at, prepared, result);
+    } finally {
       this.runningJobs.delete(job);
       this.running -= 1;
       this.next();
-    });
-    this.inFlight.add(run);
+    }
   }
 
   private next(): void {
@@ -316,16 +344,12 @@ export class ForwardQueue {
     }
   }
 
-  private async run(job: ForwardJob): Promise<void> {
-    const attempt = job.attempt;
-    const at = this.options.now();
-    const prepared = job.prepare?.(attempt);
-    const result = await this.options.sender.send(job.url, prepared?.headers ?? job.headers, job.body);
+  private attempted(job: ForwardJob, attempt: number, at: number, prepared: PreparedSend | undefined, result: SendResult): void {
     let nextAttemptAt: number | undefined;
     if (!result.ok && result.retryable && !this.stopped) {
       const delay = retryDelay(this.options.retry, attempt);
       nextAttemptAt = this.options.now() + delay;
-      const retry = { ...job, attempt: attempt + 1 };
+      const retry: ForwardJob = { ...job, attempt: attempt + 1 };
       this.timers.set(
         retry,
         this.scheduler.after(delay, () => {
@@ -336,13 +360,8 @@ export class ForwardQueue {
     } else {
       this.held -= job.body.length;
     }
-    const report: AttemptReport = { job, attempt, at, result, nextAttemptAt };
-    if (prepared) {
-      const { headers: _headers, ...sent } = prepared;
-      report.sent = sent;
-    }
     // Its outcome is known: a resend asked for from here on is a new send, not this one.
     this.runningJobs.delete(job);
-    this.options.onAttempt(report);
+    this.options.onAttempt({ job, attempt, at, result, nextAttemptAt, sent: prepared });
   }
 }

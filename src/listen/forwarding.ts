@@ -136,9 +136,13 @@ export class Forwarding {
   }
 
   private attempted(report: AttemptReport): void {
-    const { result, job } = report;
+    const { result, job, sent } = report;
     // An attempt cut short by stop() is not final: the next start resumes it.
     const final = result.ok || !result.retryable;
+    const refusedFor = result.ok ? undefined : refusalCause(result.status, result.responseStart);
+    // Built once, as literals in one shape (no spreads): the record kept for the detail view, the
+    // journal line and the event each name their fields. Absent facts are undefined, which
+    // JSON leaves out as it left out the missing keys before.
     const attempt: ForwardAttempt = {
       target: job.url.href,
       attempt: report.attempt,
@@ -148,21 +152,42 @@ export class Forwarding {
       error: result.error,
       latencyMs: result.latencyMs,
       responseStart: result.responseStart,
-      ...report.sent,
+      signature: sent?.signature,
+      timestamp: sent?.timestamp,
+      tokenExpired: sent?.tokenExpired,
+      refusedFor,
     };
-    const refusedFor = result.ok ? undefined : refusalCause(result.status, result.responseStart);
-    if (refusedFor) attempt.refusedFor = refusedFor;
-    this.deps.journal({ kind: 'forward', v: JOURNAL_FORMAT_VERSION, key: job.key, webhookId: job.webhookId, ...attempt, final });
+    this.deps.journal({
+      kind: 'forward',
+      v: JOURNAL_FORMAT_VERSION,
+      key: job.key,
+      webhookId: job.webhookId,
+      target: attempt.target,
+      attempt: attempt.attempt,
+      at: attempt.at,
+      ok: attempt.ok,
+      status: attempt.status,
+      error: attempt.error,
+      latencyMs: attempt.latencyMs,
+      responseStart: attempt.responseStart,
+      signature: attempt.signature,
+      timestamp: attempt.timestamp,
+      tokenExpired: attempt.tokenExpired,
+      refusedFor,
+      final,
+    });
     const state = this.deps.deliveries.get(job.seq);
     if (state) {
       state.details.forwards.push(attempt);
       // Retries count on inside the queue; a later resend continues from here.
       const attempts = (state.attempts ??= new Map());
-      attempts.set(attempt.target, Math.max(attempts.get(attempt.target) ?? 0, report.attempt));
+      const before = attempts.get(attempt.target);
+      if (before === undefined || before < report.attempt) attempts.set(attempt.target, report.attempt);
     }
     // Once the backlog has drained, deliveries parked meanwhile are read back from the journal.
     this.backlog.maybeUnpark();
     const at = this.deps.now();
+    const note = signingNote(attempt);
     if (result.ok) {
       this.deps.emit({
         type: 'forwarded',
@@ -173,7 +198,9 @@ export class Forwarding {
         status: result.status!,
         latencyMs: result.latencyMs,
         responseStart: result.responseStart ?? '',
-        ...signingNote(attempt),
+        signature: note.signature,
+        tokenExpired: note.tokenExpired,
+        note: note.note,
       });
     } else {
       this.deps.emit({
@@ -187,8 +214,10 @@ export class Forwarding {
         latencyMs: result.latencyMs,
         responseStart: result.responseStart,
         nextAttemptAt: report.nextAttemptAt,
-        ...signingNote(attempt),
-        ...(refusedFor ? { refusedFor } : {}),
+        signature: note.signature,
+        tokenExpired: note.tokenExpired,
+        note: note.note,
+        refusedFor,
       });
     }
   }

@@ -148,6 +148,9 @@ const COMPONENTS = [
   [/reference-servers\.mjs/, 'reference handler: the verify call, the journal line (JSON), the relay dispatch'],
 ];
 const shares = new Map();
+// LISTEN_PROFILE_DETAIL=<start of a component's label> also lists the functions its samples were in (self time).
+const detailOf = process.env.LISTEN_PROFILE_DETAIL;
+const detail = new Map();
 let counted = 0;
 // timeDeltas[i] is the time since the previous sample: a sample's time is their running sum.
 let at = profileStart;
@@ -167,6 +170,10 @@ for (let i = 0; i < profile.samples.length; i++) {
   }
   label ??= 'node:http, streams and the event loop with no gemwh frame above';
   shares.set(label, (shares.get(label) ?? 0) + 1);
+  if (detailOf && label.startsWith(detailOf)) {
+    const where = `${leaf.functionName || '(anonymous)'} ${leaf.url.replace(/.*\/(dist|bench|node_modules)\//, '').replace(/^node:/, '')}:${leaf.lineNumber + 1}`;
+    detail.set(where, (detail.get(where) ?? 0) + 1);
+  }
   counted++;
 }
 const delivered = N;
@@ -175,5 +182,9 @@ console.log(`CPU per delivery: ${((main + helpers) / delivered).toFixed(0)} µs 
 console.log('main thread, by component (its CPU split as its samples were):');
 for (const [label, n] of [...shares].sort((a, b) => b[1] - a[1])) {
   console.log(`  ${((main / delivered) * (n / counted)).toFixed(1).padStart(6)} µs  ${((100 * n) / counted).toFixed(1).padStart(5)}%  ${label}`);
+}
+if (detailOf) {
+  console.log(`${detailOf}…, by the function each sample was in (top 40):`);
+  for (const [where, n] of [...detail].sort((a, b) => b[1] - a[1]).slice(0, 40)) console.log(`  ${((main / delivered) * (n / counted)).toFixed(1).padStart(6)} µs  ${where}`);
 }
 process.exit(0);

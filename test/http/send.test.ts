@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type RequestListener, type Server, 
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSender, RESPONSE_START_BYTES, type Sender, type SenderOptions } from '../../src/http/send.js';
+import { createSender, RESPONSE_START_BYTES, type Sender, type SenderOptions, type SendResult } from '../../src/http/send.js';
 import { classifySendError } from '../../src/http/send-errors.js';
 import { closedPort, closeServer, listenOnLoopback } from '../helpers/loopback.js';
 import { SELF_SIGNED } from '../helpers/recording-server.js';
@@ -87,6 +87,66 @@ describe('the one sender', () => {
     expect(result.status).toBeUndefined();
     expect(result.error).toMatchObject({ kind: 'timeout', message: 'timed out: no answer within 150 ms' });
     expect(result.error!.hint).toMatch(/acknowledge first/);
+  });
+
+  it('gives every send its own deadline, also one started from the answer of a send that timed out, and not one answered in time', async () => {
+    const url = await serve((req, res) => {
+      req.resume();
+      // /fast is answered at once; anything else never is.
+      if (req.url!.startsWith('/fast')) req.on('end', () => res.end('quick'));
+    });
+    const s = await sender({ timeoutMs: 200 });
+    const started = performance.now();
+    const ended: Array<{ name: string; at: number; result: SendResult }> = [];
+    const record = (name: string) => (result: SendResult) => ended.push({ name, at: performance.now() - started, result });
+    const all = new Promise<void>((resolve) => {
+      s.dispatch(url, [], '{}', (result) => {
+        record('first')(result);
+        // Sent from the callback of the one that expired: it must get a whole deadline of its own.
+        s.dispatch(url, [], '{}', (third) => {
+          record('third')(third);
+          resolve();
+        });
+      });
+    });
+    setTimeout(() => s.dispatch(url, [], '{}', record('second')), 100);
+    const fast = await s.send(new URL('/fast', url), [], '{}');
+    expect(fast).toMatchObject({ status: 200, responseStart: 'quick' });
+    expect(fast.error).toBeUndefined();
+    await all;
+    expect(ended.map((e) => e.name)).toEqual(['first', 'second', 'third']);
+    for (const e of ended) expect(e.result.error).toMatchObject({ kind: 'timeout', message: 'timed out: no answer within 200 ms' });
+    const [first, second, third] = ended.map((e) => e.at);
+    // Node's timers may fire up to a millisecond early; each deadline is its own send's 200 ms.
+    expect(first).toBeGreaterThanOrEqual(199);
+    expect(second).toBeGreaterThanOrEqual(299);
+    expect(third! - first!).toBeGreaterThanOrEqual(199);
+    for (const e of ended) expect(e.result.latencyMs).toBeLessThan(200 + 150);
+  });
+
+  it('dispatch() calls back once per send, never from inside the call, also when the sender is closed', async () => {
+    const url = await serve((req, res) => req.resume().on('end', () => res.end('ok')));
+    const s = await createSender({ timeoutMs: 5000 });
+    let calls = 0;
+    let returned = false;
+    const answered = new Promise<SendResult>((resolve) =>
+      s.dispatch(url, ['x-one', '1'], '{}', (result) => {
+        calls += 1;
+        resolve(result);
+      }),
+    );
+    expect((await answered).status).toBe(200);
+    await s.close('closed for the test');
+    const refused = new Promise<SendResult>((resolve) => {
+      s.dispatch(url, [], '{}', (result) => {
+        expect(returned).toBe(true);
+        resolve(result);
+      });
+      returned = true;
+    });
+    expect((await refused).error).toMatchObject({ kind: 'aborted', message: 'aborted: closed for the test' });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(calls).toBe(1);
   });
 
   it('uses a fresh connection per send when keep-alive is off', async () => {

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ForwardQueue, createHttpSender, forwardHeaders, type ForwardJob, type HttpSender, type SendResult } from '../../src/listen/forwarder.js';
+import { ForwardQueue, createHttpSender, flatHeaders, forwardHeaders, type ForwardJob, type HttpSender, type SendResult } from '../../src/listen/forwarder.js';
 import { Journal } from '../../src/listen/journal.js';
 import { manualTime } from '../helpers/manual-time.js';
 
@@ -32,12 +32,17 @@ async function sender(timeoutMs = 5000): Promise<HttpSender> {
   return s;
 }
 
+/** One attempt on a sender, as a promise (the queue uses the callback). */
+function send(s: HttpSender, url: URL, headers: Array<[string, string]>, body: Buffer): Promise<SendResult> {
+  return new Promise((resolve) => s.send(url, flatHeaders(headers), body, resolve));
+}
+
 describe('createHttpSender', () => {
   it.each([false, true])('says an https target on a plain-HTTP port speaks plain HTTP (insecure %s)', async (insecure) => {
     const url = await app((req, res) => req.resume().on('end', () => res.end('ok')));
     const s = await createHttpSender({ timeoutMs: 5000, concurrency: 1, insecure });
     cleanups.push(() => s.close());
-    const result = await s.send(new URL(url.href.replace(/^http:/, 'https:')), [], Buffer.from('{}'));
+    const result = await send(s, new URL(url.href.replace(/^http:/, 'https:')), [], Buffer.from('{}'));
     expect(result.error).toBe('the target speaks plain HTTP: use http://');
   });
 
@@ -50,10 +55,10 @@ describe('createHttpSender', () => {
     });
     const s = await sender(200);
     const started = Date.now();
-    const first = await s.send(url, [['content-type', 'application/json']], Buffer.from('{}'));
+    const first = await send(s, url, [['content-type', 'application/json']], Buffer.from('{}'));
     expect(first).toMatchObject({ ok: false, error: 'timed out: no answer within 200 ms', retryable: true });
     expect(Date.now() - started).toBeLessThan(2000);
-    expect(await s.send(url, [], Buffer.from('{}'))).toMatchObject({ ok: true, status: 200, responseStart: 'late but fine' });
+    expect(await send(s, url, [], Buffer.from('{}'))).toMatchObject({ ok: true, status: 200, responseStart: 'late but fine' });
   });
 
   it('keeps the start of a huge answer and cuts the rest off', async () => {
@@ -72,7 +77,7 @@ describe('createHttpSender', () => {
       };
       more();
     });
-    const result = await (await sender()).send(url, [], Buffer.from('{}'));
+    const result = await send(await sender(), url, [], Buffer.from('{}'));
     expect(result).toMatchObject({ ok: false, status: 500, retryable: true });
     expect(result.responseStart).toBe('x'.repeat(1024));
   });
@@ -88,7 +93,7 @@ describe('createHttpSender', () => {
       });
     });
     const body = Buffer.from([0xff, 0x00, 0x7b]);
-    const result = await (await sender()).send(url, [['X-One', '1'], ['x-two', 'two']], body);
+    const result = await send(await sender(), url, [['X-One', '1'], ['x-two', 'two']], body);
     expect(result).toMatchObject({ ok: true, status: 202, responseStart: '' });
     expect(got!.body.equals(body)).toBe(true);
     expect(got!.headers.join('|')).toContain('X-One|1|x-two|two');
@@ -97,7 +102,7 @@ describe('createHttpSender', () => {
   it('reports forwards cut short by close() as such', async () => {
     const url = await app(() => {});
     const s = await createHttpSender({ timeoutMs: 5000, concurrency: 2 });
-    const pending = s.send(url, [], Buffer.from('{}'));
+    const pending = send(s, url, [], Buffer.from('{}'));
     await new Promise((r) => setTimeout(r, 50));
     await s.close();
     expect(await pending).toMatchObject({ ok: false, error: 'aborted: the listener is stopping', retryable: true });
@@ -115,13 +120,14 @@ describe('ForwardQueue', () => {
     const started: number[] = [];
     const finished: number[] = [];
     const fake: HttpSender = {
-      async send(_url, _headers, body) {
+      send(_url, _headers, body, done) {
         started.push(body.length);
         inFlight += 1;
         most = Math.max(most, inFlight);
-        await new Promise((r) => setImmediate(r));
-        inFlight -= 1;
-        return { ok: true, status: 200, latencyMs: 0, responseStart: '', retryable: false } satisfies SendResult;
+        setImmediate(() => {
+          inFlight -= 1;
+          done({ ok: true, status: 200, latencyMs: 0, responseStart: '', retryable: false } satisfies SendResult);
+        });
       },
       async close() {},
     };
@@ -138,10 +144,9 @@ describe('ForwardQueue', () => {
   it('lets queued jobs run during the stop grace period, then drops the ones not started', async () => {
     const sent: number[] = [];
     const fake: HttpSender = {
-      async send(_url, _headers, body) {
+      send(_url, _headers, body, done) {
         sent.push(body.length);
-        await new Promise((r) => setTimeout(r, 40));
-        return { ok: true, status: 200, latencyMs: 40, responseStart: '', retryable: false };
+        setTimeout(() => done({ ok: true, status: 200, latencyMs: 40, responseStart: '', retryable: false }), 40);
       },
       async close() {},
     };
@@ -158,17 +163,82 @@ describe('ForwardQueue', () => {
   });
 });
 
+describe('ForwardQueue attempts', () => {
+  it('sends each attempt the headers it prepared, reports what was sent, and idle() waits for attempts started from a report', async () => {
+    const sent: string[][] = [];
+    let failures = 1;
+    const fake: HttpSender = {
+      send(_url, headers, _body, done) {
+        sent.push([...headers]);
+        const fail = failures-- > 0;
+        setImmediate(() => done(fail ? { ok: false, status: 503, latencyMs: 1, retryable: true } : { ok: true, status: 200, latencyMs: 1, responseStart: 'ok', retryable: false }));
+      },
+      async close() {},
+    };
+    const time = manualTime(1_000_000);
+    const reports: Array<{ seq: number; attempt: number; signature?: string; timestamp?: string; ok: boolean }> = [];
+    let chained = false;
+    const queue = new ForwardQueue({
+      sender: fake,
+      retry: { initialMs: 1000, maxMs: 1000 },
+      concurrency: 2,
+      now: time.clock.now,
+      scheduler: time.scheduler,
+      onAttempt: (r) => {
+        reports.push({ seq: r.job.seq, attempt: r.attempt, signature: r.sent?.signature, timestamp: r.sent?.timestamp, ok: r.result.ok });
+        // A report may start another attempt (a resend, a parked delivery read back): idle() waits for it too.
+        if (!chained && r.result.ok) {
+          chained = true;
+          queue.enqueue({ key: 'k.2', seq: 2, url: new URL('http://127.0.0.1:1/'), headers: [['x-two', '2']], body: Buffer.alloc(1), attempt: 1 });
+        }
+      },
+    });
+    const headers: Array<[string, string]> = [
+      ['Webhook-Id', 'msg_1'],
+      ['Webhook-Timestamp', '100'],
+    ];
+    queue.enqueue({
+      key: 'k.1',
+      seq: 1,
+      url: new URL('http://127.0.0.1:1/'),
+      headers,
+      body: Buffer.alloc(1),
+      attempt: 1,
+      // The first attempt as received, later ones re-signed (as forward-signing.ts prepares them).
+      prepare: (n) =>
+        n === 1
+          ? { headers, signature: 'as_received', timestamp: '100' }
+          : { headers: [['Webhook-Id', 'msg_1'], ['Webhook-Timestamp', `${100 + n}`]], signature: 'resigned', timestamp: `${100 + n}` },
+    });
+    await queue.idle();
+    expect(time.next()).toBe(true);
+    await queue.idle();
+    expect(sent).toEqual([
+      ['Webhook-Id', 'msg_1', 'Webhook-Timestamp', '100'],
+      ['Webhook-Id', 'msg_1', 'Webhook-Timestamp', '102'],
+      ['x-two', '2'],
+    ]);
+    expect(reports).toEqual([
+      { seq: 1, attempt: 1, signature: 'as_received', timestamp: '100', ok: false },
+      { seq: 1, attempt: 2, signature: 'resigned', timestamp: '102', ok: true },
+      { seq: 2, attempt: 1, signature: undefined, timestamp: undefined, ok: true },
+    ]);
+    expect(queue.pending).toBe(0);
+  });
+});
+
 describe('ForwardQueue held bytes', () => {
   it('counts a body from enqueue until its last attempt, through retries, and drops what stop() discards', async () => {
     let failFirst = true;
     const fake: HttpSender = {
-      async send() {
-        await new Promise((r) => setImmediate(r));
-        if (failFirst) {
-          failFirst = false;
-          return { ok: false, status: 503, latencyMs: 0, responseStart: '', retryable: true };
-        }
-        return { ok: true, status: 200, latencyMs: 0, responseStart: '', retryable: false };
+      send(_url, _headers, _body, done) {
+        setImmediate(() => {
+          if (failFirst) {
+            failFirst = false;
+            return done({ ok: false, status: 503, latencyMs: 0, responseStart: '', retryable: true });
+          }
+          done({ ok: true, status: 200, latencyMs: 0, responseStart: '', retryable: false });
+        });
       },
       async close() {},
     };
@@ -212,7 +282,7 @@ describe('ForwardQueue held bytes', () => {
 
   it('backs off exponentially up to the cap, and reports when each retry is due', async () => {
     const time = manualTime(1_000_000);
-    const fake: HttpSender = { send: async () => ({ ok: false, status: 503, latencyMs: 0, retryable: true }), async close() {} };
+    const fake: HttpSender = { send: (_url, _headers, _body, done) => queueMicrotask(() => done({ ok: false, status: 503, latencyMs: 0, retryable: true })), async close() {} };
     const reports: Array<{ attempt: number; at: number; next?: number }> = [];
     const queue = new ForwardQueue({
       sender: fake,

@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import stringWidth from 'string-width';
 import { describe, expect, it } from 'vitest';
-import { createHttpSender } from '../../src/listen/forwarder.js';
+import { createHttpSender, type SendResult } from '../../src/listen/forwarder.js';
 import { closedPort } from '../helpers/recording-server.js';
 import {
   columnWidths,
@@ -67,12 +67,12 @@ describe('format', () => {
     const port = await closedPort();
     const sender = await createHttpSender({ timeoutMs: 200, concurrency: 1 });
     try {
-      const refused = await sender.send(new URL(`http://127.0.0.1:${port}/`), [], Buffer.from('{}'));
+      const refused = await new Promise<SendResult>((resolve) => sender.send(new URL(`http://127.0.0.1:${port}/`), [], Buffer.from('{}'), resolve));
       expect(errorWords(refused.error)).toBe('refused');
       const dropping = createNetServer((socket) => socket.once('data', () => socket.destroy()));
       await new Promise<void>((resolve) => dropping.listen(0, '127.0.0.1', resolve));
       try {
-        const reset = await sender.send(new URL(`http://127.0.0.1:${(dropping.address() as AddressInfo).port}/`), [], Buffer.from('{}'));
+        const reset = await new Promise<SendResult>((resolve) => sender.send(new URL(`http://127.0.0.1:${(dropping.address() as AddressInfo).port}/`), [], Buffer.from('{}'), resolve));
         expect(errorWords(reset.error)).toBe('reset');
       } finally {
         await new Promise((resolve) => dropping.close(resolve));
@@ -80,7 +80,7 @@ describe('format', () => {
       const silent = createServer(() => {});
       await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
       try {
-        const slow = await sender.send(new URL(`http://127.0.0.1:${(silent.address() as AddressInfo).port}/`), [], Buffer.from('{}'));
+        const slow = await new Promise<SendResult>((resolve) => sender.send(new URL(`http://127.0.0.1:${(silent.address() as AddressInfo).port}/`), [], Buffer.from('{}'), resolve));
         expect(errorWords(slow.error)).toBe('timeout');
       } finally {
         silent.closeAllConnections();
