@@ -8,13 +8,12 @@
 // undici) frame on its stack, so node:http's own work (parsing, the answer's write(2)) shows
 // under the gemwh function that caused it, and what ran with no gemwh frame above it is the
 // event loop and node:http on their own. GC helper threads are counted apart.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
+import { startServerProcess, stopServerProcess } from './server-processes.mjs';
 
 const dist = process.env.BENCH_DIST ?? fileURLToPath(new URL('../../dist/', import.meta.url));
 const distUrl = `file://${dist.endsWith('/') ? dist : `${dist}/`}`;
@@ -25,11 +24,7 @@ const N = Number(count);
 const WARMUP = 3000;
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const home = mkdtempSync(join(tmpdir(), 'gemwh-listen-profile-'));
-const children = new Set();
-process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-  rmSync(home, { recursive: true, force: true });
-});
+process.on('exit', () => rmSync(home, { recursive: true, force: true }));
 
 const ts = Math.floor(Date.now() / 1000);
 const prepared = Array.from({ length: N + WARMUP }, (_, n) => {
@@ -38,20 +33,7 @@ const prepared = Array.from({ length: N + WARMUP }, (_, n) => {
   return { body, headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': sign(id, ts, body, SECRET) } };
 });
 
-function start(args, nodeFlags = []) {
-  const child = spawn(process.execPath, [...nodeFlags, ...args], { cwd: home, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, XDG_STATE_HOME: join(home, 'state') } });
-  children.add(child);
-  let stderr = '';
-  child.stderr.on('data', (c) => (stderr += c));
-  const lines = createInterface({ input: child.stdout });
-  return new Promise((resolve, reject) => {
-    lines.once('line', (line) => {
-      lines.on('line', () => {});
-      resolve({ child, url: JSON.parse(line).url });
-    });
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}: ${stderr}`)));
-  });
-}
+const start = (args, nodeFlags = []) => startServerProcess(args, { nodeFlags, cwd: home, env: { ...process.env, XDG_STATE_HOME: join(home, 'state') } });
 
 const requests = (child) => new Promise((resolve) => (child.once('message', resolve), child.send('count')));
 const PROFILE = ['--cpu-prof', '--cpu-prof-interval', '500', '--cpu-prof-dir', home];
@@ -115,9 +97,7 @@ for (const [key, micros] of after) {
   else if (!key.includes('ProfEvntProc')) helpers += used;
 }
 await pool.close();
-const exited = new Promise((resolve) => server.child.once('exit', resolve));
-server.child.kill('SIGTERM');
-await exited;
+await stopServerProcess(server.child);
 
 // The profile covers start-up and the warm-up too: only the samples taken during the measured
 // load are counted (by their timestamps).

@@ -29,13 +29,13 @@
 //    rates swing with the neighbours' load, the CPU a delivery costs much less.
 // 2. paced at 1,000 deliveries/s: acknowledgement latency p50/p99 of the same contenders.
 //    Target: listen's p99 ≤ 1.5× the bare server's p99.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
+import { startServerProcess, stopServerProcess } from './server-processes.mjs';
 
 const dist = process.env.BENCH_DIST ?? fileURLToPath(new URL('../../dist/', import.meta.url));
 const { sign } = await import(new URL('core/standard-webhooks.js', `file://${dist.endsWith('/') ? dist : `${dist}/`}`).href);
@@ -50,12 +50,7 @@ const SLICE_MS = 250;
 const DRAIN_LIMIT_MS = 30_000;
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const home = mkdtempSync(join(tmpdir(), 'gemwh-bench-listen-'));
-const children = new Set();
-
-process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-  rmSync(home, { recursive: true, force: true });
-});
+process.on('exit', () => rmSync(home, { recursive: true, force: true }));
 
 // A realistic Gemini body (~200 bytes). Signed ahead of time so that signing does not count
 // against the servers; every contender walks the same list, each with its own journal and dedup.
@@ -73,28 +68,8 @@ const prepared = Array.from({ length: PREPARED }, (_, n) => delivery(n));
 
 const REFERENCE_SERVERS = fileURLToPath(new URL('reference-servers.mjs', import.meta.url));
 
-function startProcess(args, label) {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, XDG_STATE_HOME: join(home, 'state') } });
-  children.add(child);
-  let stderr = '';
-  child.stderr.on('data', (c) => (stderr += c));
-  const lines = createInterface({ input: child.stdout });
-  return new Promise((resolve, reject) => {
-    lines.once('line', (line) => {
-      // Keep draining stdout: a full pipe would block the server's writes.
-      lines.on('line', () => {});
-      resolve({ child, url: JSON.parse(line).url });
-    });
-    child.once('exit', (code) => reject(new Error(`${label} exited with ${code}: ${stderr}`)));
-  });
-}
-
-async function stopProcess(child) {
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
-  children.delete(child);
-}
+const startProcess = (args, label) => startServerProcess(args, { label, env: { ...process.env, XDG_STATE_HOME: join(home, 'state') } });
+const stopProcess = stopServerProcess;
 
 const startReference = (...args) => startProcess([REFERENCE_SERVERS, ...args], `reference server ${args[0]}`);
 
