@@ -149,7 +149,7 @@ const RULES: Rule[] = [
 /** listen's stages that decide and keep books: pure enough to test without sockets, files or timers. */
 const LISTEN_DECIDING = ['decision.ts', 'dedup.ts', 'delivery-cache.ts', 'event-bus.ts', 'forward-signing.ts'].map((name) => `listen/${name}`);
 /** listen's modules that open sockets, files or timers. */
-const LISTEN_DOING = ['session.ts', 'session-journal.ts', 'receiver.ts', 'forwarding.ts', 'forward-backlog.ts', 'forwarder.ts', 'journal.ts', 'journal-scan.ts', 'journal-lock.ts', 'journal-check.ts'].map(
+const LISTEN_DOING = ['session.ts', 'request-flow.ts', 'session-journal.ts', 'receiver.ts', 'forwarding.ts', 'forward-backlog.ts', 'forwarder.ts', 'journal.ts', 'journal-scan.ts', 'journal-lock.ts', 'journal-check.ts'].map(
   (name) => `listen/${name}`,
 );
 RULES.push({

@@ -3,7 +3,7 @@ import type { KeySource } from '../core/jwt.js';
 import type { Verdict } from '../core/verdict.js';
 import { InterruptedError, UsageError } from '../errors.js';
 import { createStaticJwksSource, parseJwks } from '../jwks/jwks-source.js';
-import type { DeliveryVerifier } from './session.js';
+import type { DeliveryVerifier } from './session-options.js';
 
 /**
  * What `gemwh listen` settles before and around its session: start-up that honours Ctrl-C, the

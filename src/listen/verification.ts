@@ -2,7 +2,7 @@ import type { KeySource } from '../core/jwt.js';
 import type { SecretCandidate, Verdict } from '../core/verdict.js';
 import { verifyStatic } from '../core/standard-webhooks.js';
 import { verifyDeliveryNow } from '../core/verify.js';
-import type { DeliveryVerifier } from './session.js';
+import type { DeliveryVerifier } from './session-options.js';
 
 export interface ListenVerifierOptions {
   /** The secrets static deliveries are checked against; re-read through `reload`. */

@@ -16,7 +16,8 @@ import { Pool } from 'undici';
 const dist = process.env.BENCH_DIST ?? fileURLToPath(new URL('../../dist/', import.meta.url));
 const load = (path) => import(new URL(path, `file://${dist.endsWith('/') ? dist : `${dist}/`}`).href);
 const { sign } = await load('core/standard-webhooks.js');
-const { startListenSession, LISTEN_DEFAULTS } = await load('listen/session.js');
+const { startListenSession } = await load('listen/session.js');
+const { LISTEN_DEFAULTS } = await load('listen/session-options.js');
 const { DEFAULT_LIMITS } = await load('listen/receiver.js');
 const { createListenVerifier, DIAGNOSES_PER_SECOND } = await load('listen/verification.js');
 

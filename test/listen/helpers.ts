@@ -9,7 +9,8 @@ import type { ListenEvent } from '../../src/listen/events.js';
 import { Journal } from '../../src/listen/journal.js';
 import { JOURNAL_FORMAT_VERSION } from '../../src/listen/journal-records.js';
 import { DEFAULT_LIMITS } from '../../src/listen/receiver.js';
-import { LISTEN_DEFAULTS, startListenSession, type ListenSessionOptions } from '../../src/listen/session.js';
+import { startListenSession } from '../../src/listen/session.js';
+import { LISTEN_DEFAULTS, type ListenSessionOptions } from '../../src/listen/session-options.js';
 import type { ListenSession } from '../../src/listen/session-types.js';
 import { createListenVerifier } from '../../src/listen/verification.js';
 
