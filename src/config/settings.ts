@@ -1,5 +1,5 @@
 /**
- * Every key a gemwh config file may hold. a gemwh config file may hold. A key is the long name of a flag in camelCase and
+ * Every key a gemwh config file may hold. A key is the long name of a flag in camelCase and
  * takes what the flag takes (a list for a repeatable flag), so `--forward-timeout 45s` is
  * `"forwardTimeout": "45s"`. Top-level keys mean the same for every command: the global options
  * and `secretEnv` (the variable holding the secret your app verifies with, which listen, verify,

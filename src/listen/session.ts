@@ -137,7 +137,3 @@ export async function startListenSession(options: ListenSessionOptions, deps: Pi
   else if (resumable.length > 0) warn(unreachedTargets(resumable.flatMap((pending) => [...pending.targets.keys()])));
   return session;
 }
-
-function single(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}

@@ -1,4 +1,4 @@
-import { formatDuration, isoSeconds } from '../core/duration.js';
+import { formatDuration } from '../core/duration.js';
 import { redactSecret } from '../core/redact.js';
 import { formatRows, formatTable, formatTsv, type Column } from '../core/table.js';
 import type { Webhook } from '../api/types.js';
