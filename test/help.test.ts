@@ -1,13 +1,11 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProgram } from '../src/program.js';
 import { fileURLToPath } from 'node:url';
 import { HELP_PAGE_WIDTH, helpPageUrl, preRenderedHelp } from '../src/help-page.js';
-import { cleanupCompiledDist, compiledDist, REPO_ROOT } from './helpers/dist.js';
+import { cleanupCompiledDist, compiledDist } from './helpers/dist.js';
 import { createLoadRecorder, type LoadRecorder } from './helpers/load-recorder.js';
 import { makeTestDeps, runGemwh } from './helpers/deps.js';
 

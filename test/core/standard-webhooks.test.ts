@@ -9,7 +9,7 @@ import {
   verifyStatic,
   type VerifyStaticInput,
 } from '../../src/core/standard-webhooks.js';
-import type { Rejected, SecretCandidate, Verdict } from '../../src/core/verdict.js';
+import type { Rejected, Verdict } from '../../src/core/verdict.js';
 import { UsageError } from '../../src/errors.js';
 
 const require = createRequire(import.meta.url);
